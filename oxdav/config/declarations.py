@@ -1,0 +1,155 @@
+"""Every configuration property oxdav knows, declared once.
+
+A declaration gives the name, the value kind (what is allowed), the default (as text,
+checked by the same kind), whether a SIGHUP reload may change it, and whether it is
+*cascade-aware* (may be overridden per context set, context or user, DESIGN.md §6).
+The Open-Xchange properties keep their OX names and defaults
+(``reference/ox-caldav-carddav.md``); oxdav's own are named ``oxdav.*``.
+
+To add a property, add one ``_declare(...)`` line here; nothing else has to change for
+it to be parsed, validated, reloaded and shown by ``--check-config``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from oxdav.config import kinds
+from oxdav.config.kinds import Kind
+
+#: Namespaces owned by oxdav: an unknown key in one of them is an error (a typo),
+#: while a key outside them (say, from a copied OX file) is ignored with a warning.
+OWNED_PREFIXES = ("oxdav.", "com.openexchange.caldav.", "com.openexchange.carddav.",
+                  "com.openexchange.dav.")
+
+#: OX's default pattern for the clients that get the aggregated "All Contacts"
+#: collection (DESIGN.md §5).
+DEFAULT_AGGREGATED_UA = (
+    ".*CFNetwork.*Darwin.*|.*AddressBook.*CardDAVPlugin.*Mac_OS_X.*|"
+    ".*Mac OS X.*AddressBook.*|.*macOS.*AddressBook.*"
+)
+
+
+@dataclass(frozen=True)
+class Property:
+    """The declaration of one configuration property."""
+
+    name: str
+    kind: Kind[Any]
+    default: str
+    help: str
+    reloadable: bool = True
+    cascade: bool = False
+
+    def parse(self, text: str) -> Any:
+        """Check and convert a value of this property; ``ValueError`` says why not."""
+        return self.kind.parse(text)
+
+
+DECLARATIONS: dict[str, Property] = {}
+
+
+def _declare(name: str, kind: Kind[Any], default: str, help: str, *,
+             reloadable: bool = True, cascade: bool = False) -> None:
+    prop = Property(name, kind, default, help, reloadable, cascade)
+    prop.parse(default)  # a broken default is a programming error: fail at import
+    DECLARATIONS[name] = prop
+
+
+# --- Open-Xchange: CalDAV (reference/ox-caldav-carddav.md, "CalDAV Configuration") ---
+_declare("com.openexchange.caldav.enabled", kinds.BOOLEAN, "true",
+         "Whether a user may use the CalDAV interface.", cascade=True)
+_declare("com.openexchange.caldav.tree", kinds.choice("0"), "0",
+         "The folder tree used by CalDAV; only 0 exists.", cascade=True)
+_declare("com.openexchange.caldav.interval.start",
+         kinds.choice_or_days("one_month", "six_months", "one_year"), "one_month",
+         "Start of the synchronised window (DESIGN.md §4).", cascade=True)
+_declare("com.openexchange.caldav.interval.end", kinds.choice("one_year", "two_years"),
+         "one_year", "End of the synchronised window (DESIGN.md §4).", cascade=True)
+_declare("com.openexchange.caldav.interval.strict", kinds.BOOLEAN, "false",
+         "Reject PUTs outside the window with 403 min/max-date-time.", cascade=True)
+_declare("com.openexchange.caldav.url", kinds.TEXT, "https://[hostname]/caldav/[folderId]",
+         "The URL shown to users for a calendar folder ([hostname], [folderId]).",
+         cascade=True)
+
+# --- Open-Xchange: CardDAV ("CardDAV Configuration") ---
+_declare("com.openexchange.carddav.enabled", kinds.BOOLEAN, "true",
+         "Whether a user may use the CardDAV interface.", cascade=True)
+_declare("com.openexchange.carddav.tree", kinds.choice("0"), "0",
+         "The folder tree used by CardDAV; only 0 exists.", cascade=True)
+_declare("com.openexchange.carddav.ignoreFolders", kinds.INTEGER_LIST, "",
+         "Folder ids left out of CardDAV everywhere (e.g. 6, the global address list).",
+         cascade=True)
+_declare("com.openexchange.carddav.exposedCollections", kinds.choice("0", "1", "2"), "0",
+         "0 = by User-Agent, 1 = one collection per folder, 2 = aggregated only.",
+         cascade=True)
+_declare("com.openexchange.carddav.userAgentForAggregatedCollection", kinds.REGEX,
+         DEFAULT_AGGREGATED_UA,
+         "User-Agents that get the aggregated collection when exposedCollections=0.",
+         cascade=True)
+_declare("com.openexchange.carddav.reducedAggregatedCollection", kinds.BOOLEAN, "false",
+         "Aggregate only the default contacts folder and the global address list.",
+         cascade=True)
+
+# --- Open-Xchange: DAV paths. OX's own default prefix is /servlet/dav; oxdav mounts at
+# /dav, the value the OX documentation recommends (DESIGN.md §3).
+_declare("com.openexchange.dav.prefixPath", kinds.URL_PATH, "/dav",
+         "Path under which the DAV tree is served.", reloadable=False)
+_declare("com.openexchange.dav.proxyPrefixPath", kinds.URL_PATH, "/",
+         "Path prefix a reverse proxy in front strips or adds.", reloadable=False)
+
+# --- oxdav: listeners and TLS ---
+_declare("oxdav.listen.https", kinds.LISTEN, "127.0.0.1:8443",
+         "TLS listeners (HOST:PORT or systemd:NAME for socket activation).",
+         reloadable=False)
+_declare("oxdav.listen.http", kinds.LISTEN, "",
+         "Plain-HTTP listeners, for use behind a reverse proxy only.", reloadable=False)
+_declare("oxdav.listen.metrics", kinds.LISTEN, "127.0.0.1:9143",
+         "Plain-HTTP listener for /metrics, /healthz, /readyz (keep it on loopback).",
+         reloadable=False)
+_declare("oxdav.proxy.trusted", kinds.NETWORKS, "127.0.0.1, ::1",
+         "Peers whose Forwarded / X-Forwarded-* headers are believed (plain listener).")
+_declare("oxdav.tls.certificate", kinds.TEXT, "/etc/oxdav/tls/fullchain.pem",
+         "PEM certificate, followed by its chain (relative to the config directory).")
+_declare("oxdav.tls.key", kinds.TEXT, "/etc/oxdav/tls/privkey.pem",
+         "PEM private key of the certificate (relative to the config directory).")
+_declare("oxdav.tls.generateDevCertificate", kinds.BOOLEAN, "false",
+         "Create a self-signed development certificate when the files are absent.",
+         reloadable=False)
+_declare("oxdav.http2", kinds.BOOLEAN, "false",
+         "Offer HTTP/2 by ALPN (needs Twisted[http2]).", reloadable=False)
+_declare("oxdav.hostname", kinds.TEXT, "",
+         "External host name (URLs shown to users, DNS records); empty = this machine's.")
+
+# --- oxdav: HTTP limits ---
+_declare("oxdav.http.maxBodySize", kinds.SIZE, "10M",
+         "Largest request body; larger ones get 413.")
+_declare("oxdav.http.idleTimeout", kinds.DURATION, "60",
+         "Close a connection idle (or sending too slowly) for this long.", reloadable=False)
+
+# --- oxdav: storage ---
+_declare("oxdav.dataDir", kinds.TEXT, "/var/lib/oxdav",
+         "State directory (relative to the config directory when not absolute).",
+         reloadable=False)
+_declare("oxdav.storage", kinds.TEXT, "sqlite:oxdav.sqlite3",
+         "Storage URL: sqlite:FILE (relative to dataDir) or sqlite:/absolute/path.",
+         reloadable=False)
+_declare("oxdav.sqlite.synchronous", kinds.choice("FULL", "NORMAL"), "FULL",
+         "SQLite durability: FULL survives power loss; NORMAL may lose the last commits.",
+         reloadable=False)
+
+# --- oxdav: authentication ---
+_declare("oxdav.auth.realm", kinds.TEXT, "oxdav", "The HTTP Basic realm.")
+_declare("oxdav.auth.cacheTime", kinds.DURATION, "5m",
+         "How long a verified credential is remembered.")
+_declare("oxdav.auth.maxFailures", kinds.integer(1), "5",
+         "Failed logins per address or login before attempts are slowed down.")
+
+# --- oxdav: first start ---
+_declare("oxdav.demo.create", kinds.BOOLEAN, "false",
+         "Create a demo context and user on first start (development only).",
+         reloadable=False)
+
+# --- oxdav: operations ---
+_declare("oxdav.log.level", kinds.LOG_LEVEL, "info", "Log level of the server.")
