@@ -1,0 +1,44 @@
+"""twistd finds the oxdav plugin; --check-config validates; a broken config stops it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from twisted.application.service import IServiceMaker
+from twisted.plugin import getPlugins
+
+REPO = Path(__file__).resolve().parents[2]
+TWISTD = Path(sys.executable).parent / "twistd"
+
+
+def twistd(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([str(TWISTD), *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=60, check=False)
+
+
+def test_plugin_is_discovered() -> None:
+    names = [maker.tapname for maker in getPlugins(IServiceMaker)]
+    assert "oxdav" in names
+
+
+def test_twistd_help_lists_oxdav() -> None:
+    assert "oxdav" in twistd("--help").stdout
+
+
+def test_check_config_accepts_the_sample() -> None:
+    result = twistd("oxdav", "-c", "etc/oxdav", "--check-config", "-v")
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK" in result.stdout
+    assert "com.openexchange.caldav.enabled = false" in result.stdout
+
+
+def test_broken_config_stops_twistd_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "caldav.properties").write_text("\ncom.openexchange.caldav.enabled = perhaps\n")
+    result = twistd("-n", "--pidfile=", "oxdav", "-c", str(tmp_path))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{tmp_path / 'caldav.properties'}:2" in output
+    assert "com.openexchange.caldav.enabled" in output
+    assert "true or false" in output
