@@ -15,12 +15,12 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from oxdav.directory.clock import TimeSource
 from oxdav.directory.credential_cache import CredentialCache
 from oxdav.directory.lookup import ContextRecord, LookupFactory, UserRecord
 from oxdav.directory.passwords import decoy_password_hash, verify_password
@@ -89,13 +89,13 @@ class Authenticator(Service):
         login_throttle: ThrottlePolicy = DEFAULT_LOGIN_THROTTLE,
         address_throttle: ThrottlePolicy = DEFAULT_ADDRESS_THROTTLE,
         not_found: NotFoundTypes = (LookupError,),
-        clock: IReactorTime | None = None,
+        clock: TimeSource | None = None,
         kdf_threads: int = 2,
         verify: Callable[[str, str], bool] = verify_password,
     ) -> None:
         self._lookup_factory = lookup_factory
-        self._reactor: IReactorFromThreads = reactor
-        time_source: IReactorTime = clock if clock is not None else reactor
+        self._reactor = reactor
+        time_source: TimeSource = clock if clock is not None else reactor
         self.realm = realm
         self._interface_enabled = interface_enabled
         self._not_found = not_found
@@ -110,12 +110,12 @@ class Authenticator(Service):
 
     def startService(self) -> None:
         """Start the KDF thread pool."""
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call]
         self._pool.start()
 
     def stopService(self) -> None:
         """Stop the KDF thread pool, letting running verifications finish."""
-        super().stopService()
+        super().stopService()  # type: ignore[no-untyped-call]
         self._pool.stop()
 
     async def authenticate(
@@ -195,9 +195,7 @@ class Authenticator(Service):
         return Forbidden(reason)
 
     def _failed(self, login: str, login_key: str, client_address: str) -> Unauthorized:
-        log.info(
-            "Login failed for {login!r} from {address}", login=login, address=client_address
-        )
+        log.info("Login failed for {login!r} from {address}", login=login, address=client_address)
         self.login_throttle.record_failure(login_key)
         self.address_throttle.record_failure(client_address)
         return Unauthorized()
@@ -235,7 +233,7 @@ class Authenticator(Service):
                 self._reactor, self._pool, self._verify, password_hash, password
             )
         except BaseException as error:
-            failure = Failure(error)
+            failure = Failure(error)  # type: ignore[no-untyped-call]
             for waiter in self._pop_waiters(key):
                 waiter.errback(failure)
             raise

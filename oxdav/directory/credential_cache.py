@@ -17,7 +17,7 @@ import hmac
 import secrets
 from collections import OrderedDict
 
-from twisted.internet.interfaces import IReactorTime
+from oxdav.directory.clock import TimeSource
 
 
 def _framed(*fields: str) -> bytes:
@@ -41,7 +41,7 @@ class CredentialCache:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        clock: TimeSource,
         *,
         ttl: float,
         max_size: int,

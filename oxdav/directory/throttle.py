@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+
+from oxdav.directory.clock import TimeSource
 
 log = Logger()
 
@@ -75,7 +76,7 @@ class FailureThrottle:
         kind: What the keys are (``"login"``, ``"address"``), for the log.
     """
 
-    def __init__(self, clock: IReactorTime, policy: ThrottlePolicy, *, kind: str) -> None:
+    def __init__(self, clock: TimeSource, policy: ThrottlePolicy, *, kind: str) -> None:
         self._clock = clock
         self.policy = policy
         self._kind = kind

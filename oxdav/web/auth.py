@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
 from oxdav.directory.results import (
     AuthResult,
@@ -98,7 +98,7 @@ def parse_basic_authorization(value: bytes | None) -> BasicCredentials | None:
     return BasicCredentials(login, password)
 
 
-def take_credentials(request: IRequest) -> BasicCredentials | None:
+def take_credentials(request: Request) -> BasicCredentials | None:
     """Read the Basic credentials of ``request`` and remove the header from it.
 
     Args:
@@ -112,7 +112,7 @@ def take_credentials(request: IRequest) -> BasicCredentials | None:
     return parse_basic_authorization(value)
 
 
-def client_address(request: IRequest, *, trusted_proxy: bool) -> str:
+def client_address(request: Request, *, trusted_proxy: bool) -> str:
     """The address failures are counted against.
 
     Behind a trusted proxy that is the last ``X-Forwarded-For`` entry (the one the
@@ -129,12 +129,12 @@ def client_address(request: IRequest, *, trusted_proxy: bool) -> str:
             if last:
                 return last.decode("ascii", "replace")
     peer = request.getClientAddress()
-    host = getattr(peer, "host", None)
+    host: object = getattr(peer, "host", None)
     return str(host) if host is not None else str(peer)
 
 
 async def authenticate_request(
-    request: IRequest,
+    request: Request,
     authenticator: CredentialChecker,
     interface: Interface,
     *,
@@ -175,7 +175,7 @@ def challenge(realm: str) -> bytes:
 
 
 def render_auth_failure(
-    request: IRequest,
+    request: Request,
     result: Unauthorized | Forbidden | Throttled | InsecureTransport,
     realm: str,
 ) -> bytes:

@@ -129,7 +129,10 @@ def example_directory(*, with_default_context: bool = True) -> MemoryDirectory:
     directory.add_context(Context(20, "other", ("other.org",)))
     directory.add_user(
         _user(
-            10, 3, "alice", "alice@example.com",
+            10,
+            3,
+            "alice",
+            "alice@example.com",
             aliases=("a.smith@example.net",),
             permissions=frozenset({"calendar", "contacts", "tasks", "infostore"}),
         )
@@ -142,5 +145,10 @@ def example_directory(*, with_default_context: bool = True) -> MemoryDirectory:
 
 def _user(context_id: int, user_id: int, login: str, email: str, **extra: object) -> User:
     return User(
-        context_id, user_id, login, email, hashed(PASSWORDS[login]), **extra  # type: ignore[arg-type]
+        context_id,
+        user_id,
+        login,
+        email,
+        hashed(PASSWORDS[login]),
+        **extra,  # type: ignore[arg-type]
     )

@@ -11,7 +11,7 @@ from oxdav.directory.results import (
     ForbiddenReason,
     Unauthorized,
 )
-from tests.directory.conftest import CountingVerifier, InterfaceSwitch
+from tests.directory.auth_fixtures import CountingVerifier, InterfaceSwitch
 from tests.directory.memory_directory import MemoryDirectory
 
 ADDRESS = "192.0.2.1"

@@ -8,7 +8,7 @@ from twisted.internet.task import Clock
 
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated, Unauthorized
-from tests.directory.conftest import CACHE_TTL, CountingVerifier
+from tests.directory.auth_fixtures import CACHE_TTL, CountingVerifier
 from tests.directory.memory_directory import MemoryDirectory, hashed
 
 ADDRESS = "192.0.2.1"

@@ -9,7 +9,7 @@ from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated, Throttled, Unauthorized
-from tests.directory.conftest import ADDRESS_POLICY, LOGIN_POLICY, CountingVerifier
+from tests.directory.auth_fixtures import ADDRESS_POLICY, LOGIN_POLICY, CountingVerifier
 
 ADDRESS = "192.0.2.1"
 
