@@ -143,9 +143,7 @@ class Authenticator(Service):
         async with self._lookup_factory() as lookup:
             found = await resolve_login(lookup, login, self._not_found)
         if found is None:
-            verdict = await self._verify_throttled(
-                login_key, client_address, None, decoy_password_hash(), password
-            )
+            verdict = await self._verify_throttled(login_key, client_address, None, None, password)
             if isinstance(verdict, Throttled):
                 return verdict
             return self._failed(login, login_key, client_address)
@@ -195,7 +193,7 @@ class Authenticator(Service):
         return Forbidden(reason)
 
     def _failed(self, login: str, login_key: str, client_address: str) -> Unauthorized:
-        log.info("Login failed for {login!r} from {address}", login=login, address=client_address)
+        log.info("Login failed for {login!r} from {address!r}", login=login, address=client_address)
         self.login_throttle.record_failure(login_key)
         self.address_throttle.record_failure(client_address)
         return Unauthorized()
@@ -205,10 +203,14 @@ class Authenticator(Service):
         login_key: str,
         client_address: str,
         key: bytes | None,
-        password_hash: str,
+        password_hash: str | None,
         password: str,
     ) -> bool | Throttled:
-        """Run the KDF unless the login or address has too many attempts pending."""
+        """Run the KDF unless the login or address has too many attempts pending.
+
+        ``key`` None means "do not share this run"; ``password_hash`` None means
+        "check against the decoy hash" (unknown login).
+        """
         if key is not None and key in self._running:
             waiter: Deferred[bool] = Deferred()
             self._running[key].append(waiter)
@@ -224,13 +226,13 @@ class Authenticator(Service):
             self.login_throttle.end(login_key)
             self.address_throttle.end(client_address)
 
-    async def _run_kdf(self, key: bytes | None, password_hash: str, password: str) -> bool:
+    async def _run_kdf(self, key: bytes | None, password_hash: str | None, password: str) -> bool:
         waiters: list[Deferred[bool]] = []
         if key is not None:
             self._running[key] = waiters
         try:
             result: bool = await deferToThreadPool(
-                self._reactor, self._pool, self._verify, password_hash, password
+                self._reactor, self._pool, self._check_in_thread, password_hash, password
             )
         except BaseException as error:
             failure = Failure(error)  # type: ignore[no-untyped-call]
@@ -240,6 +242,12 @@ class Authenticator(Service):
         for waiter in self._pop_waiters(key):
             waiter.callback(result)
         return result
+
+    def _check_in_thread(self, password_hash: str | None, password: str) -> bool:
+        # Runs on the KDF pool; the decoy hash is made there too on first use.
+        return self._verify(
+            password_hash if password_hash is not None else decoy_password_hash(), password
+        )
 
     def _pop_waiters(self, key: bytes | None) -> list[Deferred[bool]]:
         return self._running.pop(key, []) if key is not None else []
