@@ -193,7 +193,11 @@ class Authenticator(Service):
         return Forbidden(reason)
 
     def _failed(self, login: str, login_key: str, client_address: str) -> Unauthorized:
-        log.info("Login failed for {login!r} from {address!r}", login=login, address=client_address)
+        log.info(
+            "Login failed for {login!r} from {address!r}",
+            login=login[:MAX_LOGIN_LENGTH],
+            address=client_address,
+        )
         self.login_throttle.record_failure(login_key)
         self.address_throttle.record_failure(client_address)
         return Unauthorized()
