@@ -1,0 +1,257 @@
+"""Checking a login and password (HTTP Basic credentials, RFC 7617) against the directory.
+
+One attempt goes: throttle check → login resolution (``resolution``) → cached
+credential or Argon2 verification on a small dedicated thread pool → account and
+interface checks. Unknown logins are verified against a decoy hash so they cost
+the same as a wrong password, and both give the same :class:`Unauthorized`.
+Passwords are never logged; logins are logged with ``!r`` so that control
+characters cannot forge log lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
+
+from oxdav.directory.clock import TimeSource
+from oxdav.directory.credential_cache import CredentialCache
+from oxdav.directory.lookup import ContextRecord, LookupFactory, UserRecord
+from oxdav.directory.passwords import decoy_password_hash, verify_password
+from oxdav.directory.resolution import NotFoundTypes, resolve_login
+from oxdav.directory.results import (
+    Authenticated,
+    AuthResult,
+    Forbidden,
+    ForbiddenReason,
+    Interface,
+    InterfaceCheck,
+    Throttled,
+    Unauthorized,
+)
+from oxdav.directory.throttle import (
+    IN_FLIGHT_RETRY_AFTER,
+    FailureThrottle,
+    ThrottlePolicy,
+)
+
+log = Logger()
+
+#: Longest login (characters) and password (characters) worth looking at.
+MAX_LOGIN_LENGTH = 320
+MAX_PASSWORD_LENGTH = 1024
+
+#: Name of the thread pool the password KDF runs on.
+KDF_POOL_NAME = "oxdav-auth-kdf"
+
+DEFAULT_LOGIN_THROTTLE = ThrottlePolicy(threshold=5)
+# One address may be a NAT or a proxy for many users: more tolerant per key.
+DEFAULT_ADDRESS_THROTTLE = ThrottlePolicy(threshold=20, max_in_flight=16)
+
+
+class Authenticator(Service):
+    """Verifies credentials for the CalDAV and CardDAV interfaces.
+
+    It is a Service: start it (or add it to the application) before the first
+    :meth:`authenticate`, so that its thread pool runs.
+
+    Args:
+        lookup_factory: Opens a read-only lookup (a store transaction) per attempt.
+        reactor: Runs callbacks from the KDF threads; also the clock unless
+            ``clock`` is given.
+        realm: The HTTP authentication realm (RFC 7617 §2).
+        interface_enabled: Whether a user may use ``caldav`` / ``carddav``.
+        cache_ttl: Seconds a verified credential is trusted without the KDF.
+        cache_size: Most verified credentials remembered.
+        login_throttle: Failure policy per login.
+        address_throttle: Failure policy per client address.
+        not_found: Exception type(s) the lookup raises for a missing record.
+        clock: Time source for the cache and the throttles (tests: ``task.Clock``).
+        kdf_threads: Size of the KDF thread pool.
+        verify: ``verify(password_hash, password) -> bool``; the Argon2 check.
+    """
+
+    def __init__(
+        self,
+        lookup_factory: LookupFactory,
+        reactor: Any,
+        *,
+        realm: str,
+        interface_enabled: InterfaceCheck,
+        cache_ttl: float = 300.0,
+        cache_size: int = 10_000,
+        login_throttle: ThrottlePolicy = DEFAULT_LOGIN_THROTTLE,
+        address_throttle: ThrottlePolicy = DEFAULT_ADDRESS_THROTTLE,
+        not_found: NotFoundTypes = (LookupError,),
+        clock: TimeSource | None = None,
+        kdf_threads: int = 2,
+        verify: Callable[[str, str], bool] = verify_password,
+    ) -> None:
+        self._lookup_factory = lookup_factory
+        self._reactor = reactor
+        time_source: TimeSource = clock if clock is not None else reactor
+        self.realm = realm
+        self._interface_enabled = interface_enabled
+        self._not_found = not_found
+        self._verify = verify
+        self.cache = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
+        self.login_throttle = FailureThrottle(time_source, login_throttle, kind="login")
+        self.address_throttle = FailureThrottle(time_source, address_throttle, kind="address")
+        self._pool = ThreadPool(minthreads=0, maxthreads=kdf_threads, name=KDF_POOL_NAME)
+        # Verifications running, by cache key: identical credentials arriving in
+        # parallel (a client opening several connections) share one KDF run.
+        self._running: dict[bytes, list[Deferred[bool]]] = {}
+
+    def startService(self) -> None:
+        """Start the KDF thread pool."""
+        super().startService()  # type: ignore[no-untyped-call]
+        self._pool.start()
+
+    def stopService(self) -> None:
+        """Stop the KDF thread pool, letting running verifications finish."""
+        super().stopService()  # type: ignore[no-untyped-call]
+        self._pool.stop()
+
+    async def authenticate(
+        self, login: str, password: str, client_address: str, interface: Interface
+    ) -> AuthResult:
+        """Check one login and password.
+
+        Args:
+            login: ``user@mapping``, an e-mail address, or a bare ``user``.
+            password: The clear-text password.
+            client_address: The client's IP address, one throttling key.
+            interface: ``"caldav"`` or ``"carddav"``.
+
+        Returns:
+            :class:`Authenticated`, :class:`Unauthorized` (unknown login or wrong
+            password), :class:`Forbidden` (disabled account or interface; only
+            after the password was right) or :class:`Throttled`.
+        """
+        login_key = login.casefold()
+        wait = self._retry_after(login_key, client_address)
+        if wait is not None:
+            return Throttled(wait)
+        if len(login) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+            return self._failed(login, login_key, client_address)
+        async with self._lookup_factory() as lookup:
+            found = await resolve_login(lookup, login, self._not_found)
+        if found is None:
+            verdict = await self._verify_throttled(login_key, client_address, None, None, password)
+            if isinstance(verdict, Throttled):
+                return verdict
+            return self._failed(login, login_key, client_address)
+        context, user = found
+        key = self.cache.key_for(f"{context.id}/{user.id}", password, user.password_hash)
+        if key not in self.cache:
+            verdict = await self._verify_throttled(
+                login_key, client_address, key, user.password_hash, password
+            )
+            if isinstance(verdict, Throttled):
+                return verdict
+            if not verdict:
+                return self._failed(login, login_key, client_address)
+            self.cache.add(key)
+        self.login_throttle.forget(login_key)
+        return self._admit(context, user, interface)
+
+    def _retry_after(self, login_key: str, client_address: str) -> float | None:
+        waits = [
+            w
+            for w in (
+                self.login_throttle.retry_after(login_key),
+                self.address_throttle.retry_after(client_address),
+            )
+            if w is not None
+        ]
+        return max(waits) if waits else None
+
+    def _admit(
+        self, context: ContextRecord, user: UserRecord, interface: Interface
+    ) -> Authenticated | Forbidden:
+        if not context.enabled:
+            reason = ForbiddenReason.CONTEXT_DISABLED
+        elif not user.enabled:
+            reason = ForbiddenReason.USER_DISABLED
+        elif not self._interface_enabled(context, user, interface):
+            reason = ForbiddenReason.INTERFACE_DISABLED
+        else:
+            return Authenticated(context, user)
+        log.info(
+            "Refusing {interface} to user {user} of context {context}: {reason}",
+            interface=interface,
+            user=user.id,
+            context=context.id,
+            reason=reason.value,
+        )
+        return Forbidden(reason)
+
+    def _failed(self, login: str, login_key: str, client_address: str) -> Unauthorized:
+        log.info(
+            "Login failed for {login!r} from {address!r}",
+            login=login[:MAX_LOGIN_LENGTH],
+            address=client_address,
+        )
+        self.login_throttle.record_failure(login_key)
+        self.address_throttle.record_failure(client_address)
+        return Unauthorized()
+
+    async def _verify_throttled(
+        self,
+        login_key: str,
+        client_address: str,
+        key: bytes | None,
+        password_hash: str | None,
+        password: str,
+    ) -> bool | Throttled:
+        """Run the KDF unless the login or address has too many attempts pending.
+
+        ``key`` None means "do not share this run"; ``password_hash`` None means
+        "check against the decoy hash" (unknown login).
+        """
+        if key is not None and key in self._running:
+            waiter: Deferred[bool] = Deferred()
+            self._running[key].append(waiter)
+            return await waiter
+        if not self.login_throttle.try_begin(login_key):
+            return Throttled(self._retry_after(login_key, client_address) or IN_FLIGHT_RETRY_AFTER)
+        if not self.address_throttle.try_begin(client_address):
+            self.login_throttle.end(login_key)
+            return Throttled(self._retry_after(login_key, client_address) or IN_FLIGHT_RETRY_AFTER)
+        try:
+            return await self._run_kdf(key, password_hash, password)
+        finally:
+            self.login_throttle.end(login_key)
+            self.address_throttle.end(client_address)
+
+    async def _run_kdf(self, key: bytes | None, password_hash: str | None, password: str) -> bool:
+        waiters: list[Deferred[bool]] = []
+        if key is not None:
+            self._running[key] = waiters
+        try:
+            result: bool = await deferToThreadPool(
+                self._reactor, self._pool, self._check_in_thread, password_hash, password
+            )
+        except BaseException as error:
+            failure = Failure(error)  # type: ignore[no-untyped-call]
+            for waiter in self._pop_waiters(key):
+                waiter.errback(failure)
+            raise
+        for waiter in self._pop_waiters(key):
+            waiter.callback(result)
+        return result
+
+    def _check_in_thread(self, password_hash: str | None, password: str) -> bool:
+        # Runs on the KDF pool; the decoy hash is made there too on first use.
+        return self._verify(
+            password_hash if password_hash is not None else decoy_password_hash(), password
+        )
+
+    def _pop_waiters(self, key: bytes | None) -> list[Deferred[bool]]:
+        return self._running.pop(key, []) if key is not None else []

@@ -1,0 +1,170 @@
+"""Slowing down repeated login failures per key (a login or a client address).
+
+After ``threshold`` failures a key is blocked for ``base_delay`` seconds, and each
+further failure doubles the block, up to ``max_delay``. While blocked, attempts
+are refused before any password work is done. A key that has not failed for
+``forget_after`` seconds starts over. Memory is bounded: expired keys are purged
+and at most ``max_entries`` are kept, the least recently failed going first.
+
+The number of unfinished verifications per key is capped too, so a burst of
+parallel guesses cannot all reach the KDF before the first failures count.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from twisted.logger import Logger
+
+from oxdav.directory.clock import TimeSource
+
+log = Logger()
+
+#: Retry-After suggested when a key is refused for too many unfinished attempts.
+IN_FLIGHT_RETRY_AFTER = 1.0
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """Parameters of one :class:`FailureThrottle`.
+
+    Attributes:
+        threshold: Failures tolerated before attempts are delayed.
+        base_delay: Seconds of the first block; doubled for every further failure.
+        max_delay: Longest block, in seconds.
+        forget_after: Seconds without a failure after which a key starts over;
+            at least ``max_delay``.
+        max_entries: Most keys remembered.
+        max_in_flight: Most unfinished verifications per key at one time.
+    """
+
+    threshold: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    forget_after: float = 900.0
+    max_entries: int = 100_000
+    max_in_flight: int = 8
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or self.max_entries < 1 or self.max_in_flight < 1:
+            raise ValueError("threshold, max_entries and max_in_flight must be positive")
+        if not 0 < self.base_delay <= self.max_delay <= self.forget_after:
+            raise ValueError("need 0 < base_delay <= max_delay <= forget_after")
+
+    def block_seconds(self, failures: int) -> float:
+        """How long a key with ``failures`` consecutive failures stays blocked."""
+        if failures < self.threshold:
+            return 0.0
+        exponent = min(failures - self.threshold, 64)
+        return float(min(self.base_delay * 2**exponent, self.max_delay))
+
+
+@dataclass
+class _Record:
+    failures: int
+    last_failure: float
+    blocked_until: float
+
+
+class FailureThrottle:
+    """Failure counters with exponential back-off for one kind of key.
+
+    Args:
+        clock: Source of time (the reactor; ``task.Clock`` in tests).
+        policy: Thresholds and delays.
+        kind: What the keys are (``"login"``, ``"address"``), for the log.
+    """
+
+    def __init__(self, clock: TimeSource, policy: ThrottlePolicy, *, kind: str) -> None:
+        self._clock = clock
+        self.policy = policy
+        self._kind = kind
+        self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._in_flight: dict[str, int] = {}
+        self._saturated: set[str] = set()
+
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until ``key`` may try again, or None when it may try now."""
+        if self._in_flight.get(key, 0) >= self.policy.max_in_flight:
+            if key not in self._saturated:
+                self._saturated.add(key)
+                log.warn(
+                    "Throttling {kind} {key!r}: {count} verifications already running",
+                    kind=self._kind,
+                    key=key,
+                    count=self._in_flight[key],
+                )
+            return IN_FLIGHT_RETRY_AFTER
+        record = self._records.get(key)
+        if record is None:
+            return None
+        remaining = record.blocked_until - self._clock.seconds()
+        return remaining if remaining > 0 else None
+
+    def record_failure(self, key: str) -> float:
+        """Count a failed attempt of ``key`` and block it when over the threshold.
+
+        Returns:
+            The seconds ``key`` is now blocked for (0 when under the threshold).
+        """
+        now = self._clock.seconds()
+        self._purge(now)
+        record = self._records.pop(key, None)
+        if record is None or now - record.last_failure >= self.policy.forget_after:
+            record = _Record(failures=0, last_failure=now, blocked_until=now)
+        record.failures += 1
+        record.last_failure = now
+        delay = self.policy.block_seconds(record.failures)
+        record.blocked_until = now + delay
+        self._records[key] = record
+        while len(self._records) > self.policy.max_entries:
+            self._records.popitem(last=False)
+        if delay:
+            log.warn(
+                "Throttling {kind} {key!r} for {delay}s after {failures} failed logins",
+                kind=self._kind,
+                key=key,
+                delay=delay,
+                failures=record.failures,
+            )
+        return delay
+
+    def forget(self, key: str) -> None:
+        """Clear the failures of ``key`` (e.g. after it logged in successfully)."""
+        self._records.pop(key, None)
+
+    def try_begin(self, key: str) -> bool:
+        """Start a verification for ``key`` unless too many are already running.
+
+        Returns:
+            True when the caller may run the verification (and must call
+            :meth:`end` afterwards); False when it must refuse the attempt.
+        """
+        if self.retry_after(key) is not None:
+            return False
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        return True
+
+    def end(self, key: str) -> None:
+        """Note that a verification started by :meth:`try_begin` finished."""
+        count = self._in_flight.get(key, 0) - 1
+        if count > 0:
+            self._in_flight[key] = count
+        else:
+            self._in_flight.pop(key, None)
+        if count < self.policy.max_in_flight:
+            self._saturated.discard(key)
+
+    def __len__(self) -> int:
+        """Number of keys with remembered failures."""
+        return len(self._records)
+
+    def _purge(self, now: float) -> None:
+        # Records are ordered by last failure, so expired ones are at the front;
+        # blocked_until <= last_failure + max_delay <= last_failure + forget_after.
+        while self._records:
+            key, record = next(iter(self._records.items()))
+            if now - record.last_failure < self.policy.forget_after:
+                return
+            del self._records[key]
