@@ -75,18 +75,13 @@ def set_log_level(namespace: str, level_name: str) -> None:
     Raises:
         ValueError: for an unknown level name.
     """
-    level = parse_log_level(level_name)
-    if namespace:
-        level_predicate.setLogLevelForNamespace(namespace, level)
-    else:
-        level_predicate.defaultLogLevel = level
+    level_predicate.setLogLevelForNamespace(namespace, parse_log_level(level_name))
 
 
 def reset_log_levels(default: str = "info") -> None:
     """Forget every per-namespace level and set the root level (before re-applying config)."""
-    level = parse_log_level(default)
+    level_predicate.defaultLogLevel = parse_log_level(default)
     level_predicate.clearLogLevels()
-    level_predicate.defaultLogLevel = level
 
 
 @implementer(ILogObserver)
