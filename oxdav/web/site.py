@@ -58,6 +58,16 @@ KNOWN_METHODS = frozenset(
 )
 
 
+# Module-level: a Logger class attribute would take the class's namespace.
+_access_log = Logger(namespace="oxdav.access")
+
+#: Reason phrases for the responses the channel itself sends (RFC 9110 §15).
+_REFUSAL_PHRASES = {
+    http.REQUEST_TIMEOUT: b"Request Timeout",
+    http.REQUEST_ENTITY_TOO_LARGE: b"Content Too Large",
+}
+
+
 class RequestMetrics(Protocol):
     """What the site reports about requests (implemented in oxdav.web.metrics)."""
 
@@ -84,9 +94,10 @@ def method_not_allowed(request: server.Request, allowed: Sequence[bytes]) -> byt
     Returns:
         The plain-text body, for a render method to return.
     """
-    methods = list(allowed)
-    if b"GET" in methods and b"HEAD" not in methods:
-        methods.append(b"HEAD")
+    methods = set(allowed)
+    if b"GET" in methods:
+        methods.add(b"HEAD")
+    methods = sorted(methods)
     known = request.method in KNOWN_METHODS
     request.setResponseCode(http.NOT_ALLOWED if known else http.NOT_IMPLEMENTED)
     request.setHeader(b"Allow", b", ".join(methods))
@@ -200,7 +211,7 @@ class OxdavChannel(http.HTTPChannel):
         self._refused = True
         self._cancel_deadline()
         method = getattr(self, "_command", b"-")
-        phrase = http.RESPONSES.get(status, b"Error")
+        phrase = _REFUSAL_PHRASES.get(status) or http.RESPONSES.get(status, b"Error")
         body = f"{phrase.decode('ascii')}: {reason}\n".encode("ascii")
         self.transport.write(
             b"HTTP/1.1 %d %s\r\nServer: %s\r\nConnection: close\r\n"
@@ -322,7 +333,6 @@ class OxdavSite(server.Site):
 
     protocol = _build_channel
     requestFactory = OxdavRequest
-    _access_log = Logger(namespace="oxdav.access")
 
     def __init__(
         self,
@@ -367,7 +377,7 @@ class OxdavSite(server.Site):
         if not self.access_log:
             return
         timestamp = self._logDateTime or http.datetimeToLogString(self.reactor.seconds())
-        self._access_log.info(
+        _access_log.info(
             "{access_line}",
             access_line=self._logFormatter(timestamp, request),
             method=request.method.decode("latin-1"),

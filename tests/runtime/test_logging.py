@@ -7,7 +7,7 @@ import json
 import sys
 
 import pytest
-from twisted.logger import LogLevel, Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
 from oxdav import logging as oxlog
