@@ -114,6 +114,7 @@ class ReadinessResource(Resource):
                 body = _plain(request, 503, f"not ready\n{lines}")
             else:
                 body = _plain(request, 200, "ready\n")
+            request.setHeader(b"Content-Length", b"%d" % len(body))
             request.write(body)
             request.finish()
 
