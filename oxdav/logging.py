@@ -2,7 +2,8 @@
 
 :func:`observer` picks the format once, at start-up (OPS.md B5):
 
-- ``OXDAV_LOG_FORMAT=json``: one JSON object per line (no RFC 7464 ``\\x1e``);
+- ``OXDAV_LOG_FORMAT=json``: one JSON object per line (no RFC 7464 ``\\x1e``),
+  Twisted's event plus the rendered message as ``log_text``;
 - stdout is a terminal: Twisted's classic text with timestamps;
 - otherwise (journald, pipes): one line per message line, each prefixed with the
   syslog priority ``<N>`` that journald parses (``SyslogLevelPrefix=`` is on by
@@ -111,6 +112,17 @@ class JournaldTextObserver:
         self._stream.flush()
 
 
+@implementer(ILogObserver)
+class _JsonWithTextObserver:
+    """Adds the rendered message as ``log_text``, so log shippers need no Twisted."""
+
+    def __init__(self, json_observer: ILogObserver) -> None:
+        self._json = json_observer
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self._json({**event, "log_text": formatEvent(event)})
+
+
 def observer() -> ILogObserver:
     """The no-argument observer factory for ``twistd --logger``.
 
@@ -118,7 +130,7 @@ def observer() -> ILogObserver:
     """
     stream = sys.stdout
     if os.environ.get("OXDAV_LOG_FORMAT", "").strip().lower() == "json":
-        inner: ILogObserver = jsonFileLogObserver(stream, recordSeparator="")
+        inner: ILogObserver = _JsonWithTextObserver(jsonFileLogObserver(stream, recordSeparator=""))
     elif stream.isatty():
         inner = textFileLogObserver(stream)
     else:

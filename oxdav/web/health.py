@@ -18,6 +18,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.interfaces import IReactorTCP, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.pages import notFound
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
@@ -124,6 +125,13 @@ class ReadinessResource(Resource):
         return NOT_DONE_YET
 
 
+class _OpsRoot(Resource):
+    """The ops site's root: its three children, and a plain 404 for anything else."""
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return notFound()  # type: ignore[return-value]
+
+
 def build_ops_site(
     reactor: IReactorTime,
     metrics: OxdavMetrics,
@@ -136,7 +144,7 @@ def build_ops_site(
     scrapes do not drown real traffic. Its ``/readyz`` resource is reachable as
     ``site.resource.children[b"readyz"]`` to add checks later.
     """
-    root = Resource()
+    root = _OpsRoot()
     root.putChild(b"metrics", MetricsResource(metrics.registry))
     root.putChild(b"healthz", HealthResource())
     root.putChild(b"readyz", ReadinessResource(reactor, readiness_checks, readiness_timeout))

@@ -190,6 +190,8 @@ class OxdavChannel(http.HTTPChannel):
 
     def allContentReceived(self) -> None:
         self._cancel_deadline()
+        if self._refused:
+            return  # the decoder reached the end of a body we already refused
         super().allContentReceived()
 
     def connectionLost(self, reason: Failure) -> None:
@@ -303,7 +305,8 @@ class OxdavRequest(server.Request):
         self._log.failure("Error rendering {method} {uri}", reason,
                           method=self.method, uri=self.uri)
         if self.startedWriting:
-            self.channel.loseConnection()
+            if self.channel is not None:
+                self.channel.loseConnection()  # the status line is gone; cut the reply
             return
         body = b"Internal server error\n"
         self.setResponseCode(http.INTERNAL_SERVER_ERROR)

@@ -194,6 +194,16 @@ def _clocked_site(clock, **kwargs):
     return OxdavSite(Echo(), reactor=clock, **{**options, **kwargs})
 
 
+def test_oversized_chunked_body_arriving_at_once_is_never_processed(clock):
+    protocol, transport = _connect(_clocked_site(clock))
+    chunk = b"%x\r\n%s\r\n" % (600, b"y" * 600)
+    protocol.dataReceived(b"PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          + chunk * 2 + b"0\r\n\r\n")
+    assert _status_line(transport.value()) == b"HTTP/1.1 413 Content Too Large"
+    assert b"got " not in transport.value()
+    assert transport.disconnecting
+
+
 def test_client_sending_headers_too_slowly_gets_408_and_is_cut(clock):
     protocol, transport = _connect(_clocked_site(clock))
     protocol.dataReceived(b"GET /x HTTP/1.1\r\n")

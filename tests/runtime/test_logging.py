@@ -77,7 +77,8 @@ def test_json_format_writes_one_object_per_line(monkeypatch):
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
     assert "\x1e" not in out.getvalue()
-    assert json.loads(lines[0])["who"] == "world"
+    event = json.loads(lines[0])
+    assert (event["who"], event["log_text"]) == ("world", "hello world")
 
 
 def test_debug_is_filtered_until_the_namespace_level_is_lowered(monkeypatch):

@@ -11,7 +11,7 @@ from OpenSSL import crypto
 from twisted.internet.ssl import CertificateOptions
 from twisted.internet.threads import deferToThread
 from twisted.web import http
-from twisted.web.static import Data
+from twisted.web.resource import Resource
 
 from oxdav.tls import (
     SwappableServerTLS,
@@ -28,9 +28,16 @@ CBC_ONLY = "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA256"
 STATIC_RSA_ONLY = "AES256-SHA:AES128-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384"
 
 
+class Hello(Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        return b"hello"
+
+
 @pytest.fixture
 def site(reactor):
-    return OxdavSite(Data(b"hello", "text/plain"), reactor=reactor)
+    return OxdavSite(Hello(), reactor=reactor)
 
 
 @pytest.fixture
@@ -121,7 +128,7 @@ def test_site_does_not_offer_h2_when_http2_is_disabled(site, monkeypatch):
 
 def test_site_offers_h2_first_when_enabled_and_available(reactor, monkeypatch):
     monkeypatch.setattr(http, "H2_ENABLED", True)
-    site = OxdavSite(Data(b"", "text/plain"), reactor=reactor, http2=True)
+    site = OxdavSite(Hello(), reactor=reactor, http2=True)
     assert site.acceptableProtocols() == [b"h2", b"http/1.1"]
 
 
@@ -190,3 +197,35 @@ def _der():
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
+
+class Scheme(Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        return b"secure" if request.isSecure() else b"plain"
+
+
+def _https_get(port: int) -> bytes:
+    import socket
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            while chunk := tls.recv(65536):
+                received += chunk
+    return received
+
+
+@pytest_twisted.ensureDeferred
+async def test_site_behind_tls_serves_requests_that_know_they_are_secure(
+    reactor, listen, creator
+):
+    port = listen(listen_tls(reactor, LOOPBACK, OxdavSite(Scheme(), reactor=reactor), creator))
+    response = await deferToThread(_https_get, port)
+    assert response.startswith(b"HTTP/1.1 200 ")
+    assert response.endswith(b"secure")
