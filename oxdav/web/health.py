@@ -135,19 +135,23 @@ class _OpsRoot(Resource):
 def build_ops_site(
     reactor: IReactorTime,
     metrics: OxdavMetrics,
-    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
-    readiness_timeout: float = 5.0,
+    readiness: ReadinessResource | None = None,
 ) -> OxdavSite:
     """The ops site: ``/metrics``, ``/healthz``, ``/readyz``; anything else is 404.
 
+    Args:
+        reactor: the reactor.
+        metrics: whose registry ``/metrics`` exposes.
+        readiness: the ``/readyz`` resource (keep it to add checks later); one
+            without checks, hence always ready, by default.
+
     Its own requests are neither access-logged nor counted in the HTTP metrics, so
-    scrapes do not drown real traffic. Its ``/readyz`` resource is reachable as
-    ``site.resource.children[b"readyz"]`` to add checks later.
+    scrapes do not drown real traffic.
     """
     root = _OpsRoot()
     root.putChild(b"metrics", MetricsResource(metrics.registry))
     root.putChild(b"healthz", HealthResource())
-    root.putChild(b"readyz", ReadinessResource(reactor, readiness_checks, readiness_timeout))
+    root.putChild(b"readyz", readiness or ReadinessResource(reactor))
     return OxdavSite(
         root,
         reactor=reactor,

@@ -12,7 +12,7 @@ from twisted.internet.threads import deferToThread
 from twisted.web.resource import Resource
 
 from oxdav import __version__
-from oxdav.web.health import build_ops_site, ops_endpoint
+from oxdav.web.health import ReadinessResource, build_ops_site, ops_endpoint
 from oxdav.web.metrics import OxdavMetrics
 from oxdav.web.site import OxdavSite
 
@@ -94,7 +94,8 @@ def test_healthz_answers_ok(metrics):
 
 
 def test_readyz_answers_200_when_all_checks_pass(metrics):
-    site = build_ops_site(Clock(), metrics, {"config": lambda: True})
+    clock = Clock()
+    site = build_ops_site(clock, metrics, ReadinessResource(clock, {"config": lambda: True}))
     response = _get(site, b"/readyz")
     assert response.startswith(b"HTTP/1.1 200 ")
 
@@ -105,14 +106,16 @@ def test_readyz_answers_503_with_the_failing_reasons(metrics):
         "store": lambda: fail(RuntimeError("database is locked")),
         "tls": lambda: False,
     }
-    response = _get(build_ops_site(Clock(), metrics, checks), b"/readyz")
+    clock = Clock()
+    response = _get(build_ops_site(clock, metrics, ReadinessResource(clock, checks)), b"/readyz")
     assert response.startswith(b"HTTP/1.1 503 ")
     assert _body(response) == "not ready\nstore: database is locked\ntls: not ready\n"
 
 
 def test_readyz_check_that_never_answers_times_out(metrics):
     clock = Clock()
-    site = build_ops_site(clock, metrics, {"store": Deferred}, readiness_timeout=2)
+    readiness = ReadinessResource(clock, {"store": Deferred}, timeout=2)
+    site = build_ops_site(clock, metrics, readiness)
     peer = IPv4Address("TCP", "127.0.0.1", 5000)
     protocol = site.buildProtocol(peer)
     transport = StringTransport(peerAddress=peer)
@@ -125,8 +128,10 @@ def test_readyz_check_that_never_answers_times_out(metrics):
 
 
 def test_readyz_checks_can_be_added_later(metrics):
-    site = build_ops_site(Clock(), metrics)
-    site.resource.children[b"readyz"].add_check("late", lambda: False)
+    clock = Clock()
+    readiness = ReadinessResource(clock)
+    site = build_ops_site(clock, metrics, readiness)
+    readiness.add_check("late", lambda: False)
     assert _get(site, b"/readyz").startswith(b"HTTP/1.1 503 ")
 
 
