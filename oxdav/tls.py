@@ -30,6 +30,7 @@ from twisted.internet.interfaces import (
     IListeningPort,
     IOpenSSLServerConnectionCreator,
     IProtocolFactory,
+    IStreamServerEndpoint,
 )
 from twisted.internet.ssl import AcceptableCiphers, CertificateOptions, TLSVersion
 from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
@@ -42,6 +43,7 @@ __all__ = [
     "certificate_not_after",
     "listen_tls",
     "load_certificate_options",
+    "server_endpoint",
     "tcp_endpoint_description",
     "tls_endpoint_service",
     "tls_server_factory",
@@ -181,6 +183,24 @@ def tcp_endpoint_description(host: str, port: int) -> str:
     return f"{kind}:port={port}:interface={escaped}"
 
 
+def server_endpoint(reactor: object, description: str) -> IStreamServerEndpoint:
+    """Parse a server endpoint string, with an error that names it.
+
+    Raises:
+        ValueError: the string is malformed, or names a systemd socket that was
+            not passed in (is ``oxdav.socket`` active, with that FileDescriptorName?).
+    """
+    try:
+        return serverFromString(reactor, description)
+    except KeyError as e:
+        raise ValueError(
+            f"listen endpoint {description!r}: no socket named {e.args[0]!r} was passed "
+            "by systemd (socket activation not configured?)"
+        ) from e
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"listen endpoint {description!r} is invalid: {e}") from e
+
+
 def tls_endpoint_service(
     reactor: object,
     description: str,
@@ -200,8 +220,11 @@ def tls_endpoint_service(
     Returns:
         The service; it listens in ``privilegedStartService`` (before twistd drops
         privileges) and reports a listen failure by raising from ``startService``.
+
+    Raises:
+        ValueError: from :func:`server_endpoint`.
     """
-    endpoint = serverFromString(reactor, description)
+    endpoint = server_endpoint(reactor, description)
     service = StreamServerEndpointService(endpoint, tls_server_factory(site, creator))
     # As twisted.application.strports.service does: a listen failure fails
     # twistd's start-up instead of only being logged.
@@ -216,5 +239,5 @@ def listen_tls(
     creator: IOpenSSLServerConnectionCreator,
 ) -> Deferred[IListeningPort]:
     """Listen with TLS on a server endpoint string now; fires with the port."""
-    endpoint = serverFromString(reactor, description)
+    endpoint = server_endpoint(reactor, description)
     return endpoint.listen(tls_server_factory(site, creator))

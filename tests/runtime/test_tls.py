@@ -19,6 +19,7 @@ from oxdav.tls import (
     certificate_not_after,
     listen_tls,
     load_certificate_options,
+    server_endpoint,
     tcp_endpoint_description,
 )
 from oxdav.web.site import OxdavSite
@@ -191,6 +192,18 @@ def test_certificate_not_after_is_the_certificates_expiry(rsa_cert):
 )
 def test_tcp_endpoint_description_escapes_ipv6_colons(host, expected):
     assert tcp_endpoint_description(host, 443) == expected
+
+
+def test_missing_systemd_socket_is_a_clear_value_error(reactor, monkeypatch):
+    monkeypatch.delenv("LISTEN_FDS", raising=False)
+    monkeypatch.delenv("LISTEN_FDNAMES", raising=False)
+    with pytest.raises(ValueError, match="no socket named 'https'"):
+        server_endpoint(reactor, "systemd:domain=INET6:name=https")
+
+
+def test_malformed_endpoint_is_a_value_error(reactor):
+    with pytest.raises(ValueError, match="nonsense"):
+        server_endpoint(reactor, "nonsense:443")
 
 
 def _der():
