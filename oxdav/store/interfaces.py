@@ -34,6 +34,7 @@ admin tools (e.g. writing one GAL card per user with ``created_by`` set to that 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -318,7 +319,7 @@ class Collection(Protocol):
 
     async def list(
         self, *, time_range: TimeRange | None = None, component: str | None = None
-    ) -> list[ObjectMeta]:
+    ) -> builtins.list[ObjectMeta]:
         """Readable objects by name, optionally only those whose closed interval
         ``[first_start, last_end]`` overlaps the closed interval ``time_range`` (None
         bounds are unbounded on either side). This is an indexed pre-filter and a
@@ -329,7 +330,7 @@ class Collection(Protocol):
         """Raises: NotFound (absent or not readable)."""
         ...
 
-    async def get_many(self, names: Iterable[str]) -> list[StoredObject]:
+    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
         """The readable objects among ``names`` in the given order; missing omitted."""
         ...
 

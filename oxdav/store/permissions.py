@@ -10,8 +10,6 @@ from collections.abc import Iterable
 
 from .models import ALL_USERS_GROUP, LEVELS, Folder, FolderPermission, Level
 
-NO_RIGHTS = FolderPermission(entity=0)
-
 
 def full_rights(entity: int) -> FolderPermission:
     """All/all/all plus admin, as held by a folder's owner and by the system."""

@@ -6,6 +6,7 @@ Permissions are enforced here and in ``sqlite_objects`` as the contract in
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -95,7 +96,7 @@ class SQLiteCollection:
                                 self.rights)
 
     async def list(self, *, time_range: TimeRange | None = None,
-                   component: str | None = None) -> list[ObjectMeta]:
+                   component: str | None = None) -> builtins.list[ObjectMeta]:
         """See ``Collection.list``."""
         return await self._txn.call(objects_db.list_objects, self._scope, time_range,
                                     component)
@@ -107,7 +108,7 @@ class SQLiteCollection:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
 
-    async def get_many(self, names: Iterable[str]) -> list[StoredObject]:
+    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
         return await self._txn.call(objects_db.get_objects, self._scope, list(names))
 

@@ -94,10 +94,11 @@ def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | Non
 
 
 def _existing(conn: sqlite3.Connection, scope: Scope, name: str) -> sqlite3.Row | None:
-    return conn.execute(
+    row: sqlite3.Row | None = conn.execute(
         "SELECT etag, created_by, created FROM objects"
         " WHERE context_id = ? AND folder_id = ? AND name = ?",
         (scope.context_id, scope.folder_id, name)).fetchone()
+    return row
 
 
 def _bump_revision(conn: sqlite3.Connection, scope: Scope) -> int:
