@@ -40,6 +40,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from .executor import PoolStats
 from .models import (
     UNSET,
     Changes,
@@ -69,7 +70,11 @@ class Store(Protocol):
         """
 
     async def stop(self) -> None:
-        """Wait for the running write transaction, close connections, stop threads."""
+        """Wait for open transactions to end, close connections, stop threads."""
+
+    def pool_stats(self) -> list[PoolStats]:
+        """Size and load of the store's thread pools (for ``oxdav_store_pool_*`` gauges)."""
+        ...
 
     def transaction(
         self, label: str, *, write: bool = False

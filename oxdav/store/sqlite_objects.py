@@ -51,9 +51,15 @@ def compute_etag(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int | None, int | None]
-                 | None, component: str | None) -> list[ObjectMeta]:
-    """Readable objects by name, pre-filtered by a closed time interval and component."""
+UNBOUNDED_START = -(2**62)
+"""Stored ``first_start`` of an object unbounded in the past."""
+UNBOUNDED_END = 2**62
+"""Stored ``last_end`` of an object unbounded in the future."""
+
+
+def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
+               component: str | None) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``list_objects``, with parameters (exposed for query-plan tests)."""
     where, params = scope.where()
     if component is not None:
         where += " AND component = :component"
@@ -61,14 +67,19 @@ def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int |
     if time_range is not None:
         start, end = time_range
         if end is not None:
-            where += " AND (first_start IS NULL OR first_start <= :end)"
+            where += " AND first_start <= :end"
             params["end"] = end
         if start is not None:
-            where += " AND (last_end IS NULL OR last_end >= :start)"
+            where += " AND last_end >= :start"
             params["start"] = start
-    rows = conn.execute(
-        f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params)
-    return [meta_from_row(r) for r in rows]
+    return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+
+
+def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int | None, int | None]
+                 | None, component: str | None) -> list[ObjectMeta]:
+    """Readable objects by name, pre-filtered by a closed time interval and component."""
+    sql, params = list_query(scope, time_range, component)
+    return [meta_from_row(r) for r in conn.execute(sql, params)]
 
 
 def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str]
@@ -150,7 +161,9 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
         " first_start, last_end, recurring, etag, size, modseq, created_by, created, modified,"
         " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scope.context_id, scope.folder_id, name, index.uid, index.component,
-         index.first_start, index.last_end, int(index.recurring), compute_etag(data),
+         UNBOUNDED_START if index.first_start is None else index.first_start,
+         UNBOUNDED_END if index.last_end is None else index.last_end,
+         int(index.recurring), compute_etag(data),
          len(data), modseq, created_by, created, now, data))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
@@ -181,6 +194,22 @@ def delete_object(conn: sqlite3.Connection, scope: Scope, name: str, if_etag: st
     return modseq
 
 
+def changes_query(scope: Scope, since: int | None, limit: int | None
+                  ) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``changes_since`` (one row more than ``limit``), with parameters."""
+    where, params = scope.where("c")
+    if since is None:
+        where += " AND c.deleted = 0"
+    params["since"] = -1 if since is None else since
+    params["limit"] = -1 if limit is None else limit + 1
+    return (
+        "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
+        " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
+        " o.modified FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
+        " AND o.folder_id = c.folder_id AND o.name = c.name"
+        f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)
+
+
 def changes_since(conn: sqlite3.Connection, scope: Scope, since: int | None,
                   limit: int | None) -> Changes:
     """Changes after ``since`` (None: initial listing), oldest first, at most ``limit``."""
@@ -194,18 +223,8 @@ def changes_since(conn: sqlite3.Connection, scope: Scope, since: int | None,
     revision, pruned = folder
     if since is not None and not pruned <= since <= revision:
         raise InvalidSyncToken(f"revision {since} is outside {pruned}..{revision}")
-    where, params = scope.where("c")
-    if since is None:
-        where += " AND c.deleted = 0"
-    params["since"] = -1 if since is None else since
-    params["limit"] = -1 if limit is None else limit + 1
-    rows = conn.execute(
-        "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
-        " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        f" o.modified FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
-        " AND o.folder_id = c.folder_id AND o.name = c.name"
-        f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit",
-        params).fetchall()
+    sql, params = changes_query(scope, since, limit)
+    rows = conn.execute(sql, params).fetchall()
     truncated = limit is not None and len(rows) > limit
     if truncated:
         rows = rows[:limit]

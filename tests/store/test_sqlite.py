@@ -183,3 +183,39 @@ def test_open_store_builds_sqlite_store(tmp_path):
     store = open_store("sqlite:oxdav.sqlite3", tmp_path, reactor())
     assert isinstance(store, SQLiteStore)
     assert store.path == tmp_path / "oxdav.sqlite3" and store.synchronous == "FULL"
+
+
+def query_plan(sql: str, params) -> str:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn)
+        return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        conn.close()
+
+
+def scope(read: str = "all"):
+    from oxdav.store import FolderPermission
+    from oxdav.store.sqlite_objects import Scope
+
+    return Scope(1, 20, 3, FolderPermission(entity=3, read=read))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("time_range, index", [
+    ((100, 200), "objects_time_end"),
+    ((100, None), "objects_time_end"),
+    ((None, 200), "objects_time "),
+])
+def test_time_range_listing_is_an_index_range_scan(time_range, index):
+    from oxdav.store.sqlite_objects import list_query
+
+    plan = query_plan(*list_query(scope(), time_range, None)) + " "
+    assert f"USING INDEX {index}" in plan and ("last_end>?" in plan or "first_start<?" in plan)
+
+
+def test_changes_are_an_index_range_scan():
+    from oxdav.store.sqlite_objects import changes_query
+
+    plan = query_plan(*changes_query(scope(), 5, 10))
+    assert "USING INDEX changes_modseq (context_id=? AND folder_id=? AND modseq>?)" in plan
+    assert "SCAN" not in plan

@@ -111,15 +111,16 @@ CREATE TABLE folder_permissions (
 CREATE INDEX folder_permissions_entity ON folder_permissions (context_id, is_group, entity);
 
 -- Objects: raw data plus the index the caller extracted on write. data is the last
--- column so that listings never read its overflow pages.
+-- column so that listings never read its overflow pages. Unbounded ends are stored as
+-- -2^62 / 2^62 instead of NULL so that time-range queries stay index range scans.
 CREATE TABLE objects (
     context_id  INTEGER NOT NULL,
     folder_id   INTEGER NOT NULL,
     name        TEXT    NOT NULL,
     uid         TEXT    NOT NULL,
     component   TEXT    NOT NULL,
-    first_start INTEGER,
-    last_end    INTEGER,
+    first_start INTEGER NOT NULL,
+    last_end    INTEGER NOT NULL,
     recurring   INTEGER NOT NULL CHECK (recurring IN (0, 1)),
     etag        TEXT    NOT NULL,
     size        INTEGER NOT NULL,
@@ -132,7 +133,10 @@ CREATE TABLE objects (
     FOREIGN KEY (context_id, folder_id) REFERENCES folders (context_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX objects_uid ON objects (context_id, folder_id, uid);
+-- Both orders: a two-sided range scans last_end (few objects end after a recent start),
+-- an end-only range scans first_start; the other bound is filtered inside the index.
 CREATE INDEX objects_time ON objects (context_id, folder_id, first_start, last_end);
+CREATE INDEX objects_time_end ON objects (context_id, folder_id, last_end, first_start);
 
 -- One row per object name ever written in a folder, updated in place: the revision of
 -- its last change and whether that change was a deletion (tombstone).
