@@ -13,7 +13,8 @@ Rules every backend keeps:
   ``StoreError`` changes nothing, and the transaction stays usable.
 * Write transactions are serialised: exactly one is open at a time (the check-and-write
   of ``put(if_etag=...)`` is therefore race-free). Read-only transactions never wait for
-  the writer and see one consistent snapshot.
+  the writer and see one consistent snapshot. Never open a write transaction while
+  holding another one in the same call chain: it would wait for itself.
 * Errors are the typed ones of ``oxdav.store.errors``; no HTTP codes.
 
 Permissions (the choice made for this contract): **the store enforces folder
@@ -27,6 +28,9 @@ view; its collections carry the user's effective ``rights`` and:
 * ``update_folder``, ``delete_folder`` and dead properties of the collection itself
   (resource ``""``) need ``admin``; dead properties of an object need ``write`` on it;
 * system folders (no owner) and default folders cannot be deleted through a Home.
+
+Whether a user or context is enabled, and the user's module permissions (calendar,
+contacts...), are the directory/DAV layers' business; the store does not check them.
 
 ``Transaction.system_collection`` is the unrestricted view for the directory layer and
 admin tools (e.g. writing one GAL card per user with ``created_by`` set to that user).
