@@ -1,1 +1,51 @@
+"""Storage: the asynchronous store contract and its backends (DESIGN.md §7, §8).
 
+Import the contract from here: ``Store``/``Transaction``/``Home``/``Collection``
+Protocols, the models, the typed errors, and ``open_store``.
+"""
+
+from .errors import (
+    AlreadyExists,
+    ETagMismatch,
+    Forbidden,
+    InvalidSyncToken,
+    NotFound,
+    QuotaExceeded,
+    ReadOnlyTransaction,
+    StoreError,
+    StoreNotRunning,
+    TransactionClosed,
+    UIDConflict,
+    UnsupportedStorageURL,
+)
+from .factory import open_store
+from .interfaces import Collection, Home, Store, TimeRange, Transaction
+from .models import (
+    ALL_USERS_GROUP,
+    FIRST_FOLDER_ID,
+    GAL_FOLDER_ID,
+    GAL_FOLDER_NAME,
+    MODULES,
+    UNSET,
+    Changes,
+    Context,
+    Folder,
+    FolderPermission,
+    Group,
+    Level,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+    Unset,
+    User,
+)
+
+__all__ = [
+    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MODULES",
+    "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ETagMismatch", "Folder",
+    "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Module",
+    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction", "Store",
+    "StoreError", "StoreNotRunning", "StoredObject", "TimeRange", "Transaction",
+    "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "open_store",
+]

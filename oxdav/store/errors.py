@@ -1,0 +1,95 @@
+"""Typed errors raised by every store backend.
+
+They carry no HTTP status codes: the WebDAV layer maps them to responses in one place
+(DESIGN.md §7, STYLE.md "one error type → one response map"), after the example of
+CalendarServer's ``txdav/common/icommondatastore.py``.
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class of every error a store raises on purpose."""
+
+
+class NotFound(StoreError):
+    """The context, user, group, folder or object does not exist, or is not visible.
+
+    A folder the acting user may not read is reported as NotFound, so that the store
+    never leaks the existence of other users' folders.
+    """
+
+
+class AlreadyExists(StoreError):
+    """A create or conditional write hit something that already exists.
+
+    Raised for duplicate context names, login mappings, logins, e-mail addresses, group
+    names, explicit ids, a second default folder, and ``put(..., if_absent=True)`` on an
+    existing object name.
+    """
+
+
+class UIDConflict(StoreError):
+    """Another object in the same collection already holds this UID (RFC 4791 §5.3.2.1
+    ``no-uid-conflict``, RFC 6352 §6.3.2.1).
+
+    Attributes:
+        uid: the UID that is taken.
+        holder: the resource name of the object that holds it.
+    """
+
+    def __init__(self, uid: str, holder: str) -> None:
+        super().__init__(f"UID {uid!r} is already used by {holder!r}")
+        self.uid = uid
+        self.holder = holder
+
+
+class ETagMismatch(StoreError):
+    """A write conditioned on an entity tag found a different (or no) object.
+
+    Attributes:
+        current: the object's current entity tag, or None when it does not exist.
+    """
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__(f"entity tag does not match (current: {current!r})")
+        self.current = current
+
+
+class Forbidden(StoreError):
+    """The acting user's folder permissions do not allow the operation.
+
+    Attributes:
+        right: which right was missing: ``"read"``, ``"write"``, ``"delete"`` or
+            ``"admin"``.
+    """
+
+    def __init__(self, right: str, message: str = "") -> None:
+        super().__init__(message or f"missing {right} permission")
+        self.right = right
+
+
+class InvalidSyncToken(StoreError):
+    """``changes(since)`` was given a revision the store cannot answer from: negative,
+    newer than the collection, or older than the pruned change history (RFC 6578 §3.2
+    ``valid-sync-token``)."""
+
+
+class QuotaExceeded(StoreError):
+    """A write would exceed a storage quota (reserved; no backend enforces one yet)."""
+
+
+class ReadOnlyTransaction(StoreError):
+    """A write was attempted in a transaction opened with ``write=False``."""
+
+
+class TransactionClosed(StoreError):
+    """The transaction (or a home/collection obtained from it) was used after it ended."""
+
+
+class StoreNotRunning(StoreError):
+    """The store was used before ``start()`` or after ``stop()``."""
+
+
+class UnsupportedStorageURL(StoreError, ValueError):
+    """``open_store`` was given a storage URL whose scheme has no backend."""

@@ -1,0 +1,424 @@
+"""The asynchronous storage contract: store → transaction → home → collection → object.
+
+Shaped after CalendarServer's ``txdav/idav.py`` and ``txdav/caldav/icalendarstore.py``;
+every backend (SQLite now, PostgreSQL later) implements these Protocols and passes the
+one contract suite in ``tests/store/``.
+
+Rules every backend keeps:
+
+* Every method is ``async``; blocking work runs on the store's own thread pools, never
+  on the reactor thread, and one call costs one thread hop.
+* ``Store.transaction`` commits on a clean exit of ``async with`` and rolls back when
+  the block raises. Each individual call is atomic too: a call that raises a
+  ``StoreError`` changes nothing, and the transaction stays usable.
+* Write transactions are serialised: exactly one is open at a time (the check-and-write
+  of ``put(if_etag=...)`` is therefore race-free). Read-only transactions never wait for
+  the writer and see one consistent snapshot. Never open a write transaction while
+  holding another one in the same call chain: it would wait for itself.
+* Errors are the typed ones of ``oxdav.store.errors``; no HTTP codes.
+
+Permissions (the choice made for this contract): **the store enforces folder
+permissions** for everything reached through ``Transaction.home``. A Home is one user's
+view; its collections carry the user's effective ``rights`` and:
+
+* list/get/get_many/by_uid/changes return only objects the user may read (``read=own``
+  means objects whose ``created_by`` is the user);
+* ``put`` needs ``write`` (``own``: creating, or replacing an object the user created),
+  ``delete`` needs ``delete``; otherwise ``Forbidden`` is raised;
+* ``update_folder``, ``delete_folder`` and dead properties of the collection itself
+  (resource ``""``) need ``admin``; dead properties of an object need ``write`` on it;
+* system folders (no owner) and default folders cannot be deleted through a Home.
+
+Whether a user or context is enabled, and the user's module permissions (calendar,
+contacts...), are the directory/DAV layers' business; the store does not check them.
+
+``Transaction.system_collection`` is the unrestricted view for the directory layer and
+admin tools (e.g. writing one GAL card per user with ``created_by`` set to that user).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from .executor import PoolStats
+from .models import (
+    UNSET,
+    Changes,
+    Context,
+    Folder,
+    FolderPermission,
+    Group,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+    Unset,
+    User,
+)
+
+TimeRange = tuple[int | None, int | None]
+"""``(start, end)`` in UTC epoch seconds; None is unbounded on that side."""
+
+
+class Store(Protocol):
+    """A storage backend. Create with ``oxdav.store.open_store``."""
+
+    async def start(self) -> None:
+        """Open the database, apply pending migrations, start the thread pools.
+
+        Idempotent on the database: migrations already applied are skipped.
+        """
+
+    async def stop(self) -> None:
+        """Wait for open transactions to end, close connections, stop threads."""
+
+    def pool_stats(self) -> list[PoolStats]:
+        """Size and load of the store's thread pools (for ``oxdav_store_pool_*`` gauges)."""
+        ...
+
+    def transaction(
+        self, label: str, *, write: bool = False
+    ) -> AbstractAsyncContextManager[Transaction]:
+        """Open a transaction for ``async with``.
+
+        Args:
+            label: what the transaction is for (logged on failures).
+            write: whether it may write; write transactions are exclusive.
+        """
+        ...
+
+
+class Transaction(Protocol):
+    """One unit of work. Directory data (contexts, users, groups) and the entry to
+    folders. Every write method raises ``ReadOnlyTransaction`` in a read transaction."""
+
+    label: str
+    write: bool
+
+    # -- contexts ---------------------------------------------------------------------
+
+    async def create_context(
+        self,
+        name: str,
+        mappings: Iterable[str] = (),
+        taxonomy_types: Iterable[str] = (),
+        config: Mapping[str, str] | None = None,
+        context_id: int | None = None,
+        *,
+        enabled: bool = True,
+    ) -> Context:
+        """Create a context and its global address list (folder ``GAL_FOLDER_ID``).
+
+        Raises:
+            AlreadyExists: name, a mapping or the explicit id is taken.
+        """
+        ...
+
+    async def context(self, context_id: int) -> Context:
+        """Raises: NotFound."""
+        ...
+
+    async def context_by_mapping(self, mapping: str) -> Context:
+        """Look a context up by a login mapping (case-insensitive). Raises: NotFound."""
+        ...
+
+    async def contexts(self) -> list[Context]:
+        """Every context, by id."""
+        ...
+
+    async def update_context(
+        self,
+        context_id: int,
+        *,
+        name: str | Unset = UNSET,
+        mappings: Iterable[str] | Unset = UNSET,
+        taxonomy_types: Iterable[str] | Unset = UNSET,
+        config: Mapping[str, str] | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+    ) -> Context:
+        """Change the given fields (``mappings``/``config`` are replaced whole).
+
+        Raises: NotFound, AlreadyExists.
+        """
+        ...
+
+    async def delete_context(self, context_id: int) -> None:
+        """Delete a context with all its users, groups, folders and objects.
+
+        Raises: NotFound.
+        """
+
+    # -- users ------------------------------------------------------------------------
+
+    async def create_user(
+        self,
+        context_id: int,
+        login: str,
+        *,
+        display_name: str,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email: str | None = None,
+        aliases: Iterable[str] = (),
+        password_hash: str | None = None,
+        permissions: Iterable[str] = (),
+        config: Mapping[str, str] | None = None,
+        enabled: bool = True,
+        user_id: int | None = None,
+    ) -> User:
+        """Create a user (no folders: the directory layer creates the defaults).
+
+        Raises:
+            NotFound: no such context.
+            AlreadyExists: login taken in the context, an address taken anywhere, or
+                the explicit id taken.
+        """
+        ...
+
+    async def user(self, context_id: int, user_id: int) -> User:
+        """Raises: NotFound."""
+        ...
+
+    async def user_by_login(self, context_id: int, login: str) -> User:
+        """Case-insensitive. Raises: NotFound."""
+        ...
+
+    async def user_by_email(self, email: str) -> User:
+        """Primary address or alias, in any context (case-insensitive). Raises: NotFound."""
+        ...
+
+    async def users(self, context_id: int) -> list[User]:
+        """Every user of the context, by id. Raises: NotFound (no such context)."""
+        ...
+
+    async def update_user(
+        self,
+        context_id: int,
+        user_id: int,
+        *,
+        login: str | Unset = UNSET,
+        display_name: str | Unset = UNSET,
+        first_name: str | None | Unset = UNSET,
+        last_name: str | None | Unset = UNSET,
+        email: str | None | Unset = UNSET,
+        aliases: Iterable[str] | Unset = UNSET,
+        password_hash: str | None | Unset = UNSET,
+        permissions: Iterable[str] | Unset = UNSET,
+        config: Mapping[str, str] | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+    ) -> User:
+        """Change the given fields. Raises: NotFound, AlreadyExists."""
+        ...
+
+    async def delete_user(self, context_id: int, user_id: int) -> None:
+        """Delete a user, their folders (with objects), group memberships and the
+        permission entries naming them. Raises: NotFound."""
+
+    # -- groups -----------------------------------------------------------------------
+
+    async def create_group(
+        self,
+        context_id: int,
+        name: str,
+        *,
+        display_name: str | None = None,
+        members: Iterable[int] = (),
+        group_id: int | None = None,
+    ) -> Group:
+        """Raises: NotFound (context or a member), AlreadyExists (name or id)."""
+        ...
+
+    async def group(self, context_id: int, group_id: int) -> Group:
+        """Raises: NotFound."""
+        ...
+
+    async def groups(self, context_id: int, *, member: int | None = None) -> list[Group]:
+        """The context's groups by id, or only those ``member`` belongs to."""
+        ...
+
+    async def update_group(
+        self,
+        context_id: int,
+        group_id: int,
+        *,
+        name: str | Unset = UNSET,
+        display_name: str | Unset = UNSET,
+        members: Iterable[int] | Unset = UNSET,
+    ) -> Group:
+        """Change the given fields (``members`` replaced whole).
+
+        Raises: NotFound (group or a member), AlreadyExists (name).
+        """
+        ...
+
+    async def delete_group(self, context_id: int, group_id: int) -> None:
+        """Delete a group and the permission entries naming it. Raises: NotFound."""
+
+    # -- folders ----------------------------------------------------------------------
+
+    async def home(self, context_id: int, user_id: int) -> Home:
+        """One user's view of the context's folders. Raises: NotFound (no such user)."""
+        ...
+
+    async def folders(self, context_id: int, *, module: Module | None = None) -> list[Folder]:
+        """Every folder of the context (unrestricted; for directory/admin use)."""
+        ...
+
+    async def system_collection(self, context_id: int, folder_id: int) -> Collection:
+        """Unrestricted access to a folder (``user_id`` None, all rights, ``put`` takes
+        ``created_by`` as given). Raises: NotFound."""
+        ...
+
+    async def prune_tombstones(self, older_than: datetime) -> int:
+        """Drop tombstones of deletions before ``older_than`` in every folder; a later
+        ``changes(since)`` with a ``since`` older than a dropped tombstone raises
+        ``InvalidSyncToken`` (the client then syncs from scratch). Returns how many
+        tombstones were removed."""
+        ...
+
+
+class Home(Protocol):
+    """One user's view of a context's folders."""
+
+    context_id: int
+    user_id: int
+
+    async def folders(self, module: Module | None = None) -> list[Folder]:
+        """Folders the user may read: owned, shared to them or one of their groups
+        (including ``ALL_USERS_GROUP``), and system folders such as the GAL."""
+        ...
+
+    async def collection(self, folder_id: int) -> Collection:
+        """Open a folder. Raises: NotFound when absent or not readable by the user."""
+        ...
+
+    async def create_folder(
+        self,
+        module: Module,
+        name: str,
+        *,
+        color: str | None = None,
+        description: str | None = None,
+        permissions: Sequence[FolderPermission] = (),
+        is_default: bool = False,
+        folder_id: int | None = None,
+    ) -> Folder:
+        """Create a folder owned by the user.
+
+        Raises:
+            AlreadyExists: the explicit id is taken, or ``is_default`` and the user
+                already has a default folder of this module.
+            ValueError: unknown module.
+        """
+        ...
+
+
+class Collection(Protocol):
+    """One folder as seen by one user (or by the system)."""
+
+    folder: Folder
+    """Snapshot of the folder; its ``revision`` follows this collection's own writes."""
+    rights: FolderPermission
+    """Effective rights of ``user_id`` (owner and system: all/all/all + admin)."""
+    user_id: int | None
+
+    async def list(
+        self, *, time_range: TimeRange | None = None, component: str | None = None
+    ) -> builtins.list[ObjectMeta]:
+        """Readable objects by name, optionally only those whose closed interval
+        ``[first_start, last_end]`` overlaps the closed interval ``time_range`` (None
+        bounds are unbounded on either side). This is an indexed pre-filter and a
+        superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules."""
+        ...
+
+    async def get(self, name: str) -> StoredObject:
+        """Raises: NotFound (absent or not readable)."""
+        ...
+
+    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
+        """The readable objects among ``names`` in the given order; missing omitted."""
+        ...
+
+    async def by_uid(self, uid: str) -> ObjectMeta | None:
+        """The readable object holding ``uid``, if any."""
+        ...
+
+    async def put(
+        self,
+        name: str,
+        data: bytes,
+        index: ObjectIndex,
+        *,
+        if_etag: str | None = None,
+        if_absent: bool = False,
+        created_by: int | None = None,
+    ) -> tuple[ObjectMeta, bool]:
+        """Create or replace an object atomically; returns ``(meta, created)``.
+
+        ``created_by`` is recorded only on creation; it defaults to the acting user and
+        may differ from it only in a system collection.
+
+        Raises:
+            AlreadyExists: ``if_absent`` and the name exists.
+            ETagMismatch: ``if_etag`` given and the object is absent or differs.
+            UIDConflict: another name in this collection holds ``index.uid``.
+            Forbidden: no write right for this object.
+        """
+        ...
+
+    async def delete(self, name: str, *, if_etag: str | None = None) -> None:
+        """Delete an object and its dead properties, leaving a tombstone.
+
+        Raises: NotFound, ETagMismatch, Forbidden.
+        """
+
+    async def update_folder(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        color: str | None | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        permissions: Sequence[FolderPermission] | Unset = UNSET,
+    ) -> Folder:
+        """Change folder attributes (``permissions`` replaced whole).
+
+        Raises: Forbidden (no admin right).
+        """
+        ...
+
+    async def delete_folder(self) -> None:
+        """Delete the folder with its objects and properties.
+
+        Raises: Forbidden (no admin right; system or default folder via a Home).
+        """
+
+    async def changes(self, since: int | None, limit: int | None = None) -> Changes:
+        """Changes after revision ``since`` (RFC 6578), oldest first.
+
+        ``since=None`` is the initial listing: every readable object, no tombstones.
+        With ``limit``, at most ``limit`` entries are returned and ``truncated`` is set
+        when more follow; ``revision`` then is the last returned entry's, so asking
+        again from it continues without gaps.
+
+        Raises: InvalidSyncToken (negative, future, or pruned ``since``).
+        """
+        ...
+
+    async def dead_properties(self, resource: str) -> dict[str, str]:
+        """Opaque name → value strings of ``resource`` (``""`` is the collection).
+
+        Raises: NotFound (object absent or not readable).
+        """
+        ...
+
+    async def set_dead_properties(
+        self, resource: str, set: Mapping[str, str], remove: Iterable[str] = ()
+    ) -> None:
+        """Set and remove dead properties atomically (RFC 4918 §9.2 PROPPATCH).
+
+        Raises: NotFound, Forbidden.
+        """

@@ -1,0 +1,290 @@
+"""Immutable values the store returns and accepts (DESIGN.md §2 tenancy model).
+
+Timestamps are timezone-aware ``datetime`` objects in UTC. Mapping fields are read-only
+views, excluded from hashing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal, get_args
+
+Module = Literal["calendar", "tasks", "contacts"]
+"""Folder modules: VEVENT folders, VTODO folders, vCard folders."""
+
+MODULES: tuple[Module, ...] = get_args(Module)
+
+Level = Literal["none", "own", "all"]
+"""A folder permission level: nothing, only objects the user created, every object."""
+
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+ALL_USERS_GROUP = 0
+"""Virtual group id meaning "every user of the context" in folder permissions (as in OX)."""
+
+GAL_FOLDER_ID = 6
+"""The global address list: one per context, created with it, no owner."""
+
+GAL_FOLDER_NAME = "Global Address Book"
+
+FIRST_FOLDER_ID = 20
+"""Folder ids below this are reserved for system folders; new folders count up from it."""
+
+
+class Unset(enum.Enum):
+    """Marker type for "leave this field unchanged" in ``update_*`` calls."""
+
+    UNSET = 0
+
+
+UNSET = Unset.UNSET
+
+
+def frozen_mapping(values: Mapping[str, str] | None) -> Mapping[str, str]:
+    """Return a read-only copy of ``values`` (empty when None)."""
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True)
+class Context:
+    """A tenant.
+
+    Attributes:
+        id: numeric context id, unique in the store.
+        name: unique context name.
+        mappings: login mappings (e.g. ``"example.com"``), unique across contexts,
+            compared case-insensitively.
+        taxonomy_types: ``taxonomy/types`` tags used by the config cascade.
+        config: context-level configuration overrides.
+        enabled: whether users of the context may log in.
+    """
+
+    id: int
+    name: str
+    mappings: tuple[str, ...] = ()
+    taxonomy_types: tuple[str, ...] = ()
+    config: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(None), hash=False)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of one context.
+
+    Attributes:
+        context_id: the user's context.
+        id: numeric user id, unique within the context.
+        login: login name, unique within the context (case-insensitive).
+        display_name: name shown to others.
+        first_name: given name, if known.
+        last_name: family name, if known.
+        email: primary e-mail address; with ``aliases`` unique across all contexts
+            (case-insensitive).
+        aliases: further e-mail addresses.
+        password_hash: opaque hash string produced by the directory layer.
+        permissions: granted module names (``calendar``, ``tasks``, ``contacts``,
+            ``infostore``, ``webmail``, ...).
+        config: user-level configuration overrides.
+        enabled: whether the user may log in.
+        created: creation time (UTC).
+        modified: last modification time (UTC).
+    """
+
+    context_id: int
+    id: int
+    login: str
+    display_name: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    aliases: tuple[str, ...]
+    password_hash: str | None
+    permissions: frozenset[str]
+    config: Mapping[str, str] = field(hash=False)
+    enabled: bool
+    created: datetime
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of users of one context (for folder permissions and scheduling).
+
+    Attributes:
+        context_id: the group's context.
+        id: numeric group id, unique within the context; 0 is reserved for
+            ``ALL_USERS_GROUP``.
+        name: short name, unique within the context (case-insensitive).
+        display_name: name shown to users.
+        members: user ids.
+    """
+
+    context_id: int
+    id: int
+    name: str
+    display_name: str
+    members: frozenset[int]
+
+
+@dataclass(frozen=True)
+class FolderPermission:
+    """One access-control entry of a folder (OX folder permission model).
+
+    ``own`` levels apply to objects whose ``created_by`` is the acting user.
+
+    Attributes:
+        entity: user id, or group id when ``is_group`` (``ALL_USERS_GROUP`` = everyone).
+        is_group: whether ``entity`` is a group.
+        read: which objects the entity may read.
+        write: which objects the entity may create (own or all) and modify.
+        delete: which objects the entity may delete.
+        admin: whether the entity may change the folder itself and its permissions.
+    """
+
+    entity: int
+    is_group: bool = False
+    read: Level = "none"
+    write: Level = "none"
+    delete: Level = "none"
+    admin: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("read", "write", "delete"):
+            if getattr(self, name) not in LEVELS:
+                raise ValueError(f"{name} must be one of {LEVELS}, not {getattr(self, name)!r}")
+
+    def allows(self, right: Literal["read", "write", "delete"], created_by: int | None,
+               user_id: int | None) -> bool:
+        """Whether this permission grants ``right`` on an object created by ``created_by``.
+
+        Args:
+            right: ``"read"``, ``"write"`` or ``"delete"``.
+            created_by: the object's creator (None: unknown or system).
+            user_id: the acting user.
+        """
+        level: Level = getattr(self, right)
+        if level == "all":
+            return True
+        return level == "own" and created_by is not None and created_by == user_id
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A calendar, task or contacts folder (a WebDAV collection).
+
+    Attributes:
+        context_id: the folder's context.
+        id: numeric folder id, unique within the context.
+        module: ``calendar``, ``tasks`` or ``contacts``.
+        owner_id: owning user, or None for system folders such as the GAL.
+        name: display name.
+        color: colour string as the client sent it, if any.
+        description: free text, if any.
+        is_default: the owner's default folder of this module.
+        revision: monotonic; bumped by every object write or delete (sync token, CTag).
+        permissions: the access-control entries (the owner's rights are implicit).
+        created: creation time (UTC).
+        modified: last change of the folder's own attributes (UTC).
+    """
+
+    context_id: int
+    id: int
+    module: Module
+    owner_id: int | None
+    name: str
+    color: str | None
+    description: str | None
+    is_default: bool
+    revision: int
+    permissions: tuple[FolderPermission, ...]
+    created: datetime
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class ObjectIndex:
+    """What the caller extracted from an object when parsing it once on write.
+
+    The store never parses iCalendar or vCard; it indexes these values.
+
+    Attributes:
+        uid: the object's UID (unique per collection).
+        component: ``VEVENT``, ``VTODO``, ``VJOURNAL``, ``VCARD``, ...
+        first_start: earliest instant of any occurrence, UTC epoch seconds; None means
+            unbounded (e.g. no date, or not a time-based object).
+        last_end: latest instant of any occurrence, UTC epoch seconds; None means
+            unbounded (e.g. an infinite recurrence).
+        recurring: whether the object has a recurrence set.
+    """
+
+    uid: str
+    component: str
+    first_start: int | None = None
+    last_end: int | None = None
+    recurring: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    """One object's listing entry.
+
+    Attributes:
+        name: resource name inside the collection (e.g. ``abc.ics``).
+        uid: the object's UID.
+        etag: strong entity tag computed from the content, without quotes.
+        component: the indexed component type.
+        size: length of the data in bytes.
+        modseq: the folder revision at which the object was last written.
+        created_by: the user who created it (kept across updates), or None.
+        created: creation time (UTC).
+        modified: last write time (UTC).
+    """
+
+    name: str
+    uid: str
+    etag: str
+    component: str
+    size: int
+    modseq: int
+    created_by: int | None
+    created: datetime
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object with its raw data."""
+
+    meta: ObjectMeta
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        """The resource name."""
+        return self.meta.name
+
+    @property
+    def etag(self) -> str:
+        """The strong entity tag, without quotes."""
+        return self.meta.etag
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Result of ``Collection.changes`` (RFC 6578 sync-collection).
+
+    Attributes:
+        revision: the revision to pass as ``since`` next time.
+        changed: objects created or modified after ``since`` (current state).
+        deleted: names deleted after ``since`` (tombstones).
+        truncated: more changes exist after ``revision``; ask again from it.
+    """
+
+    revision: int
+    changed: list[ObjectMeta]
+    deleted: list[str]
+    truncated: bool

@@ -1,0 +1,179 @@
+"""One user's home and one folder's collection in SQLite (``Home``/``Collection``).
+
+Permissions are enforced here and in ``sqlite_objects`` as the contract in
+``interfaces.py`` describes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from . import sqlite_folders as folders_db
+from . import sqlite_objects as objects_db
+from .errors import Forbidden, NotFound
+from .interfaces import TimeRange
+from .models import (
+    UNSET,
+    Changes,
+    Folder,
+    FolderPermission,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+    Unset,
+)
+from .permissions import effective_rights
+
+if TYPE_CHECKING:
+    from .sqlite_txn import SQLiteTransaction
+
+
+def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, user_id: int,
+                   groups: frozenset[int]) -> tuple[Folder, FolderPermission]:
+    try:
+        folder = folders_db.load_folder(conn, context_id, folder_id)
+    except NotFound:
+        folder = None
+    rights = None if folder is None else effective_rights(folder, user_id, groups)
+    if folder is None or rights is None or rights.read == "none":
+        raise NotFound(f"folder {folder_id} in context {context_id}")
+    return folder, rights
+
+
+class SQLiteHome:
+    """A user's view of a context's folders."""
+
+    def __init__(self, txn: SQLiteTransaction, context_id: int, user_id: int,
+                 groups: frozenset[int]) -> None:
+        self.context_id = context_id
+        self.user_id = user_id
+        self._txn = txn
+        self._groups = groups
+
+    async def folders(self, module: Module | None = None) -> list[Folder]:
+        """See ``Home.folders``."""
+        return await self._txn.call(folders_db.readable_folders, self.context_id,
+                                    self.user_id, self._groups, module)
+
+    async def collection(self, folder_id: int) -> SQLiteCollection:
+        """See ``Home.collection``."""
+        folder, rights = await self._txn.call(_open_readable, self.context_id, folder_id,
+                                              self.user_id, self._groups)
+        return SQLiteCollection(self._txn, folder, rights, self.user_id)
+
+    async def create_folder(self, module: Module, name: str, *, color: str | None = None,
+                            description: str | None = None,
+                            permissions: Sequence[FolderPermission] = (),
+                            is_default: bool = False, folder_id: int | None = None) -> Folder:
+        """See ``Home.create_folder``."""
+        return await self._txn.call(
+            folders_db.create_folder, self.context_id, self.user_id, module, name,
+            color=color, description=description, permissions=tuple(permissions),
+            is_default=is_default, folder_id=folder_id, mutates=True)
+
+
+class SQLiteCollection:
+    """One folder as seen by one user (``user_id``) or by the system (``None``)."""
+
+    def __init__(self, txn: SQLiteTransaction, folder: Folder, rights: FolderPermission,
+                 user_id: int | None) -> None:
+        self.folder = folder
+        self.rights = rights
+        self.user_id = user_id
+        self._txn = txn
+        self._deleted = False
+
+    @property
+    def _scope(self) -> objects_db.Scope:
+        if self._deleted:
+            raise NotFound(f"folder {self.folder.id} was deleted")
+        return objects_db.Scope(self.folder.context_id, self.folder.id, self.user_id,
+                                self.rights)
+
+    async def list(self, *, time_range: TimeRange | None = None,
+                   component: str | None = None) -> builtins.list[ObjectMeta]:
+        """See ``Collection.list``."""
+        return await self._txn.call(objects_db.list_objects, self._scope, time_range,
+                                    component)
+
+    async def get(self, name: str) -> StoredObject:
+        """See ``Collection.get``."""
+        found = await self._txn.call(objects_db.get_objects, self._scope, [name])
+        if not found:
+            raise NotFound(f"object {name!r} in folder {self.folder.id}")
+        return found[0]
+
+    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
+        """See ``Collection.get_many``."""
+        return await self._txn.call(objects_db.get_objects, self._scope, list(names))
+
+    async def by_uid(self, uid: str) -> ObjectMeta | None:
+        """See ``Collection.by_uid``."""
+        return await self._txn.call(objects_db.by_uid, self._scope, uid)
+
+    async def put(self, name: str, data: bytes, index: ObjectIndex, *,
+                  if_etag: str | None = None, if_absent: bool = False,
+                  created_by: int | None = None) -> tuple[ObjectMeta, bool]:
+        """See ``Collection.put``."""
+        if not name:
+            raise ValueError("an object needs a name")
+        meta, created = await self._txn.call(
+            objects_db.put_object, self._scope, name, bytes(data), index, if_etag, if_absent,
+            created_by, mutates=True)
+        self.folder = replace(self.folder, revision=meta.modseq)
+        return meta, created
+
+    async def delete(self, name: str, *, if_etag: str | None = None) -> None:
+        """See ``Collection.delete``."""
+        revision = await self._txn.call(objects_db.delete_object, self._scope, name, if_etag,
+                                        mutates=True)
+        self.folder = replace(self.folder, revision=revision)
+
+    def _require_admin(self) -> None:
+        if not self.rights.admin:
+            raise Forbidden("admin", f"no admin permission on folder {self.folder.id}")
+
+    async def update_folder(self, *, name: str | Unset = UNSET,
+                            color: str | None | Unset = UNSET,
+                            description: str | None | Unset = UNSET,
+                            permissions: Sequence[FolderPermission] | Unset = UNSET) -> Folder:
+        """See ``Collection.update_folder``."""
+        self._require_admin()
+        given: dict[str, Any] = {"name": name, "color": color, "description": description,
+                                 "permissions": permissions if permissions is UNSET
+                                 else tuple(permissions)}
+        changes = {k: v for k, v in given.items() if v is not UNSET}
+        scope = self._scope
+        self.folder = await self._txn.call(folders_db.update_folder, scope.context_id,
+                                           scope.folder_id, changes, mutates=True)
+        return self.folder
+
+    async def delete_folder(self) -> None:
+        """See ``Collection.delete_folder``."""
+        self._require_admin()
+        if self.user_id is not None and (self.folder.owner_id is None or
+                                         self.folder.is_default):
+            raise Forbidden("admin", "system and default folders cannot be deleted")
+        scope = self._scope
+        await self._txn.call(folders_db.delete_folder, scope.context_id, scope.folder_id,
+                             mutates=True)
+        self._deleted = True
+
+    async def changes(self, since: int | None, limit: int | None = None) -> Changes:
+        """See ``Collection.changes``."""
+        return await self._txn.call(objects_db.changes_since, self._scope, since, limit)
+
+    async def dead_properties(self, resource: str) -> dict[str, str]:
+        """See ``Collection.dead_properties``."""
+        return await self._txn.call(objects_db.dead_properties, self._scope, resource)
+
+    async def set_dead_properties(self, resource: str, set: Mapping[str, str],
+                                  remove: Iterable[str] = ()) -> None:
+        """See ``Collection.set_dead_properties``."""
+        await self._txn.call(objects_db.set_dead_properties, self._scope, resource, dict(set),
+                             list(remove), mutates=True)

@@ -1,0 +1,283 @@
+"""Objects, change history and dead properties in SQLite (database-thread functions).
+
+Every write bumps the folder's ``revision`` and upserts one ``changes`` row per object
+name (deleted=1 is the tombstone), so ``changes(since)`` is a single range scan of the
+``changes_modseq`` index (RFC 6578 sync-collection, CalendarServer getctag).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AlreadyExists, ETagMismatch, Forbidden, InvalidSyncToken, NotFound, UIDConflict
+from .models import Changes, FolderPermission, ObjectIndex, ObjectMeta, StoredObject
+from .sqlite_rows import OBJECT_META_COLUMNS, meta_from_row, now_us
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which folder, as whom, with which rights (``user_id`` None: the system)."""
+
+    context_id: int
+    folder_id: int
+    user_id: int | None
+    rights: FolderPermission
+
+    @property
+    def own_only(self) -> bool:
+        """Whether reads are limited to objects the user created (read = own)."""
+        return self.rights.read == "own"
+
+    def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
+        """The WHERE clause selecting this folder's readable rows, with parameters."""
+        prefix = f"{alias}." if alias else ""
+        clause = f"{prefix}context_id = :c AND {prefix}folder_id = :f"
+        if self.own_only:
+            clause += f" AND {prefix}created_by = :u"
+        return clause, {"c": self.context_id, "f": self.folder_id, "u": self.user_id}
+
+    def require(self, right: str, created_by: int | None, what: str) -> None:
+        """Raise Forbidden unless the rights allow ``right`` on an object of ``created_by``."""
+        if not self.rights.allows(right, created_by, self.user_id):  # type: ignore[arg-type]
+            raise Forbidden(right, f"no {right} permission for {what}")
+
+
+def compute_etag(data: bytes) -> str:
+    """A strong validator of the content (RFC 9110 §8.8.3), without quotes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+UNBOUNDED_START = -(2**62)
+"""Stored ``first_start`` of an object unbounded in the past."""
+UNBOUNDED_END = 2**62
+"""Stored ``last_end`` of an object unbounded in the future."""
+
+
+def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
+               component: str | None) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``list_objects``, with parameters (exposed for query-plan tests)."""
+    where, params = scope.where()
+    if component is not None:
+        where += " AND component = :component"
+        params["component"] = component
+    if time_range is not None:
+        start, end = time_range
+        if end is not None:
+            where += " AND first_start <= :end"
+            params["end"] = end
+        if start is not None:
+            where += " AND last_end >= :start"
+            params["start"] = start
+    return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+
+
+def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int | None, int | None]
+                 | None, component: str | None) -> list[ObjectMeta]:
+    """Readable objects by name, pre-filtered by a closed time interval and component."""
+    sql, params = list_query(scope, time_range, component)
+    return [meta_from_row(r) for r in conn.execute(sql, params)]
+
+
+def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str]
+                ) -> list[StoredObject]:
+    """Readable objects among ``names``, in the given order, missing ones omitted."""
+    where, params = scope.where()
+    found: list[StoredObject] = []
+    for name in dict.fromkeys(names):
+        row = conn.execute(
+            f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where} AND name = :n",
+            {**params, "n": name}).fetchone()
+        if row is not None:
+            found.append(StoredObject(meta_from_row(row), bytes(row["data"])))
+    return found
+
+
+def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | None:
+    """The readable object holding ``uid``."""
+    where, params = scope.where()
+    row = conn.execute(f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} AND uid = :uid",
+                       {**params, "uid": uid}).fetchone()
+    return None if row is None else meta_from_row(row)
+
+
+def _existing(conn: sqlite3.Connection, scope: Scope, name: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT etag, created_by, created FROM objects"
+        " WHERE context_id = ? AND folder_id = ? AND name = ?",
+        (scope.context_id, scope.folder_id, name)).fetchone()
+    return row
+
+
+def _bump_revision(conn: sqlite3.Connection, scope: Scope) -> int:
+    conn.execute("UPDATE folders SET revision = revision + 1 WHERE context_id = ? AND id = ?",
+                 (scope.context_id, scope.folder_id))
+    row = conn.execute("SELECT revision FROM folders WHERE context_id = ? AND id = ?",
+                       (scope.context_id, scope.folder_id)).fetchone()
+    if row is None:
+        raise NotFound(f"folder {scope.folder_id} in context {scope.context_id}")
+    return int(row[0])
+
+
+def _record_change(conn: sqlite3.Connection, scope: Scope, name: str, modseq: int,
+                   deleted: bool, created_by: int | None, now: int) -> None:
+    conn.execute(
+        "INSERT INTO changes (context_id, folder_id, name, modseq, deleted, created_by, changed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (context_id, folder_id, name) DO UPDATE SET"
+        " modseq = excluded.modseq, deleted = excluded.deleted,"
+        " created_by = excluded.created_by, changed = excluded.changed",
+        (scope.context_id, scope.folder_id, name, modseq, int(deleted), created_by, now))
+
+
+def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
+               index: ObjectIndex, if_etag: str | None, if_absent: bool,
+               created_by: int | None) -> tuple[ObjectMeta, bool]:
+    """Check preconditions and permissions, then create or replace one object."""
+    existing = _existing(conn, scope, name)
+    if existing is not None and if_absent:
+        raise AlreadyExists(f"object {name!r} exists")
+    if if_etag is not None and (existing is None or existing["etag"] != if_etag):
+        raise ETagMismatch(None if existing is None else existing["etag"])
+    if existing is not None:
+        created_by = existing["created_by"]
+    elif scope.user_id is not None:
+        if created_by not in (None, scope.user_id):
+            raise Forbidden("write", "created_by may only be chosen by the system")
+        created_by = scope.user_id
+    scope.require("write", created_by, f"object {name!r}")
+    holder = conn.execute(
+        "SELECT name FROM objects WHERE context_id = ? AND folder_id = ? AND uid = ?"
+        " AND name != ?", (scope.context_id, scope.folder_id, index.uid, name)).fetchone()
+    if holder is not None:
+        raise UIDConflict(index.uid, holder[0])
+    modseq = _bump_revision(conn, scope)
+    now = now_us()
+    created = now if existing is None else existing["created"]
+    conn.execute(
+        "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
+        " first_start, last_end, recurring, etag, size, modseq, created_by, created, modified,"
+        " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (scope.context_id, scope.folder_id, name, index.uid, index.component,
+         UNBOUNDED_START if index.first_start is None else index.first_start,
+         UNBOUNDED_END if index.last_end is None else index.last_end,
+         int(index.recurring), compute_etag(data),
+         len(data), modseq, created_by, created, now, data))
+    _record_change(conn, scope, name, modseq, False, created_by, now)
+    row = conn.execute(
+        f"SELECT {OBJECT_META_COLUMNS} FROM objects"
+        " WHERE context_id = ? AND folder_id = ? AND name = ?",
+        (scope.context_id, scope.folder_id, name)).fetchone()
+    return meta_from_row(row), existing is None
+
+
+def delete_object(conn: sqlite3.Connection, scope: Scope, name: str, if_etag: str | None
+                  ) -> int:
+    """Delete one object and its dead properties, leave a tombstone; returns the revision."""
+    existing = _existing(conn, scope, name)
+    if existing is None or (scope.own_only and existing["created_by"] != scope.user_id):
+        if if_etag is not None:
+            raise ETagMismatch(None)
+        raise NotFound(f"object {name!r}")
+    if if_etag is not None and existing["etag"] != if_etag:
+        raise ETagMismatch(existing["etag"])
+    scope.require("delete", existing["created_by"], f"object {name!r}")
+    key = (scope.context_id, scope.folder_id, name)
+    conn.execute("DELETE FROM objects WHERE context_id = ? AND folder_id = ? AND name = ?", key)
+    conn.execute(
+        "DELETE FROM dead_properties WHERE context_id = ? AND folder_id = ? AND resource = ?",
+        key)
+    modseq = _bump_revision(conn, scope)
+    _record_change(conn, scope, name, modseq, True, existing["created_by"], now_us())
+    return modseq
+
+
+def changes_query(scope: Scope, since: int | None, limit: int | None
+                  ) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``changes_since`` (one row more than ``limit``), with parameters."""
+    where, params = scope.where("c")
+    if since is None:
+        where += " AND c.deleted = 0"
+    params["since"] = -1 if since is None else since
+    params["limit"] = -1 if limit is None else limit + 1
+    return (
+        "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
+        " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
+        " o.modified FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
+        " AND o.folder_id = c.folder_id AND o.name = c.name"
+        f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)
+
+
+def changes_since(conn: sqlite3.Connection, scope: Scope, since: int | None,
+                  limit: int | None) -> Changes:
+    """Changes after ``since`` (None: initial listing), oldest first, at most ``limit``."""
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
+    folder = conn.execute(
+        "SELECT revision, pruned_revision FROM folders WHERE context_id = ? AND id = ?",
+        (scope.context_id, scope.folder_id)).fetchone()
+    if folder is None:
+        raise NotFound(f"folder {scope.folder_id} in context {scope.context_id}")
+    revision, pruned = folder
+    if since is not None and not pruned <= since <= revision:
+        raise InvalidSyncToken(f"revision {since} is outside {pruned}..{revision}")
+    sql, params = changes_query(scope, since, limit)
+    rows = conn.execute(sql, params).fetchall()
+    truncated = limit is not None and len(rows) > limit
+    if truncated:
+        rows = rows[:limit]
+        revision = rows[-1]["change_modseq"]
+    changed = [meta_from_row(r) for r in rows if not r["deleted"]]
+    deleted = [r["change_name"] for r in rows if r["deleted"]]
+    return Changes(revision=revision, changed=changed, deleted=deleted, truncated=truncated)
+
+
+def prune_tombstones(conn: sqlite3.Connection, before_us: int) -> int:
+    """Drop tombstones older than ``before_us`` and raise each folder's pruned revision."""
+    conn.execute(
+        "UPDATE folders SET pruned_revision = MAX(pruned_revision, (SELECT MAX(c.modseq)"
+        " FROM changes c WHERE c.context_id = folders.context_id AND c.folder_id = folders.id"
+        " AND c.deleted = 1 AND c.changed < :t)) WHERE EXISTS (SELECT 1 FROM changes c"
+        " WHERE c.context_id = folders.context_id AND c.folder_id = folders.id"
+        " AND c.deleted = 1 AND c.changed < :t)", {"t": before_us})
+    return conn.execute("DELETE FROM changes WHERE deleted = 1 AND changed < ?",
+                        (before_us,)).rowcount
+
+
+def _require_resource(conn: sqlite3.Connection, scope: Scope, resource: str
+                      ) -> int | None:
+    """The object's creator; NotFound when ``resource`` is not a readable object."""
+    where, params = scope.where()
+    row = conn.execute(f"SELECT created_by FROM objects WHERE {where} AND name = :n",
+                       {**params, "n": resource}).fetchone()
+    if row is None:
+        raise NotFound(f"object {resource!r}")
+    return row[0]  # type: ignore[no-any-return]
+
+
+def dead_properties(conn: sqlite3.Connection, scope: Scope, resource: str) -> dict[str, str]:
+    """Dead properties of the folder (``""``) or one readable object."""
+    if resource:
+        _require_resource(conn, scope, resource)
+    rows = conn.execute(
+        "SELECT name, value FROM dead_properties WHERE context_id = ? AND folder_id = ?"
+        " AND resource = ? ORDER BY name", (scope.context_id, scope.folder_id, resource))
+    return {name: value for name, value in rows}
+
+
+def set_dead_properties(conn: sqlite3.Connection, scope: Scope, resource: str,
+                        values: Mapping[str, str], remove: Iterable[str]) -> None:
+    """Set and remove dead properties (folder: admin; object: write on it)."""
+    if resource:
+        scope.require("write", _require_resource(conn, scope, resource), f"object {resource!r}")
+    elif not scope.rights.admin:
+        raise Forbidden("admin", "collection properties need the admin permission")
+    key = (scope.context_id, scope.folder_id, resource)
+    conn.executemany(
+        "DELETE FROM dead_properties WHERE context_id = ? AND folder_id = ? AND resource = ?"
+        " AND name = ?", [(*key, name) for name in remove])
+    conn.executemany(
+        "INSERT OR REPLACE INTO dead_properties (context_id, folder_id, resource, name, value)"
+        " VALUES (?, ?, ?, ?, ?)", [(*key, name, value) for name, value in values.items()])

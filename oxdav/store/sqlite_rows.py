@@ -1,0 +1,165 @@
+"""Conversions between SQLite rows and the store's models."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from .models import (
+    LEVELS,
+    Context,
+    FolderPermission,
+    Group,
+    Level,
+    Module,
+    ObjectMeta,
+    User,
+    frozen_mapping,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def now_us() -> int:
+    """Current time in microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def to_datetime(us: int) -> datetime:
+    """Microseconds since the epoch → aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def from_datetime(value: datetime) -> int:
+    """Aware datetime → microseconds since the epoch."""
+    delta = value.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def dump_list(values: Iterable[str]) -> str:
+    """A JSON list of strings, order kept."""
+    return json.dumps([str(v) for v in values])
+
+
+def dump_mapping(values: Mapping[str, str] | None) -> str:
+    """A JSON object of strings."""
+    return json.dumps({str(k): str(v) for k, v in (values or {}).items()}, sort_keys=True)
+
+
+def load_list(text: str) -> tuple[str, ...]:
+    """Inverse of ``dump_list``."""
+    return tuple(cast(list[str], json.loads(text)))
+
+
+def load_mapping(text: str) -> Mapping[str, str]:
+    """Inverse of ``dump_mapping``, read-only."""
+    return frozen_mapping(cast(dict[str, str], json.loads(text)))
+
+
+def level_to_int(level: Level) -> int:
+    """'none'/'own'/'all' → 0/1/2."""
+    return LEVELS.index(level)
+
+
+def int_to_level(value: int) -> Level:
+    """0/1/2 → 'none'/'own'/'all'."""
+    return LEVELS[value]
+
+
+def context_from_row(row: sqlite3.Row, mappings: Iterable[str]) -> Context:
+    """Build a Context."""
+    return Context(
+        id=row["id"],
+        name=row["name"],
+        mappings=tuple(mappings),
+        taxonomy_types=load_list(row["taxonomy_types"]),
+        config=load_mapping(row["config"]),
+        enabled=bool(row["enabled"]),
+    )
+
+
+def user_from_row(row: sqlite3.Row) -> User:
+    """Build a User."""
+    return User(
+        context_id=row["context_id"],
+        id=row["id"],
+        login=row["login"],
+        display_name=row["display_name"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        aliases=load_list(row["aliases"]),
+        password_hash=row["password_hash"],
+        permissions=frozenset(load_list(row["permissions"])),
+        config=load_mapping(row["config"]),
+        enabled=bool(row["enabled"]),
+        created=to_datetime(row["created"]),
+        modified=to_datetime(row["modified"]),
+    )
+
+
+def group_from_row(row: sqlite3.Row, members: Iterable[int]) -> Group:
+    """Build a Group."""
+    return Group(
+        context_id=row["context_id"],
+        id=row["id"],
+        name=row["name"],
+        display_name=row["display_name"],
+        members=frozenset(members),
+    )
+
+
+def permission_from_row(row: sqlite3.Row) -> FolderPermission:
+    """Build a FolderPermission."""
+    return FolderPermission(
+        entity=row["entity"],
+        is_group=bool(row["is_group"]),
+        read=int_to_level(row["read_level"]),
+        write=int_to_level(row["write_level"]),
+        delete=int_to_level(row["delete_level"]),
+        admin=bool(row["admin"]),
+    )
+
+
+def permission_params(permission: FolderPermission) -> tuple[int, int, int, int, int, int]:
+    """(entity, is_group, read, write, delete, admin) for an INSERT."""
+    return (
+        permission.entity,
+        int(permission.is_group),
+        level_to_int(permission.read),
+        level_to_int(permission.write),
+        level_to_int(permission.delete),
+        int(permission.admin),
+    )
+
+
+def module_of(row: sqlite3.Row) -> Module:
+    """The folder module column, typed."""
+    return cast(Module, row["module"])
+
+
+OBJECT_META_COLUMNS = "name, uid, etag, component, size, modseq, created_by, created, modified"
+
+
+def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
+    """Build an ObjectMeta from a row holding ``OBJECT_META_COLUMNS``."""
+    return ObjectMeta(
+        name=row["name"],
+        uid=row["uid"],
+        etag=row["etag"],
+        component=row["component"],
+        size=row["size"],
+        modseq=row["modseq"],
+        created_by=row["created_by"],
+        created=to_datetime(row["created"]),
+        modified=to_datetime(row["modified"]),
+    )
+
+
+def is_unique_violation(error: sqlite3.IntegrityError) -> bool:
+    """Whether an IntegrityError is a UNIQUE or PRIMARY KEY violation."""
+    return "UNIQUE constraint failed" in str(error)

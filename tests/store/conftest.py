@@ -1,0 +1,63 @@
+"""Fixtures of the store contract suite.
+
+Every test that takes the ``store`` fixture runs once per backend in ``BACKENDS``; a new
+backend joins the contract suite with one line there (STYLE.md: one suite for every
+backend, after CalendarServer's ``txdav/.../test/common.py`` and Xandikos'
+``test_store.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest_twisted
+
+from oxdav.store import Context, Group, Store, User, open_store
+
+
+def _reactor():  # the reactor pytest-twisted installed
+    from twisted.internet import reactor
+
+    return reactor
+
+
+BACKENDS: dict[str, Callable[[Path], Store]] = {
+    "sqlite": lambda tmp: open_store("sqlite:store.sqlite3", tmp, _reactor()),
+}
+
+
+@pytest_twisted.async_yield_fixture(params=sorted(BACKENDS))
+async def store(request, tmp_path: Path) -> AsyncIterator[Store]:
+    """A started, empty store of each backend; stopped after the test."""
+    backend = BACKENDS[request.param](tmp_path)
+    await backend.start()
+    yield backend
+    await backend.stop()
+
+
+@dataclass(frozen=True)
+class World:
+    """A context ``acme`` with users alice, bob, carol and group ``team`` = {bob}."""
+
+    context: Context
+    alice: User
+    bob: User
+    carol: User
+    team: Group
+
+
+@pytest_twisted.async_fixture()
+async def world(store: Store) -> World:
+    """Populate ``store`` with the ``World`` tenants."""
+    async with store.transaction("world", write=True) as txn:
+        context = await txn.create_context("acme", ["acme.example"])
+        alice = await txn.create_user(context.id, "alice", display_name="Alice",
+                                      email="alice@acme.example")
+        bob = await txn.create_user(context.id, "bob", display_name="Bob",
+                                    email="bob@acme.example")
+        carol = await txn.create_user(context.id, "carol", display_name="Carol",
+                                      email="carol@acme.example")
+        team = await txn.create_group(context.id, "team", members=[bob.id])
+    return World(context, alice, bob, carol, team)

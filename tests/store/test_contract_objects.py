@@ -1,0 +1,316 @@
+"""Contract: objects in a collection (put/get/list/delete, UIDs, entity tags, time ranges,
+object-level permissions)."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+
+from oxdav.store import (
+    GAL_FOLDER_ID,
+    AlreadyExists,
+    ETagMismatch,
+    FolderPermission,
+    Forbidden,
+    NotFound,
+    ObjectIndex,
+    UIDConflict,
+)
+
+EVENT = ObjectIndex("uid-1", "VEVENT", 1_000, 2_000)
+
+
+async def alice_calendar(txn, world, **kwargs):
+    home = await txn.home(world.context.id, world.alice.id)
+    folder = await home.create_folder("calendar", "Calendar", **kwargs)
+    return await home.collection(folder.id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_creates_then_replaces(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        meta, created = await calendar.put("a.ics", b"one", EVENT)
+        assert created and (meta.name, meta.uid, meta.component, meta.size) == (
+            "a.ics", "uid-1", "VEVENT", 3)
+        assert meta.created_by == world.alice.id and meta.modseq == 1
+        again, created = await calendar.put("a.ics", b"two!", EVENT)
+        assert not created and again.etag != meta.etag and again.size == 4
+        assert again.created == meta.created and again.modseq == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_returns_data_and_the_same_etag(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        meta, _ = await calendar.put("a.ics", b"BEGIN:VCALENDAR", EVENT)
+        stored = await calendar.get("a.ics")
+        assert stored.data == b"BEGIN:VCALENDAR" and stored.meta == meta
+        assert stored.etag == meta.etag and stored.name == "a.ics"
+        assert (await calendar.list())[0].etag == meta.etag
+        with pytest.raises(NotFound):
+            await calendar.get("missing.ics")
+
+
+@pytest_twisted.ensureDeferred
+async def test_etag_is_a_content_hash_without_quotes(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        first, _ = await calendar.put("a.ics", b"same", EVENT)
+        other, _ = await calendar.put("b.ics", b"other", ObjectIndex("uid-2", "VEVENT"))
+        again, _ = await calendar.put("a.ics", b"same", EVENT)
+    assert first.etag == again.etag and first.etag != other.etag
+    assert '"' not in first.etag and first.etag
+
+
+@pytest_twisted.ensureDeferred
+async def test_list_and_get_many(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        for n in (3, 1, 2):
+            await calendar.put(f"{n}.ics", str(n).encode(), ObjectIndex(f"u{n}", "VEVENT"))
+        assert [m.name for m in await calendar.list()] == ["1.ics", "2.ics", "3.ics"]
+        found = await calendar.get_many(["3.ics", "missing.ics", "1.ics"])
+        assert [(o.name, o.data) for o in found] == [("3.ics", b"3"), ("1.ics", b"1")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_list_filters_by_component(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("e.ics", b"e", ObjectIndex("e", "VEVENT"))
+        await calendar.put("t.ics", b"t", ObjectIndex("t", "VTODO"))
+        assert [m.name for m in await calendar.list(component="VTODO")] == ["t.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_by_uid(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        assert (await calendar.by_uid("uid-1")).name == "a.ics"
+        assert await calendar.by_uid("nope") is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_uid_conflict_names_the_holder(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        with pytest.raises(UIDConflict) as caught:
+            await calendar.put("b.ics", b"b", EVENT)
+        assert (caught.value.uid, caught.value.holder) == ("uid-1", "a.ics")
+        assert [m.name for m in await calendar.list()] == ["a.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_same_uid_allowed_in_another_collection(store, world):
+    async with store.transaction("t", write=True) as txn:
+        first = await alice_calendar(txn, world)
+        home = await txn.home(world.context.id, world.alice.id)
+        second = await home.collection((await home.create_folder("calendar", "2")).id)
+        await first.put("a.ics", b"a", EVENT)
+        _, created = await second.put("a.ics", b"a", EVENT)
+        assert created
+
+
+@pytest_twisted.ensureDeferred
+async def test_if_etag_matches_current_version_only(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        meta, _ = await calendar.put("a.ics", b"one", EVENT)
+        with pytest.raises(ETagMismatch) as caught:
+            await calendar.put("a.ics", b"two", EVENT, if_etag="stale")
+        assert caught.value.current == meta.etag
+        updated, _ = await calendar.put("a.ics", b"two", EVENT, if_etag=meta.etag)
+        with pytest.raises(ETagMismatch) as caught:
+            await calendar.put("new.ics", b"x", ObjectIndex("u9", "VEVENT"), if_etag=meta.etag)
+        assert caught.value.current is None
+        assert (await calendar.get("a.ics")).etag == updated.etag
+
+
+@pytest_twisted.ensureDeferred
+async def test_if_absent_refuses_existing_name(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"one", EVENT, if_absent=True)
+        with pytest.raises(AlreadyExists):
+            await calendar.put("a.ics", b"two", EVENT, if_absent=True)
+        assert (await calendar.get("a.ics")).data == b"one"
+
+
+@pytest_twisted.ensureDeferred
+async def test_delete_with_and_without_etag(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        meta, _ = await calendar.put("a.ics", b"a", EVENT)
+        with pytest.raises(ETagMismatch):
+            await calendar.delete("a.ics", if_etag="stale")
+        await calendar.delete("a.ics", if_etag=meta.etag)
+        with pytest.raises(NotFound):
+            await calendar.get("a.ics")
+        with pytest.raises(NotFound):
+            await calendar.delete("a.ics")
+        _, created = await calendar.put("b.ics", b"a", EVENT)
+        assert created
+
+
+@pytest_twisted.ensureDeferred
+async def test_writes_bump_the_folder_revision(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        await calendar.delete("a.ics")
+        assert calendar.folder.revision == 2
+        home = await txn.home(world.context.id, world.alice.id)
+        assert (await home.collection(calendar.folder.id)).folder.revision == 2
+
+
+# -- time ranges ----------------------------------------------------------------------
+
+RANGES = {
+    "early.ics": (0, 100),
+    "late.ics": (500, 600),
+    "open-start.ics": (None, 50),
+    "open-end.ics": (550, None),
+    "undated.ics": (None, None),
+    "touching.ics": (200, 300),
+}
+
+
+async def ranged(txn, world):
+    calendar = await alice_calendar(txn, world)
+    for name, (start, end) in RANGES.items():
+        await calendar.put(name, b"x", ObjectIndex(name, "VEVENT", start, end,
+                                                   recurring=end is None))
+    return calendar
+
+
+async def names_in(calendar, time_range):
+    return sorted(m.name for m in await calendar.list(time_range=time_range))
+
+
+@pytest_twisted.ensureDeferred
+async def test_time_range_keeps_overlapping_and_unbounded_objects(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await ranged(txn, world)
+        assert await names_in(calendar, (80, 520)) == [
+            "early.ics", "late.ics", "touching.ics", "undated.ics"]
+        assert await names_in(calendar, (560, 700)) == [
+            "late.ics", "open-end.ics", "undated.ics"]
+        assert await names_in(calendar, (10, 20)) == [
+            "early.ics", "open-start.ics", "undated.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_time_range_bounds_are_inclusive(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await ranged(txn, world)
+        assert "touching.ics" in await names_in(calendar, (300, 400))
+        assert "touching.ics" in await names_in(calendar, (100, 200))
+        assert "touching.ics" not in await names_in(calendar, (301, 400))
+
+
+@pytest_twisted.ensureDeferred
+async def test_time_range_with_unbounded_query_ends(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await ranged(txn, world)
+        assert await names_in(calendar, (None, 60)) == [
+            "early.ics", "open-start.ics", "undated.ics"]
+        assert await names_in(calendar, (560, None)) == [
+            "late.ics", "open-end.ics", "undated.ics"]
+        assert len(await names_in(calendar, (None, None))) == len(RANGES)
+
+
+# -- object-level permissions -----------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_own_lets_users_create_and_change_only_their_objects(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world, permissions=[
+            FolderPermission(entity=world.bob.id, read="all", write="own", delete="own")])
+        await calendar.put("alice.ics", b"a", EVENT)
+        bob = await (await txn.home(world.context.id, world.bob.id)).collection(
+            calendar.folder.id)
+        meta, created = await bob.put("bob.ics", b"b", ObjectIndex("u2", "VEVENT"))
+        assert created and meta.created_by == world.bob.id
+        await bob.put("bob.ics", b"b2", ObjectIndex("u2", "VEVENT"))
+        with pytest.raises(Forbidden):
+            await bob.put("alice.ics", b"hijack", EVENT)
+        with pytest.raises(Forbidden):
+            await bob.delete("alice.ics")
+        await bob.delete("bob.ics")
+        assert (await calendar.get("alice.ics")).data == b"a"
+
+
+@pytest_twisted.ensureDeferred
+async def test_owner_change_keeps_the_creator(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world, permissions=[
+            FolderPermission(entity=world.bob.id, read="all", write="own")])
+        bob = await (await txn.home(world.context.id, world.bob.id)).collection(
+            calendar.folder.id)
+        await bob.put("bob.ics", b"b", EVENT)
+        meta, _ = await calendar.put("bob.ics", b"edited by alice", EVENT)
+        assert meta.created_by == world.bob.id
+
+
+@pytest_twisted.ensureDeferred
+async def test_read_only_share_refuses_writes(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world, permissions=[
+            FolderPermission(entity=world.bob.id, read="all")])
+        await calendar.put("a.ics", b"a", EVENT)
+        bob = await (await txn.home(world.context.id, world.bob.id)).collection(
+            calendar.folder.id)
+        assert (await bob.get("a.ics")).data == b"a"
+        with pytest.raises(Forbidden) as caught:
+            await bob.put("new.ics", b"x", ObjectIndex("u2", "VEVENT"))
+        assert caught.value.right == "write"
+        with pytest.raises(Forbidden):
+            await bob.delete("a.ics")
+
+
+@pytest_twisted.ensureDeferred
+async def test_read_own_shows_only_own_objects(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world, permissions=[
+            FolderPermission(entity=world.bob.id, read="own", write="own")])
+        await calendar.put("alice.ics", b"a", EVENT)
+        bob = await (await txn.home(world.context.id, world.bob.id)).collection(
+            calendar.folder.id)
+        await bob.put("bob.ics", b"b", ObjectIndex("u2", "VEVENT"))
+        assert [m.name for m in await bob.list()] == ["bob.ics"]
+        assert [o.name for o in await bob.get_many(["alice.ics", "bob.ics"])] == ["bob.ics"]
+        assert await bob.by_uid("uid-1") is None
+        with pytest.raises(NotFound):
+            await bob.get("alice.ics")
+        assert [m.name for m in (await bob.changes(None)).changed] == ["bob.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_gal_cards_written_by_system_are_editable_by_their_user(store, world):
+    async with store.transaction("t", write=True) as txn:
+        gal = await txn.system_collection(world.context.id, GAL_FOLDER_ID)
+        card = ObjectIndex("card-alice", "VCARD")
+        meta, _ = await gal.put("alice.vcf", b"v1", card, created_by=world.alice.id)
+        assert meta.created_by == world.alice.id
+        await gal.put("bob.vcf", b"v1", ObjectIndex("card-bob", "VCARD"),
+                      created_by=world.bob.id)
+        alice = await (await txn.home(world.context.id, world.alice.id)).collection(
+            GAL_FOLDER_ID)
+        await alice.put("alice.vcf", b"v2", card)
+        with pytest.raises(Forbidden):
+            await alice.put("bob.vcf", b"x", ObjectIndex("card-bob", "VCARD"))
+        with pytest.raises(Forbidden):
+            await alice.delete("alice.vcf")
+        assert [m.name for m in await alice.list()] == ["alice.vcf", "bob.vcf"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_users_cannot_choose_another_creator(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        with pytest.raises(Forbidden):
+            await calendar.put("a.ics", b"a", EVENT, created_by=world.bob.id)

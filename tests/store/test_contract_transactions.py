@@ -1,0 +1,168 @@
+"""Contract: transaction atomicity, isolation and serialised writers."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
+
+from oxdav.store import (
+    ETagMismatch,
+    NotFound,
+    ObjectIndex,
+    StoreNotRunning,
+    TransactionClosed,
+    UIDConflict,
+)
+
+from .conftest import BACKENDS
+
+EVENT = ObjectIndex("uid-1", "VEVENT")
+
+
+class Boom(Exception):
+    pass
+
+
+async def make_calendar(store, world) -> int:
+    async with store.transaction("setup", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        return (await home.create_folder("calendar", "Calendar")).id
+
+
+async def calendar_in(txn, world, folder_id):
+    return await (await txn.home(world.context.id, world.alice.id)).collection(folder_id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_exception_inside_transaction_leaves_nothing_behind(store, world):
+    folder_id = await make_calendar(store, world)
+    with pytest.raises(Boom):
+        async with store.transaction("failing", write=True) as txn:
+            context = await txn.create_context("doomed", ["doomed.example"])
+            await txn.create_user(context.id, "x", display_name="X", email="x@doomed.example")
+            calendar = await calendar_in(txn, world, folder_id)
+            await calendar.put("a.ics", b"x", EVENT)
+            raise Boom()
+    async with store.transaction("check") as txn:
+        assert [c.name for c in await txn.contexts()] == ["acme"]
+        with pytest.raises(NotFound):
+            await txn.user_by_email("x@doomed.example")
+        calendar = await calendar_in(txn, world, folder_id)
+        assert await calendar.list() == []
+        assert calendar.folder.revision == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_failed_call_changes_nothing_and_transaction_goes_on(store, world):
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("t", write=True) as txn:
+        calendar = await calendar_in(txn, world, folder_id)
+        await calendar.put("a.ics", b"x", EVENT)
+        with pytest.raises(UIDConflict):
+            await calendar.put("b.ics", b"y", EVENT)
+        await calendar.put("c.ics", b"z", ObjectIndex("uid-3", "VEVENT"))
+    async with store.transaction("check") as txn:
+        calendar = await calendar_in(txn, world, folder_id)
+        assert [m.name for m in await calendar.list()] == ["a.ics", "c.ics"]
+        assert calendar.folder.revision == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_committed_writes_are_visible_to_later_transactions(store, world):
+    async with store.transaction("r") as txn:
+        assert (await txn.user_by_login(world.context.id, "alice")).id == world.alice.id
+
+
+@pytest_twisted.ensureDeferred
+async def test_transaction_cannot_be_used_after_it_ends(store, world):
+    async with store.transaction("t", write=True) as txn:
+        pass
+    with pytest.raises(TransactionClosed):
+        await txn.contexts()
+
+
+@pytest_twisted.ensureDeferred
+async def test_concurrent_conditional_writers_exactly_one_wins(store, world):
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        meta, _ = await (await calendar_in(txn, world, folder_id)).put("a.ics", b"v0", EVENT)
+
+    async def update(data: bytes) -> None:
+        async with store.transaction(f"update {data!r}", write=True) as txn:
+            calendar = await calendar_in(txn, world, folder_id)
+            await calendar.get("a.ics")
+            await calendar.put("a.ics", data, EVENT, if_etag=meta.etag)
+
+    results = await DeferredList(
+        [ensureDeferred(update(b"v1")), ensureDeferred(update(b"v2"))], consumeErrors=True)
+    outcomes = [ok for ok, _ in results]
+    assert sorted(outcomes) == [False, True]
+    failure = next(value for ok, value in results if not ok)
+    assert failure.check(ETagMismatch)
+    async with store.transaction("check") as txn:
+        stored = await (await calendar_in(txn, world, folder_id)).get("a.ics")
+    winner = b"v1" if outcomes[0] else b"v2"
+    assert stored.data == winner
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_transactions_never_interleave(store, world):
+    events: list[str] = []
+    release = Deferred()
+    first_inside = Deferred()
+
+    async def first() -> None:
+        async with store.transaction("first", write=True) as txn:
+            await txn.create_context("first")
+            events.append("first wrote")
+            first_inside.callback(None)
+            await release
+            events.append("first done")
+
+    async def second() -> None:
+        await first_inside
+        async with store.transaction("second", write=True) as txn:
+            events.append("second began")
+            await txn.create_context("second")
+
+    one, two = ensureDeferred(first()), ensureDeferred(second())
+    await first_inside
+    assert events == ["first wrote"]
+    release.callback(None)
+    await DeferredList([one, two], fireOnOneErrback=True)
+    assert events == ["first wrote", "first done", "second began"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_readers_do_not_wait_for_writer_and_see_committed_state(store, world):
+    async with store.transaction("writer", write=True) as writer:
+        await writer.create_context("uncommitted")
+        async with store.transaction("reader") as reader:
+            names = [c.name for c in await reader.contexts()]
+        assert names == ["acme"]
+    async with store.transaction("after") as reader:
+        assert [c.name for c in await reader.contexts()] == ["acme", "uncommitted"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_read_transaction_sees_one_snapshot(store, world):
+    async with store.transaction("reader") as reader:
+        before = [c.name for c in await reader.contexts()]
+        async with store.transaction("writer", write=True) as writer:
+            await writer.create_context("meanwhile")
+        assert [c.name for c in await reader.contexts()] == before
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest_twisted.ensureDeferred
+async def test_store_refuses_transactions_when_stopped(backend, tmp_path):
+    store = BACKENDS[backend](tmp_path)
+    with pytest.raises(StoreNotRunning):
+        async with store.transaction("early"):
+            pass
+    await store.start()
+    await store.stop()
+    with pytest.raises(StoreNotRunning):
+        async with store.transaction("late"):
+            pass

@@ -1,0 +1,221 @@
+"""SQLite backend specifics: file settings, migrations, threads, storage URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from oxdav.store import UnsupportedStorageURL, open_store
+from oxdav.store.factory import sqlite_path
+from oxdav.store.sqlite import SQLiteStore
+from oxdav.store.sqlite_migrate import migrate, migrations
+
+
+def reactor():
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def pragma(name: str):
+    return lambda conn: conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_writer_runs_wal_full_with_foreign_keys(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor())
+    await store.start()
+    try:
+        async with store.transaction("pragmas", write=True) as txn:
+            assert await txn.call(pragma("journal_mode")) == "wal"
+            assert await txn.call(pragma("synchronous")) == 2  # FULL
+            assert await txn.call(pragma("foreign_keys")) == 1
+            assert await txn.call(pragma("busy_timeout")) == 5000
+            assert await txn.call(pragma("query_only")) == 0
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_readers_are_query_only(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor())
+    await store.start()
+    try:
+        async with store.transaction("pragmas") as txn:
+            assert await txn.call(pragma("query_only")) == 1
+            assert await txn.call(pragma("synchronous")) == 2
+            with pytest.raises(sqlite3.OperationalError):
+                await txn.call(lambda conn: conn.execute("DELETE FROM contexts"))
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_synchronous_normal_can_be_chosen(tmp_path):
+    store = open_store("sqlite:db.sqlite3", tmp_path, reactor(), synchronous="NORMAL")
+    await store.start()
+    try:
+        async with store.transaction("pragmas", write=True) as txn:
+            assert await txn.call(pragma("synchronous")) == 1
+    finally:
+        await store.stop()
+
+
+def test_synchronous_off_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        SQLiteStore(tmp_path / "db.sqlite3", reactor(), synchronous="OFF")  # type: ignore
+
+
+@pytest_twisted.ensureDeferred
+async def test_reopened_store_keeps_data_and_migrates_once(tmp_path):
+    path = tmp_path / "data" / "db.sqlite3"
+    for round in range(2):
+        store = SQLiteStore(path, reactor())
+        await store.start()
+        async with store.transaction("t", write=True) as txn:
+            if round == 0:
+                await txn.create_context("acme")
+            assert [c.name for c in await txn.contexts()] == ["acme"]
+        await store.stop()
+    conn = sqlite3.connect(path)
+    versions = conn.execute("SELECT version, name FROM schema_version").fetchall()
+    conn.close()
+    assert versions == [(m.version, m.name) for m in migrations()]
+
+
+def test_migrate_applies_each_migration_once(tmp_path):
+    conn = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    try:
+        assert migrate(conn) == [m.name for m in migrations()]
+        assert migrate(conn) == []
+    finally:
+        conn.close()
+
+
+def test_database_newer_than_code_is_refused(tmp_path):
+    conn = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    try:
+        migrate(conn)
+        conn.execute("INSERT INTO schema_version VALUES (999, '0999_future.sql', 0)")
+        with pytest.raises(RuntimeError, match="newer"):
+            migrate(conn)
+    finally:
+        conn.close()
+
+
+class TracingStore(SQLiteStore):
+    """Records the thread of every SQL statement the store executes."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.threads: set[str] = set()
+
+    def _open_connection(self, readonly: bool) -> sqlite3.Connection:
+        conn = super()._open_connection(readonly)
+        conn.set_trace_callback(lambda _sql: self.threads.add(threading.current_thread().name))
+        return conn
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_statement_runs_on_the_reactor_thread(tmp_path):
+    from oxdav.store import FolderPermission, ObjectIndex
+
+    store = TracingStore(tmp_path / "db.sqlite3", reactor())
+    await store.start()
+    async with store.transaction("write", write=True) as txn:
+        context = await txn.create_context("acme")
+        user = await txn.create_user(context.id, "a", display_name="A")
+        home = await txn.home(context.id, user.id)
+        folder = await home.create_folder("calendar", "C", permissions=[
+            FolderPermission(entity=0, is_group=True, read="all")])
+        collection = await home.collection(folder.id)
+        await collection.put("a.ics", b"x", ObjectIndex("u", "VEVENT"))
+    async with store.transaction("read") as txn:
+        home = await txn.home(context.id, user.id)
+        await (await home.collection(folder.id)).changes(None)
+    await store.stop()
+    assert threading.current_thread() is threading.main_thread()
+    assert store.threads
+    assert threading.main_thread().name not in store.threads
+    assert all(name.startswith("PoolThread-oxdav-db-") for name in store.threads), store.threads
+    assert any("writer" in name for name in store.threads)
+    assert any("reader" in name for name in store.threads)
+
+
+@pytest_twisted.ensureDeferred
+async def test_pool_stats_name_the_pools(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor(), readers=2)
+    await store.start()
+    try:
+        stats = {s.name: s for s in store.pool_stats()}
+    finally:
+        await store.stop()
+    assert stats["writer"].max_threads == 1 and stats["reader"].max_threads == 2
+
+
+def test_relative_sqlite_url_is_inside_the_data_dir(tmp_path):
+    assert sqlite_path("sqlite:oxdav.sqlite3", tmp_path) == tmp_path / "oxdav.sqlite3"
+    assert sqlite_path("sqlite:sub/x.db", tmp_path) == tmp_path / "sub" / "x.db"
+
+
+def test_absolute_sqlite_urls(tmp_path):
+    assert sqlite_path("sqlite:/var/lib/x.db", tmp_path) == Path("/var/lib/x.db")
+    assert sqlite_path("sqlite:///var/lib/x.db", tmp_path) == Path("/var/lib/x.db")
+
+
+@pytest.mark.parametrize("url", ["sqlite:", "sqlite://host/x.db", "sqlite:dir/"])
+def test_malformed_sqlite_urls_are_refused(url, tmp_path):
+    with pytest.raises(UnsupportedStorageURL):
+        sqlite_path(url, tmp_path)
+
+
+@pytest.mark.parametrize("url", ["postgresql://db/oxdav", "mysql://db", "oxdav.sqlite3"])
+def test_unsupported_schemes_are_refused_clearly(url, tmp_path):
+    with pytest.raises(UnsupportedStorageURL, match="sqlite:"):
+        open_store(url, tmp_path, reactor())
+
+
+def test_open_store_builds_sqlite_store(tmp_path):
+    store = open_store("sqlite:oxdav.sqlite3", tmp_path, reactor())
+    assert isinstance(store, SQLiteStore)
+    assert store.path == tmp_path / "oxdav.sqlite3" and store.synchronous == "FULL"
+
+
+def query_plan(sql: str, params) -> str:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn)
+        return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        conn.close()
+
+
+def scope(read: str = "all"):
+    from oxdav.store import FolderPermission
+    from oxdav.store.sqlite_objects import Scope
+
+    return Scope(1, 20, 3, FolderPermission(entity=3, read=read))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("time_range, index", [
+    ((100, 200), "objects_time_end"),
+    ((100, None), "objects_time_end"),
+    ((None, 200), "objects_time "),
+])
+def test_time_range_listing_is_an_index_range_scan(time_range, index):
+    from oxdav.store.sqlite_objects import list_query
+
+    plan = query_plan(*list_query(scope(), time_range, None)) + " "
+    assert f"USING INDEX {index}" in plan and ("last_end>?" in plan or "first_start<?" in plan)
+
+
+def test_changes_are_an_index_range_scan():
+    from oxdav.store.sqlite_objects import changes_query
+
+    plan = query_plan(*changes_query(scope(), 5, 10))
+    assert "USING INDEX changes_modseq (context_id=? AND folder_id=? AND modseq>?)" in plan
+    assert "SCAN" not in plan
