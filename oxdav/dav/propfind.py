@@ -183,9 +183,14 @@ class PropFindResult:
         return tuple(n for n in self._outcomes if n in self._pending)
 
     def set(self, name: str, value: PropertyValue, status: int = 200) -> None:
-        """Record ``value`` for ``name``; ``None`` keeps (or makes) it a 404."""
+        """Record ``value`` for ``name``.
+
+        ``None`` means the resource lacks the property: a requested one stays 404, one
+        only reached through ``allprop`` is left out of the response.
+        """
         if value is None and status == 200:
-            self.set_status(name, 404)
+            if name in self._outcomes:
+                self.set_status(name, 404)
             return
         self._outcomes[name] = _Outcome(status, property_element(name, value))
         self._pending.discard(name)
