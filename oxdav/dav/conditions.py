@@ -72,7 +72,9 @@ def weak_match(a: str | EntityTag, b: str | EntityTag) -> bool:
 
 def split_etag_list(value: str) -> list[str]:
     """Split a comma-separated list of entity tags, respecting quotes."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in value:
         if char == '"':
             quoted = not quoted

@@ -138,7 +138,8 @@ def parse_body(body: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Elemen
         root = parser.close()
     except etree.XMLSyntaxError as exc:
         raise DAVError(400, None, f"malformed XML: {exc.msg}") from None
-    if root.getroottree().docinfo.doctype:  # belt and braces: the pre-scan missed one
+    docinfo = root.getroottree().docinfo
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:  # belt and braces
         raise DAVError(400, None, "XML document type declarations are not accepted")
     return root
 
@@ -211,7 +212,7 @@ def element_text(element: etree._Element | None) -> str:
     """Return all text inside ``element`` (stripped); ``""`` for ``None``."""
     if element is None:
         return ""
-    return "".join(element.itertext()).strip()
+    return "".join(str(text) for text in element.itertext()).strip()
 
 
 def new_element(name: str, text: str | None = None) -> etree._Element:
