@@ -67,10 +67,8 @@ class Principal:
     identity: object = None
 
 
-def _prefers_minimal(headers: Mapping[str, str]) -> bool:
-    """``Brief: t`` or ``Prefer: return=minimal`` (RFC 7240 §4.2)."""
-    if headers.get("brief", "").strip().lower() == "t":
-        return True
+def _prefer_return_minimal(headers: Mapping[str, str]) -> bool:
+    """``Prefer: return=minimal`` (RFC 7240 §4.2)."""
     for preference in headers.get("prefer", "").split(","):
         token = preference.split(";", 1)[0].strip()
         key, _, value = token.partition("=")
@@ -110,9 +108,15 @@ class RequestContext:
         return parse_depth(self.header("depth"), default)
 
     @property
+    def prefer_minimal(self) -> bool:
+        """Whether ``Prefer: return=minimal`` was sent (answer ``Preference-Applied``)."""
+        return _prefer_return_minimal(self.headers)
+
+    @property
     def minimal(self) -> bool:
-        """Whether the client asked for minimal responses (``Brief``/``Prefer``)."""
-        return _prefers_minimal(self.headers)
+        """Whether the client asked for minimal responses: ``Brief: t`` (Apple's older
+        header) or ``Prefer: return=minimal``."""
+        return self.headers.get("brief", "").strip().lower() == "t" or self.prefer_minimal
 
     def href(self, dav_path: str, *, collection: bool = False) -> str:
         """Return the external, percent-encoded href of a DAV path."""
