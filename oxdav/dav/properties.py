@@ -121,11 +121,15 @@ class PropertyRegistry:
             await result.handle(
                 prop.name, partial(prop.get, ctx, resource), in_allprop=prop.in_allprop
             )
-        live_names = {p.name for p in supported}
-        if request.type is PropFindType.PROP and not (set(result.pending()) - live_names):
+        # A registered live name is never read from dead storage, even where the live
+        # property does not apply; so a listing asking only for live properties never
+        # touches dead storage at all.
+        if request.type is PropFindType.PROP and not (
+            set(result.pending()) - self._properties.keys()
+        ):
             return result
         for name, element in (await resource.dead_properties()).items():
-            if name in live_names:
+            if name in self._properties:
                 continue
             if result.is_propname:
                 result.add_name(name)

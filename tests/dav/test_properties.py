@@ -255,3 +255,22 @@ async def test_protected_property_refuses_set(registry, ctx, calendar) -> None: 
 async def test_evaluate_uses_collection_href(registry, ctx, calendar) -> None:  # type: ignore[no-untyped-def]
     result = await _props(registry, ctx, calendar, D + "displayname")
     assert result.href == "/dav/caldav/12/"
+
+
+@pytest_twisted.ensureDeferred
+async def test_inapplicable_live_property_does_not_read_dead_storage(
+    registry, ctx, calendar
+) -> None:  # type: ignore[no-untyped-def]
+    event = calendar._children[0]
+    result = await _props(registry, ctx, event, D + "getetag", CS + "getctag")
+    assert result.status_of(CS + "getctag") == 404
+    assert event.dead_property_reads == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_dead_property_cannot_shadow_a_live_name(registry, ctx) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import dead_property
+
+    resource = FixtureResource("/x", dead={D + "getetag": dead_property(D + "getetag", "forged")})
+    result = await registry.evaluate(ctx, resource, PropFindRequest.allprop())
+    assert result.status_of(D + "getetag") is None
