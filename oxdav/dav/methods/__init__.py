@@ -1,0 +1,1 @@
+"""One module per WebDAV method: pure functions of (context, resource, body) → response."""

@@ -1,0 +1,68 @@
+"""PROPFIND (RFC 4918 §9.1) as a pure function of (context, resource, body).
+
+The multistatus is streamed: the target resource is evaluated before anything is
+returned (so its errors still become a proper status), then one response per member is
+evaluated and serialised as the web layer pulls chunks. An error raised while streaming
+members can no longer change the status; the web layer must abort the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from oxdav.dav.errors import DAVError
+from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
+from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.propfind import PropFindRequest, parse_propfind
+from oxdav.dav.resource import DAVResource, Depth, RequestContext
+from oxdav.dav.response import DAVResponse
+from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits, parse_body
+
+PROPFIND_FINITE_DEPTH = clark(DAV_NS, "propfind-finite-depth")
+
+
+async def propfind(
+    ctx: RequestContext,
+    resource: DAVResource,
+    body: bytes,
+    properties: PropertyRegistry,
+    *,
+    limits: XMLLimits = DEFAULT_LIMITS,
+) -> DAVResponse:
+    """Answer a PROPFIND on ``resource``.
+
+    Args:
+        ctx: the request context (Depth, Brief/Prefer, principal, path mapping).
+        resource: the resolved target resource.
+        body: the raw request body (empty means allprop).
+        properties: the live-property registry.
+        limits: XML parsing bounds.
+
+    Raises:
+        DAVError: 400 for a bad body or Depth; 403 ``propfind-finite-depth`` for
+            ``Depth: infinity``, which is also what an absent Depth means (RFC 4918 §9.1).
+    """
+    depth = ctx.depth(Depth.INFINITY)
+    if depth is Depth.INFINITY:
+        raise DAVError(403, PROPFIND_FINITE_DEPTH, "Depth: infinity is not supported")
+    request = parse_propfind(parse_body(body, limits))
+    first = (await properties.evaluate(ctx, resource, request)).to_entry()
+    entries = _entries(ctx, resource, request, properties, first, depth)
+    return DAVResponse.multistatus(
+        aiter_multistatus(entries, minimal=ctx.minimal), minimal_applied=ctx.prefer_minimal
+    )
+
+
+async def _entries(
+    ctx: RequestContext,
+    resource: DAVResource,
+    request: PropFindRequest,
+    properties: PropertyRegistry,
+    first: ResponseEntry,
+    depth: Depth,
+) -> AsyncIterator[ResponseEntry]:
+    yield first
+    if depth is Depth.ONE and resource.is_collection:
+        async for child in resource.children():
+            yield (await properties.evaluate(ctx, child, request)).to_entry()

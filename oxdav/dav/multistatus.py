@@ -1,0 +1,213 @@
+"""``207 Multi-Status`` bodies (RFC 4918 §13, §14.16, §14.24; RFC 6578 §6.4), streamed.
+
+A multistatus holds one ``response`` per resource, either with ``propstat`` groups (one
+per status) or with a plain ``status``. :class:`MultistatusWriter` serialises the
+document in pieces — the opening tag, one chunk per response, the closing part — so a
+PROPFIND over thousands of members or a large sync-collection never has to exist whole
+in memory: each response element is built, serialised and dropped.
+
+Every chunk is serialised beneath the same root element, so the namespace prefixes
+declared once on ``<D:multistatus>`` are reused and not repeated per response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from lxml import etree
+
+from oxdav.dav.errors import reason_phrase
+from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
+
+_MULTISTATUS = clark(DAV_NS, "multistatus")
+_RESPONSE = clark(DAV_NS, "response")
+_HREF = clark(DAV_NS, "href")
+_PROPSTAT = clark(DAV_NS, "propstat")
+_PROP = clark(DAV_NS, "prop")
+_STATUS = clark(DAV_NS, "status")
+_ERROR = clark(DAV_NS, "error")
+_RESPONSEDESCRIPTION = clark(DAV_NS, "responsedescription")
+_LOCATION = clark(DAV_NS, "location")
+_SYNC_TOKEN = clark(DAV_NS, "sync-token")
+
+_DECLARATION: Final = b'<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+def status_line(status: int) -> str:
+    """Return the ``DAV:status`` text for ``status``: ``HTTP/1.1 404 Not Found``."""
+    return f"HTTP/1.1 {status} {reason_phrase(status)}".rstrip()
+
+
+@dataclass
+class PropStat:
+    """One ``propstat``: properties sharing a status (RFC 4918 §14.22).
+
+    Attributes:
+        status: the HTTP status of every property in the group.
+        properties: property elements (with values for 200, empty otherwise).
+        error: an optional ``DAV:error`` condition (Clark name or element).
+        description: optional ``responsedescription`` text.
+    """
+
+    status: int
+    properties: list[etree._Element] = field(default_factory=list)
+    error: str | etree._Element | None = None
+    description: str | None = None
+
+
+@dataclass
+class ResponseEntry:
+    """One ``response`` element (RFC 4918 §14.24).
+
+    Either ``propstats`` (the PROPFIND/REPORT form) or ``status`` (the plain form, e.g.
+    a 404 member in sync-collection, or a failed member of a DELETE) is used.
+
+    Attributes:
+        href: the percent-encoded external href (see :meth:`PathMapper.href`).
+        propstats: property groups by status.
+        status: a plain status for the whole resource.
+        extra_hrefs: further hrefs sharing a plain ``status``.
+        error: an optional ``DAV:error`` condition (Clark name or element).
+        description: optional ``responsedescription`` text.
+        location: optional ``DAV:location`` href (for 3xx statuses).
+    """
+
+    href: str
+    propstats: list[PropStat] = field(default_factory=list)
+    status: int | None = None
+    extra_hrefs: list[str] = field(default_factory=list)
+    error: str | etree._Element | None = None
+    description: str | None = None
+    location: str | None = None
+
+
+def _append_error(parent: etree._Element, error: str | etree._Element | None) -> None:
+    if error is None:
+        return
+    element = etree.SubElement(parent, _ERROR)
+    if isinstance(error, str):
+        etree.SubElement(element, error)
+    else:
+        element.append(error)
+
+
+class MultistatusWriter:
+    """Serialise a multistatus incrementally: ``begin()``, ``response()``…, ``end()``.
+
+    Args:
+        minimal: drop 404 ``propstat`` groups, as asked by ``Brief: t`` or
+            ``Prefer: return=minimal`` (RFC 7240 §4.2, draft-murchison-webdav-prefer).
+    """
+
+    def __init__(self, *, minimal: bool = False) -> None:
+        self.minimal = minimal
+        self._root_end = f"</{_prefixed(_MULTISTATUS)}>".encode()
+
+    def begin(self) -> bytes:
+        """Return the XML declaration and the ``<D:multistatus …>`` start tag."""
+        document = etree.tostring(etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP))
+        return _DECLARATION + document[: -len(b"/>")] + b">"
+
+    def response(self, entry: ResponseEntry) -> bytes:
+        """Return the serialised ``<D:response>`` for ``entry``."""
+        root = etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP)
+        self._build_response(root, entry)
+        return self._inner(root)
+
+    def end(self, *, sync_token: str | None = None, description: str | None = None) -> bytes:
+        """Return the closing part: optional description and sync token, then the end tag."""
+        root = etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP)
+        if description is not None:
+            etree.SubElement(root, _RESPONSEDESCRIPTION).text = description
+        if sync_token is not None:
+            etree.SubElement(root, _SYNC_TOKEN).text = sync_token
+        if len(root) == 0:
+            return self._root_end
+        return self._inner(root) + self._root_end
+
+    def _inner(self, root: etree._Element) -> bytes:
+        document = etree.tostring(root, encoding="utf-8")
+        start = document.index(b">") + 1
+        return document[start : -len(self._root_end)]
+
+    def _build_response(self, root: etree._Element, entry: ResponseEntry) -> None:
+        response = etree.SubElement(root, _RESPONSE)
+        etree.SubElement(response, _HREF).text = entry.href
+        if entry.status is not None:
+            for href in entry.extra_hrefs:
+                etree.SubElement(response, _HREF).text = href
+            etree.SubElement(response, _STATUS).text = status_line(entry.status)
+        else:
+            propstats = [
+                ps for ps in entry.propstats if not (self.minimal and ps.status == 404)
+            ] or [PropStat(200)]
+            for propstat in propstats:
+                self._build_propstat(response, propstat)
+        _append_error(response, entry.error)
+        if entry.description is not None:
+            etree.SubElement(response, _RESPONSEDESCRIPTION).text = entry.description
+        if entry.location is not None:
+            etree.SubElement(etree.SubElement(response, _LOCATION), _HREF).text = entry.location
+
+    @staticmethod
+    def _build_propstat(response: etree._Element, propstat: PropStat) -> None:
+        element = etree.SubElement(response, _PROPSTAT)
+        prop = etree.SubElement(element, _PROP)
+        for value in propstat.properties:
+            prop.append(value)
+        etree.SubElement(element, _STATUS).text = status_line(propstat.status)
+        _append_error(element, propstat.error)
+        if propstat.description is not None:
+            etree.SubElement(element, _RESPONSEDESCRIPTION).text = propstat.description
+
+
+def _prefixed(name: str) -> str:
+    namespace = name[1:].partition("}")[0]
+    local = name.partition("}")[2]
+    prefix = next(p for p, ns in RESPONSE_NSMAP.items() if ns == namespace)
+    return f"{prefix}:{local}"
+
+
+def iter_multistatus(
+    entries: Iterable[ResponseEntry],
+    *,
+    minimal: bool = False,
+    sync_token: str | None = None,
+    description: str | None = None,
+) -> Iterator[bytes]:
+    """Yield a complete multistatus document chunk by chunk (one chunk per response)."""
+    writer = MultistatusWriter(minimal=minimal)
+    yield writer.begin()
+    for entry in entries:
+        yield writer.response(entry)
+    yield writer.end(sync_token=sync_token, description=description)
+
+
+async def aiter_multistatus(
+    entries: AsyncIterable[ResponseEntry],
+    *,
+    minimal: bool = False,
+    sync_token: str | None = None,
+    description: str | None = None,
+) -> AsyncIterator[bytes]:
+    """Like :func:`iter_multistatus`, for entries produced asynchronously."""
+    writer = MultistatusWriter(minimal=minimal)
+    yield writer.begin()
+    async for entry in entries:
+        yield writer.response(entry)
+    yield writer.end(sync_token=sync_token, description=description)
+
+
+def render_multistatus(
+    entries: Iterable[ResponseEntry],
+    *,
+    minimal: bool = False,
+    sync_token: str | None = None,
+    description: str | None = None,
+) -> bytes:
+    """Return a whole multistatus document (for small bodies and tests)."""
+    return b"".join(
+        iter_multistatus(entries, minimal=minimal, sync_token=sync_token, description=description)
+    )

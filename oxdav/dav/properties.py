@@ -1,0 +1,138 @@
+"""The live-property registry: one small class per property, evaluated through it.
+
+A live property (RFC 4918 §4.3) is a :class:`LiveProperty` subclass with a Clark
+``name``, the resource types it applies to, whether it belongs in ``allprop``, whether
+it is protected, an async ``get`` and, for writable ones, an async ``set``. The
+composition root builds one :class:`PropertyRegistry` from a visible list (see
+:func:`oxdav.dav.webdav_properties.generic_properties` plus the CalDAV/CardDAV lists);
+PROPFIND, the REPORTs and OPTIONS all read that one registry.
+
+Dead properties come from the resource (:meth:`DAVResource.dead_properties`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import partial
+from typing import ClassVar
+
+from lxml import etree
+
+from oxdav.dav.errors import DAVError
+from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult, PropFindType
+from oxdav.dav.resource import DAVResource, RequestContext
+
+CANNOT_MODIFY_PROTECTED = clark(DAV_NS, "cannot-modify-protected-property")
+
+
+class LiveProperty:
+    """Base class of one live property.
+
+    Class attributes:
+        name: Clark name.
+        resource_types: the property applies to resources having any of these types;
+            ``None`` means every resource.
+        in_allprop: returned by ``allprop`` (RFC 4918 §9.1: only RFC 4918's own).
+        protected: not settable by PROPPATCH.
+    """
+
+    name: ClassVar[str]
+    resource_types: ClassVar[frozenset[str] | None] = None
+    in_allprop: ClassVar[bool] = False
+    protected: ClassVar[bool] = True
+
+    def applies_to(self, resource: DAVResource) -> bool:
+        """Whether ``resource`` has this property (by default: by resource type)."""
+        return self.resource_types is None or bool(self.resource_types & resource.resource_types)
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        """Return the value (``None`` → 404). Raise :class:`DAVError` for e.g. 403."""
+        raise NotImplementedError
+
+    async def set(
+        self, ctx: RequestContext, resource: DAVResource, value: etree._Element | None
+    ) -> None:
+        """Set (``value``) or remove (``None``) the property (PROPPATCH, RFC 4918 §9.2).
+
+        Raises:
+            DAVError: 403 ``cannot-modify-protected-property`` unless overridden.
+        """
+        raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{self.name} is protected")
+
+
+class PropertyRegistry:
+    """All live properties, by name; evaluates PROPFIND requests against resources."""
+
+    def __init__(self, properties: Iterable[LiveProperty] = ()) -> None:
+        self._properties: dict[str, LiveProperty] = {}
+        for prop in properties:
+            self.register(prop)
+
+    def register(self, prop: LiveProperty) -> None:
+        """Add ``prop``.
+
+        Raises:
+            ValueError: another property of the same name is registered.
+        """
+        if prop.name in self._properties:
+            raise ValueError(f"live property {prop.name} registered twice")
+        self._properties[prop.name] = prop
+
+    def get(self, name: str) -> LiveProperty | None:
+        """The live property ``name``, if registered."""
+        return self._properties.get(name)
+
+    def __iter__(self) -> Iterator[LiveProperty]:
+        return iter(self._properties.values())
+
+    def __len__(self) -> int:
+        return len(self._properties)
+
+    def supported_for(self, resource: DAVResource) -> list[LiveProperty]:
+        """The live properties ``resource`` has, in registration order."""
+        return [p for p in self._properties.values() if p.applies_to(resource)]
+
+    def live_for(self, name: str, resource: DAVResource) -> LiveProperty | None:
+        """The live property ``name`` if registered and applicable to ``resource``."""
+        prop = self._properties.get(name)
+        return prop if prop is not None and prop.applies_to(resource) else None
+
+    async def evaluate(
+        self,
+        ctx: RequestContext,
+        resource: DAVResource,
+        request: PropFindRequest,
+        href: str | None = None,
+    ) -> PropFindResult:
+        """Evaluate ``request`` against ``resource``: each value computed only if wanted.
+
+        Args:
+            ctx: the request context, handed to the getters.
+            resource: the resource whose properties are read.
+            request: which properties are wanted.
+            href: the href to report; by default ``ctx.href(resource.path)``.
+        """
+        if href is None:
+            href = ctx.href(resource.path, collection=resource.is_collection)
+        result = PropFindResult(request, href)
+        supported = self.supported_for(resource)
+        for prop in supported:
+            await result.handle(
+                prop.name, partial(prop.get, ctx, resource), in_allprop=prop.in_allprop
+            )
+        # A registered live name is never read from dead storage, even where the live
+        # property does not apply; so a listing asking only for live properties never
+        # touches dead storage at all.
+        if request.type is PropFindType.PROP and not (
+            set(result.pending()) - self._properties.keys()
+        ):
+            return result
+        for name, element in (await resource.dead_properties()).items():
+            if name in self._properties:
+                continue
+            if result.is_propname:
+                result.add_name(name)
+            elif result.wants(name):
+                result.set(name, element)
+        return result

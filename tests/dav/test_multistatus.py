@@ -1,0 +1,161 @@
+"""207 Multi-Status bodies, whole and streamed (oxdav.dav.multistatus)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_twisted
+from lxml import etree
+
+from oxdav.dav.multistatus import (
+    MultistatusWriter,
+    PropStat,
+    ResponseEntry,
+    aiter_multistatus,
+    iter_multistatus,
+    render_multistatus,
+    status_line,
+)
+from oxdav.dav.paths import PathMapper
+
+D = "{DAV:}"
+
+
+def _prop(name: str, text: str | None = None) -> etree._Element:
+    element = etree.Element(name)
+    element.text = text
+    return element
+
+
+def _entries() -> list[ResponseEntry]:
+    paths = PathMapper("/dav", "/")
+    return [
+        ResponseEntry(
+            paths.href("/caldav/12", collection=True),
+            [
+                PropStat(200, [_prop(D + "displayname", "Work")]),
+                PropStat(404, [_prop("{http://example.com/ns}unknown")]),
+            ],
+        ),
+        ResponseEntry(
+            paths.href("/caldav/12/a b.ics"), [PropStat(200, [_prop(D + "getetag", '"e"')])]
+        ),
+        ResponseEntry(paths.href("/caldav/12/gone.ics"), status=404),
+    ]
+
+
+def _parse(body: bytes) -> etree._Element:
+    return etree.fromstring(body)
+
+
+def test_status_line_has_reason_phrase() -> None:
+    assert status_line(207) == "HTTP/1.1 207 Multi-Status"
+    assert status_line(404) == "HTTP/1.1 404 Not Found"
+
+
+def test_multistatus_parses_back_with_propstats_by_status() -> None:
+    root = _parse(render_multistatus(_entries()))
+    assert root.tag == D + "multistatus"
+    first = root.findall(D + "response")[0]
+    statuses = [ps.findtext(D + "status") for ps in first.findall(D + "propstat")]
+    assert statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"]
+    assert first.findtext(f"{D}propstat/{D}prop/{D}displayname") == "Work"
+
+
+def test_hrefs_are_percent_encoded_and_collections_end_with_slash() -> None:
+    root = _parse(render_multistatus(_entries()))
+    hrefs = [r.findtext(D + "href") for r in root.findall(D + "response")]
+    assert hrefs == ["/dav/caldav/12/", "/dav/caldav/12/a%20b.ics", "/dav/caldav/12/gone.ics"]
+
+
+def test_output_is_byte_stable() -> None:
+    assert render_multistatus(_entries()) == render_multistatus(_entries())
+
+
+def test_plain_status_response_has_no_propstat() -> None:
+    root = _parse(render_multistatus(_entries()))
+    gone = root.findall(D + "response")[2]
+    assert gone.findtext(D + "status") == "HTTP/1.1 404 Not Found"
+    assert gone.find(D + "propstat") is None
+
+
+def test_minimal_drops_404_propstats() -> None:
+    root = _parse(render_multistatus(_entries(), minimal=True))
+    first = root.findall(D + "response")[0]
+    assert [ps.findtext(D + "status") for ps in first.findall(D + "propstat")] == [
+        "HTTP/1.1 200 OK"
+    ]
+
+
+def test_minimal_with_only_404s_keeps_a_valid_empty_propstat() -> None:
+    entry = ResponseEntry("/dav/x", [PropStat(404, [_prop(D + "getetag")])])
+    root = _parse(render_multistatus([entry], minimal=True))
+    propstat = root.find(f"{D}response/{D}propstat")
+    assert propstat is not None
+    assert propstat.findtext(D + "status") == "HTTP/1.1 200 OK"
+    assert len(propstat.find(D + "prop")) == 0
+
+
+def test_sync_token_and_description_follow_the_responses() -> None:
+    body = render_multistatus(_entries(), sync_token="http://oxdav.org/ns/sync/a", description="ok")
+    root = _parse(body)
+    assert [c.tag for c in root][-2:] == [D + "responsedescription", D + "sync-token"]
+    assert root.findtext(D + "sync-token") == "http://oxdav.org/ns/sync/a"
+
+
+def test_namespaces_are_declared_once_on_the_root() -> None:
+    body = render_multistatus(_entries())
+    assert body.count(b'xmlns:D="DAV:"') == 1
+
+
+def test_foreign_namespace_properties_are_declared_where_used() -> None:
+    root = _parse(render_multistatus(_entries()))
+    assert root.find(".//{http://example.com/ns}unknown") is not None
+
+
+def test_stream_yields_one_chunk_per_response() -> None:
+    chunks = list(iter_multistatus(_entries()))
+    assert len(chunks) == 2 + len(_entries())
+    assert chunks[1].startswith(b"<D:response>") and chunks[1].endswith(b"</D:response>")
+    assert b"".join(chunks) == render_multistatus(_entries())
+
+
+def test_empty_multistatus_is_well_formed() -> None:
+    root = _parse(render_multistatus([]))
+    assert root.tag == D + "multistatus" and len(root) == 0
+
+
+def test_response_error_description_and_location() -> None:
+    entry = ResponseEntry(
+        "/dav/a", status=403, error=D + "need-privileges", description="no", location="/dav/b"
+    )
+    response = _parse(render_multistatus([entry])).find(D + "response")
+    assert response is not None
+    assert response.find(f"{D}error/{D}need-privileges") is not None
+    assert response.findtext(D + "responsedescription") == "no"
+    assert response.findtext(f"{D}location/{D}href") == "/dav/b"
+
+
+def test_propstat_error_is_rendered() -> None:
+    entry = ResponseEntry(
+        "/dav/a", [PropStat(403, [_prop(D + "acl")], error=D + "need-privileges")]
+    )
+    propstat = _parse(render_multistatus([entry])).find(f"{D}response/{D}propstat")
+    assert propstat is not None
+    assert propstat.find(f"{D}error/{D}need-privileges") is not None
+
+
+def test_writer_parts_can_be_used_directly() -> None:
+    writer = MultistatusWriter()
+    body = writer.begin() + writer.response(_entries()[2]) + writer.end(sync_token="t")
+    assert _parse(body).findtext(D + "sync-token") == "t"
+
+
+@pytest_twisted.ensureDeferred
+async def test_async_stream_matches_whole_document() -> None:
+    async def entries() -> AsyncIterator[ResponseEntry]:
+        for entry in _entries():
+            yield entry
+
+    chunks = [chunk async for chunk in aiter_multistatus(entries(), sync_token="t")]
+    assert b"".join(chunks) == render_multistatus(_entries(), sync_token="t")
