@@ -43,7 +43,7 @@ class ConfigSnapshot:
 
     def path(self, name: str, base: Path | None = None) -> Path:
         """A path-valued property, resolved against ``base`` (default: config directory)."""
-        return (base or self.directory) / Path(self.get(name)).expanduser()
+        return ((base or self.directory) / Path(self.get(name)).expanduser()).resolve()
 
     def explicitly_set(self, name: str) -> bool:
         """Whether the value came from a file rather than the built-in default."""

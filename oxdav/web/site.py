@@ -147,7 +147,7 @@ def access_log_line(timestamp: str, request: server.Request) -> str:
     user = request.getUser() or b"-"
     length = request.sentLength or "-"
     return (
-        f'{ip} - {_quoted(user)} [{timestamp}] "{_quoted(request.method)} '
+        f'{ip} - {_quoted(user)} {timestamp} "{_quoted(request.method)} '
         f'{_quoted(request.uri)} {_quoted(request.clientproto)}" {request.code} {length} '
         f'"{_quoted(request.getHeader(b"referer"))}" '
         f'"{_quoted(request.getHeader(b"user-agent"))}"'

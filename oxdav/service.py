@@ -1,0 +1,263 @@
+"""The running oxdav daemon: listeners, store, authentication, reload, systemd.
+
+Start order (twistd calls ``privilegedStartService`` as root, when it runs as root,
+then drops privileges and calls ``startService``; OPS.md §B1, §B2):
+
+1. ``__init__`` (from ``makeService``): TLS options are loaded (and a development
+   certificate generated when the config allows it), sites and resources built. A
+   certificate problem stops twistd here with a clear message.
+2. ``privilegedStartService``: every listener is bound (port 443 needs it).
+3. ``startService``: the SIGHUP handler is installed, the store is opened and migrated,
+   the authenticator's thread pool starts; once the store is up, systemd gets READY=1
+   and the watchdog starts.
+
+SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
+(``callFromThread``); the previous handler is restored on stop.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.server import Site
+
+from oxdav import sdnotify
+from oxdav.config import ConfigHolder, ConfigSnapshot
+from oxdav.config.kinds import ListenAddress
+from oxdav.devcert import ensure_dev_certificate
+from oxdav.directory.authenticator import Authenticator
+from oxdav.directory.provisioning import ensure_demo_account
+from oxdav.logging import reset_log_levels, set_log_level
+from oxdav.reload import ReloadCoordinator
+from oxdav.store import open_store
+from oxdav.store.errors import NotFound
+from oxdav.tls import (
+    SwappableServerTLS,
+    TLSConfigError,
+    certificate_not_after,
+    load_certificate_options,
+    server_endpoint,
+    tcp_endpoint_description,
+    tls_server_factory,
+)
+from oxdav.web.forwarded import ForwardedHeaders, TrustedProxies
+from oxdav.web.health import ReadinessResource, build_ops_site
+from oxdav.web.metrics import OxdavMetrics
+from oxdav.web.root import build_root
+from oxdav.web.site import OxdavSite
+
+log = Logger()
+
+
+class StartupError(Exception):
+    """The configuration is valid but cannot be put to work (e.g. unusable TLS files)."""
+
+
+def data_directory(snapshot: ConfigSnapshot) -> Path:
+    """The state directory (``oxdav.dataDir``, relative to the config directory)."""
+    return snapshot.path("oxdav.dataDir")
+
+
+def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
+    """TLS server options from the snapshot's certificate and key files."""
+    cert, key = snapshot.path("oxdav.tls.certificate"), snapshot.path("oxdav.tls.key")
+    if generate and snapshot.get("oxdav.tls.generateDevCertificate"):
+        hostname = snapshot.get("oxdav.hostname")
+        ensure_dev_certificate(cert, key, [hostname] if hostname else None)
+    return load_certificate_options(cert, key)
+
+
+def _endpoint_description(address: ListenAddress) -> str:
+    if address.systemd_name:
+        return f"systemd:domain=INET6:name={address.systemd_name}"
+    return tcp_endpoint_description(address.host, address.port)
+
+
+class OxdavService(MultiService):
+    """The whole daemon; ``makeService`` returns one of these."""
+
+    def __init__(self, snapshot: ConfigSnapshot, reactor: Any) -> None:
+        super().__init__()
+        self.reactor = reactor
+        self.holder = ConfigHolder(snapshot)
+        self.metrics = OxdavMetrics()
+        self.ports: list[tuple[str, IListeningPort]] = []
+        self._previous_sighup: Any = None
+        self._shutdown_trigger: Any = None
+        self.ready: Deferred[None] = Deferred()
+
+        self.store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot),
+                                reactor, synchronous=snapshot.get("oxdav.sqlite.synchronous"))
+        self.authenticator = Authenticator(
+            self.store_lookup, reactor,
+            realm=snapshot.get("oxdav.auth.realm"),
+            interface_enabled=self.interface_enabled,
+            cache_ttl=snapshot.get("oxdav.auth.cacheTime"),
+            not_found=(NotFound,),
+        )
+        self.authenticator.setServiceParent(self)
+        self.tls: SwappableServerTLS | None = None
+        if snapshot.get("oxdav.listen.https"):
+            try:
+                options = load_tls(snapshot, generate=True)
+            except (TLSConfigError, OSError) as error:
+                raise StartupError(str(error)) from error
+            self.tls = SwappableServerTLS(options)
+            self.metrics.record_certificate(certificate_not_after(options))
+        self.readiness = ReadinessResource(reactor)
+        self.readiness.add_check("store", lambda: self.ready.called)
+        self.root = build_root(self.holder, self.authenticator)
+        self.sites = self._build_sites(snapshot)
+        self.reloader = ReloadCoordinator(
+            self.holder,
+            load_tls=load_tls if self.tls is not None else None,
+            apply_tls=self._apply_tls,
+            notify=self._notify,
+            listeners=[self._apply_reloadable],
+        )
+        self.reloader.outcomes.append(
+            lambda ok: self.metrics.record_reload(ok, time.time()))
+        self.watchdog = sdnotify.Watchdog(reactor)
+
+    # --- composition -------------------------------------------------------------
+
+    def _build_sites(self, snapshot: ConfigSnapshot) -> list[tuple[str, str, Any, Site]]:
+        common = dict(reactor=self.reactor, max_body_bytes=snapshot.get("oxdav.http.maxBodySize"),
+                      idle_timeout=snapshot.get("oxdav.http.idleTimeout"),
+                      http2=snapshot.get("oxdav.http2"), metrics=self.metrics.http)
+        sites: list[tuple[str, str, Any, Site]] = []
+        if self.tls is not None:
+            tls_site = OxdavSite(self.root, **common)
+            factory = tls_server_factory(tls_site, self.tls)
+            for address in snapshot.get("oxdav.listen.https"):
+                sites.append(("https", _endpoint_description(address), factory, tls_site))
+        plain = snapshot.get("oxdav.listen.http")
+        if plain:
+            self.forwarded = ForwardedHeaders(self._trusted(snapshot))
+            plain_site = OxdavSite(self.root, forwarded=self.forwarded, **common)
+            plain_site.behind_proxy = True  # read by oxdav.web.root for auth
+            for address in plain:
+                sites.append(("http", _endpoint_description(address), plain_site, plain_site))
+        ops = build_ops_site(self.reactor, self.metrics, self.readiness)
+        for address in snapshot.get("oxdav.listen.metrics"):
+            sites.append(("metrics", _endpoint_description(address), ops, ops))
+        return sites
+
+    @staticmethod
+    def _trusted(snapshot: ConfigSnapshot) -> TrustedProxies:
+        return TrustedProxies(str(network) for network in snapshot.get("oxdav.proxy.trusted"))
+
+    def store_lookup(self) -> Any:
+        """A read transaction used as the authenticator's user lookup."""
+        return self.store.transaction("auth")
+
+    def interface_enabled(self, context: Any, user: Any, interface: str) -> bool:
+        """``com.openexchange.{caldav,carddav}.enabled`` through the config cascade."""
+        from oxdav.directory.scope import scope_for
+
+        view = self.holder.current.for_scope(scope_for(context, user))
+        if interface == "dav":  # principals and the DAV root serve both interfaces
+            return bool(view.get("com.openexchange.caldav.enabled")
+                        or view.get("com.openexchange.carddav.enabled"))
+        return bool(view.get(f"com.openexchange.{interface}.enabled"))
+
+    # --- reload ------------------------------------------------------------------
+
+    def _notify(self, *, reloading: bool = False, ready: bool = False,
+                status: str | None = None) -> None:
+        if reloading:
+            sdnotify.notify_reloading()
+        if ready:
+            sdnotify.notify_ready(status)
+
+    def _apply_tls(self, options: Any) -> None:
+        assert self.tls is not None
+        self.tls.current = options
+        self.metrics.record_certificate(certificate_not_after(options))
+        log.info("TLS certificate reloaded")
+
+    def _apply_reloadable(self, old: ConfigSnapshot, new: ConfigSnapshot) -> None:
+        reset_log_levels(new.get("oxdav.log.level"))
+        set_log_level("", new.get("oxdav.log.level"))
+        self.authenticator.realm = new.get("oxdav.auth.realm")
+        for _, _, _, site in self.sites:
+            if isinstance(site, OxdavSite) and site.max_body_bytes:
+                site.max_body_bytes = new.get("oxdav.http.maxBodySize")
+        if getattr(self, "forwarded", None) is not None:
+            self.forwarded.proxies = self._trusted(new)
+
+    def _on_sighup(self, signum: int, frame: Any) -> None:
+        # Runs between bytecodes of the main thread: only hand over to the reactor.
+        self.reactor.callFromThread(self.reloader.reload)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def privilegedStartService(self) -> None:
+        for kind, description, factory, _ in self.sites:
+            self.ports.append((kind, self._listen(description, factory)))
+        super().privilegedStartService()
+
+    def port(self, kind: str) -> int:
+        """The TCP port number of the first listener of a kind (https, http, metrics)."""
+        return next(port.getHost().port for k, port in self.ports if k == kind)
+
+    def _listen(self, description: str, factory: Any) -> IListeningPort:
+        outcome: list[Any] = []
+        server_endpoint(self.reactor, description).listen(factory).addBoth(outcome.append)
+        if not outcome:  # pragma: no cover - TCP and adopted sockets listen synchronously
+            raise StartupError(f"listening on {description} did not complete")
+        if isinstance(outcome[0], Failure):
+            raise StartupError(f"cannot listen on {description}: {outcome[0].value}")
+        log.info("listening on {description}", description=description)
+        return outcome[0]
+
+    def startService(self) -> None:
+        self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
+        super().startService()
+        self._shutdown_trigger = self.reactor.addSystemEventTrigger(
+            "before", "shutdown", sdnotify.notify_stopping)
+        ensureDeferred(self._start_store()).addCallbacks(self._started, self._start_failed)
+
+    async def _start_store(self) -> None:
+        await self.store.start()
+        snapshot = self.holder.current
+        if snapshot.get("oxdav.demo.create"):
+            await ensure_demo_account(self.store, data_directory(snapshot), log)
+
+    def _started(self, _: None) -> None:
+        self.ready.callback(None)
+        sdnotify.notify_ready("serving")
+        self.watchdog.start()
+        log.info("oxdav ready")
+
+    def _start_failed(self, failure: Failure) -> None:
+        log.failure("the store could not be opened; stopping", failure)
+        self.reactor.stop()
+
+    def stopService(self) -> Deferred[None]:
+        if self._previous_sighup is not None:
+            signal.signal(signal.SIGHUP, self._previous_sighup)
+            self._previous_sighup = None
+        if self._shutdown_trigger is not None:
+            self.reactor.removeSystemEventTrigger(self._shutdown_trigger)
+            self._shutdown_trigger = None
+        self.watchdog.stop()
+        stopping = [port.stopListening() for _, port in self.ports]
+        self.ports = []
+        parent_done = super().stopService()
+
+        async def finish() -> None:
+            for waiting in stopping:
+                await waiting
+            await parent_done
+            await self.store.stop()
+
+        return ensureDeferred(finish())

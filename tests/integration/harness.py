@@ -1,0 +1,113 @@
+"""Start the real oxdav service in-process (the code path of ``twistd oxdav``) and talk
+HTTPS to it. Used by every integration test.
+
+    server = await start_server(tmp_path, extra_properties="...")
+    response = await server.request("PROPFIND", "/dav/", auth=server.demo, headers=...)
+    await server.stop()
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import treq
+from twisted.internet import reactor
+from twisted.internet.ssl import Certificate, optionsForClientTLS
+from twisted.web.client import Agent
+from twisted.web.iweb import IPolicyForHTTPS
+from zope.interface import implementer
+
+from oxdav import tap
+from oxdav.directory.provisioning import DEMO_FILE
+
+REPO = Path(__file__).resolve().parents[2]
+
+BASE_PROPERTIES = """\
+oxdav.listen.https = 127.0.0.1:0
+oxdav.listen.metrics = 127.0.0.1:0
+oxdav.tls.certificate = data/tls/fullchain.pem
+oxdav.tls.key = data/tls/privkey.pem
+oxdav.tls.generateDevCertificate = true
+oxdav.hostname = localhost
+oxdav.dataDir = data
+oxdav.demo.create = true
+"""
+
+
+def write_config(directory: Path, extra_properties: str = "", *,
+                 sample: Path = REPO / "etc" / "oxdav") -> Path:
+    """A config directory: the shipped OX sample files plus test listeners on port 0."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "contextSets").mkdir(exist_ok=True)
+    for name in ("caldav.properties", "carddav.properties", "dav.properties"):
+        (directory / name).write_text((sample / name).read_text())
+    for path in (sample / "contextSets").glob("*.yml"):
+        (directory / "contextSets" / path.name).write_text(path.read_text())
+    (directory / "oxdav.properties").write_text(BASE_PROPERTIES + extra_properties)
+    return directory
+
+
+@implementer(IPolicyForHTTPS)
+class TrustOne:
+    """Trust exactly the server's (development) certificate, for host name localhost."""
+
+    def __init__(self, pem: bytes) -> None:
+        self.root = Certificate.loadPEM(pem)
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        return optionsForClientTLS("localhost", trustRoot=self.root)
+
+
+@dataclass
+class Server:
+    """A running service and a client that trusts its certificate."""
+
+    service: Any
+    config: Path
+    demo: tuple[str, str]
+    client: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        pem = (self.config / "data" / "tls" / "fullchain.pem").read_bytes()
+        self.client = treq.client.HTTPClient(Agent(reactor, contextFactory=TrustOne(pem)))
+
+    @property
+    def https(self) -> str:
+        return f"https://localhost:{self.service.port('https')}"
+
+    @property
+    def metrics(self) -> str:
+        return f"http://127.0.0.1:{self.service.port('metrics')}"
+
+    async def request(self, method: str, path: str, *, auth: tuple[str, str] | None = None,
+                      headers: dict[str, str] | None = None, body: bytes | str | None = None
+                      ) -> tuple[Any, bytes]:
+        """One HTTPS request; returns (response, body bytes)."""
+        all_headers = dict(headers or {})
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            all_headers["Authorization"] = f"Basic {token}"
+        data = body.encode() if isinstance(body, str) else body
+        response = await self.client.request(
+            method, self.https + path, headers={k: [v] for k, v in all_headers.items()},
+            data=data, allow_redirects=False)
+        return response, await treq.content(response)
+
+    async def stop(self) -> None:
+        await self.service.stopService()
+
+
+async def start_server(directory: Path, extra_properties: str = "") -> Server:
+    """Write a config into ``directory`` and start the service exactly as twistd does."""
+    write_config(directory, extra_properties)
+    options = tap.Options()
+    options.parseOptions(["-c", str(directory)])
+    service = tap.makeService(options)
+    service.privilegedStartService()
+    service.startService()
+    await service.ready
+    login, _, password = (directory / "data" / DEMO_FILE).read_text().strip().partition(" ")
+    return Server(service, directory, (login, password))
