@@ -1,0 +1,159 @@
+"""twistd as a subprocess: SIGHUP reloads properties and the certificate, and a broken
+file or a mismatched key changes nothing (issue 2, OPS.md §B3, §B4)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from oxdav.devcert import generate_dev_certificate
+from tests.integration.harness import REPO, write_config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Daemon:
+    def __init__(self, config: Path, port: int) -> None:
+        self.config, self.port = config, port
+        self.log = config / "twistd.log"
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        twistd = Path(sys.executable).parent / "twistd"
+        self.process = subprocess.Popen(
+            [str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)],
+            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=config)
+        wait_for(lambda: "oxdav ready" in self.output() or self.process.poll() is not None,
+                 "the daemon to start")
+        assert self.process.poll() is None, self.output()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def connection(self) -> http.client.HTTPSConnection:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=10)
+
+    def realm(self) -> str:
+        conn = self.connection()
+        conn.request("GET", "/dav/")
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response.getheader("WWW-Authenticate") or ""
+
+    def certificate_digest(self) -> str:
+        conn = self.connection()
+        conn.connect()
+        der = conn.sock.getpeercert(binary_form=True)
+        conn.close()
+        return hashlib.sha256(der).hexdigest()
+
+    def hup_and_wait(self, marker: str) -> None:
+        before = self.output().count(marker)
+        self.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.output().count(marker) > before, f"log line {marker!r}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    port = free_port()
+    config = write_config(tmp_path / "etc")
+    properties = config / "oxdav.properties"
+    properties.write_text(properties.read_text()
+                          .replace("127.0.0.1:0\noxdav.listen.metrics = 127.0.0.1:0",
+                                   f"127.0.0.1:{port}\noxdav.listen.metrics =")
+                          + "oxdav.auth.realm = first\n")
+    running = Daemon(config, port)
+    yield running
+    running.stop()
+
+
+def set_property(config: Path, line: str) -> None:
+    properties = config / "oxdav.properties"
+    properties.write_text(properties.read_text() + line + "\n")
+
+
+def test_sighup_reloads_properties_and_keeps_them_on_a_broken_file(daemon: Daemon) -> None:
+    assert 'realm="first"' in daemon.realm()
+    text = (daemon.config / "oxdav.properties").read_text()
+    (daemon.config / "oxdav.properties").write_text(text.replace("realm = first", "realm = second"))
+    daemon.hup_and_wait("configuration reloaded")
+    assert 'realm="second"' in daemon.realm()
+
+    set_property(daemon.config, "oxdav.http.maxBodySize = enormous")
+    daemon.hup_and_wait("reload refused")
+    assert 'realm="second"' in daemon.realm()
+    assert "oxdav.http.maxBodySize" in daemon.output()
+    assert daemon.process.poll() is None
+    # twistd re-raises the terminating signal after a clean shutdown, so the exit
+    # status says SIGTERM (systemd counts that as a clean stop).
+    assert daemon.stop() == -signal.SIGTERM
+    assert "Server Shut Down" in daemon.output()
+
+
+def test_sighup_swaps_the_certificate_and_refuses_a_mismatched_key(daemon: Daemon) -> None:
+    tls = daemon.config / "data" / "tls"
+    first = daemon.certificate_digest()
+    cert_pem, key_pem = generate_dev_certificate(["localhost"])
+    (tls / "fullchain.pem").write_bytes(cert_pem)
+    (tls / "privkey.pem").write_bytes(key_pem)
+    daemon.hup_and_wait("configuration reloaded")
+    second = daemon.certificate_digest()
+    assert second != first
+    assert second == hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert_pem.decode())).hexdigest()
+
+    _, other_key = generate_dev_certificate(["localhost"])
+    (tls / "privkey.pem").write_bytes(other_key)
+    daemon.hup_and_wait("reload refused")
+    assert "do not match" in daemon.output() or "does not match" in daemon.output()
+    assert daemon.certificate_digest() == second
+
+
+def test_changed_listener_is_logged_as_restart_required(daemon: Daemon) -> None:
+    set_property(daemon.config, "oxdav.listen.http = 127.0.0.1:1")
+    daemon.hup_and_wait("configuration reloaded")
+    assert "restart required" in daemon.output()
+    assert "oxdav.listen.http" in daemon.output()
+
+
+def test_basic_auth_never_reaches_the_log(daemon: Daemon) -> None:
+    conn = daemon.connection()
+    secret = base64.b64encode(b"demo@example.com:not-the-password").decode()
+    conn.request("GET", "/dav/", headers={"Authorization": f"Basic {secret}"})
+    conn.getresponse().read()
+    conn.close()
+    wait_for(lambda: '"GET /dav/' in daemon.output(), "the access log line")
+    assert secret not in daemon.output()
+    assert "not-the-password" not in daemon.output()
