@@ -39,10 +39,12 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) 
 
 
 class Daemon:
-    def __init__(self, config: Path, port: int) -> None:
+    def __init__(self, config: Path, port: int, notify_socket: Path | None = None) -> None:
         self.config, self.port = config, port
         self.log = config / "twistd.log"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
+        if notify_socket is not None:
+            env["NOTIFY_SOCKET"] = str(notify_socket)
         twistd = Path(sys.executable).parent / "twistd"
         self.process = subprocess.Popen(
             [str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)],
@@ -87,7 +89,17 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
+def notifications(tmp_path: Path) -> Iterator[socket.socket]:
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    sock.settimeout(20)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, notifications: socket.socket) -> Iterator[Daemon]:
     port = free_port()
     config = write_config(tmp_path / "etc")
     properties = config / "oxdav.properties"
@@ -95,7 +107,7 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
                           .replace("127.0.0.1:0\noxdav.listen.metrics = 127.0.0.1:0",
                                    f"127.0.0.1:{port}\noxdav.listen.metrics =")
                           + "oxdav.auth.realm = first\n")
-    running = Daemon(config, port)
+    running = Daemon(config, port, tmp_path / "notify")
     yield running
     running.stop()
 
@@ -157,3 +169,18 @@ def test_basic_auth_never_reaches_the_log(daemon: Daemon) -> None:
     wait_for(lambda: '"GET /dav/' in daemon.output(), "the access log line")
     assert secret not in daemon.output()
     assert "not-the-password" not in daemon.output()
+
+
+def test_systemd_hears_ready_reloading_and_stopping(daemon: Daemon,
+                                                     notifications: socket.socket) -> None:
+    def next_message() -> str:
+        return notifications.recv(4096).decode()
+
+    assert "READY=1" in next_message()
+    daemon.process.send_signal(signal.SIGHUP)
+    reloading = next_message()
+    assert "RELOADING=1" in reloading
+    assert "MONOTONIC_USEC=" in reloading
+    assert "READY=1" in next_message()
+    daemon.stop()
+    assert "STOPPING=1" in next_message()
