@@ -143,7 +143,6 @@ class OxdavService(MultiService):
         if plain:
             self.forwarded = ForwardedHeaders(self._trusted(snapshot))
             plain_site = OxdavSite(self.root, forwarded=self.forwarded, **common)
-            plain_site.behind_proxy = True  # read by oxdav.web.root for auth
             for address in plain:
                 sites.append(("http", _endpoint_description(address), plain_site, plain_site))
         ops = build_ops_site(self.reactor, self.metrics, self.readiness)

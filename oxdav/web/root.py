@@ -98,9 +98,13 @@ class Root(Resource):
 
     async def _serve(self, request: Request, snapshot: ConfigSnapshot, mapper: PathMapper,
                      dav_path: str) -> None:
+        # On the plain listener, ForwardedHeaders has already made isSecure() and the
+        # client address reflect X-Forwarded-* -- but only for peers listed in
+        # oxdav.proxy.trusted. Basic credentials are accepted only when the request
+        # is secure that way, so the flag is never set here.
         result = await authenticate_request(
             request, self.authenticator, interface_of(dav_path),  # type: ignore[arg-type]
-            trusted_proxy=bool(getattr(request.channel.site, "behind_proxy", False)))
+            trusted_proxy=False)
         realm = snapshot.get("oxdav.auth.realm")
         if not isinstance(result, Authenticated):
             body = render_auth_failure(request, result, realm)

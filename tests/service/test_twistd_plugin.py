@@ -42,3 +42,19 @@ def test_broken_config_stops_twistd_with_file_and_line(tmp_path: Path) -> None:
     assert f"{tmp_path / 'caldav.properties'}:2" in output
     assert "com.openexchange.caldav.enabled" in output
     assert "true or false" in output
+
+
+def test_wheel_package_list_keeps_the_plugin_and_never_twisted_itself() -> None:
+    import configparser
+
+    import setuptools
+
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    include = config["options.packages.find"]["include"].split()
+    packages = setuptools.find_namespace_packages(where=str(REPO), include=include)
+    assert "twisted.plugins" in packages
+    assert "oxdav.store" in packages
+    assert "twisted" not in packages
+    assert not (REPO / "twisted" / "__init__.py").exists()
+    assert not (REPO / "twisted" / "plugins" / "__init__.py").exists()
