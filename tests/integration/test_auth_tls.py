@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest_twisted
+from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
-from tests.integration.harness import start_server
+from tests.integration.harness import REPO, start_server
 
 PASSWORD = "correct horse"
 
@@ -98,4 +102,18 @@ async def test_caldav_disabled_by_user_override_leaves_carddav(server) -> None:
     response, _ = await server.request("GET", "/dav/caldav/", auth=("carl", PASSWORD))
     assert response.code == 403
     response, body = await server.request("GET", "/dav/carddav/", auth=("carl", PASSWORD))
+    assert response.code == 200, body
+
+
+@pytest_twisted.ensureDeferred
+async def test_user_created_by_oxdav_admin_while_serving_can_log_in(server) -> None:
+    command = [sys.executable, "-m", "oxdav.admin.main", "-c", str(server.config),
+               "user", "create", "example.com", "ada", "--password-stdin",
+               "--display-name", "Ada"]
+    done = await deferToThread(
+        subprocess.run, command, input=PASSWORD + "\n", capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    response, body = await server.request("GET", "/dav/carddav/",
+                                          auth=("ada@example.com", PASSWORD))
     assert response.code == 200, body
