@@ -1,0 +1,87 @@
+"""Run the real ``oxdav-admin`` as a subprocess against a temporary config directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twisted.internet import reactor
+
+from oxdav.config import load_config
+from oxdav.service import data_directory
+from oxdav.store import open_store
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    """What one ``oxdav-admin`` run did."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Admin:
+    """Runs ``oxdav-admin -c <config>`` and opens the same store for checks."""
+
+    config: Path
+
+    def __call__(self, *args: str, stdin: str | None = None) -> Result:
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        done = subprocess.run(
+            [sys.executable, "-m", "oxdav.admin.main", "-c", str(self.config), *args],
+            input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False)
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    def ok(self, *args: str, stdin: str | None = None) -> Result:
+        result = self(*args, stdin=stdin)
+        assert result.code == 0, result.err
+        return result
+
+    @asynccontextmanager
+    async def transaction(self) -> Any:
+        """A read transaction on the same database, from the test's reactor."""
+        snapshot = load_config(self.config)
+        store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor)
+        await store.start()
+        try:
+            async with store.transaction("test check") as txn:
+                yield txn
+        finally:
+            await store.stop()
+
+
+def write_admin_config(directory: Path, extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "oxdav.properties").write_text(
+        "oxdav.dataDir = data\noxdav.listen.https = 127.0.0.1:0\n" + extra)
+    return directory
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Admin:
+    return Admin(write_admin_config(tmp_path / "etc"))
+
+
+@pytest.fixture
+def acme(admin: Admin) -> Admin:
+    """A config with context ``acme`` (mapping acme.test) and user alice."""
+    admin.ok("context", "create", "acme", "--mapping", "acme.test")
+    admin.ok("user", "create", "acme", "alice", "--password-stdin", "--display-name",
+             "Alice Liddell", "--email", "alice@acme.test", stdin="s3cret\n")
+    return admin
+
+

@@ -1,0 +1,53 @@
+"""``oxdav-admin group ...`` and ``folder ...``."""
+
+from tests.admin.conftest import Admin
+
+
+def test_group_members_are_listed_by_login(acme: Admin) -> None:
+    acme.ok("group", "create", "acme", "staff", "--member", "alice")
+    [row] = acme.ok("group", "list", "acme", "--json").json()
+    assert (row["name"], row["members"]) == ("staff", ["alice"])
+
+
+def test_group_with_an_unknown_member_exits_2(acme: Admin) -> None:
+    assert acme("group", "create", "acme", "staff", "--member", "bob").code == 2
+
+
+def test_shared_folder_is_visible_to_the_grantee(acme: Admin) -> None:
+    acme.ok("user", "create", "acme", "bob", "--password", "x")
+    created = acme.ok("folder", "create", "acme", "alice", "Team", "--module", "calendar")
+    folder_id = created.out.split()[2]
+    acme.ok("folder", "share", "acme", folder_id, "--user", "bob", "--write", "own")
+    seen = acme.ok("folder", "list", "acme", "--user", "bob", "--json").json()
+    [team] = [f for f in seen if f["name"] == "Team"]
+    assert team["permissions"] == ["user:bob=r:all/w:own/d:none"]
+
+
+def test_default_folder_cannot_be_deleted(acme: Admin) -> None:
+    folders = acme.ok("folder", "list", "acme", "--json").json()
+    default = next(f for f in folders if f["default"])
+    result = acme("folder", "delete", "acme", str(default["id"]))
+    assert result.code == 1 and "default" in result.err
+
+
+def test_dns_records_follow_the_rfc_6764_format(admin: Admin) -> None:
+    out = admin.ok("dns-records", "--host", "dav.example.com").out
+    lines = [line.split() for line in out.splitlines() if not line.startswith(";")]
+    assert ["_caldavs._tcp.example.com.", "10800", "IN", "SRV", "10", "1", "443",
+            "dav.example.com."] in lines
+    assert ["_carddavs._tcp.example.com.", "10800", "IN", "TXT", "path=/dav"] in lines
+    assert not any(line[0].startswith("_caldav._tcp") for line in lines)
+
+
+def test_dns_records_include_port_80_with_a_plain_listener(tmp_path) -> None:
+    from tests.admin.conftest import write_admin_config
+
+    admin = Admin(write_admin_config(tmp_path / "etc",
+                                     "oxdav.listen.http = 127.0.0.1:0\n"
+                                     "oxdav.hostname = dav.example.org\n"))
+    out = admin.ok("dns-records", "--domain", "example.org", "--port", "8443").out
+    lines = [line.split() for line in out.splitlines() if not line.startswith(";")]
+    assert ["_caldav._tcp.example.org.", "10800", "IN", "SRV", "10", "1", "80",
+            "dav.example.org."] in lines
+    assert ["_carddavs._tcp.example.org.", "10800", "IN", "SRV", "10", "1", "8443",
+            "dav.example.org."] in lines

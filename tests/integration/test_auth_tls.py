@@ -1,0 +1,119 @@
+"""Authentication over the real TLS listener: login forms, contexts, throttling, 403s."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest_twisted
+from twisted.internet.threads import deferToThread
+
+from oxdav.directory import provisioning
+from oxdav.directory.passwords import hash_password
+from tests.integration.harness import REPO, start_server
+
+PASSWORD = "correct horse"
+
+
+@pytest_twisted.async_yield_fixture
+async def server(tmp_path):
+    server = await start_server(tmp_path)
+    yield server
+    await server.stop()
+
+
+async def add_user(server: Any, login: str, *, context: str = "demo",
+                   mappings: tuple[str, ...] = (), **fields: Any) -> None:
+    """Create a user (and its context when new) directly in the running server's store."""
+    async with server.service.store.transaction("test user", write=True) as txn:
+        found = [c for c in await txn.contexts() if c.name == context]
+        ctx = found[0] if found else await txn.create_context(context, mappings=mappings)
+        await provisioning.create_user(txn, ctx.id, login, password_hash=hash_password(PASSWORD),
+                                       display_name=login, **fields)
+
+
+@pytest_twisted.ensureDeferred
+async def test_wrong_password_gets_401_with_the_realm(server) -> None:
+    response, _ = await server.request("GET", "/dav/caldav/", auth=("demo", "wrong"))
+    assert response.code == 401
+    assert response.headers.getRawHeaders("www-authenticate") == [
+        'Basic realm="oxdav", charset="UTF-8"']
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_in_mapping_form_works(server) -> None:
+    _, password = server.demo
+    response, body = await server.request("GET", "/dav/caldav/",
+                                          auth=("demo@example.com", password))
+    assert response.code == 200, body
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_by_email_address_works(server) -> None:
+    await add_user(server, "erin", email="erin.smith@mail.test")
+    response, body = await server.request("GET", "/dav/caldav/",
+                                          auth=("erin.smith@mail.test", PASSWORD))
+    assert response.code == 200, body
+    assert b"signed in as erin" in body
+
+
+@pytest_twisted.ensureDeferred
+async def test_user_of_another_context_cannot_use_this_contexts_mapping(server) -> None:
+    await add_user(server, "olga", context="other", mappings=("other.test",),
+                   email="olga@other.test")
+    response, _ = await server.request("GET", "/dav/caldav/",
+                                       auth=("olga@example.com", PASSWORD))
+    assert response.code == 401
+    response, body = await server.request("GET", "/dav/caldav/",
+                                          auth=("olga@other.test", PASSWORD))
+    assert response.code == 200, body
+
+
+@pytest_twisted.ensureDeferred
+async def test_repeated_failures_are_throttled_with_429(server) -> None:
+    await add_user(server, "tom")
+    codes = []
+    for _ in range(10):
+        response, _ = await server.request("GET", "/dav/caldav/", auth=("tom", "wrong"))
+        codes.append(response.code)
+        if response.code == 429:
+            assert int(response.headers.getRawHeaders("retry-after")[0]) >= 1
+            break
+    assert codes[:5] == [401] * 5
+    assert codes[-1] == 429
+    # While blocked even the right password is refused.
+    response, _ = await server.request("GET", "/dav/caldav/", auth=("tom", PASSWORD))
+    assert response.code == 429
+
+
+@pytest_twisted.ensureDeferred
+async def test_disabled_user_gets_403(server) -> None:
+    await add_user(server, "dora", enabled=False)
+    response, body = await server.request("GET", "/dav/caldav/", auth=("dora", PASSWORD))
+    assert response.code == 403
+    assert b"disabled" in body
+
+
+@pytest_twisted.ensureDeferred
+async def test_caldav_disabled_by_user_override_leaves_carddav(server) -> None:
+    await add_user(server, "carl", config={"com.openexchange.caldav.enabled": "false"})
+    response, _ = await server.request("GET", "/dav/caldav/", auth=("carl", PASSWORD))
+    assert response.code == 403
+    response, body = await server.request("GET", "/dav/carddav/", auth=("carl", PASSWORD))
+    assert response.code == 200, body
+
+
+@pytest_twisted.ensureDeferred
+async def test_user_created_by_oxdav_admin_while_serving_can_log_in(server) -> None:
+    command = [sys.executable, "-m", "oxdav.admin.main", "-c", str(server.config),
+               "user", "create", "example.com", "ada", "--password-stdin",
+               "--display-name", "Ada"]
+    done = await deferToThread(
+        subprocess.run, command, input=PASSWORD + "\n", capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    response, body = await server.request("GET", "/dav/carddav/",
+                                          auth=("ada@example.com", PASSWORD))
+    assert response.code == 200, body
