@@ -15,7 +15,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import recurring_ical_events
@@ -27,8 +27,6 @@ from recurring_ical_events import (
     Occurrence,
     TodoAdapter,
 )
-
-UTC = timezone.utc
 
 #: Components whose instances this module computes (RFC 4791 §9.9).
 RECURRING_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL", "AVAILABLE"})

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -24,7 +24,6 @@ from icalendar import Component
 from oxdav.caldav.errors import CalDAVError, FilterError
 from oxdav.caldav.instances import Instance, iter_instances, owned_instances, top_level
 
-UTC = timezone.utc
 ONE_DAY = timedelta(days=1)
 _UTC_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 
@@ -214,7 +213,9 @@ def _journal_overlaps(instance: Instance, rng: TimeRange, tz: tzinfo) -> bool:
     return rng.contains(start)
 
 
-def freebusy_periods(component: Component, tz: tzinfo = UTC) -> list[tuple[datetime, datetime, str]]:
+def freebusy_periods(
+    component: Component, tz: tzinfo = UTC
+) -> list[tuple[datetime, datetime, str]]:
     """The FREEBUSY periods of a VFREEBUSY as UTC ``(start, end, fbtype)``."""
     props = component.get("FREEBUSY", [])
     periods: list[tuple[datetime, datetime, str]] = []
