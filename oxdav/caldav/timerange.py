@@ -30,20 +30,25 @@ _UTC_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 Time = date | datetime
 
 
-def parse_utc(value: str, *, error: type[CalDAVError] = FilterError) -> datetime:
+def parse_utc(
+    value: str,
+    *,
+    error: type[CalDAVError] = FilterError,
+    precondition: str | None = "valid-filter",
+) -> datetime:
     """Parse an iCalendar "date with UTC time" (``20060104T000000Z``, RFC 4791 §9.9).
 
     Raises:
-        CalDAVError: ``error`` with precondition ``valid-filter`` for anything
-            else (local times, dates, extended ISO forms).
+        CalDAVError: ``error(precondition, …)`` for anything else (local times,
+            dates, extended ISO forms).
     """
     match = _UTC_BASIC.match(value.strip())
     if match is None:
-        raise error("valid-filter", f"not a UTC date-time in basic form: {value!r}")
+        raise error(precondition, f"not a UTC date-time in basic form: {value!r}")
     try:
         return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
     except ValueError as exc:
-        raise error("valid-filter", f"not a valid date-time: {value!r}") from exc
+        raise error(precondition, f"not a valid date-time: {value!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -65,25 +70,26 @@ class TimeRange:
         end: str | None,
         *,
         error: type[CalDAVError] = FilterError,
+        precondition: str | None = "valid-filter",
         require_both: bool = False,
     ) -> TimeRange:
         """Build a range from ``start``/``end`` attribute values.
 
         Raises:
-            CalDAVError: ``error("valid-filter", …)`` when neither (or, with
+            CalDAVError: ``error(precondition, …)`` when neither (or, with
                 ``require_both``, not both) is present, a value is not UTC basic
                 form, or end is not after start.
         """
         if start is None and end is None:
-            raise error("valid-filter", "time-range needs a start or an end")
+            raise error(precondition, "time-range needs a start or an end")
         if require_both and (start is None or end is None):
-            raise error("valid-filter", "both start and end are required")
+            raise error(precondition, "both start and end are required")
         rng = cls(
-            None if start is None else parse_utc(start, error=error),
-            None if end is None else parse_utc(end, error=error),
+            None if start is None else parse_utc(start, error=error, precondition=precondition),
+            None if end is None else parse_utc(end, error=error, precondition=precondition),
         )
         if rng.start is not None and rng.end is not None and rng.end <= rng.start:
-            raise error("valid-filter", "time-range end must be after its start")
+            raise error(precondition, "time-range end must be after its start")
         return rng
 
     def starts_at_or_before(self, moment: datetime) -> bool:
