@@ -1,0 +1,59 @@
+"""CalDAV precondition errors (RFC 4791 §1.3, §5.3.2.1, §7.7, §9.7).
+
+Each error carries the local name of the precondition element in the CalDAV
+namespace, so the WebDAV layer can answer with a ``DAV:error`` body; none of them
+knows an HTTP status (the mapping lives with the handlers).
+"""
+
+from __future__ import annotations
+
+#: The CalDAV XML namespace (RFC 4791 §1.2).
+CALDAV_NS = "urn:ietf:params:xml:ns:caldav"
+
+
+class CalDAVError(Exception):
+    """A CalDAV precondition or postcondition failed.
+
+    Attributes:
+        precondition: Local name of the ``CALDAV:`` precondition element, e.g.
+            ``"valid-calendar-data"``; ``None`` when the RFC names none and a
+            plain 400 Bad Request fits.
+        message: A human-readable explanation, safe to show to the client.
+    """
+
+    def __init__(self, precondition: str | None, message: str) -> None:
+        super().__init__(f"{precondition or 'bad-request'}: {message}")
+        self.precondition = precondition
+        self.message = message
+
+    @property
+    def element(self) -> str | None:
+        """The precondition in Clark notation (``{urn:ietf:params:xml:ns:caldav}name``)."""
+        if self.precondition is None:
+            return None
+        return f"{{{CALDAV_NS}}}{self.precondition}"
+
+
+class CalendarDataError(CalDAVError):
+    """A PUT/COPY/MOVE body is not acceptable (RFC 4791 §5.3.2.1).
+
+    ``precondition`` is one of ``supported-calendar-data``, ``valid-calendar-data``,
+    ``valid-calendar-object-resource``, ``supported-calendar-component`` or
+    ``max-resource-size``.
+    """
+
+
+class FilterError(CalDAVError):
+    """A calendar-query filter cannot be evaluated (RFC 4791 §7.7, §9.7).
+
+    ``precondition`` is ``valid-filter``, ``supported-filter`` or
+    ``supported-collation``.
+    """
+
+
+class CalendarDataRequestError(CalDAVError):
+    """A ``CALDAV:calendar-data`` request element is malformed or unsupported (§9.6).
+
+    ``precondition`` is ``supported-calendar-data`` for an unsupported media type
+    or version, ``None`` (a plain 400) for other malformed elements.
+    """

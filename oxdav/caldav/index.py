@@ -1,0 +1,226 @@
+"""The time-range index the store keeps per calendar object (DESIGN.md §7).
+
+``first_start``/``last_end`` are UTC epoch seconds bounding, as a closed
+envelope, every instant at which the object can satisfy a §9.9 time-range test
+of its top-level component: a range ``[s, e)`` can only match when
+``first_start <= e`` and ``last_end >= s`` (:func:`~oxdav.caldav.timerange.index_may_overlap`).
+``None`` is unbounded: an infinite RRULE has no ``last_end``, a VTODO without
+dates matches every range. Floating times and dates are widened by
+:data:`FLOATING_SLACK` on both sides, since their instant depends on the time
+zone of the query. Alarm time ranges are not covered by the index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Component
+
+from oxdav.caldav.instances import (
+    Instance,
+    defines_recurrence,
+    first_instances,
+    series_groups,
+    series_instances,
+)
+from oxdav.caldav.timerange import (
+    UTC,
+    date_value,
+    event_bounds,
+    freebusy_periods,
+    is_floating,
+    to_utc,
+)
+
+#: Widening of floating times and dates: UTC offsets run from -12:00 to +14:00.
+FLOATING_SLACK = timedelta(hours=14)
+
+#: Most instances of a bounded series enumerated to find its real last end.
+DEFAULT_MAX_INSTANCES = 20_000
+
+_FREQ_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
+
+Bound = datetime | None
+
+
+@dataclass(frozen=True)
+class CalendarIndex:
+    """What the store indexes for one calendar object.
+
+    Attributes:
+        first_start: UTC epoch seconds, ``None`` when unbounded in the past.
+        last_end: UTC epoch seconds, ``None`` when unbounded in the future.
+        recurring: Whether the object defines a recurrence set (RRULE/RDATE) or
+            holds overridden instances (RECURRENCE-ID).
+    """
+
+    first_start: int | None
+    last_end: int | None
+    recurring: bool
+
+
+def _widen(value: datetime, floating: bool, sign: int) -> datetime:
+    return value + sign * FLOATING_SLACK if floating else value
+
+
+def _span(values: list[tuple[datetime, bool]]) -> tuple[datetime, datetime]:
+    """Closed envelope of UTC moments, each widened when it came from a floating value."""
+    low = min(_widen(v, f, -1) for v, f in values)
+    high = max(_widen(v, f, +1) for v, f in values)
+    return low, high
+
+
+def _todo_envelope(instance: Instance) -> tuple[Bound, Bound]:
+    todo = instance.component
+    moments = []
+    if "DTSTART" in todo and instance.start is not None:
+        moments.append(instance.start)
+        if ("DUE" in todo or "DURATION" in todo) and instance.end is not None:
+            moments.append(instance.end)
+    elif "DUE" in todo and instance.end is not None:
+        moments.append(instance.end)
+    else:
+        completed, created = date_value(todo, "COMPLETED"), date_value(todo, "CREATED")
+        moments.extend(v for v in (completed, created) if v is not None)
+        if completed is None and created is not None:
+            return _span([(to_utc(created), is_floating(created))])[0], None
+        if not moments:
+            return None, None
+    return _span([(to_utc(m), is_floating(m)) for m in moments])
+
+
+def instance_envelope(instance: Instance) -> tuple[Bound, Bound]:
+    """Closed UTC envelope of the moments at which ``instance`` can match a range."""
+    if instance.name in ("VEVENT", "AVAILABLE"):
+        bounds = event_bounds(instance)
+        if bounds is None:
+            return None, None
+        assert instance.start is not None
+        floating = is_floating(instance.start)
+        return _span([(bounds[0], floating), (bounds[1], floating)])
+    if instance.name == "VTODO":
+        return _todo_envelope(instance)
+    if instance.start is None:  # VJOURNAL without DTSTART never matches
+        return None, None
+    start = to_utc(instance.start)
+    end = start if isinstance(instance.start, datetime) else start + timedelta(days=1)
+    floating = is_floating(instance.start)
+    return _span([(start, floating), (end, floating)])
+
+
+def component_envelope(component: Component) -> tuple[Bound, Bound]:
+    """Envelope of a VFREEBUSY or VAVAILABILITY (§9.9, RFC 7953)."""
+    start, end = date_value(component, "DTSTART"), date_value(component, "DTEND")
+    if component.name == "VFREEBUSY" and (start is None or end is None):
+        periods = freebusy_periods(component)
+        if not periods:
+            return None, None
+        return min(p[0] for p in periods), max(p[1] for p in periods)
+    low = None if start is None else _widen(to_utc(start), is_floating(start), -1)
+    high = None if end is None else _widen(to_utc(end), is_floating(end), +1)
+    return low, high
+
+
+def _unbounded(master: Component) -> bool:
+    rules = master.get("RRULE", [])
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if "COUNT" not in rule and "UNTIL" not in rule:
+            return True
+    return False
+
+
+def estimated_instances(master: Component) -> float:
+    """A generous estimate of a bounded series' size (a guard, not a count)."""
+    total = 0.0
+    start = date_value(master, "DTSTART") or date_value(master, "DUE")
+    rules = master.get("RRULE", [])
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if "COUNT" in rule:
+            total += int(rule["COUNT"][0])
+            continue
+        if start is None:
+            return math.inf
+        freq = str(rule.get("FREQ", ["DAILY"])[0]).upper()
+        interval = int(rule.get("INTERVAL", [1])[0]) or 1
+        span = (to_utc(rule["UNTIL"][0]) - to_utc(start)).total_seconds()
+        factor = 1
+        for part, values in rule.items():
+            if part.startswith("BY") and part != "BYSETPOS":
+                factor *= len(values)
+        if "BYDAY" in rule and freq in ("MONTHLY", "YEARLY"):
+            factor *= 5 if freq == "MONTHLY" else 53
+        total += (max(span, 0) / (_FREQ_SECONDS.get(freq, 1) * interval) + 1) * factor
+    rdates = master.get("RDATE", [])
+    for rdate in rdates if isinstance(rdates, list) else [rdates]:
+        total += len(rdate.dts)
+    return total
+
+
+def _merge(envelopes: list[tuple[Bound, Bound]]) -> tuple[Bound, Bound]:
+    lows = [low for low, _ in envelopes]
+    highs = [high for _, high in envelopes]
+    low = None if not lows or None in lows else min(v for v in lows if v is not None)
+    high = None if not highs or None in highs else max(v for v in highs if v is not None)
+    return low, high
+
+
+def _series_envelope(group: list[Component], max_instances: int) -> tuple[Bound, Bound]:
+    masters = [c for c in group if defines_recurrence(c) and "RECURRENCE-ID" not in c]
+    if not masters:
+        return _merge([instance_envelope(i) for i in series_instances(group, max_instances) or []])
+    master = masters[0]
+    if not _unbounded(master) and estimated_instances(master) <= max_instances:
+        instances = series_instances(group, max_instances)
+        if instances is not None:
+            return _merge([instance_envelope(i) for i in instances])
+    overrides = [c for c in group if "RECURRENCE-ID" in c]
+    heads = first_instances([master, *overrides], 1)
+    first, _ = _merge([instance_envelope(i) for i in heads])
+    for override in overrides:
+        low, _ = _merge([instance_envelope(i) for i in series_instances([override], 1) or []])
+        first = None if first is None or low is None else min(first, low)
+    return first, None
+
+
+def compute_index(
+    calendar: Component, component_type: str, *, max_instances: int = DEFAULT_MAX_INSTANCES
+) -> CalendarIndex:
+    """The index of a validated calendar object whose components are ``component_type``.
+
+    Args:
+        calendar: The VCALENDAR.
+        component_type: ``VEVENT``, ``VTODO``, ``VJOURNAL``, ``VFREEBUSY`` or
+            ``VAVAILABILITY``.
+        max_instances: Bounded series estimated or found larger than this are
+            indexed as unbounded (``last_end=None``) rather than enumerated.
+
+    Raises:
+        recurring_ical_events.InvalidCalendar: (or ``ValueError``) when the
+            recurrence set cannot be expanded.
+    """
+    recurring = False
+    envelopes: list[tuple[Bound, Bound]] = []
+    for group in series_groups(calendar, component_type):
+        recurring = recurring or any(
+            defines_recurrence(c) or "RECURRENCE-ID" in c for c in group
+        )
+        if component_type in ("VFREEBUSY", "VAVAILABILITY"):
+            envelopes.extend(component_envelope(c) for c in group)
+        else:
+            envelopes.append(_series_envelope(group, max_instances))
+    low, high = _merge(envelopes) if envelopes else (None, None)
+    return CalendarIndex(
+        None if low is None else math.floor(low.astimezone(UTC).timestamp()),
+        None if high is None else math.ceil(high.astimezone(UTC).timestamp()),
+        recurring,
+    )

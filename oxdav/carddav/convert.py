@@ -1,0 +1,414 @@
+"""Faithful vCard 3.0 (RFC 2426) ⇄ vCard 4.0 (RFC 6350) conversion (RFC 6352 §5.1.1).
+
+The card is converted property by property; whatever has no counterpart in the other
+version (X- properties, unknown properties and parameters, Apple's ``itemN.X-ABLabel``
+groups) is carried over unchanged, so a round trip 3→4→3 or 4→3→4 keeps the meaning.
+
+What changes (besides VERSION and PRODID):
+
+- ``TYPE=pref`` ⇄ ``PREF=1`` (RFC 6350 §5.3); ``TYPE=INTERNET`` on EMAIL is dropped in
+  4.0 and written again in 3.0; TYPE values are lower case in 4.0, upper case in 3.0.
+- PHOTO, LOGO, SOUND, KEY: ``ENCODING=b;TYPE=JPEG`` ⇄ ``data:image/jpeg;base64,`` URIs;
+  ``VALUE=uri`` (3.0) ⇄ plain URI with MEDIATYPE (4.0).
+- TEL: a 4.0 ``VALUE=uri`` ``tel:`` URI becomes 3.0 text; 3.0 text stays text in 4.0
+  (its default value type, RFC 6350 §6.4.1).
+- KIND/MEMBER (4.0) ⇄ Apple's X-ADDRESSBOOKSERVER-KIND/-MEMBER (3.0).
+- BDAY, ANNIVERSARY (4.0) ⇄ BDAY, X-ANNIVERSARY (3.0); a year-less ``--MMDD`` ⇄
+  Apple's ``X-APPLE-OMIT-YEAR=1604;1604-MM-DD``.
+- GENDER (4.0) ⇄ X-GENDER (3.0); ADR's LABEL parameter (4.0) ⇄ LABEL (3.0).
+- GEO ``geo:`` URI ⇄ ``lat;lon``; TZ utc-offset ``-0500`` ⇄ ``-05:00``.
+- N and ADR get exactly 5 and 7 components.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Final
+
+from oxdav import __version__
+from oxdav.carddav.card import (
+    Card,
+    CardProperty,
+    CardSyntaxError,
+    encode_text,
+    join_structured,
+    read_card,
+    split_structured,
+)
+from oxdav.carddav.convert_values import (
+    clean_base64,
+    date_to_v3,
+    date_to_v4,
+    gender_to_v3,
+    gender_to_v4,
+    geo_to_v3,
+    geo_to_v4,
+    media_type_for_v3_type,
+    parse_data_uri,
+    tel_uri_to_text,
+    utc_offset_to_v3,
+    utc_offset_to_v4,
+    v3_type_for_media_type,
+)
+from oxdav.carddav.errors import ConversionError
+from oxdav.carddav.vcard import APPLE_KIND, APPLE_MEMBER, SUPPORTED_VERSIONS, ParsedAddressObject
+
+#: The PRODID written on converted cards (RFC 6350 §6.7.3).
+PRODID: Final = f"-//oxdav//oxdav {__version__}//EN"
+SUPPORTED_ADDRESS_DATA_CONVERSION: Final = "supported-address-data-conversion"
+
+_MEDIA_PROPERTIES: Final = ("PHOTO", "LOGO", "SOUND", "KEY")
+_COMPONENTS: Final = {"N": 5, "ADR": 7}
+#: TYPE values of RFC 2426 and RFC 6350 (lower case in 4.0, upper case in 3.0).
+_KNOWN_TYPES: Final = frozenset(
+    "home work voice fax cell video pager text textphone msg bbs modem car isdn pcs "
+    "dom intl postal parcel internet x400".split()
+)
+_OMIT_YEAR: Final = "X-APPLE-OMIT-YEAR"
+#: 3.0 extension names and the 4.0 properties they stand for.
+_RENAMED_TO_V4: Final = {
+    "X-GENDER": "GENDER",
+    "X-ANNIVERSARY": "ANNIVERSARY",
+    APPLE_KIND: "KIND",
+    APPLE_MEMBER: "MEMBER",
+}
+
+Converter = Callable[[CardProperty], list[CardProperty]]
+
+
+def convert(source: bytes | ParsedAddressObject | Card, target_version: str) -> bytes:
+    """Return a card as vCard ``target_version`` (RFC 6352 §5.1.1).
+
+    Args:
+        source: stored card bytes, a freshly validated object, or a parsed card.
+        target_version: ``"3.0"`` or ``"4.0"``.
+
+    Returns:
+        The input bytes unchanged when the card already is in ``target_version`` (a
+        :class:`Card` is serialised), else the converted card, UTF-8.
+
+    Raises:
+        ConversionError: ``supported-address-data-conversion`` for an unsupported
+            target version or stored data that cannot be read.
+    """
+    if target_version not in SUPPORTED_VERSIONS:
+        raise ConversionError(
+            SUPPORTED_ADDRESS_DATA_CONVERSION, f"cannot convert to vCard {target_version}"
+        )
+    if isinstance(source, ParsedAddressObject):
+        if source.version == target_version:
+            return source.data
+        card = source.card
+    elif isinstance(source, Card):
+        card = source
+    else:
+        try:
+            card = read_card(source)
+        except CardSyntaxError as e:
+            raise ConversionError(SUPPORTED_ADDRESS_DATA_CONVERSION, str(e)) from None
+        if card.version == target_version:
+            return source
+    return convert_card(card, target_version).to_bytes()
+
+
+def convert_card(card: Card, target_version: str) -> Card:
+    """Return a converted copy of ``card`` (the same card's copy if already there).
+
+    Raises:
+        ConversionError: ``supported-address-data-conversion`` when either version is
+            not 3.0 or 4.0.
+    """
+    if card.version == target_version:
+        return Card(card.version, [p.copy() for p in card.properties])
+    if (card.version, target_version) == ("3.0", "4.0"):
+        return _convert(card, "4.0", _attach_labels, _TO_V4, _params_to_v4, _RENAMED_TO_V4)
+    if (card.version, target_version) == ("4.0", "3.0"):
+        renamed_to_v3 = {new: old for old, new in _RENAMED_TO_V4.items()}
+        return _convert(card, "3.0", list, _TO_V3, _params_to_v3, renamed_to_v3)
+    raise ConversionError(
+        SUPPORTED_ADDRESS_DATA_CONVERSION,
+        f"cannot convert vCard {card.version or '(no version)'} to {target_version}",
+    )
+
+
+def _convert(
+    card: Card,
+    version: str,
+    prepare: Callable[[list[CardProperty]], list[CardProperty]],
+    converters: dict[str, Converter],
+    params: Callable[[CardProperty], None],
+    renamed: dict[str, str],
+) -> Card:
+    # A property is not renamed onto a name the card already uses natively (a 3.0
+    # card with both GENDER and X-GENDER keeps X-GENDER as it is).
+    present = {p.name for p in card.properties}
+    blocked = {old for old, new in renamed.items() if new in present}
+    result: list[CardProperty] = [CardProperty("PRODID", encode_text(PRODID))]
+    for prop in prepare([p.copy() for p in card.properties]):
+        if prop.name == "PRODID":
+            continue
+        converter = _unchanged if prop.name in blocked else converters.get(prop.name, _unchanged)
+        for converted in converter(prop):
+            params(converted)
+            result.append(converted)
+    return Card(version, result)
+
+
+def _unchanged(prop: CardProperty) -> list[CardProperty]:
+    return [prop]
+
+
+# --- parameters -------------------------------------------------------------------
+
+
+def _params_to_v4(prop: CardProperty) -> None:
+    types = prop.params.pop("TYPE", [])
+    if any(t.lower() == "pref" for t in types) and "PREF" not in prop.params:
+        prop.params["PREF"] = ["1"]
+    kept = [t.lower() if t.lower() in _KNOWN_TYPES else t for t in types if t.lower() != "pref"]
+    if prop.name == "EMAIL":
+        kept = [t for t in kept if t != "internet"]
+    if kept:
+        prop.params["TYPE"] = kept
+    prop.params.pop("CHARSET", None)  # vCard 4.0 is always UTF-8 (RFC 6350 §3.1)
+
+
+def _params_to_v3(prop: CardProperty) -> None:
+    types = [t.upper() if t.lower() in _KNOWN_TYPES else t for t in prop.params.pop("TYPE", [])]
+    if prop.name == "EMAIL" and "INTERNET" not in types:
+        types.insert(0, "INTERNET")
+    # vCard 3.0 only knows "the preferred one" (RFC 2426 §3.3.1): PREF=1 is that.
+    pref = prop.params.pop("PREF", [])
+    if pref and pref[0].strip() == "1" and not any(t.lower() == "pref" for t in types):
+        types.append("pref")
+    if types:
+        prop.params["TYPE"] = types
+
+
+# --- properties, 3.0 → 4.0 --------------------------------------------------------
+
+
+def _label_matches(label: CardProperty, adr: CardProperty) -> bool:
+    if label.group is not None or adr.group is not None:
+        return label.group == adr.group
+
+    def kinds(p: CardProperty) -> set[str]:
+        return {t.lower() for t in p.param("TYPE")} - {"pref"}
+
+    return kinds(label) == kinds(adr)
+
+
+def _attach_labels(props: list[CardProperty]) -> list[CardProperty]:
+    """Move each 3.0 LABEL onto the ADR it belongs to as its LABEL parameter (4.0).
+
+    A LABEL belongs to the ADR of its group, else to the ADR with the same TYPEs, else
+    to the only ADR when the card has one of each. A LABEL with no ADR stays a LABEL.
+    """
+    adrs = [p for p in props if p.name == "ADR"]
+    labels = [p for p in props if p.name == "LABEL"]
+    attached: list[CardProperty] = []
+    for label in labels:
+        free = [a for a in adrs if "LABEL" not in a.params]
+        adr = next((a for a in free if _label_matches(label, a)), None)
+        if adr is None and len(adrs) == len(labels) == 1 and free:
+            adr = free[0]
+        if adr is not None:
+            adr.params["LABEL"] = [label.text]
+            attached.append(label)
+    return [p for p in props if not any(p is a for a in attached)]
+
+
+def _fixed_components(prop: CardProperty) -> list[CardProperty]:
+    count = _COMPONENTS[prop.name]
+    fields = split_structured(prop.value)[:count]
+    fields += [[""]] * (count - len(fields))
+    prop.value = join_structured(fields)
+    return [prop]
+
+
+def _media_to_v4(prop: CardProperty) -> list[CardProperty]:
+    encoding = (prop.first_param("ENCODING") or "").lower()
+    v3_type = prop.first_param("TYPE")
+    if encoding in ("b", "base64"):
+        encoded = clean_base64(prop.value)
+        if encoded is None:
+            return [prop]
+        media_type = media_type_for_v3_type(prop.name, v3_type, base64.b64decode(encoded[:64]))
+        prop.value = f"data:{media_type};base64,{encoded}"
+        for name in ("ENCODING", "TYPE", "VALUE"):
+            prop.params.pop(name, None)
+    elif (prop.first_param("VALUE") or "uri").lower() in ("uri", "url") and ":" in prop.value:
+        prop.params.pop("VALUE", None)
+        if v3_type:
+            prop.params["MEDIATYPE"] = [media_type_for_v3_type(prop.name, v3_type, None)]
+            prop.params.pop("TYPE", None)
+    return [prop]
+
+
+def _date_to_v4(prop: CardProperty) -> list[CardProperty]:
+    omit_year = prop.params.pop(_OMIT_YEAR, [None])[0]
+    converted = date_to_v4(prop.value, omit_year)
+    if converted is not None:
+        prop.value = converted
+        prop.params.pop("VALUE", None)
+    return [prop]
+
+
+def _anniversary_to_v4(prop: CardProperty) -> list[CardProperty]:
+    prop.name = "ANNIVERSARY"
+    return _date_to_v4(prop)
+
+
+def _gender_to_v4(prop: CardProperty) -> list[CardProperty]:
+    sex, identity = gender_to_v4(prop.text)
+    prop.name, prop.value = "GENDER", join_structured([[sex], [identity]] if identity else [[sex]])
+    return [prop]
+
+
+def _renamed(name: str) -> Converter:
+    def rename(prop: CardProperty) -> list[CardProperty]:
+        prop.name = name
+        return [prop]
+
+    return rename
+
+
+def _geo_to_v4(prop: CardProperty) -> list[CardProperty]:
+    prop.value = geo_to_v4(prop.value) or prop.value
+    return [prop]
+
+
+def _tz_to_v4(prop: CardProperty) -> list[CardProperty]:
+    offset = utc_offset_to_v4(prop.value)
+    if offset is not None:
+        prop.value, prop.params["VALUE"] = offset, ["utc-offset"]
+    return [prop]
+
+
+def _url_to_v4(prop: CardProperty) -> list[CardProperty]:
+    # Google escapes the colon of 3.0 URLs (``http\\://``); a 4.0 URI must not have it.
+    prop.value = prop.value.replace("\\:", ":")
+    return [prop]
+
+
+def _rev_to_v4(prop: CardProperty) -> list[CardProperty]:
+    prop.value = date_to_v4(prop.value) or prop.value
+    return [prop]
+
+
+_TO_V4: Final[dict[str, Converter]] = {
+    **{name: _media_to_v4 for name in _MEDIA_PROPERTIES},
+    "N": _fixed_components,
+    "ADR": _fixed_components,
+    "BDAY": _date_to_v4,
+    "ANNIVERSARY": _date_to_v4,
+    "X-ANNIVERSARY": _anniversary_to_v4,
+    "X-GENDER": _gender_to_v4,
+    APPLE_KIND: _renamed("KIND"),
+    APPLE_MEMBER: _renamed("MEMBER"),
+    "GEO": _geo_to_v4,
+    "TZ": _tz_to_v4,
+    "REV": _rev_to_v4,
+    "URL": _url_to_v4,
+}
+
+
+# --- properties, 4.0 → 3.0 --------------------------------------------------------
+
+
+def _adr_to_v3(prop: CardProperty) -> list[CardProperty]:
+    result = _fixed_components(prop)
+    label = prop.params.pop("LABEL", [])
+    if label:
+        types = list(prop.param("TYPE"))
+        if prop.first_param("PREF") == "1":
+            types.append("pref")
+        params = {"TYPE": types} if types else {}
+        result.append(CardProperty("LABEL", encode_text(label[0]), params, prop.group))
+    return result
+
+
+def _media_to_v3(prop: CardProperty) -> list[CardProperty]:
+    if "ENCODING" in prop.params:
+        return [prop]  # already written the 3.0 way
+    data = parse_data_uri(prop.value)
+    media_type = prop.params.pop("MEDIATYPE", [""])[0]
+    prop.params.pop("VALUE", None)
+    if data is not None:
+        v3_type = v3_type_for_media_type(prop.name, data.media_type)
+        prop.value, prop.params["ENCODING"] = data.base64, ["b"]
+    else:
+        v3_type = v3_type_for_media_type(prop.name, media_type)
+        prop.params["VALUE"] = ["uri"]
+    if v3_type:
+        prop.params["TYPE"] = [v3_type]
+    return [prop]
+
+
+def _tel_to_v3(prop: CardProperty) -> list[CardProperty]:
+    # RFC 6350 §6.4.1: TEL SHOULD be a VALUE=uri tel: URI; 3.0 only knows text.
+    text = tel_uri_to_text(prop.value)
+    if text is not None:
+        prop.value = encode_text(text)
+        prop.params.pop("VALUE", None)
+    return [prop]
+
+
+def _date_to_v3(prop: CardProperty) -> list[CardProperty]:
+    converted = date_to_v3(prop.value)
+    if converted is not None:
+        prop.value, omit_year = converted
+        prop.params.pop("VALUE", None)
+        if omit_year is not None:
+            prop.params[_OMIT_YEAR] = [omit_year]
+    if prop.name == "ANNIVERSARY":
+        prop.name = "X-ANNIVERSARY"
+    return [prop]
+
+
+def _gender_to_v3(prop: CardProperty) -> list[CardProperty]:
+    fields = [", ".join(values) for values in split_structured(prop.value)] + ["", ""]
+    text = gender_to_v3(fields[0], fields[1])
+    return [CardProperty("X-GENDER", encode_text(text), prop.params, prop.group)] if text else []
+
+
+def _kind_to_v3(prop: CardProperty) -> list[CardProperty]:
+    if prop.text.strip().lower() == "individual":
+        return []  # the default in both versions
+    prop.name = APPLE_KIND
+    return [prop]
+
+
+def _geo_to_v3(prop: CardProperty) -> list[CardProperty]:
+    converted = geo_to_v3(prop.value)
+    if converted is not None:
+        prop.value = converted
+        prop.params.pop("VALUE", None)
+    return [prop]
+
+
+def _tz_to_v3(prop: CardProperty) -> list[CardProperty]:
+    value_type = (prop.first_param("VALUE") or "text").lower()
+    offset = utc_offset_to_v3(prop.value) if value_type == "utc-offset" else None
+    if offset is not None:
+        prop.value = offset
+        prop.params.pop("VALUE", None)
+    elif value_type == "text":
+        prop.params["VALUE"] = ["text"]  # RFC 2426 §3.4.1: the default is utc-offset
+    return [prop]
+
+
+_TO_V3: Final[dict[str, Converter]] = {
+    **{name: _media_to_v3 for name in _MEDIA_PROPERTIES},
+    "N": _fixed_components,
+    "ADR": _adr_to_v3,
+    "TEL": _tel_to_v3,
+    "BDAY": _date_to_v3,
+    "ANNIVERSARY": _date_to_v3,
+    "GENDER": _gender_to_v3,
+    "KIND": _kind_to_v3,
+    "MEMBER": _renamed(APPLE_MEMBER),
+    "GEO": _geo_to_v3,
+    "TZ": _tz_to_v3,
+}

@@ -1,0 +1,78 @@
+"""CardDAV precondition errors (RFC 6352 §6.3.2.1, §8.6, §5.1.1.1).
+
+These carry the precondition's local name in the CardDAV namespace and no HTTP status:
+the web layer turns them into a ``DAV:error`` response in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from lxml import etree
+
+#: The CardDAV XML namespace, RFC 6352 §14.1.
+CARDDAV_NS: Final = "urn:ietf:params:xml:ns:carddav"
+
+
+class CardDAVPreconditionError(Exception):
+    """A violated CardDAV precondition.
+
+    Attributes:
+        precondition: the local name of the condition element in :data:`CARDDAV_NS`,
+            e.g. ``"valid-address-data"``.
+        message: a human-readable explanation (``DAV:responsedescription``).
+    """
+
+    namespace: Final = CARDDAV_NS
+
+    def __init__(self, precondition: str, message: str) -> None:
+        super().__init__(precondition, message)
+        self.precondition = precondition
+        self.message = message
+
+    @property
+    def clark_name(self) -> str:
+        """The condition as a Clark name, ``{urn:ietf:params:xml:ns:carddav}<local>``."""
+        return f"{{{CARDDAV_NS}}}{self.precondition}"
+
+    def __str__(self) -> str:
+        return f"{self.precondition}: {self.message}"
+
+
+class AddressDataError(CardDAVPreconditionError):
+    """A PUT/COPY/MOVE body breaks an RFC 6352 §6.3.2.1 precondition.
+
+    ``precondition`` is one of ``valid-address-data``, ``supported-address-data`` or
+    ``max-resource-size``.
+    """
+
+
+class ConversionError(CardDAVPreconditionError):
+    """Stored data cannot be returned in the requested media type (§5.1.1).
+
+    ``precondition`` is ``supported-address-data-conversion`` (the conversion of one
+    resource failed, or no acceptable version exists for a GET, §5.1.1.1) or
+    ``supported-address-data`` (an address-data request names a media type or version
+    the server does not support at all, §8.6).
+    """
+
+
+class FilterError(CardDAVPreconditionError):
+    """An addressbook-query filter the server refuses (§8.6, §10.5).
+
+    ``precondition`` is ``supported-collation`` (§8.3), ``supported-filter`` (an
+    unsupported property or parameter, §8.5) or ``valid-filter`` (a malformed filter,
+    the same name Apple CalendarServer uses).
+
+    Attributes:
+        offending: for ``supported-filter``, a copy of the ``prop-filter`` or
+            ``param-filter`` element the server does not support, to be reported inside
+            the condition element (§8.6: "SHOULD report the CARDDAV:prop-filter or
+            CARDDAV:param-filter"); otherwise ``None``.
+    """
+
+    def __init__(
+        self, precondition: str, message: str, offending: etree._Element | None = None
+    ) -> None:
+        super().__init__(precondition, message)
+        self.offending = offending

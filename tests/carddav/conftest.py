@@ -1,0 +1,22 @@
+"""Fixtures for the CardDAV tests: the vCard corpus in tests/data/vcard/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "vcard"
+#: Every realistic card of the corpus, by file name.
+CORPUS = sorted(p.name for p in CORPUS_DIR.glob("*.vcf"))
+
+
+@pytest.fixture
+def corpus_card() -> Callable[[str], bytes]:
+    """Read a corpus card's bytes by file name."""
+
+    def read(name: str) -> bytes:
+        return (CORPUS_DIR / name).read_bytes()
+
+    return read
