@@ -88,6 +88,10 @@ class Root(Resource):
             request.setResponseCode(301)
             request.setHeader(b"location", mapper.href(target, collection=True).encode("ascii"))
             return b""
+        if request.path == b"/" and mapper.prefix_path:
+            # The bare server URL users type is served as the DAV root (internal rewrite:
+            # hrefs in the answer name the real paths), never redirected.
+            request.path = mapper.internal_path("/").encode("latin-1") + b"/"
         dav_path = mapper.dav_path(request.path.decode("latin-1"))
         if dav_path is None:
             request.setResponseCode(404)
