@@ -32,6 +32,7 @@ from twisted.web.server import Site
 from oxdav import sdnotify
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
+from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
 from oxdav.devcert import ensure_dev_certificate
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
@@ -48,6 +49,7 @@ from oxdav.tls import (
     tcp_endpoint_description,
     tls_server_factory,
 )
+from oxdav.web.davtree import build_dav
 from oxdav.web.forwarded import ForwardedHeaders, TrustedProxies
 from oxdav.web.health import ReadinessResource, build_ops_site
 from oxdav.web.metrics import OxdavMetrics
@@ -114,7 +116,12 @@ class OxdavService(MultiService):
             self.metrics.record_certificate(certificate_not_after(options))
         self.readiness = ReadinessResource(reactor)
         self.readiness.add_check("store", lambda: self.ready.called)
-        self.root = build_root(self.holder, self.authenticator)
+        self.errors = ErrorMapper()
+        for error_name, factory in generic_store_error_factories().items():
+            self.errors.register(error_name, factory)
+        self.dav = build_dav(self.store, self.errors)
+        self.root = build_root(self.holder, self.authenticator, dav=self.dav,
+                               methods=tuple(m.encode() for m in self.dav.env.methods.names))
         self.sites = self._build_sites(snapshot)
         self.reloader = ReloadCoordinator(
             self.holder,

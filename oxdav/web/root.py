@@ -18,6 +18,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from oxdav.config import ConfigHolder, ConfigSnapshot
+from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.paths import PathMapper
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated
@@ -28,11 +29,9 @@ log = Logger()
 #: RFC 6764 §5: /.well-known/caldav and /.well-known/carddav lead to the homes.
 WELL_KNOWN = {b"/.well-known/caldav": "/caldav/", b"/.well-known/carddav": "/carddav/"}
 
-#: Methods the DAV tree answers; anything else gets 405/501 with Allow from the site.
-#: (Issue 4 derives this from the method registry.)
-DAV_METHODS = (b"OPTIONS", b"GET", b"HEAD", b"PUT", b"DELETE", b"PROPFIND", b"PROPPATCH",
-               b"MKCOL", b"MKCALENDAR", b"COPY", b"MOVE", b"REPORT", b"LOCK", b"UNLOCK",
-               b"POST")
+#: Methods the DAV tree answers, from the method registry; anything else gets 405/501
+#: with Allow from the site.
+DAV_METHODS = tuple(name.encode("ascii") for name in method_registry().names)
 
 #: Handles an authenticated request below the prefix; returns the body (or None
 #: when it wrote the response itself).
@@ -65,8 +64,10 @@ class Root(Resource):
     isLeaf = True
 
     def __init__(self, holder: ConfigHolder, authenticator: Authenticator,
-                 dav: DavHandler = signed_in_placeholder) -> None:
+                 dav: DavHandler = signed_in_placeholder,
+                 methods: tuple[bytes, ...] = DAV_METHODS) -> None:
         super().__init__()
+        self.methods = methods
         self.holder = holder
         self.authenticator = authenticator
         self.dav = dav
@@ -78,8 +79,8 @@ class Root(Resource):
         return self._mapper[1]
 
     def render(self, request: Request) -> bytes | int:
-        if request.method not in DAV_METHODS:
-            raise UnsupportedMethod(DAV_METHODS)
+        if request.method not in self.methods:
+            raise UnsupportedMethod(self.methods)
         snapshot = self.holder.current
         mapper = self._paths(snapshot)
         target = WELL_KNOWN.get(request.path.rstrip(b"/"))
@@ -87,6 +88,10 @@ class Root(Resource):
             request.setResponseCode(301)
             request.setHeader(b"location", mapper.href(target, collection=True).encode("ascii"))
             return b""
+        if request.path == b"/" and mapper.prefix_path:
+            # The bare server URL users type is served as the DAV root (internal rewrite:
+            # hrefs in the answer name the real paths), never redirected.
+            request.path = mapper.internal_path("/").encode("latin-1") + b"/"
         dav_path = mapper.dav_path(request.path.decode("latin-1"))
         if dav_path is None:
             request.setResponseCode(404)
@@ -126,6 +131,7 @@ class Root(Resource):
 
 
 def build_root(holder: ConfigHolder, authenticator: Authenticator,
-               dav: DavHandler | None = None) -> Any:
+               dav: DavHandler | None = None,
+               methods: tuple[bytes, ...] = DAV_METHODS) -> Any:
     """The root resource of the public sites."""
-    return Root(holder, authenticator, dav or signed_in_placeholder)
+    return Root(holder, authenticator, dav or signed_in_placeholder, methods)

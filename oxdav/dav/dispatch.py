@@ -1,0 +1,203 @@
+"""Method dispatch: one handler per method, registered in one visible list.
+
+:class:`MethodRegistry` holds the handlers (``dav/methods/<verb>.py``);
+:class:`Dispatcher` resolves the target through a :class:`ResourceTree`, checks that the
+resource supports the method (405 + ``Allow`` otherwise), runs the handler, and turns
+every :class:`DAVError` and mapped lower-layer error (``ErrorMapper``) into a response.
+:func:`write_response` puts a :class:`DAVResponse` (bytes or a stream) on the wire.
+
+``OPTIONS`` (RFC 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1) derives its
+``DAV`` and ``Allow`` headers from this registry and the target resource.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from twisted.logger import Logger
+
+from oxdav.dav.errors import ERROR_MAPPER, DAVError, ErrorMapper
+from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.reports import ReportRegistry
+from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.dav.response import DAVResponse
+from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits
+
+if TYPE_CHECKING:
+    from twisted.web.iweb import IRequest
+
+    from oxdav.dav.methods.lock import LockTable
+
+log = Logger()
+
+
+class ResourceTree(Protocol):
+    """Maps DAV paths to resources for one request (inside one store transaction)."""
+
+    async def resolve(self, path: str) -> DAVResource | None:
+        """The resource at ``path`` (normalised DAV path), or ``None``."""
+        ...
+
+
+@dataclass(frozen=True)
+class DAVRequest:
+    """Everything a method handler gets.
+
+    Attributes:
+        ctx: the typed request context.
+        target: the resource at the request path, or ``None`` when unmapped.
+        body: the raw request body.
+        tree: resolves further paths (parent, Destination, If-header tags).
+        env: registries and server-wide state.
+    """
+
+    ctx: RequestContext
+    target: DAVResource | None
+    body: bytes
+    tree: ResourceTree
+    env: DAVEnvironment
+
+
+class MethodHandler(abc.ABC):
+    """One HTTP/WebDAV method.
+
+    Class attributes:
+        name: the method, upper case.
+        writes: needs a write transaction.
+        creates: may target an unmapped path (PUT, MKCOL, LOCK of a new name).
+    """
+
+    name: ClassVar[str]
+    writes: ClassVar[bool] = False
+    creates: ClassVar[bool] = False
+
+    def allowed_on(self, resource: DAVResource | None) -> bool:
+        """Whether the method applies to ``resource`` (``None``: unmapped path)."""
+        return resource is not None
+
+    @abc.abstractmethod
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        """Answer the request; raise :class:`DAVError` for failures."""
+
+
+class MethodRegistry:
+    """The handlers, by method name, in registration order."""
+
+    def __init__(self, handlers: Iterable[MethodHandler] = ()) -> None:
+        self._handlers: dict[str, MethodHandler] = {}
+        for handler in handlers:
+            self.register(handler)
+
+    def register(self, handler: MethodHandler) -> None:
+        """Add ``handler``. Raises: ValueError when the method is taken."""
+        if handler.name in self._handlers:
+            raise ValueError(f"method {handler.name} registered twice")
+        self._handlers[handler.name] = handler
+
+    def get(self, name: str) -> MethodHandler | None:
+        """The handler of ``name``, if registered."""
+        return self._handlers.get(name)
+
+    def __iter__(self) -> Iterator[MethodHandler]:
+        return iter(self._handlers.values())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every registered method name."""
+        return tuple(self._handlers)
+
+    def allowed(self, resource: DAVResource | None) -> list[str]:
+        """Methods applicable to ``resource`` (sorted, for ``Allow``)."""
+        return sorted(h.name for h in self._handlers.values() if h.allowed_on(resource))
+
+
+@dataclass
+class DAVEnvironment:
+    """Server-wide DAV state the handlers share (built once at composition).
+
+    Attributes:
+        properties: the live-property registry.
+        reports: the report registry.
+        methods: the method registry.
+        locks: the in-memory lock table (class 2), if LOCK is offered.
+        compliance: extra ``DAV:`` compliance classes the tree serves (e.g.
+            ``calendar-access``, ``addressbook``; RFC 4791 §5.1, RFC 6352 §6.1).
+        errors: the lower-layer error map.
+        limits: XML parsing bounds.
+    """
+
+    properties: PropertyRegistry
+    reports: ReportRegistry
+    methods: MethodRegistry = field(default_factory=MethodRegistry)
+    locks: LockTable | None = None
+    compliance: Sequence[str] = ()
+    errors: ErrorMapper = ERROR_MAPPER
+    limits: XMLLimits = DEFAULT_LIMITS
+
+    def dav_header(self) -> str:
+        """The ``DAV`` header value: 1, 3, access-control, plus 2 when LOCK is served."""
+        classes = ["1"]
+        if self.methods.get("LOCK") is not None and self.locks is not None:
+            classes.append("2")
+        classes += ["3", "access-control", *self.compliance]
+        return ", ".join(dict.fromkeys(classes))
+
+
+class Dispatcher:
+    """Resolve, check, run, map errors."""
+
+    def __init__(self, env: DAVEnvironment) -> None:
+        self.env = env
+
+    async def serve(self, ctx: RequestContext, tree: ResourceTree, body: bytes) -> DAVResponse:
+        """Answer one request; never raises for DAV or mapped store errors."""
+        try:
+            return await self._serve(ctx, tree, body)
+        except Exception as exc:  # noqa: BLE001 - every mapped error becomes a response
+            error = self.env.errors.to_dav_error(exc)
+            if error is None:
+                raise
+            return DAVResponse.from_error(error)
+
+    async def _serve(self, ctx: RequestContext, tree: ResourceTree, body: bytes) -> DAVResponse:
+        handler = self.env.methods.get(ctx.method)
+        target = await tree.resolve(ctx.path)
+        if handler is None:
+            raise DAVError(405, None, f"{ctx.method} is not supported",
+                           headers={"Allow": ", ".join(self.env.methods.allowed(target))})
+        if target is None and not handler.creates:
+            raise DAVError(404, None, "no such resource")
+        if not handler.allowed_on(target):
+            raise DAVError(405, None, f"{ctx.method} is not allowed here",
+                           headers={"Allow": ", ".join(self.env.methods.allowed(target))})
+        return await handler.handle(DAVRequest(ctx, target, body, tree, self.env))
+
+
+async def write_response(request: IRequest, response: DAVResponse) -> None:
+    """Write ``response`` onto a twisted.web request, streaming async bodies.
+
+    A stream that fails after the status was sent can only be cut off: the connection
+    is aborted so the client sees a truncated (invalid) document, never a valid one.
+    """
+    request.setResponseCode(response.status)
+    for name, value in response.headers.items():
+        request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
+    if isinstance(response.body, bytes):
+        if "Content-Length" not in response.headers:
+            request.setHeader(b"content-length", str(len(response.body)).encode("ascii"))
+        if response.body:
+            request.write(response.body)
+        return
+    try:
+        async for chunk in response.body:
+            if chunk:
+                request.write(chunk)
+    except Exception:
+        log.failure("streaming the {status} body failed; aborting", status=response.status)
+        transport = getattr(request.channel, "transport", None)
+        if transport is not None:
+            transport.abortConnection()
+        raise

@@ -1,0 +1,109 @@
+"""What a resource must offer for a method beyond :class:`DAVResource` (reads).
+
+The generic methods test for these abstract classes, so the resource tree (``web``)
+and CalDAV/CardDAV decide what each resource supports; ``Allow`` follows from them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from oxdav.dav.resource import DAVResource, RequestContext
+
+
+@dataclass(frozen=True)
+class PutOutcome:
+    """Result of storing a member: its strong ETag (quoted) and whether it was new."""
+
+    etag: str
+    created: bool
+
+
+class ReadableContent(abc.ABC):
+    """A non-collection resource with a body (GET/HEAD, RFC 9110 §9.3.1)."""
+
+    @abc.abstractmethod
+    async def read(self) -> bytes:
+        """The stored representation."""
+
+
+class WritableCollection(abc.ABC):
+    """A collection that accepts member PUTs (RFC 9110 §9.3.4)."""
+
+    @abc.abstractmethod
+    async def put_member(
+        self,
+        ctx: RequestContext,
+        name: str,
+        body: bytes,
+        content_type: str | None,
+        *,
+        if_etag: str | None,
+        if_absent: bool,
+    ) -> PutOutcome:
+        """Store ``body`` as member ``name`` (etags unquoted in ``if_etag``)."""
+
+
+class Deletable(abc.ABC):
+    """A resource DELETE may remove (RFC 4918 §9.6)."""
+
+    @abc.abstractmethod
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        """Remove the resource (``if_etag`` unquoted)."""
+
+
+class DeadPropertyStore(abc.ABC):
+    """A resource whose dead properties PROPPATCH may change (RFC 4918 §9.2)."""
+
+    @abc.abstractmethod
+    async def patch_dead_properties(
+        self, set_: Mapping[str, etree._Element], remove: Sequence[str]
+    ) -> None:
+        """Set and remove dead properties atomically."""
+
+
+class LivePropertyWriter(abc.ABC):
+    """A resource that maps some writable live properties onto its own attributes
+    (e.g. ``displayname`` → folder name)."""
+
+    @abc.abstractmethod
+    def writable_live_properties(self) -> frozenset[str]:
+        """Clark names this resource lets PROPPATCH change."""
+
+    @abc.abstractmethod
+    async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
+        """Apply ``values`` (``None`` removes) atomically."""
+
+
+@dataclass(frozen=True)
+class SyncChanges:
+    """One page of RFC 6578 changes of a collection.
+
+    Attributes:
+        revision: the revision reached (token for the next request).
+        changed: current members changed since the token.
+        deleted: DAV paths of removed members.
+        truncated: more changes follow after ``revision``.
+    """
+
+    revision: int
+    changed: Sequence[DAVResource] = field(default_factory=tuple)
+    deleted: Sequence[str] = field(default_factory=tuple)
+    truncated: bool = False
+
+
+class SyncableCollection(abc.ABC):
+    """A collection answering RFC 6578 ``sync-collection``."""
+
+    @property
+    @abc.abstractmethod
+    def sync_identity(self) -> str:
+        """The collection identity inside its sync tokens (tenant included)."""
+
+    @abc.abstractmethod
+    async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        """Changes after ``revision`` (``None``: initial listing)."""

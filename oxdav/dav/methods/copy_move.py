@@ -1,0 +1,80 @@
+"""COPY and MOVE of non-collection resources (RFC 4918 §9.8, §9.9).
+
+Both read the source and store it into the destination collection through the same
+hook as PUT (so CalDAV/CardDAV validation applies); MOVE then deletes the source.
+Collections cannot be copied or moved (403). ``Overwrite: F`` with an existing
+destination is 412; the answer is 201 (new) or 204 (replaced).
+"""
+
+from __future__ import annotations
+
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import Deletable, ReadableContent, WritableCollection
+from oxdav.dav.methods.lock import check_write_locks
+from oxdav.dav.paths import PathError, basename, parent_path, same_path
+from oxdav.dav.resource import DAVResource
+from oxdav.dav.response import DAVResponse
+
+
+def destination_path(request: DAVRequest) -> str:
+    """The DAV path of the ``Destination`` header (RFC 4918 §10.3).
+
+    Raises:
+        DAVError: 400 when absent or undecodable, 502 when outside this DAV tree.
+    """
+    value = request.ctx.header("destination")
+    if not value:
+        raise DAVError(400, None, "Destination header required")
+    try:
+        path = request.ctx.paths.dav_path_of_href(value.strip())
+    except PathError as exc:
+        raise DAVError(400, None, str(exc)) from None
+    if path is None:
+        raise DAVError(502, None, "Destination is not on this server")
+    return path
+
+
+class CopyMethod(MethodHandler):
+    """COPY an object into a writable collection."""
+
+    name = "COPY"
+    writes = True
+    moves = False
+
+    def allowed_on(self, resource: DAVResource | None) -> bool:
+        return isinstance(resource, ReadableContent)
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        source = request.target
+        assert isinstance(source, ReadableContent) and isinstance(source, DAVResource)
+        target_path = destination_path(request)
+        if same_path(target_path, source.path):
+            raise DAVError(403, None, "source and destination are the same")
+        overwrite = (request.ctx.header("overwrite") or "T").strip().upper() != "F"
+        parent = await request.tree.resolve(parent_path(target_path))
+        if not isinstance(parent, WritableCollection):
+            raise DAVError(409, None, "the destination collection does not accept members")
+        existing = await request.tree.resolve(target_path)
+        if existing is not None and not overwrite:
+            raise DAVError(412, None, "the destination exists and Overwrite is F")
+        if self.moves:
+            await check_write_locks(request)
+        outcome = await parent.put_member(
+            request.ctx, basename(target_path), await source.read(), source.content_type,
+            if_etag=None, if_absent=existing is None)
+        if self.moves:
+            if not isinstance(source, Deletable):
+                raise DAVError(403, None, "the source cannot be removed")
+            await source.delete(request.ctx, if_etag=None)
+        return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
+
+
+class MoveMethod(CopyMethod):
+    """MOVE: COPY, then delete the source."""
+
+    name = "MOVE"
+    moves = True
+
+    def allowed_on(self, resource: DAVResource | None) -> bool:
+        return isinstance(resource, ReadableContent) and isinstance(resource, Deletable)

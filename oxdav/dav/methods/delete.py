@@ -1,0 +1,32 @@
+"""DELETE (RFC 4918 §9.6): objects, and collections the resource lets go."""
+
+from __future__ import annotations
+
+from oxdav.dav.conditions import ResourceState, evaluate_preconditions
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.methods.capabilities import Deletable
+from oxdav.dav.methods.lock import check_write_locks
+from oxdav.dav.methods.put import _if_match_etag
+from oxdav.dav.resource import DAVResource
+from oxdav.dav.response import DAVResponse
+
+
+class DeleteMethod(MethodHandler):
+    """204 on success; If-Match is checked atomically by the store."""
+
+    name = "DELETE"
+    writes = True
+
+    def allowed_on(self, resource: DAVResource | None) -> bool:
+        return isinstance(resource, Deletable)
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        target = request.target
+        assert isinstance(target, Deletable) and isinstance(target, DAVResource)
+        evaluate_preconditions("DELETE", request.ctx.headers,
+                               ResourceState(True, target.etag, target.last_modified))
+        await check_write_locks(request)
+        await target.delete(request.ctx, if_etag=_if_match_etag(request.ctx.header("if-match")))
+        if request.env.locks is not None:
+            request.env.locks.release_path(request.ctx.path)
+        return DAVResponse(204)

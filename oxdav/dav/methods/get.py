@@ -1,0 +1,57 @@
+"""GET and HEAD of non-collection resources (RFC 9110 §9.3.1-2).
+
+The ``ETag`` header is the resource's strong tag, the same string PROPFIND reports as
+``getetag``; conditional requests follow RFC 9110 §13.2.2.
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+
+from oxdav.dav.conditions import ConditionResult, ResourceState, evaluate_preconditions
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.methods.capabilities import ReadableContent
+from oxdav.dav.resource import DAVResource
+from oxdav.dav.response import DAVResponse
+
+
+def representation_headers(resource: DAVResource) -> dict[str, str]:
+    """ETag, Last-Modified and Content-Type of ``resource``."""
+    headers: dict[str, str] = {}
+    if resource.etag:
+        headers["ETag"] = resource.etag
+    if resource.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(resource.last_modified, usegmt=True)
+    if resource.content_type:
+        headers["Content-Type"] = resource.content_type
+    return headers
+
+
+class GetMethod(MethodHandler):
+    """GET: the stored body."""
+
+    name = "GET"
+
+    def allowed_on(self, resource: DAVResource | None) -> bool:
+        return isinstance(resource, ReadableContent)
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        resource = request.target
+        assert isinstance(resource, ReadableContent) and isinstance(resource, DAVResource)
+        state = ResourceState(True, resource.etag, resource.last_modified)
+        headers = representation_headers(resource)
+        if evaluate_preconditions(request.ctx.method, request.ctx.headers, state) is (
+                ConditionResult.NOT_MODIFIED):
+            headers.pop("Content-Type", None)
+            return DAVResponse(304, headers)
+        body = await resource.read()
+        if request.ctx.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            return DAVResponse(200, headers)
+        return DAVResponse(200, headers, body)
+
+
+class HeadMethod(GetMethod):
+    """HEAD: GET's headers without the body."""
+
+    name = "HEAD"

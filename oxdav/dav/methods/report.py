@@ -1,0 +1,18 @@
+"""REPORT (RFC 3253 §3.6) through the report registry."""
+
+from __future__ import annotations
+
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.response import DAVResponse
+from oxdav.dav.xml import parse_body
+
+
+class ReportMethod(MethodHandler):
+    """Parse the body and hand it to the registered report (403 supported-report)."""
+
+    name = "REPORT"
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        assert request.target is not None
+        root = parse_body(request.body, request.env.limits)
+        return await request.env.reports.run(request.ctx, request.target, root)

@@ -1,0 +1,149 @@
+"""Principal resources: ``/principals/``, ``/principals/users/<id>/``, ``/principals/groups/<id>/``.
+
+Paths (DESIGN.md §3) are built here and only here, so properties and the tree agree.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.privileges import READ
+from oxdav.dav.resource import COLLECTION, DAVResource, Principal
+from oxdav.store.models import Group, User
+
+PRINCIPAL = clark(DAV_NS, "principal")
+PRINCIPALS_PATH = "/principals"
+USERS_PATH = "/principals/users"
+GROUPS_PATH = "/principals/groups"
+CALENDAR_HOME_PATH = "/caldav"
+ADDRESSBOOK_HOME_PATH = "/carddav"
+SCHEDULE_INBOX_PATH = "/caldav/schedule-inbox"
+SCHEDULE_OUTBOX_PATH = "/caldav/schedule-outbox"
+
+
+def user_principal_path(user_id: int) -> str:
+    """DAV path of a user principal."""
+    return f"{USERS_PATH}/{user_id}"
+
+
+def group_principal_path(group_id: int) -> str:
+    """DAV path of a group principal."""
+    return f"{GROUPS_PATH}/{group_id}"
+
+
+class PrincipalDirectory(Protocol):
+    """What principal resources and reports need from the per-request tree."""
+
+    async def resolve(self, path: str) -> DAVResource | None:
+        """The resource at a DAV path, or ``None``."""
+        ...
+
+    async def search_principals(
+        self, criteria: Sequence[tuple[str, str]], *, match_all: bool
+    ) -> list[DAVResource]:
+        """Principals whose properties (Clark name → substring) match."""
+        ...
+
+
+class InDirectory:
+    """A resource that can reach the per-request tree (for expand-property, searches)."""
+
+    directory: PrincipalDirectory
+
+
+class PrincipalResource(InDirectory, DAVResource, abc.ABC):
+    """A principal (RFC 3744 §2): a collection-shaped resource naming a user or group."""
+
+    def __init__(self, directory: PrincipalDirectory) -> None:
+        self.directory = directory
+
+    @property
+    def is_collection(self) -> bool:
+        return True
+
+    @property
+    def resource_types(self) -> frozenset[str]:
+        return frozenset({COLLECTION, PRINCIPAL})
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return frozenset({READ})
+
+    @property
+    @abc.abstractmethod
+    def addresses(self) -> tuple[str, ...]:
+        """E-mail addresses, primary first."""
+
+
+class UserPrincipal(PrincipalResource):
+    """A user of the authenticated user's context."""
+
+    def __init__(self, directory: PrincipalDirectory, user: User,
+                 groups: Sequence[Group] = ()) -> None:
+        super().__init__(directory)
+        self.user = user
+        self.groups = tuple(groups)
+
+    @property
+    def path(self) -> str:
+        return user_principal_path(self.user.id)
+
+    @property
+    def displayname(self) -> str:
+        return self.user.display_name
+
+    @property
+    def last_modified(self):  # type: ignore[no-untyped-def]
+        return self.user.modified
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        primary = (self.user.email,) if self.user.email else ()
+        return primary + tuple(a for a in self.user.aliases if a != self.user.email)
+
+
+class GroupPrincipal(PrincipalResource):
+    """A group of the context (RFC 3744 §4: group principals with members)."""
+
+    def __init__(self, directory: PrincipalDirectory, group: Group) -> None:
+        super().__init__(directory)
+        self.group = group
+
+    @property
+    def path(self) -> str:
+        return group_principal_path(self.group.id)
+
+    @property
+    def displayname(self) -> str:
+        return self.group.display_name or self.group.name
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return ()
+
+
+class PrincipalCollection(InDirectory, DAVResource):
+    """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8)."""
+
+    def __init__(self, directory: PrincipalDirectory, path: str,
+                 members: Sequence[DAVResource] = ()) -> None:
+        self.directory = directory
+        self._path = path
+        self._members = tuple(members)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def is_collection(self) -> bool:
+        return True
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return frozenset({READ})
+
+    async def children(self) -> AsyncIterator[DAVResource]:
+        for member in self._members:
+            yield member
