@@ -195,6 +195,15 @@ def test_equal_q_keeps_the_stored_version() -> None:
     assert negotiate_get(accept, "4.0").version == "4.0"
 
 
+@pytest.mark.parametrize("accept", [None, "*/*", "text/vcard"])
+def test_preferred_version_decides_an_open_choice(accept: str | None) -> None:
+    assert negotiate_get(accept, "4.0", prefer="3.0").version == "3.0"
+
+
+def test_preferred_version_does_not_override_the_header() -> None:
+    assert negotiate_get("text/vcard; version=4.0", "4.0", prefer="3.0").version == "4.0"
+
+
 def test_most_specific_range_decides() -> None:
     # vCard 4.0 is refused explicitly although */* would accept it.
     assert negotiate_get("text/vcard; version=4.0; q=0, */*", "4.0").version == "3.0"
