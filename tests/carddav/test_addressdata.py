@@ -230,3 +230,8 @@ def test_unparseable_q_is_ignored() -> None:
 def test_response_content_types() -> None:
     assert negotiate_get(None, "3.0").content_type == "text/vcard; charset=utf-8"
     assert negotiate_get(None, "4.0").content_type == "text/vcard; charset=utf-8; version=4.0"
+
+
+def test_commas_inside_quoted_accept_parameters_do_not_split() -> None:
+    accept = 'text/plain; x="a, text/vcard; version=4.0", text/vcard; version=3.0'
+    assert negotiate_get(accept, "4.0").version == "3.0"
