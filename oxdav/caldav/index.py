@@ -24,6 +24,7 @@ from oxdav.caldav.instances import (
     first_instances,
     series_groups,
     series_instances,
+    single_instance,
 )
 from oxdav.caldav.timerange import (
     UTC,
@@ -184,10 +185,12 @@ def _series_envelope(group: list[Component], max_instances: int) -> tuple[Bound,
         if instances is not None:
             return _merge([instance_envelope(i) for i in instances])
     overrides = [c for c in group if "RECURRENCE-ID" in c]
-    heads = first_instances([master, *overrides], 1)
-    first, _ = _merge([instance_envelope(i) for i in heads])
+    heads = first_instances([master, *overrides])[:1]
+    first, _ = _merge([instance_envelope(i) for i in heads]) if heads else (None, None)
+    if not heads:  # a year of EXDATEs: DTSTART is still a lower bound
+        first, _ = instance_envelope(single_instance(master))
     for override in overrides:
-        low, _ = _merge([instance_envelope(i) for i in series_instances([override], 1) or []])
+        low, _ = instance_envelope(single_instance(override))
         first = None if first is None or low is None else min(first, low)
     return first, None
 

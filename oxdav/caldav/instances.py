@@ -11,7 +11,6 @@ component's own properties.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -156,8 +155,8 @@ def _is_recurring_group(group: list[Component]) -> bool:
     return any(defines_recurrence(c) and "RECURRENCE-ID" not in c for c in group)
 
 
-def _single(component: Component) -> Instance:
-    """The one instance of a component that does not recur."""
+def single_instance(component: Component) -> Instance:
+    """A component's own instance: its DTSTART and end, ignoring any recurrence."""
     adapter = cast(Any, _ADAPTERS[str(component.name)](component))
     rid = component.get("RECURRENCE-ID")
     return _bounded(component, adapter.start, adapter.end, rid.dt if rid is not None else None)
@@ -196,10 +195,13 @@ def iter_instances(
     """
     for group in _series_groups(components):
         if not _is_recurring_group(group):
-            yield from (_single(c) for c in group)
+            yield from (single_instance(c) for c in group)
             continue
         query = _query(group, str(group[0].name))
-        low = EARLIEST if start is None else start - WINDOW_PADDING
+        if start is not None:
+            low = start - WINDOW_PADDING
+        else:  # nothing starts before the earliest DTSTART/RDATE
+            low = max(EARLIEST, (_earliest_date(group) or EARLIEST) - WINDOW_PADDING)
         if end is None:
             yield from cast(Iterator[Instance], query.after(low))
         else:
@@ -225,7 +227,7 @@ def owned_instances(
             yields for ever, in start order).
     """
     if not defines_recurrence(component) or "RECURRENCE-ID" in component:
-        yield _single(component)
+        yield single_instance(component)
         return
     for instance in iter_instances(series or [component], start, end):
         if instance.component is component:
@@ -240,18 +242,52 @@ def series_instances(group: list[Component], limit: int) -> list[Instance] | Non
         limit: Most instances worth enumerating.
     """
     if not _is_recurring_group(group):
-        return [_single(c) for c in group]
+        return [single_instance(c) for c in group]
     query = _query(group, str(group[0].name))
     found = cast(list[Instance], query.between(EARLIEST, LATEST))
     return found if len(found) <= limit else None
 
 
-def first_instances(group: list[Component], count: int) -> list[Instance]:
-    """The earliest ``count`` instances of a series, in start order."""
+def _earliest_date(group: list[Component]) -> datetime | None:
+    """The earliest DTSTART, DUE or RDATE of a series, as UTC (floating read as UTC)."""
+    found: list[datetime] = []
+    for component in group:
+        for name in ("DTSTART", "DUE"):
+            value = getattr(component.get(name), "dt", None)
+            if isinstance(value, date):
+                found.append(_as_utc(value))
+        rdates = component.get("RDATE", [])
+        for rdate in rdates if isinstance(rdates, list) else [rdates]:
+            for item in rdate.dts:
+                value = item.dt[0] if isinstance(item.dt, tuple) else item.dt
+                found.append(_as_utc(value))
+    return min(found) if found else None
+
+
+def _as_utc(value: Time) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def first_instances(group: list[Component]) -> list[Instance]:
+    """The instances of a series in the year after its earliest date (start order).
+
+    No instance of a series starts before its earliest DTSTART or RDATE, so the
+    first of these is the series' first instance, unless EXDATEs remove a whole
+    year of it (then the list is empty).
+    """
     if not _is_recurring_group(group):
-        return [_single(c) for c in group]
+        return [single_instance(c) for c in group]
+    earliest = _earliest_date(group)
+    if earliest is None:
+        return []
     query = _query(group, str(group[0].name))
-    return list(itertools.islice(cast(Iterator[Instance], query.after(EARLIEST)), count))
+    found = cast(
+        list[Instance],
+        query.between(earliest - WINDOW_PADDING, earliest + timedelta(days=366)),
+    )
+    return sorted(found, key=lambda i: _as_utc(i.start) if i.start is not None else earliest)
 
 
 def series_groups(calendar: Component, name: str) -> list[list[Component]]:

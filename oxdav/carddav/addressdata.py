@@ -190,7 +190,8 @@ _VERSIONED, _VCARD, _TEXT_ANY, _ANY = 3, 2, 1, 0
 
 def _accept_ranges(accept: str) -> list[tuple[str, str | None, float]]:
     ranges = []
-    for item in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", accept):
+    # Split at commas outside quoted strings, in linear time.
+    for item in re.findall(r'(?:[^,"]|"[^"]*")+', accept):
         if not item.strip():
             continue
         header = Message()
@@ -225,25 +226,33 @@ def _quality(ranges: list[tuple[str, str | None, float]], version: str) -> float
     return None if best is None else best[1]
 
 
-def negotiate_get(accept: str | None, stored_version: str) -> NegotiatedFormat:
+def negotiate_get(
+    accept: str | None, stored_version: str, *, prefer: str | None = None
+) -> NegotiatedFormat:
     """Choose the vCard version of a GET response from its Accept header (§5.1.1).
 
     Each supported version gets the quality of the most specific Accept range that
     covers it (``text/vcard; version=4.0`` over ``text/vcard`` over ``text/*`` over
-    ``*/*``); the best quality wins, and on a tie the stored version (no conversion).
+    ``*/*``); the best quality wins. Among equally acceptable versions ``prefer`` wins,
+    else the stored version (no conversion).
 
     Args:
         accept: the Accept header, or ``None``.
-        stored_version: the version of the stored card, the default.
+        stored_version: the version of the stored card.
+        prefer: the version to give when the header leaves the choice open (e.g.
+            ``"3.0"`` for clients known to handle only vCard 3.0); ``None`` for the
+            stored version.
 
     Raises:
         ConversionError: ``supported-address-data-conversion`` when the header accepts
             no vCard version at all (§5.1.1.1).
     """
+    first = prefer if prefer in SUPPORTED_VERSIONS else stored_version
+    order = [first, stored_version, *SUPPORTED_VERSIONS]
+    candidates = list(dict.fromkeys(order))  # in order of preference, without repeats
     if accept is None or not accept.strip():
-        return NegotiatedFormat(stored_version)
+        return NegotiatedFormat(candidates[0])
     ranges = _accept_ranges(accept)
-    candidates = [stored_version, *(v for v in SUPPORTED_VERSIONS if v != stored_version)]
     scored = [(q, -i, v) for i, v in enumerate(candidates) if (q := _quality(ranges, v))]
     if not scored:
         raise ConversionError(

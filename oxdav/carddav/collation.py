@@ -46,10 +46,15 @@ def _titlecase(char: str) -> str:
 
 
 def _unicode_casemap(text: str) -> str:
-    """RFC 5051 §2: titlecase every character, then normalise to NFKD."""
+    """RFC 5051 §2: titlecase every character, then normalise to NFKD.
+
+    The titlecase mapping is applied once more after NFKD, so that characters that
+    only decompose into letters (the ligature "ﬁ" into "fi") are case-folded too.
+    """
     if text.isascii():
         return _ascii_casemap(text)
-    return unicodedata.normalize("NFKD", "".join(_titlecase(c) for c in text))
+    decomposed = unicodedata.normalize("NFKD", "".join(_titlecase(c) for c in text))
+    return "".join(_titlecase(c) for c in decomposed)
 
 
 _CANONICAL: Final[dict[str, Callable[[str], str]]] = {

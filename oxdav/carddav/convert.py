@@ -22,59 +22,31 @@ What changes (besides VERSION and PRODID):
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Final
 
 from oxdav import __version__
-from oxdav.carddav.card import (
-    Card,
-    CardProperty,
-    CardSyntaxError,
-    encode_text,
-    join_structured,
-    read_card,
-    split_structured,
-)
-from oxdav.carddav.convert_values import (
-    clean_base64,
-    date_to_v3,
-    date_to_v4,
-    gender_to_v3,
-    gender_to_v4,
-    geo_to_v3,
-    geo_to_v4,
-    media_type_for_v3_type,
-    parse_data_uri,
-    tel_uri_to_text,
-    utc_offset_to_v3,
-    utc_offset_to_v4,
-    v3_type_for_media_type,
+from oxdav.carddav.card import Card, CardProperty, CardSyntaxError, encode_text, read_card
+from oxdav.carddav.convert_properties import (
+    RENAMED_TO_V3,
+    RENAMED_TO_V4,
+    TO_V3,
+    TO_V4,
+    Converter,
+    unchanged,
 )
 from oxdav.carddav.errors import ConversionError
-from oxdav.carddav.vcard import APPLE_KIND, APPLE_MEMBER, SUPPORTED_VERSIONS, ParsedAddressObject
+from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject
 
 #: The PRODID written on converted cards (RFC 6350 §6.7.3).
 PRODID: Final = f"-//oxdav//oxdav {__version__}//EN"
 SUPPORTED_ADDRESS_DATA_CONVERSION: Final = "supported-address-data-conversion"
 
-_MEDIA_PROPERTIES: Final = ("PHOTO", "LOGO", "SOUND", "KEY")
-_COMPONENTS: Final = {"N": 5, "ADR": 7}
 #: TYPE values of RFC 2426 and RFC 6350 (lower case in 4.0, upper case in 3.0).
 _KNOWN_TYPES: Final = frozenset(
     "home work voice fax cell video pager text textphone msg bbs modem car isdn pcs "
     "dom intl postal parcel internet x400".split()
 )
-_OMIT_YEAR: Final = "X-APPLE-OMIT-YEAR"
-#: 3.0 extension names and the 4.0 properties they stand for.
-_RENAMED_TO_V4: Final = {
-    "X-GENDER": "GENDER",
-    "X-ANNIVERSARY": "ANNIVERSARY",
-    APPLE_KIND: "KIND",
-    APPLE_MEMBER: "MEMBER",
-}
-
-Converter = Callable[[CardProperty], list[CardProperty]]
 
 
 def convert(source: bytes | ParsedAddressObject | Card, target_version: str) -> bytes:
@@ -122,10 +94,9 @@ def convert_card(card: Card, target_version: str) -> Card:
     if card.version == target_version:
         return Card(card.version, [p.copy() for p in card.properties])
     if (card.version, target_version) == ("3.0", "4.0"):
-        return _convert(card, "4.0", _attach_labels, _TO_V4, _params_to_v4, _RENAMED_TO_V4)
+        return _convert(card, "4.0", _attach_labels, TO_V4, _params_to_v4, RENAMED_TO_V4)
     if (card.version, target_version) == ("4.0", "3.0"):
-        renamed_to_v3 = {new: old for old, new in _RENAMED_TO_V4.items()}
-        return _convert(card, "3.0", list, _TO_V3, _params_to_v3, renamed_to_v3)
+        return _convert(card, "3.0", list, TO_V3, _params_to_v3, RENAMED_TO_V3)
     raise ConversionError(
         SUPPORTED_ADDRESS_DATA_CONVERSION,
         f"cannot convert vCard {card.version or '(no version)'} to {target_version}",
@@ -148,15 +119,11 @@ def _convert(
     for prop in prepare([p.copy() for p in card.properties]):
         if prop.name == "PRODID":
             continue
-        converter = _unchanged if prop.name in blocked else converters.get(prop.name, _unchanged)
+        converter = unchanged if prop.name in blocked else converters.get(prop.name, unchanged)
         for converted in converter(prop):
             params(converted)
             result.append(converted)
     return Card(version, result)
-
-
-def _unchanged(prop: CardProperty) -> list[CardProperty]:
-    return [prop]
 
 
 # --- parameters -------------------------------------------------------------------
@@ -186,7 +153,7 @@ def _params_to_v3(prop: CardProperty) -> None:
         prop.params["TYPE"] = types
 
 
-# --- properties, 3.0 → 4.0 --------------------------------------------------------
+# --- LABEL, 3.0 → 4.0 -------------------------------------------------------------
 
 
 def _label_matches(label: CardProperty, adr: CardProperty) -> bool:
@@ -217,198 +184,3 @@ def _attach_labels(props: list[CardProperty]) -> list[CardProperty]:
             adr.params["LABEL"] = [label.text]
             attached.append(label)
     return [p for p in props if not any(p is a for a in attached)]
-
-
-def _fixed_components(prop: CardProperty) -> list[CardProperty]:
-    count = _COMPONENTS[prop.name]
-    fields = split_structured(prop.value)[:count]
-    fields += [[""]] * (count - len(fields))
-    prop.value = join_structured(fields)
-    return [prop]
-
-
-def _media_to_v4(prop: CardProperty) -> list[CardProperty]:
-    encoding = (prop.first_param("ENCODING") or "").lower()
-    v3_type = prop.first_param("TYPE")
-    if encoding in ("b", "base64"):
-        encoded = clean_base64(prop.value)
-        if encoded is None:
-            return [prop]
-        media_type = media_type_for_v3_type(prop.name, v3_type, base64.b64decode(encoded[:64]))
-        prop.value = f"data:{media_type};base64,{encoded}"
-        for name in ("ENCODING", "TYPE", "VALUE"):
-            prop.params.pop(name, None)
-    elif (prop.first_param("VALUE") or "uri").lower() in ("uri", "url") and ":" in prop.value:
-        prop.params.pop("VALUE", None)
-        if v3_type:
-            prop.params["MEDIATYPE"] = [media_type_for_v3_type(prop.name, v3_type, None)]
-            prop.params.pop("TYPE", None)
-    return [prop]
-
-
-def _date_to_v4(prop: CardProperty) -> list[CardProperty]:
-    omit_year = prop.params.pop(_OMIT_YEAR, [None])[0]
-    converted = date_to_v4(prop.value, omit_year)
-    if converted is not None:
-        prop.value = converted
-        prop.params.pop("VALUE", None)
-    return [prop]
-
-
-def _anniversary_to_v4(prop: CardProperty) -> list[CardProperty]:
-    prop.name = "ANNIVERSARY"
-    return _date_to_v4(prop)
-
-
-def _gender_to_v4(prop: CardProperty) -> list[CardProperty]:
-    sex, identity = gender_to_v4(prop.text)
-    prop.name, prop.value = "GENDER", join_structured([[sex], [identity]] if identity else [[sex]])
-    return [prop]
-
-
-def _renamed(name: str) -> Converter:
-    def rename(prop: CardProperty) -> list[CardProperty]:
-        prop.name = name
-        return [prop]
-
-    return rename
-
-
-def _geo_to_v4(prop: CardProperty) -> list[CardProperty]:
-    prop.value = geo_to_v4(prop.value) or prop.value
-    return [prop]
-
-
-def _tz_to_v4(prop: CardProperty) -> list[CardProperty]:
-    offset = utc_offset_to_v4(prop.value)
-    if offset is not None:
-        prop.value, prop.params["VALUE"] = offset, ["utc-offset"]
-    return [prop]
-
-
-def _url_to_v4(prop: CardProperty) -> list[CardProperty]:
-    # Google escapes the colon of 3.0 URLs (``http\\://``); a 4.0 URI must not have it.
-    prop.value = prop.value.replace("\\:", ":")
-    return [prop]
-
-
-def _rev_to_v4(prop: CardProperty) -> list[CardProperty]:
-    prop.value = date_to_v4(prop.value) or prop.value
-    return [prop]
-
-
-_TO_V4: Final[dict[str, Converter]] = {
-    **{name: _media_to_v4 for name in _MEDIA_PROPERTIES},
-    "N": _fixed_components,
-    "ADR": _fixed_components,
-    "BDAY": _date_to_v4,
-    "ANNIVERSARY": _date_to_v4,
-    "X-ANNIVERSARY": _anniversary_to_v4,
-    "X-GENDER": _gender_to_v4,
-    APPLE_KIND: _renamed("KIND"),
-    APPLE_MEMBER: _renamed("MEMBER"),
-    "GEO": _geo_to_v4,
-    "TZ": _tz_to_v4,
-    "REV": _rev_to_v4,
-    "URL": _url_to_v4,
-}
-
-
-# --- properties, 4.0 → 3.0 --------------------------------------------------------
-
-
-def _adr_to_v3(prop: CardProperty) -> list[CardProperty]:
-    result = _fixed_components(prop)
-    label = prop.params.pop("LABEL", [])
-    if label:
-        types = list(prop.param("TYPE"))
-        if prop.first_param("PREF") == "1":
-            types.append("pref")
-        params = {"TYPE": types} if types else {}
-        result.append(CardProperty("LABEL", encode_text(label[0]), params, prop.group))
-    return result
-
-
-def _media_to_v3(prop: CardProperty) -> list[CardProperty]:
-    if "ENCODING" in prop.params:
-        return [prop]  # already written the 3.0 way
-    data = parse_data_uri(prop.value)
-    media_type = prop.params.pop("MEDIATYPE", [""])[0]
-    prop.params.pop("VALUE", None)
-    if data is not None:
-        v3_type = v3_type_for_media_type(prop.name, data.media_type)
-        prop.value, prop.params["ENCODING"] = data.base64, ["b"]
-    else:
-        v3_type = v3_type_for_media_type(prop.name, media_type)
-        prop.params["VALUE"] = ["uri"]
-    if v3_type:
-        prop.params["TYPE"] = [v3_type]
-    return [prop]
-
-
-def _tel_to_v3(prop: CardProperty) -> list[CardProperty]:
-    # RFC 6350 §6.4.1: TEL SHOULD be a VALUE=uri tel: URI; 3.0 only knows text.
-    text = tel_uri_to_text(prop.value)
-    if text is not None:
-        prop.value = encode_text(text)
-        prop.params.pop("VALUE", None)
-    return [prop]
-
-
-def _date_to_v3(prop: CardProperty) -> list[CardProperty]:
-    converted = date_to_v3(prop.value)
-    if converted is not None:
-        prop.value, omit_year = converted
-        prop.params.pop("VALUE", None)
-        if omit_year is not None:
-            prop.params[_OMIT_YEAR] = [omit_year]
-    if prop.name == "ANNIVERSARY":
-        prop.name = "X-ANNIVERSARY"
-    return [prop]
-
-
-def _gender_to_v3(prop: CardProperty) -> list[CardProperty]:
-    fields = [", ".join(values) for values in split_structured(prop.value)] + ["", ""]
-    text = gender_to_v3(fields[0], fields[1])
-    return [CardProperty("X-GENDER", encode_text(text), prop.params, prop.group)] if text else []
-
-
-def _kind_to_v3(prop: CardProperty) -> list[CardProperty]:
-    if prop.text.strip().lower() == "individual":
-        return []  # the default in both versions
-    prop.name = APPLE_KIND
-    return [prop]
-
-
-def _geo_to_v3(prop: CardProperty) -> list[CardProperty]:
-    converted = geo_to_v3(prop.value)
-    if converted is not None:
-        prop.value = converted
-        prop.params.pop("VALUE", None)
-    return [prop]
-
-
-def _tz_to_v3(prop: CardProperty) -> list[CardProperty]:
-    value_type = (prop.first_param("VALUE") or "text").lower()
-    offset = utc_offset_to_v3(prop.value) if value_type == "utc-offset" else None
-    if offset is not None:
-        prop.value = offset
-        prop.params.pop("VALUE", None)
-    elif value_type == "text":
-        prop.params["VALUE"] = ["text"]  # RFC 2426 §3.4.1: the default is utc-offset
-    return [prop]
-
-
-_TO_V3: Final[dict[str, Converter]] = {
-    **{name: _media_to_v3 for name in _MEDIA_PROPERTIES},
-    "N": _fixed_components,
-    "ADR": _adr_to_v3,
-    "TEL": _tel_to_v3,
-    "BDAY": _date_to_v3,
-    "ANNIVERSARY": _date_to_v3,
-    "GENDER": _gender_to_v3,
-    "KIND": _kind_to_v3,
-    "MEMBER": _renamed(APPLE_MEMBER),
-    "GEO": _geo_to_v3,
-    "TZ": _tz_to_v3,
-}

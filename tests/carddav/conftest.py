@@ -20,3 +20,7 @@ def corpus_card() -> Callable[[str], bytes]:
         return (CORPUS_DIR / name).read_bytes()
 
     return read
+
+
+#: The RFC 6352 example cards (§8.6, §8.7) and request bodies.
+RFC_DIR = CORPUS_DIR / "rfc6352"

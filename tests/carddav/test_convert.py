@@ -138,9 +138,7 @@ def test_converted_long_lines_are_folded(corpus_card: Callable[[str], bytes]) ->
         converted = convert(corpus_card(name), "4.0" if "3.0" in name else "3.0")
         text = converted.decode("utf-8")  # folding never splits a UTF-8 sequence
         assert all(len(line) <= 75 for line in text.split("\r\n"))
-        assert all(
-            len(line.encode()) <= 75 for line in text.split("\r\n") if len(line) >= 75
-        )
+        assert all(len(line.encode()) <= 75 for line in text.split("\r\n") if len(line) >= 75)
 
 
 # --- version and PRODID -------------------------------------------------------------
