@@ -204,7 +204,7 @@ def iter_instances(
             low = max(EARLIEST, (_earliest_date(group) or EARLIEST) - WINDOW_PADDING)
         if end is None:
             yield from cast(Iterator[Instance], query.after(low))
-        else:
+        elif low < end + WINDOW_PADDING:  # else the series starts after the range
             yield from cast(list[Instance], query.between(low, end + WINDOW_PADDING))
 
 
