@@ -108,7 +108,7 @@ def _check_nesting(text: str) -> None:
     stack: list[str] = []
     closed = 0
     try:
-        for line in Contentlines.from_ical(text):
+        for line in Contentlines.from_ical(text):  # type: ignore[no-untyped-call]
             head = line[:6].upper()
             if not (head.startswith("BEGIN:") or head.startswith("END:")):
                 continue

@@ -81,15 +81,15 @@ class _SourceAdapter:
         return self._component
 
 
-class _Event(_SourceAdapter, EventAdapter):
+class _Event(_SourceAdapter, EventAdapter):  # type: ignore[misc]
     pass
 
 
-class _Todo(_SourceAdapter, TodoAdapter):
+class _Todo(_SourceAdapter, TodoAdapter):  # type: ignore[misc]
     pass
 
 
-class _Journal(_SourceAdapter, JournalAdapter):
+class _Journal(_SourceAdapter, JournalAdapter):  # type: ignore[misc]
     pass
 
 
