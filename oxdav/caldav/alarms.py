@@ -9,12 +9,12 @@ parent, as §9.9 requires.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from icalendar import Component
 
 from oxdav.caldav.instances import Instance, owned_instances
-from oxdav.caldav.timerange import UTC, TimeRange, to_utc
+from oxdav.caldav.timerange import TimeRange, to_utc
 
 #: Most repetitions of one alarm that are considered.
 MAX_REPEAT = 1000

@@ -14,7 +14,7 @@ nothing of the other kind is returned, as the RFC 4791 §9.6.1 grammar says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Component
@@ -24,7 +24,7 @@ from lxml import etree
 from oxdav.caldav.errors import CALDAV_NS, CalendarDataRequestError
 from oxdav.caldav.expand import expand, limit_freebusy_set, limit_recurrence_set
 from oxdav.caldav.ical import load_calendar
-from oxdav.caldav.timerange import UTC, TimeRange
+from oxdav.caldav.timerange import TimeRange
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,9 @@ def _without_value(prop: Any) -> vText:
 
 def select(selection: CompSelection, component: Component) -> Component:
     """The part of ``component`` that ``selection`` asks for (§9.6.1–§9.6.4)."""
-    result = Component()
-    result.name = component.name
+    result = type(component)()
+    if result.name != component.name:  # a generic Component names itself per instance
+        result.name = component.name  # type: ignore[misc]
     if selection.all_props:
         for name, value in component.items():
             result[name] = value

@@ -4,7 +4,7 @@ limit-freebusy-set (RFC 4791 §9.6.5–§9.6.7).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Component
@@ -12,7 +12,6 @@ from icalendar.prop import vDDDTypes
 
 from oxdav.caldav.instances import Instance, defines_recurrence, top_level
 from oxdav.caldav.timerange import (
-    UTC,
     TimeRange,
     component_overlaps,
     instances_overlapping,
@@ -82,8 +81,8 @@ def _place(result: Component, source: Component, instance: Instance) -> None:
     elif "DUE" in source:
         result["DUE"] = vDDDTypes(end)
     elif "DURATION" in source and isinstance(start, datetime):
-        length = end - start
-        if length != source["DURATION"].dt:  # an RDATE period of its own length
+        length: timedelta = end - start
+        if length != getattr(source["DURATION"], "dt", None):  # an RDATE period of its own length
             result["DURATION"] = vDDDTypes(length)
     rid = vDDDTypes(instance.recurrence_id if instance.recurrence_id is not None else start)
     if not isinstance(start, datetime):
@@ -96,7 +95,7 @@ def _start_key(component: Component) -> datetime:
     return to_utc(value) if value is not None else datetime.min.replace(tzinfo=UTC)
 
 
-def expand(calendar: Calendar, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
+def expand(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
     """The calendar with each recurrence set expanded into instances in ``rng`` (§9.6.5).
 
     Only instances overlapping the range are returned (non-recurring components
@@ -136,7 +135,7 @@ def _override_affects(
     return rng.contains(original)
 
 
-def limit_recurrence_set(calendar: Calendar, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
+def limit_recurrence_set(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Component:
     """The calendar with only the overrides that affect ``rng`` (§9.6.6).
 
     Masters, non-recurring components and VTIMEZONEs are kept; an override is
@@ -155,7 +154,7 @@ def limit_recurrence_set(calendar: Calendar, rng: TimeRange, tz: tzinfo = UTC) -
     return result
 
 
-def limit_freebusy_set(calendar: Calendar, rng: TimeRange) -> Calendar:
+def limit_freebusy_set(calendar: Component, rng: TimeRange) -> Component:
     """The calendar with only the FREEBUSY periods that overlap ``rng`` (§9.6.7)."""
     result = _copy(calendar)
     for freebusy in top_level(result, "VFREEBUSY"):

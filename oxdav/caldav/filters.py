@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -27,7 +27,7 @@ from oxdav.caldav.alarms import alarm_overlaps
 from oxdav.caldav.collation import DEFAULT_COLLATION, TextMatch
 from oxdav.caldav.errors import CALDAV_NS, FilterError
 from oxdav.caldav.ical import ParsedCalendarObject
-from oxdav.caldav.timerange import UTC, TimeRange, component_overlaps, property_in_range
+from oxdav.caldav.timerange import TimeRange, component_overlaps, property_in_range
 
 #: Components a CALDAV:time-range may apply to (RFC 4791 §9.9, RFC 7953).
 TIME_RANGE_COMPONENTS = frozenset(

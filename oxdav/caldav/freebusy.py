@@ -16,7 +16,7 @@ Periods are clipped to the range, merged per type and given in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Component, FreeBusy
@@ -25,7 +25,6 @@ from icalendar.prop import vPeriod
 from oxdav.caldav.errors import CalDAVError
 from oxdav.caldav.instances import iter_instances, top_level
 from oxdav.caldav.timerange import (
-    UTC,
     TimeRange,
     date_value,
     event_bounds,

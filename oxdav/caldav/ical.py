@@ -14,7 +14,10 @@ misread (unknown TZIDs, broken dates or rules, truncated bodies).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from email.message import Message
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 from icalendar import Calendar, Component
@@ -108,7 +111,7 @@ def _check_nesting(text: str) -> None:
     stack: list[str] = []
     closed = 0
     try:
-        for line in Contentlines.from_ical(text):
+        for line in Contentlines.from_ical(text):  # type: ignore[no-untyped-call]
             head = line[:6].upper()
             if not (head.startswith("BEGIN:") or head.startswith("END:")):
                 continue
@@ -146,7 +149,46 @@ def _parse(text: str) -> Calendar:
             if prop is None or prop.upper() in ESSENTIAL_PROPERTIES:
                 where = f"{component.name} {prop}" if prop else str(component.name)
                 raise _invalid(f"{where}: {message}")
+    bind_own_timezones(calendar)
     return calendar
+
+
+def _rebind(value: Any, zones: dict[str, tzinfo]) -> None:
+    """Give a parsed DATE-TIME (or PERIOD) the zone of its own calendar's VTIMEZONE."""
+    for item in getattr(value, "dts", [value]):
+        zone = zones.get(str(getattr(item, "params", {}).get("TZID", "")))
+        moment = getattr(item, "dt", None)
+        if zone is None or moment is None:
+            continue
+        if isinstance(moment, tuple):
+            item.dt = tuple(
+                m.replace(tzinfo=zone) if isinstance(m, datetime) else m for m in moment
+            )
+        elif isinstance(moment, datetime):
+            item.dt = moment.replace(tzinfo=zone)
+
+
+def bind_own_timezones(calendar: Calendar) -> None:
+    """Read custom TZIDs with the VTIMEZONE of this very calendar.
+
+    icalendar caches the first VTIMEZONE it meets for a TZID the tz database
+    does not know, process-wide, and reads every later calendar's times in that
+    TZID with it: one user's "Custom/Zone" would define another's. Names the tz
+    database knows keep its (real) rules whatever VTIMEZONE came along.
+    """
+    zones: dict[str, tzinfo] = {}
+    for timezone in calendar.timezones:
+        tzid = str(timezone.get("TZID", ""))
+        if tzid and not isinstance(tzp.timezone(tzid), ZoneInfo):
+            zones[tzid] = timezone.to_tz(tzp, lookup_tzid=False)
+    if not zones:
+        return
+    for component in calendar.walk():
+        if component.name == "VTIMEZONE":
+            continue
+        for found in component.values():
+            for value in found if isinstance(found, list) else [found]:
+                _rebind(value, zones)
 
 
 def _content_components(calendar: Calendar) -> list[Component]:
@@ -275,5 +317,6 @@ def load_calendar(data: bytes) -> Calendar:
     of index candidates, partial retrieval, expand, free-busy.
     """
     calendar: Calendar = Calendar.from_ical(data.decode("utf-8-sig"))
+    bind_own_timezones(calendar)
     return calendar
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Component
 
@@ -27,7 +27,6 @@ from oxdav.caldav.instances import (
     single_instance,
 )
 from oxdav.caldav.timerange import (
-    UTC,
     date_value,
     event_bounds,
     freebusy_periods,

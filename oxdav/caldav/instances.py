@@ -81,15 +81,15 @@ class _SourceAdapter:
         return self._component
 
 
-class _Event(_SourceAdapter, EventAdapter):
+class _Event(_SourceAdapter, EventAdapter):  # type: ignore[misc]
     pass
 
 
-class _Todo(_SourceAdapter, TodoAdapter):
+class _Todo(_SourceAdapter, TodoAdapter):  # type: ignore[misc]
     pass
 
 
-class _Journal(_SourceAdapter, JournalAdapter):
+class _Journal(_SourceAdapter, JournalAdapter):  # type: ignore[misc]
     pass
 
 
@@ -204,7 +204,7 @@ def iter_instances(
             low = max(EARLIEST, (_earliest_date(group) or EARLIEST) - WINDOW_PADDING)
         if end is None:
             yield from cast(Iterator[Instance], query.after(low))
-        else:
+        elif low < end + WINDOW_PADDING:  # else the series starts after the range
             yield from cast(list[Instance], query.between(low, end + WINDOW_PADDING))
 
 

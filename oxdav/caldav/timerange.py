@@ -46,7 +46,8 @@ def parse_utc(
     if match is None:
         raise error(precondition, f"not a UTC date-time in basic form: {value!r}")
     try:
-        return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise error(precondition, f"not a valid date-time: {value!r}") from exc
 

@@ -165,6 +165,34 @@ def test_custom_tzid_with_its_vtimezone_is_used() -> None:
     assert parse(data).first_start == 1704092400  # 07:00 UTC
 
 
+def custom_zone_calendar(offset: str) -> bytes:
+    return calendar_bytes(
+        "BEGIN:VTIMEZONE",
+        "TZID:Oxdav Test/Shared Name",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        f"TZOFFSETFROM:{offset}",
+        f"TZOFFSETTO:{offset}",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+        event(
+            "DTSTART;TZID=Oxdav Test/Shared Name:20240101T100000",
+            "RRULE:FREQ=DAILY;COUNT=2",
+            "EXDATE;TZID=Oxdav Test/Shared Name:20240102T100000",
+        ),
+    )
+
+
+def test_each_object_reads_a_custom_tzid_with_its_own_vtimezone() -> None:
+    first = parse(custom_zone_calendar("+0300"))
+    second = parse(custom_zone_calendar("+0500"))  # same TZID, other rules
+    assert first.first_start == 1704092400  # 07:00 UTC
+    assert second.first_start == 1704085200  # 05:00 UTC
+    assert second.last_end == second.first_start  # the EXDATE is read in +05:00 too
+    stored = load_calendar(custom_zone_calendar("+0500"))
+    assert str(stored.subcomponents[1]["DTSTART"].dt.utcoffset()) == "5:00:00"
+
+
 def test_overrides_with_recurrence_id_share_the_master_uid() -> None:
     parsed = parse(fixture_bytes("rfc4791/abcd2.ics"))
     assert parsed.recurring
