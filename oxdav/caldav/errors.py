@@ -8,7 +8,7 @@ knows an HTTP status (the mapping lives with the handlers).
 from __future__ import annotations
 
 #: The CalDAV XML namespace (RFC 4791 §1.2).
-CALDAV_NS = "urn:ietf:params:xml:ns:caldav"
+from oxdav.dav.namespaces import CALDAV_NS  # re-exported for callers
 
 
 class CalDAVError(Exception):

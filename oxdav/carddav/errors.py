@@ -11,7 +11,7 @@ from typing import Final
 from lxml import etree
 
 #: The CardDAV XML namespace, RFC 6352 §14.1.
-CARDDAV_NS: Final = "urn:ietf:params:xml:ns:carddav"
+from oxdav.dav.namespaces import CARDDAV_NS  # re-exported for callers
 
 
 class CardDAVPreconditionError(Exception):
