@@ -107,3 +107,19 @@ class SyncableCollection(abc.ABC):
     @abc.abstractmethod
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
         """Changes after ``revision`` (``None``: initial listing)."""
+
+
+class CollectionMaker(abc.ABC):
+    """A collection in which new member collections are made: extended MKCOL
+    (RFC 5689 §3) and MKCALENDAR (RFC 4791 §5.3.1) end here."""
+
+    @abc.abstractmethod
+    async def make_collection(
+        self, ctx: RequestContext, name: str, method: str, body: etree._Element | None
+    ) -> None:
+        """Create member collection ``name`` from the parsed request ``body``.
+
+        Raises:
+            DAVError: 403 when this kind of collection cannot be made here (with the
+                RFC precondition), 409/207-style failures for refused properties.
+        """

@@ -1,0 +1,49 @@
+"""The calendar home ``/caldav/`` as a home kind of the folder tree (RFC 4791 §4.2).
+
+Calendar and task folders appear as calendar collections; the home also holds the
+scheduling inbox and outbox (RFC 6638 §2.1-2.2), which scheduling fills later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from oxdav.dav.namespaces import CALDAV_NS, clark
+from oxdav.dav.resource import COLLECTION, DAVResource
+from oxdav.folders.base import FolderTree, TreeResource
+from oxdav.folders.homes import HomeKind
+
+CALENDAR = clark(CALDAV_NS, "calendar")
+SCHEDULE_BOXES = {"schedule-inbox": clark(CALDAV_NS, "schedule-inbox"),
+                  "schedule-outbox": clark(CALDAV_NS, "schedule-outbox")}
+
+
+class ScheduleBox(TreeResource):
+    """``/caldav/schedule-inbox/`` and ``schedule-outbox/`` (RFC 6638 §2.1-2.2)."""
+
+    def __init__(self, tree: FolderTree, name: str) -> None:
+        super().__init__(tree, f"/caldav/{name}")
+        self.name = name
+
+    @property
+    def resource_types(self) -> frozenset[str]:
+        return frozenset({COLLECTION, SCHEDULE_BOXES[self.name]})
+
+
+class CalendarHome(HomeKind):
+    """``/caldav/``: calendar and task folders, plus the schedule boxes."""
+
+    name = "caldav"
+    modules = ("calendar", "tasks")
+    collection_type = CALENDAR
+    member_content_type = "text/calendar; charset=utf-8"
+    compliance = ("calendar-access",)
+
+    async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
+        async for child in super().children(tree):
+            yield child
+        for name in SCHEDULE_BOXES:
+            yield ScheduleBox(tree, name)
+
+    async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
+        return ScheduleBox(tree, segment) if segment in SCHEDULE_BOXES else None

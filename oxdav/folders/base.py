@@ -1,0 +1,76 @@
+"""What every resource of the folder tree reaches: the per-request tree.
+
+:class:`FolderTree` is the protocol (:class:`oxdav.folders.tree.DavTree` implements
+it); :class:`TreeResource` is the base of the tree's own resources.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from oxdav.dav.privileges import READ
+from oxdav.dav.resource import DAVResource, Principal, RequestContext
+from oxdav.principals.resources import InDirectory
+from oxdav.store.interfaces import Home, Transaction
+
+if TYPE_CHECKING:
+    from oxdav.folders.homes import HomeKind
+
+
+class FolderTree(Protocol):
+    """One authenticated request's view: transaction, user, settings, home kinds.
+
+    Attributes:
+        txn: the request's store transaction.
+        context_id: the user's context.
+        user_id: the user.
+        ctx: the request context (headers such as User-Agent, hrefs).
+        settings: the user's configuration view through the cascade (DESIGN.md §6):
+            ``settings.get(name)``.
+        kinds: the home kinds by first path segment (``caldav``, ``carddav``).
+    """
+
+    txn: Transaction
+    context_id: int
+    user_id: int
+    ctx: RequestContext
+    settings: Any
+    kinds: Mapping[str, HomeKind]
+
+    async def home(self) -> Home:
+        """The user's view of the folders (opened once per request)."""
+        ...
+
+    async def resolve(self, path: str) -> DAVResource | None:
+        """The resource at a DAV path, or ``None``."""
+        ...
+
+
+class TreeResource(InDirectory, DAVResource):
+    """Base of the tree's own resources: a path and the per-request tree."""
+
+    def __init__(self, tree: FolderTree, path: str) -> None:
+        self.directory = tree  # type: ignore[assignment]  # DavTree is also the directory
+        self.tree = tree
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def is_collection(self) -> bool:
+        return True
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return frozenset({READ})
+
+
+class MemberLookup(abc.ABC):
+    """A collection of the tree whose members are looked up by name."""
+
+    @abc.abstractmethod
+    async def resolve_member(self, name: str) -> DAVResource | None:
+        """The member called ``name``, or ``None``."""

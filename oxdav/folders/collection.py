@@ -1,0 +1,254 @@
+"""One folder as a DAV collection, and one stored object as a DAV resource.
+
+Generic on purpose: names, colour, revision (ctag / sync-token, RFC 6578), folder
+permissions as RFC 3744 privileges, dead properties, members. CalDAV and CardDAV
+subclass both classes; a subclass gives content semantics through
+:meth:`FolderCollection.validate_put` (parse once, return the index), which by
+default answers 501 Not Implemented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import (
+    DeadPropertyStore,
+    Deletable,
+    LivePropertyWriter,
+    PutOutcome,
+    ReadableContent,
+    SyncableCollection,
+    SyncChanges,
+    WritableCollection,
+)
+from oxdav.dav.namespaces import APPLE_ICAL_NS, DAV_NS, clark
+from oxdav.dav.privileges import ALL, BIND, READ, UNBIND, WRITE, WRITE_CONTENT, WRITE_PROPERTIES
+from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
+from oxdav.dav.sync import SyncToken
+from oxdav.dav.xml import parse_body
+from oxdav.folders.base import FolderTree, MemberLookup, TreeResource
+from oxdav.principals.resources import user_principal_path
+from oxdav.store.errors import NotFound
+from oxdav.store.interfaces import Collection
+from oxdav.store.models import GAL_FOLDER_ID, FolderPermission, ObjectIndex, ObjectMeta
+
+if TYPE_CHECKING:
+    from oxdav.folders.homes import HomeKind
+
+DISPLAYNAME = clark(DAV_NS, "displayname")
+CALENDAR_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
+
+_RIGHTS_ALL = frozenset({READ, WRITE, WRITE_CONTENT, WRITE_PROPERTIES, BIND, UNBIND})
+
+
+def privileges_of(rights: FolderPermission) -> frozenset[str]:
+    """RFC 3744 privileges granted by OX folder rights."""
+    granted = {READ} if rights.read != "none" else set()
+    if rights.write != "none":
+        granted |= {WRITE_CONTENT, BIND}
+    if rights.delete != "none":
+        granted.add(UNBIND)
+    if rights.admin:
+        granted |= {ALL} | _RIGHTS_ALL
+    return frozenset(granted)
+
+
+def store_value(element: etree._Element) -> str:
+    """A dead property element as stored text."""
+    return etree.tostring(element, encoding="unicode")
+
+
+def load_value(text: str) -> etree._Element | None:
+    """A stored dead property back as an element (``None`` if unreadable)."""
+    try:
+        return parse_body(text.encode("utf-8"))
+    except DAVError:
+        return None
+
+
+class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable, DeadPropertyStore,
+                       LivePropertyWriter, SyncableCollection):
+    """One folder as a collection: name, colour, revision (ctag / sync-token), members."""
+
+    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection) -> None:
+        super().__init__(tree, f"/{kind.name}/{collection.folder.id}")
+        self.kind = kind
+        self.collection = collection
+
+    @property
+    def folder(self) -> Any:
+        return self.collection.folder
+
+    @property
+    def resource_types(self) -> frozenset[str]:
+        return frozenset({COLLECTION, self.kind.collection_type})
+
+    @property
+    def member_content_type(self) -> str:
+        return self.kind.member_content_type
+
+    @property
+    def displayname(self) -> str:
+        return str(self.folder.name)
+
+    @property
+    def last_modified(self) -> Any:
+        return self.folder.modified
+
+    @property
+    def creation_date(self) -> Any:
+        return self.folder.created
+
+    @property
+    def owner(self) -> str | None:
+        owner = self.folder.owner_id
+        return None if owner is None else user_principal_path(owner)
+
+    @property
+    def sync_identity(self) -> str:
+        return f"{self.folder.context_id}/{self.folder.id}"
+
+    @property
+    def sync_token(self) -> str:
+        return str(SyncToken.for_collection(self.sync_identity, self.folder.revision))
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return privileges_of(self.collection.rights)
+
+    def member(self, meta: ObjectMeta) -> ObjectResource:
+        """The member resource of ``meta`` (subclasses return their own type)."""
+        return ObjectResource(self, self.collection, meta)
+
+    async def resolve_member(self, name: str) -> DAVResource | None:
+        """The member called ``name``, or ``None``."""
+        try:
+            return self.member((await self.collection.get(name)).meta)
+        except NotFound:
+            return None
+
+    async def children(self) -> AsyncIterator[DAVResource]:
+        for meta in await self.collection.list():
+            yield self.member(meta)
+
+    async def dead_properties(self) -> Mapping[str, etree._Element]:
+        stored = await self.collection.dead_properties("")
+        return {k: e for k, v in stored.items() if (e := load_value(v)) is not None}
+
+    async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
+                                    remove: Sequence[str]) -> None:
+        await self.collection.set_dead_properties(
+            "", {k: store_value(v) for k, v in set_.items()}, remove)
+
+    def writable_live_properties(self) -> frozenset[str]:
+        return frozenset({DISPLAYNAME, CALENDAR_COLOR})
+
+    async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
+        changes: dict[str, Any] = {}
+        if DISPLAYNAME in values:
+            element = values[DISPLAYNAME]
+            name = (element.text or "").strip() if element is not None else ""
+            if not name:
+                raise DAVError(409, None, "a folder needs a name")
+            changes["name"] = name
+        if CALENDAR_COLOR in values:
+            element = values[CALENDAR_COLOR]
+            changes["color"] = (element.text or "").strip() or None if element is not None \
+                else None
+        await self.collection.update_folder(**changes)
+
+    async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
+                           content_type: str | None) -> ObjectIndex:
+        """Parse and check ``body`` once; return its index.
+
+        Raises:
+            DAVError: 4xx with the CalDAV/CardDAV precondition; 501 here (no semantics).
+        """
+        raise DAVError(501, None, "storing objects is not implemented for this collection")
+
+    async def put_member(self, ctx: RequestContext, name: str, body: bytes,
+                         content_type: str | None, *, if_etag: str | None,
+                         if_absent: bool) -> PutOutcome:
+        index = await self.validate_put(ctx, name, body, content_type)
+        meta, created = await self.collection.put(name, body, index, if_etag=if_etag,
+                                                  if_absent=if_absent)
+        return PutOutcome(f'"{meta.etag}"', created)
+
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
+            raise DAVError(403, None, "default folders and the address list stay")
+        await self.collection.delete_folder()
+
+    async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        changes = await self.collection.changes(revision, limit)
+        return SyncChanges(
+            revision=changes.revision,
+            changed=[self.member(meta) for meta in changes.changed],
+            deleted=[f"{self.path}/{name}" for name in changes.deleted],
+            truncated=changes.truncated)
+
+
+class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore):
+    """One stored object: strong ETag, size, dates, media type of its home.
+
+    Args:
+        parent: the collection it is reached through (its path and media type).
+        collection: the store collection that holds it (for an aggregated collection,
+            the object's own folder).
+        meta: its listing entry.
+    """
+
+    def __init__(self, parent: FolderCollection, collection: Collection,
+                 meta: ObjectMeta) -> None:
+        self.parent = parent
+        self.collection = collection
+        self.meta = meta
+
+    @property
+    def path(self) -> str:
+        return f"{self.parent.path}/{self.meta.name}"
+
+    @property
+    def is_collection(self) -> bool:
+        return False
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.meta.etag}"'
+
+    @property
+    def content_type(self) -> str:
+        return self.parent.member_content_type
+
+    @property
+    def content_length(self) -> int:
+        return self.meta.size
+
+    @property
+    def last_modified(self) -> Any:
+        return self.meta.modified
+
+    @property
+    def creation_date(self) -> Any:
+        return self.meta.created
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return privileges_of(self.collection.rights)
+
+    async def read(self) -> bytes:
+        return (await self.collection.get(self.meta.name)).data
+
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        await self.collection.delete(self.meta.name, if_etag=if_etag)
+
+    async def dead_properties(self) -> Mapping[str, etree._Element]:
+        stored = await self.collection.dead_properties(self.meta.name)
+        return {k: e for k, v in stored.items() if (e := load_value(v)) is not None}
+
+    async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
+                                    remove: Sequence[str]) -> None:
+        await self.collection.set_dead_properties(
+            self.meta.name, {k: store_value(v) for k, v in set_.items()}, remove)

@@ -1,0 +1,126 @@
+"""Path resolution for one authenticated request (DESIGN.md §3, DAV paths)::
+
+    /                                  DAV root
+    /principals/  users/<id>/  groups/<id>/
+    /<kind>/                           a home (caldav, carddav)
+    /<kind>/<folderId>/[<name>]        a folder collection and its members
+    /<kind>/<special>/[<name>]         what the kind adds (schedule boxes, aggregated)
+
+A folder that does not exist, belongs to another module, is not exposed or is
+unreadable is simply absent: 404, no leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.base import MemberLookup, TreeResource
+from oxdav.folders.homes import HomeKind
+from oxdav.principals.resources import (
+    GROUPS_PATH,
+    PRINCIPALS_PATH,
+    USERS_PATH,
+    GroupPrincipal,
+    PrincipalCollection,
+    UserPrincipal,
+)
+from oxdav.principals.search import search_principals
+from oxdav.store.errors import NotFound
+from oxdav.store.interfaces import Home, Transaction
+
+
+class DavRoot(TreeResource):
+    """``/``: carries current-user-principal and principal-collection-set."""
+
+    async def children(self) -> AsyncIterator[DAVResource]:
+        for path in (PRINCIPALS_PATH, *(f"/{name}" for name in self.tree.kinds)):
+            child = await self.tree.resolve(path)
+            if child is not None:
+                yield child
+
+
+class DavTree:
+    """Resolves DAV paths for one authenticated request inside one transaction.
+
+    Args:
+        txn: the request's transaction.
+        context_id: the user's context.
+        user_id: the user.
+        kinds: home kinds by name.
+        ctx: the request context.
+        settings: the user's configuration view (``get(name)``).
+    """
+
+    def __init__(self, txn: Transaction, context_id: int, user_id: int,
+                 kinds: Mapping[str, HomeKind], ctx: RequestContext, settings: Any) -> None:
+        self.txn = txn
+        self.context_id = context_id
+        self.user_id = user_id
+        self.kinds = kinds
+        self.ctx = ctx
+        self.settings = settings
+        self._home: Home | None = None
+
+    async def home(self) -> Home:
+        """The user's view of the folders (opened once per request)."""
+        if self._home is None:
+            self._home = await self.txn.home(self.context_id, self.user_id)
+        return self._home
+
+    async def resolve(self, path: str) -> DAVResource | None:
+        segments = [s for s in path.split("/") if s]
+        try:
+            if not segments:
+                return DavRoot(self, "/")
+            if segments[0] == "principals":
+                return await self._principal(segments[1:])
+            kind = self.kinds.get(segments[0])
+            if kind is not None:
+                return await self._in_home(kind, segments[1:])
+        except NotFound:
+            return None
+        return None
+
+    async def _principal(self, rest: list[str]) -> DAVResource | None:
+        if not rest:
+            return PrincipalCollection(self, PRINCIPALS_PATH, [
+                PrincipalCollection(self, USERS_PATH), PrincipalCollection(self, GROUPS_PATH)])
+        if len(rest) == 1 and rest[0] in ("users", "groups"):
+            return PrincipalCollection(self, f"{PRINCIPALS_PATH}/{rest[0]}")
+        if len(rest) != 2 or not rest[1].isdigit():
+            return None
+        if rest[0] == "users":
+            user = await self.txn.user(self.context_id, int(rest[1]))
+            groups = await self.txn.groups(self.context_id, member=user.id)
+            return UserPrincipal(self, user, groups)
+        if rest[0] == "groups":
+            return GroupPrincipal(self, await self.txn.group(self.context_id, int(rest[1])))
+        return None
+
+    async def _in_home(self, kind: HomeKind, rest: list[str]) -> DAVResource | None:
+        if not rest:
+            return kind.home(self)
+        if len(rest) > 2:
+            return None
+        parent: DAVResource | None
+        if rest[0].isdigit():
+            collection = await (await self.home()).collection(int(rest[0]))
+            folder = collection.folder
+            if folder.module not in kind.modules or not kind.exposes(self, folder):
+                return None
+            parent = kind.collection(self, collection)
+        else:
+            parent = await kind.special(self, rest[0])
+        if parent is None or len(rest) == 1:
+            return parent
+        if not isinstance(parent, MemberLookup):
+            return None
+        return await parent.resolve_member(rest[1])
+
+    async def search_principals(self, criteria: Sequence[tuple[str, str]], *,
+                                match_all: bool) -> list[DAVResource]:
+        return await search_principals(self, self.txn, self.context_id, criteria,
+                                       match_all=match_all)
+
