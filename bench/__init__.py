@@ -1,0 +1,1 @@
+"""oxdav's benchmark against Radicale and Xandikos (``./dev bench``; bench/RESULTS.md)."""

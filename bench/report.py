@@ -1,0 +1,98 @@
+"""The side-by-side tables printed at the end of a run (and pasted into RESULTS.md).
+
+Ratios are ``other / oxdav`` of the medians (so ``12.0×`` means oxdav's median is twelve
+times shorter) and ``oxdav / other`` of requests per second for the throughput phases.
+A failed phase shows ``ERR`` (with its error count), a missing one ``n/a``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["tables", "ratio"]
+
+THROUGHPUT = {"put-seq", "put-8", "get-16", "mixed-20"}
+REFERENCE = "oxdav"
+
+
+def _ok(phase: dict[str, Any] | None) -> bool:
+    return bool(phase) and phase["errors"] == 0 and phase["requests"] > 0
+
+
+def _cell(phase: dict[str, Any] | None) -> str:
+    if not phase:
+        return "n/a"
+    if not _ok(phase):
+        return f"ERR({phase['errors']})"
+    return f"{phase['median_ms']:.1f} / {phase['p95_ms']:.1f}"
+
+
+def ratio(reference: dict[str, Any] | None, other: dict[str, Any] | None, phase: str) -> str:
+    """``other``'s cost relative to oxdav's (n/a when either failed)."""
+    if not (_ok(reference) and _ok(other)):
+        return "n/a"
+    assert reference is not None and other is not None
+    if phase in THROUGHPUT:
+        value = reference["req_per_s"] / other["req_per_s"] if other["req_per_s"] else math.inf
+    else:
+        value = other["median_ms"] / reference["median_ms"] if reference["median_ms"] else math.inf
+    return f"{value:.1f}×"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule] + [line(r) for r in rows])
+
+
+def tables(run: dict[str, Any]) -> str:
+    """Markdown tables for every collection size in ``run`` (the JSON document)."""
+    out = []
+    for size in run["sizes"]:
+        results = {r["server"]: r for r in size["servers"]}
+        names = list(results)
+        phases = list(dict.fromkeys(p for r in results.values() for p in r.get("phases", {})))
+        others = [n for n in names if n != REFERENCE]
+        out.append(f"### {size['items']} events + {size['items']} cards\n")
+        header = ["phase"] + [f"{n} med/p95 ms" for n in names] + (
+            [f"{n} vs oxdav" for n in others] if REFERENCE in results else [])
+        rows = []
+        for phase in phases:
+            cells = [_cell(results[n].get("phases", {}).get(phase)) for n in names]
+            if REFERENCE in results:
+                ref = results[REFERENCE].get("phases", {}).get(phase)
+                cells += [ratio(ref, results[n].get("phases", {}).get(phase), phase)
+                          for n in others]
+            rows.append([phase] + cells)
+        out.append(_table(header, rows))
+        out.append("\nThroughput and cost: req/s · errors · server CPU s · server peak RSS MB "
+                   "· load-generator CPU % of wall\n")
+        header = ["phase"] + names
+        rows = []
+        for phase in phases:
+            cells = []
+            for n in names:
+                p = results[n].get("phases", {}).get(phase)
+                cells.append("n/a" if not p else
+                             f"{p['req_per_s']:.0f} · {p['errors']} · {p['server_cpu_s']:.1f} · "
+                             f"{p['server_peak_rss_mb']:.0f} · {p['client_cpu_pct']:.0f}%")
+            rows.append([phase] + cells)
+        out.append(_table(header, rows))
+        floor = results.get(REFERENCE, {}).get("floor")
+        if floor and "median_ms" in floor:
+            http = results[REFERENCE]["phases"].get("propfind-d1-cal")
+            versus = (f"; oxdav over HTTP is {http['median_ms'] / floor['median_ms']:.1f}× "
+                      "the floor" if _ok(http) else "")
+            out.append(f"\nIn-process floor, PROPFIND Depth 1 calendar (store + multistatus, "
+                       f"no HTTP): median {floor['median_ms']:.1f} ms, p95 "
+                       f"{floor['p95_ms']:.1f} ms, {floor['responses']} responses{versus}.")
+        elif floor:
+            out.append(f"\nIn-process floor failed: {floor.get('error', '')[-200:]}")
+        for n in names:
+            if results[n].get("error") or results[n].get("setup_problems"):
+                out.append(f"\n{n}: {results[n].get('error') or ''} "
+                           f"{'; '.join(results[n].get('setup_problems', []))[:300]}")
+        out.append("")
+    return "\n".join(out)
