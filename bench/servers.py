@@ -117,8 +117,8 @@ async def _spawn(argv: list[str], log: Path, env: dict[str, str], cwd: Path
 
 
 async def _wait_http(url: str, process: asyncio.subprocess.Process, log: Path,
-                     timeout: float = 60) -> None:
-    """Poll ``url`` until it answers at all (any HTTP status)."""
+                     timeout: float = 60, *, any_status: bool = True) -> None:
+    """Poll ``url`` until it answers (any HTTP status, or 200 if not ``any_status``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.returncode is not None:
@@ -127,14 +127,30 @@ async def _wait_http(url: str, process: asyncio.subprocess.Process, log: Path,
             await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
             return
         except urllib.error.HTTPError:
-            return
+            if any_status:
+                return
+            await asyncio.sleep(0.2)
         except OSError:
             await asyncio.sleep(0.2)
     raise RuntimeError(f"server did not answer {url} within {timeout}s; see {log}")
 
 
 async def start(name: str, workdir: Path) -> Running:
-    """Start server ``name`` with fresh state under ``workdir``."""
+    """Start server ``name`` with fresh state under ``workdir``; a server that fails to
+    come up is stopped again before the error is raised."""
+    spawned: list[asyncio.subprocess.Process] = []
+    try:
+        return await _start(name, workdir, spawned)
+    except BaseException:
+        for process in spawned:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        raise
+
+
+async def _start(name: str, workdir: Path, spawned: list[asyncio.subprocess.Process]
+                 ) -> Running:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "server.log"
     env = dict(os.environ)
@@ -148,7 +164,9 @@ async def start(name: str, workdir: Path) -> Running:
         twistd = Path(sys.executable).parent / "twistd"
         process = await _spawn([str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)],
                                log, env, workdir)
-        await _wait_http(f"http://127.0.0.1:{metrics}/readyz", process, log)
+        spawned.append(process)
+        await _wait_http(f"http://127.0.0.1:{metrics}/readyz", process, log,
+                         any_status=False)
         login, _, password = (data / "demo-login.txt").read_text().strip().partition(" ")
         headers = {"Authorization": _basic(login, password)}
         if name == "oxdav":
@@ -167,6 +185,7 @@ async def start(name: str, workdir: Path) -> Running:
                 "--storage-filesystem-folder", str(workdir / "collections"),
                 "--auth-type", "none", "--logging-level", "warning"]
         process = await _spawn(argv, log, env, workdir)
+        spawned.append(process)
         await _wait_http(f"http://127.0.0.1:{port}/", process, log)
         target = Target(name, f"http://127.0.0.1:{port}",
                         {"Authorization": _basic("bench", "bench")},
@@ -182,6 +201,7 @@ async def start(name: str, workdir: Path) -> Running:
                 "--defaults", "--current-user-principal", "/bench/", "-l", "127.0.0.1",
                 "-p", str(port), "--no-detect-systemd"]
         process = await _spawn(argv, log, env, workdir)
+        spawned.append(process)
         await _wait_http(f"http://127.0.0.1:{port}/", process, log)
         target = Target(name, f"http://127.0.0.1:{port}", {},
                         calendar="/bench/calendars/calendar/",
