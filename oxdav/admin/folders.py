@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import Any, TextIO
 
+from oxdav.config import ConfigSnapshot
+from oxdav.directory.scope import scope_for
 from oxdav.store import (
     ALL_USERS_GROUP,
     MODULES,
+    Context,
     Folder,
     FolderPermission,
     NotFound,
     Store,
     Transaction,
+    User,
 )
 
 from .errors import AdminError, not_found
 from .lookup import find_context, find_group, find_user
 from .output import print_rows
 
-COLUMNS = ("id", "module", "name", "owner", "default", "color", "permissions")
+COLUMNS = ("id", "module", "name", "owner", "default", "color", "permissions", "url")
+#: Modules whose folders CalDAV serves (their ``com.openexchange.caldav.url`` is shown).
+CALDAV_MODULES = ("calendar", "tasks")
 LEVEL_CHOICES = ("none", "own", "all")
 
 
@@ -53,6 +60,18 @@ async def create(store: Store, args: argparse.Namespace, out: TextIO) -> None:
               f"for {owner.login}\n")
 
 
+def caldav_url(snapshot: ConfigSnapshot, context: Context, owner: User | None,
+               folder: Folder) -> str | None:
+    """``com.openexchange.caldav.url`` of a calendar or tasks folder, resolved through
+    the cascade of its owner, with ``[hostname]`` and ``[folderId]`` filled in."""
+    if folder.module not in CALDAV_MODULES:
+        return None
+    settings = snapshot.for_scope(scope_for(context, owner)) if owner is not None else snapshot
+    host = snapshot.get("oxdav.hostname") or socket.getfqdn()
+    return str(settings.get("com.openexchange.caldav.url")).replace(
+        "[hostname]", host).replace("[folderId]", str(folder.id))
+
+
 async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     """List a context's folders, or those a user can see."""
     async with store.transaction("admin: folder list") as txn:
@@ -62,12 +81,14 @@ async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
             found = await (await txn.home(context.id, user.id)).folders(args.module)
         else:
             found = await txn.folders(context.id, module=args.module)
-        logins = {u.id: u.login for u in await txn.users(context.id)}
+        users = {u.id: u for u in await txn.users(context.id)}
         groups = {g.id: g.name for g in await txn.groups(context.id)}
+    logins = {uid: u.login for uid, u in users.items()}
     rows = [{"id": f.id, "module": f.module, "name": f.name,
              "owner": logins.get(f.owner_id, f.owner_id) if f.owner_id is not None else None,
              "default": f.is_default, "color": f.color,
-             "permissions": [_describe(p, logins, groups) for p in f.permissions]}
+             "permissions": [_describe(p, logins, groups) for p in f.permissions],
+             "url": caldav_url(args.snapshot, context, users.get(f.owner_id or -1), f)}
             for f in found]
     print_rows(out, COLUMNS, rows, as_json=args.json)
 

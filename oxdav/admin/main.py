@@ -66,6 +66,7 @@ async def run(reactor: Any, args: argparse.Namespace) -> None:
     store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor,
                        synchronous=snapshot.get("oxdav.sqlite.synchronous"))
     await store.start()
+    args.snapshot = snapshot  # for commands that show configured values
     try:
         await args.handler(store, args, sys.stdout)
     finally:

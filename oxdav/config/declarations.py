@@ -69,7 +69,9 @@ _declare("com.openexchange.caldav.interval.end", kinds.choice("one_year", "two_y
          "one_year", "End of the synchronised window (DESIGN.md §4).", cascade=True)
 _declare("com.openexchange.caldav.interval.strict", kinds.BOOLEAN, "false",
          "Reject PUTs outside the window with 403 min/max-date-time.", cascade=True)
-_declare("com.openexchange.caldav.url", kinds.TEXT, "https://[hostname]/caldav/[folderId]",
+# OX's default is https://[hostname]/caldav/[folderId] behind an Apache rewrite; oxdav
+# serves the homes below prefixPath itself, so the default names that path.
+_declare("com.openexchange.caldav.url", kinds.TEXT, "https://[hostname]/dav/caldav/[folderId]/",
          "The URL shown to users for a calendar folder ([hostname], [folderId]).",
          cascade=True)
 

@@ -51,3 +51,22 @@ def test_dns_records_include_port_80_with_a_plain_listener(tmp_path) -> None:
             "dav.example.org."] in lines
     assert ["_carddavs._tcp.example.org.", "10800", "IN", "SRV", "10", "1", "8443",
             "dav.example.org."] in lines
+
+
+def test_folder_list_prints_the_caldav_url_through_the_owners_cascade(acme: Admin) -> None:
+    acme.config.joinpath("oxdav.properties").write_text(
+        acme.config.joinpath("oxdav.properties").read_text()
+        + "oxdav.hostname = dav.acme.test\n")
+    acme.ok("user", "change", "acme", "alice", "--config",
+            "com.openexchange.caldav.url=https://[hostname]/cal/[folderId]")
+    folders = acme.ok("folder", "list", "acme", "--json").json()
+    calendar = next(f for f in folders if f["module"] == "calendar" and f["default"])
+    contacts = next(f for f in folders if f["module"] == "contacts" and f["default"])
+    assert calendar["url"] == f"https://dav.acme.test/cal/{calendar['id']}"
+    assert contacts["url"] is None
+
+
+def test_folder_list_default_caldav_url_names_the_served_path(acme: Admin) -> None:
+    folders = acme.ok("folder", "list", "acme", "--json").json()
+    tasks = next(f for f in folders if f["module"] == "tasks" and f["default"])
+    assert tasks["url"].endswith(f"/dav/caldav/{tasks['id']}/")
