@@ -12,7 +12,6 @@ an error by the phase.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from dataclasses import dataclass
@@ -83,5 +82,5 @@ class Client:
                 elapsed = time.perf_counter() - start
                 return Result(response.status, data, elapsed, response.status in expect,
                               response.headers)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return Result(0, repr(error).encode(), time.perf_counter() - start, False)

@@ -46,7 +46,7 @@ async def _once(store: Any, login: str, folder: int, kind: str) -> tuple[int, in
     content_type = _CONTENT_TYPES[kind]
 
     def entries() -> Any:
-        yield ResponseEntry(base, [PropStat(200, [_prop("{DAV:}getetag", "\"%s\"" % folder)])])
+        yield ResponseEntry(base, [PropStat(200, [_prop("{DAV:}getetag", f'"{folder}"')])])
         for meta in metas:
             yield ResponseEntry(base + quote(meta.name), [PropStat(200, [
                 _prop("{DAV:}getetag", f'"{meta.etag}"'),

@@ -218,7 +218,7 @@ async def stop(running: Running) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         await asyncio.wait_for(process.wait(), 15)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
 
