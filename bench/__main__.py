@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds after which a repeated phase stops early (default 30)")
     parser.add_argument("--mixed-seconds", type=float, default=20.0,
                         help="duration of the mixed load (default 20)")
+    parser.add_argument("--put-items", type=int, default=1000,
+                        help="events and cards uploaded by the measured PUT phases; the "
+                             "rest of a larger collection is preloaded first (default 1000)")
     parser.add_argument("--out", type=Path, help="JSON results file")
     parser.add_argument("--workdir", type=Path, help="keep server data here (default: temp)")
     parser.add_argument("--no-install", action="store_true",
@@ -80,7 +83,7 @@ async def bench(options: Options, names: list[str], workdir: Path,
         result: dict[str, Any] = {"items": size, "servers": []}
         for name in names:
             opts = Options(size, options.phases, options.reps, options.budget_s,
-                           options.mixed_s, options.floor)
+                           options.mixed_s, options.floor, options.put_items)
             start = time.perf_counter()
             outcome = await run_server(name, workdir / f"{name}-{size}", opts, base,
                                        events, cards)
@@ -103,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.no_install and {"radicale", "xandikos"} & set(names):
         ensure_bench_venv()
-    options = Options(0, phases, args.reps, args.budget, args.mixed_seconds, not args.no_floor)
+    options = Options(0, phases, args.reps, args.budget, args.mixed_seconds, not args.no_floor,
+                      args.put_items)
     sizes = args.items or [1000]
     with tempfile.TemporaryDirectory(prefix="oxdav-bench-") as temp:
         workdir = args.workdir or Path(temp)

@@ -34,6 +34,7 @@ class Context:
     reps: int = 10
     budget_s: float = 30.0
     mixed_s: float = 20.0
+    put_items: int = 1000
     seed: int = 7
     sync_token: str | None = None
     revision: int = 0
@@ -56,15 +57,18 @@ def _put(ctx: Context, path: str, item: data.Item, *, create: bool = True
 
 
 def _uploads(ctx: Context, half: int) -> list[tuple[str, data.Item]]:
-    """Half ``0`` or ``1`` of the events and of the cards, as (path, item)."""
-    cut_e, cut_c = len(ctx.events) // 2, len(ctx.cards) // 2
-    events = ctx.events[:cut_e] if half == 0 else ctx.events[cut_e:]
-    cards = ctx.cards[:cut_c] if half == 0 else ctx.cards[cut_c:]
+    """Half ``0`` or ``1`` of the measured uploads: the last ``put_items`` events and
+    cards (the ones before them are preloaded, see :mod:`bench.preload`)."""
+    keep = min(ctx.put_items, len(ctx.events))
+    measured_e, measured_c = ctx.events[-keep:] if keep else [], ctx.cards[-keep:] if keep else []
+    cut = keep // 2
+    events = measured_e[:cut] if half == 0 else measured_e[cut:]
+    cards = measured_c[:cut] if half == 0 else measured_c[cut:]
     return [(ctx.event_path(e), e) for e in events] + [(ctx.card_path(c), c) for c in cards]
 
 
 async def put_sequential(ctx: Context, rec: Recorder) -> None:
-    """PUT (create) the first half of the events and the cards, one at a time."""
+    """PUT (create) the first half of the measured events and cards, one at a time."""
     for path, item in _uploads(ctx, 0):
         rec.add(await _put(ctx, path, item))
 

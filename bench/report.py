@@ -94,6 +94,11 @@ def tables(run: dict[str, Any]) -> str:
         elif floor:
             out.append(f"\nIn-process floor failed: {floor.get('error', '')[-200:]}")
         for n in names:
+            preload = results[n].get("preload")
+            if preload:
+                out.append(f"\n{n}: preloaded {preload['notes'].get('items', 0)} items "
+                           f"({preload['notes'].get('method', '')}) in {preload['wall_s']:.0f} s"
+                           + (f", {preload['errors']} ERRORS" if preload["errors"] else ""))
             if results[n].get("error") or results[n].get("setup_problems"):
                 out.append(f"\n{n}: {results[n].get('error') or ''} "
                            f"{'; '.join(results[n].get('setup_problems', []))[:300]}")

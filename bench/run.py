@@ -13,8 +13,9 @@ from typing import Any
 
 from bench import data, davxml, servers
 from bench.client import Client
-from bench.measure import PhaseResult, run_phase
+from bench.measure import PhaseResult, Recorder, run_phase
 from bench.phases import PHASES, Context
+from bench.preload import preload, preloaded, warm_up
 
 __all__ = ["Options", "run_server"]
 
@@ -29,6 +30,7 @@ class Options:
     budget_s: float = 30.0
     mixed_s: float = 20.0
     floor: bool = True
+    put_items: int = 1000
 
 
 async def _discover(target: servers.Target, client: Client) -> list[str]:
@@ -98,7 +100,16 @@ async def run_server(name: str, workdir: Path, options: Options, base: date,
             outcome["setup_problems"] = problems
         outcome["calendar"], outcome["addressbook"] = target.calendar, target.addressbook
         ctx = Context(target, client, options.items, base, events, cards, reps=options.reps,
-                      budget_s=options.budget_s, mixed_s=options.mixed_s)
+                      budget_s=options.budget_s, mixed_s=options.mixed_s,
+                      put_items=options.put_items)
+        if preloaded(ctx)[0]:
+            print(f"bench: {name} {options.items} items: preload ...", file=sys.stderr,
+                  flush=True)
+
+            async def fill(rec: Recorder) -> None:
+                await preload(ctx, running, rec)
+                await warm_up(ctx, rec)
+            outcome["preload"] = (await run_phase("preload", running.pid, fill)).as_dict()
         for phase in options.phases:
             print(f"bench: {name} {options.items} items: {phase} ...", file=sys.stderr,
                   flush=True)
