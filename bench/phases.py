@@ -137,10 +137,12 @@ async def _sync(ctx: Context, token: str | None) -> Result:
 async def sync_initial(ctx: Context, rec: Recorder) -> None:
     """sync-collection with an empty token: every member."""
     async def once() -> None:
-        result = rec.add(await _sync(ctx, None))
+        result = await _sync(ctx, None)
+        found = davxml.count_responses(result.body) if result.ok else 0
+        rec.notes["responses"] = found
+        rec.add(result, ok=result.ok and found >= ctx.items)
         if result.ok:
             ctx.sync_token = davxml.sync_token(result.body)
-            rec.notes["responses"] = davxml.count_responses(result.body)
     await repeat(once, ctx.reps, ctx.budget_s)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["tables", "ratio"]
+__all__ = ["tables", "ratio", "merge", "main"]
 
 THROUGHPUT = {"put-seq", "put-8", "get-16", "mixed-20"}
 REFERENCE = "oxdav"
@@ -104,3 +104,42 @@ def tables(run: dict[str, Any]) -> str:
                            f"{'; '.join(results[n].get('setup_problems', []))[:300]}")
         out.append("")
     return "\n".join(out)
+
+
+def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine the servers of several result files by collection size (first file's
+    metadata kept; every run's command and machine noted under ``runs``)."""
+    merged: dict[str, Any] = dict(documents[0]) if documents else {"sizes": []}
+    merged["runs"] = [{k: d.get(k) for k in ("command", "started", "machine", "versions")}
+                      for d in documents]
+    sizes: dict[int, dict[str, Any]] = {}
+    for document in documents:
+        for size in document["sizes"]:
+            entry = sizes.setdefault(size["items"], {"items": size["items"], "servers": []})
+            entry["servers"] += size["servers"]
+    for entry in sizes.values():
+        entry["servers"].sort(key=lambda s: ORDER.index(s["server"])
+                              if s["server"] in ORDER else len(ORDER))
+    merged["sizes"] = [sizes[k] for k in sorted(sizes)]
+    return merged
+
+
+ORDER = ("oxdav", "oxdav-tls", "radicale", "xandikos")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report A.json [B.json …]``: the tables of one or more runs."""
+    import json
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m bench.report RESULTS.json [MORE.json …]", file=sys.stderr)
+        return 2
+    documents = [json.loads(open(path).read()) for path in paths]
+    print(tables(merge(documents)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
