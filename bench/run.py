@@ -119,8 +119,9 @@ async def run_server(name: str, workdir: Path, options: Options, base: date,
             if result.errors:
                 print(f"bench:   {result.errors} errors, e.g. {result.error_samples[:1]}",
                       file=sys.stderr, flush=True)
-        if options.floor and name == "oxdav" and target.calendar:
-            outcome["floor"] = await _floor(running, target, max(3, options.reps))
+            if phase == "propfind-d1-cal" and options.floor and name == "oxdav":
+                # the same rows as the PROPFIND just measured, before later phases add any
+                outcome["floor"] = await _floor(running, target, max(3, options.reps))
     finally:
         await client.close()
         await servers.stop(running)
