@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import pstats
 import sys
 import tempfile
 import time
@@ -53,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-install", action="store_true",
                         help="do not create .venv-bench (Radicale/Xandikos columns fail "
                              "if it is missing)")
+    parser.add_argument("--profile", action="store_true",
+                        help="run oxdav under cProfile (reactor thread) and print the top "
+                             "functions; use with --phases and --workdir")
     parser.add_argument("--no-floor", action="store_true", help="skip the in-process floor")
     return parser
 
@@ -106,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.no_install and {"radicale", "xandikos"} & set(names):
         ensure_bench_venv()
+    servers.PROFILE_OXDAV = args.profile
     options = Options(0, phases, args.reps, args.budget, args.mixed_seconds, not args.no_floor,
                       args.put_items)
     sizes = args.items or [1000]
@@ -117,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1) + "\n")
     print(report.tables(document))
+    if args.profile and args.workdir:
+        for stats in sorted(args.workdir.glob("oxdav*/oxdav.pstats")):
+            print(f"\n### profile {stats}\n")
+            for order in ("tottime", "cumulative"):
+                pstats.Stats(str(stats)).sort_stats(order).print_stats(20)
     print(f"raw results: {out}")
     return 0
 

@@ -28,6 +28,9 @@ __all__ = ["Target", "Running", "SERVERS", "start", "stop", "free_port", "write_
 REPO = Path(__file__).resolve().parents[1]
 BENCH_VENV = REPO / ".venv-bench"
 SERVERS = ("oxdav", "oxdav-tls", "radicale", "xandikos")
+PROFILE_OXDAV = False
+"""Run oxdav under twistd's cProfile (``--profile``): the reactor thread's profile is
+written to ``<workdir>/oxdav.pstats`` at shutdown. Timings are then not comparable."""
 
 
 @dataclass
@@ -162,8 +165,10 @@ async def _start(name: str, workdir: Path, spawned: list[asyncio.subprocess.Proc
         env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"]
                                          if env.get("PYTHONPATH") else "")
         twistd = Path(sys.executable).parent / "twistd"
-        process = await _spawn([str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)],
-                               log, env, workdir)
+        profile = ["--profile", str(workdir / "oxdav.pstats"), "--profiler", "cprofile",
+                   "--savestats"] if PROFILE_OXDAV else []
+        process = await _spawn([str(twistd), "-n", "--pidfile=", *profile, "oxdav",
+                                "-c", str(config)], log, env, workdir)
         spawned.append(process)
         await _wait_http(f"http://127.0.0.1:{metrics}/readyz", process, log,
                          any_status=False)
