@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
+from oxdav import tap
+from oxdav.directory.provisioning import DEMO_FILE
+from tests.integration.harness import Server, write_config
+
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav", "CS": "http://calendarserver.org/ns/",
       "A": "http://apple.com/ns/ical/"}
 
-#: No sync window, so fixed historical dates are listed and queried.
-NO_WINDOW = "com.openexchange.caldav.interval.start = 0\n"
+#: A time inside the default sync window: March 10 of next year, 10:00 UTC.
+NEXT_YEAR = datetime.now(UTC).year + 1
+SOON = f"{NEXT_YEAR}0310T100000Z"
+
+
+async def start_with_caldav(directory: Path, **settings: str) -> Server:
+    """Like ``harness.start_server``, with ``com.openexchange.caldav.<key>`` values
+    replaced in caldav.properties (``interval_start="0"`` sets ``interval.start``)."""
+    write_config(directory)
+    path = directory / "caldav.properties"
+    lines = path.read_text().splitlines()
+    for key, value in settings.items():
+        name = "com.openexchange.caldav." + key.replace("_", ".")
+        lines = [line for line in lines if not line.startswith(name + "=")] + [f"{name}={value}"]
+    path.write_text("\n".join(lines) + "\n")
+    options = tap.Options()
+    options.parseOptions(["-c", str(directory)])
+    service = tap.makeService(options)
+    service.privilegedStartService()
+    service.startService()
+    await service.ready
+    login, _, password = (directory / "data" / DEMO_FILE).read_text().strip().partition(" ")
+    return Server(service, directory, (login, password))
 
 
 def ics(*lines: str) -> bytes:
@@ -20,7 +47,7 @@ def ics(*lines: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
 
-def vevent(uid: str, *lines: str, start: str = "20260310T100000Z") -> str:
+def vevent(uid: str, *lines: str, start: str = SOON) -> str:
     """A VEVENT with UID, DTSTAMP, DTSTART (unless given in ``lines``) and a summary."""
     head = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z"]
     if not any(line.startswith("DTSTART") for line in lines):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from tests.integration.caldav_requests import NS, folders, ics, put, vevent, vtodo, xml_request
+from tests.integration.caldav_requests import (
+    NS,
+    folders,
+    ics,
+    put,
+    start_with_caldav,
+    vevent,
+    vtodo,
+    xml_request,
+)
 from tests.integration.harness import start_server
 
 C = "{urn:ietf:params:xml:ns:caldav}"
@@ -56,7 +65,8 @@ async def test_delete_removes_the_object(server) -> None:
 async def test_if_none_match_star_on_an_existing_object_is_412(server) -> None:
     calendar = (await folders(server))["VEVENT"]
     await put(server, calendar + "b.ics", ics(vevent("u-b")))
-    response, _ = await put(server, calendar + "b.ics", ics(vevent("u-b")), **{"If-None-Match": "*"})
+    response, _ = await put(server, calendar + "b.ics", ics(vevent("u-b")),
+                            **{"If-None-Match": "*"})
     assert response.code == 412
 
 
@@ -147,7 +157,7 @@ async def test_existing_uid_under_a_new_name_is_403_no_uid_conflict_with_its_hre
 
 @pytest_twisted.ensureDeferred
 async def test_strict_window_refuses_an_event_before_it_with_min_date_time(tmp_path) -> None:
-    server = await start_server(tmp_path, "com.openexchange.caldav.interval.strict = true\n")
+    server = await start_with_caldav(tmp_path, interval_strict="true")
     try:
         calendar = (await folders(server))["VEVENT"]
         response, doc = await put(server, calendar + "old.ics",
