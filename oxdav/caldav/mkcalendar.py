@@ -69,7 +69,7 @@ def requested_properties(body: etree._Element | None, method: str) -> dict[str, 
 
 
 def module_for(props: Mapping[str, etree._Element]) -> str:
-    """``tasks`` when only VTODO is asked for, else ``calendar``.
+    """``tasks`` when only VTODO is asked for, ``calendar`` when VEVENT is among them.
 
     Raises:
         DAVError: 403 ``supported-calendar-component`` for other component sets (§5.3.1.1).
@@ -80,7 +80,7 @@ def module_for(props: Mapping[str, etree._Element]) -> str:
     names = {c.get("name", "").upper() for c in child_elements(element)}
     if names == {"VTODO"}:
         return "tasks"
-    if "VEVENT" in names and names <= {"VEVENT", "VTIMEZONE"}:
+    if "VEVENT" in names:  # clients asking for "VEVENT, VTODO" get an event calendar
         return "calendar"
     raise DAVError(403, clark(CALDAV_NS, "supported-calendar-component"),
                    "calendars take VEVENT, task lists VTODO")
