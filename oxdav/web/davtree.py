@@ -1,7 +1,9 @@
 """The DAV layer composed: registries from the home kinds, and the ``DavHandler``.
 
 Every request runs in one store transaction (a write transaction for methods that
-write) which stays open until the (streamed) body is written. The resources live in
+write). A whole (bytes) answer is written only after the transaction committed, so a
+client never sees a write before it is durable and visible; a streamed body is written
+inside the transaction that produces it. The resources live in
 :mod:`oxdav.folders` (generic) and in CalDAV/CardDAV (the home kinds listed in
 :func:`home_kinds`).
 """
@@ -71,6 +73,9 @@ class DavHandler:
         async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
+            if not isinstance(response.body, bytes):  # a stream reads inside the transaction
+                await write_response(request, response)
+        if isinstance(response.body, bytes):  # answered only once committed
             await write_response(request, response)
         if not request.finished:
             request.finish()
