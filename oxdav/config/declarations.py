@@ -139,6 +139,11 @@ _declare("oxdav.sqlite.synchronous", kinds.choice("FULL", "NORMAL"), "FULL",
          "SQLite durability: FULL survives power loss; NORMAL may lose the last commits.",
          reloadable=False)
 
+# --- oxdav: quota (RFC 4331), per context or user through the cascade ---
+_declare("oxdav.quota.bytes", kinds.SIZE, "0",
+         "Most bytes a user may store in the folders they own (k, M, G allowed); "
+         "a PUT beyond it gets 507 quota-not-exceeded. 0 = unlimited.", cascade=True)
+
 # --- oxdav: authentication ---
 _declare("oxdav.auth.realm", kinds.TEXT, "oxdav", "The HTTP Basic realm.")
 _declare("oxdav.auth.cacheTime", kinds.DURATION, "5m",

@@ -16,7 +16,7 @@ from oxdav.dav.dispatch import MethodHandler
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
-from oxdav.folders.base import FolderTree, TreeResource
+from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
@@ -91,3 +91,6 @@ class FolderHome(TreeResource):
     async def children(self) -> AsyncIterator[DAVResource]:
         async for child in self.kind.children(self.tree):
             yield child
+
+    async def quota(self) -> tuple[int, int] | None:
+        return await home_quota(self.tree)

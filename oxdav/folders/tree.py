@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.folders.base import MemberLookup, TreeResource
+from oxdav.folders.base import QUOTA_SETTING, MemberLookup, TreeResource
 from oxdav.folders.homes import HomeKind
 from oxdav.principals.resources import (
     GROUPS_PATH,
@@ -64,9 +64,12 @@ class DavTree:
         self._home: Home | None = None
 
     async def home(self) -> Home:
-        """The user's view of the folders (opened once per request)."""
+        """The user's view of the folders (opened once per request), with the user's
+        quota from the cascade (``oxdav.quota.bytes``, 0 = none) for the store to enforce."""
         if self._home is None:
-            self._home = await self.txn.home(self.context_id, self.user_id)
+            quota = self.settings.get(QUOTA_SETTING) if self.settings is not None else None
+            self._home = await self.txn.home(self.context_id, self.user_id,
+                                             quota=quota or None)
         return self._home
 
     async def resolve(self, path: str) -> DAVResource | None:
