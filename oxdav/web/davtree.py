@@ -1,9 +1,10 @@
 """The DAV layer composed: registries from the home kinds, and the ``DavHandler``.
 
 Every request runs in one store transaction (a write transaction for methods that
-write) which stays open until the (streamed) body is written. The resources live in
-:mod:`oxdav.folders` (generic) and in CalDAV/CardDAV (the home kinds listed in
-:func:`home_kinds`).
+write). A read stays open until its (streamed) body is written; a write is committed
+before its response goes out, so a client never hears of a write that is not durable
+(and its next request sees it). The resources live in :mod:`oxdav.folders` (generic)
+and in CalDAV/CardDAV (the home kinds listed in :func:`home_kinds`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class DavHandler:
         async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
+            if write:  # a write is answered only once committed (durable, and visible
+                response.body = await response.read_body()  # to the client's next read)
+            else:
+                await write_response(request, response)
+        if write:
             await write_response(request, response)
         if not request.finished:
             request.finish()
