@@ -20,7 +20,7 @@ from oxdav.carddav.home import AddressBookHome
 from oxdav.config import ConfigSnapshot
 from oxdav.dav.dispatch import DAVEnvironment, Dispatcher, write_response
 from oxdav.dav.errors import DAVError, ErrorMapper
-from oxdav.dav.methods.lock import LockTable
+from oxdav.dav.methods.lock import LockTable, lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.paths import PathMapper
@@ -98,7 +98,9 @@ def build_dav(store: Any, errors: ErrorMapper, *,
     """
     kinds = list(home_kinds() if kinds is None else kinds)
     reports = ReportRegistry()
-    properties = PropertyRegistry([*generic_properties(reports), *principal_properties()])
+    locks = LockTable()
+    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(locks),
+                                   *principal_properties()])
     for kind in kinds:
         for prop in kind.properties(reports):
             properties.register(prop)
@@ -109,6 +111,6 @@ def build_dav(store: Any, errors: ErrorMapper, *,
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
     compliance = tuple(c for kind in kinds for c in kind.compliance)
-    env = DAVEnvironment(properties, reports, methods, locks=LockTable(),
+    env = DAVEnvironment(properties, reports, methods, locks=locks,
                          compliance=compliance, errors=errors)
     return DavHandler(store, env, {kind.name: kind for kind in kinds})
