@@ -56,9 +56,10 @@ class HomeKind:
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
         """The home's members: by default one collection per exposed folder."""
         home = await tree.home()
-        for folder in await home.folders():
+        for collection in await home.collections():
+            folder = collection.folder
             if folder.module in self.modules and self.exposes(tree, folder):
-                yield self.collection(tree, await home.collection(folder.id))
+                yield self.collection(tree, collection)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         """A member of the home that is not a folder id (``schedule-inbox``), or None."""

@@ -319,6 +319,11 @@ class Home(Protocol):
         """Open a folder. Raises: NotFound when absent or not readable by the user."""
         ...
 
+    async def collections(self, module: Module | None = None) -> builtins.list[Collection]:
+        """Open every folder ``folders(module)`` lists, in that order, in one call
+        (a home listing costs one store call, not one per folder)."""
+        ...
+
     async def create_folder(
         self,
         module: Module,

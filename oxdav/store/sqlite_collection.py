@@ -69,6 +69,18 @@ class SQLiteHome:
         """See ``Home.collection``."""
         folder, rights = await self._txn.call(_open_readable, self.context_id, folder_id,
                                               self.user_id, self._groups)
+        return self._open(folder, rights)
+
+    async def collections(self, module: Module | None = None
+                          ) -> builtins.list[SQLiteCollection]:
+        """See ``Home.collections``."""
+        folders = await self.folders(module)
+        rights = [effective_rights(folder, self.user_id, self._groups) for folder in folders]
+        return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
+                if right.read != "none"]
+
+    def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
+        """The collection of a readable folder; the quota binds only the user's own."""
         quota = self.quota if folder.owner_id == self.user_id else None
         return SQLiteCollection(self._txn, folder, rights, self.user_id, quota)
 
