@@ -1,8 +1,8 @@
 """RFC 4331 quota properties through the running service (PROPFIND).
 
-The 507 ``quota-not-exceeded`` answer to a PUT is covered at the store contract level
-(tests/store/test_contract_quota.py) and by the error map; PUT of content is mounted by
-CalDAV/CardDAV, so a request-level 507 test belongs with them.
+The 507 ``quota-not-exceeded`` answer to a PUT is shown by the store contract
+(tests/store/test_contract_quota.py) and through the DAV handler with a stand-in home
+(tests/web/test_davtree.py); over HTTPS it follows once CalDAV/CardDAV mount PUT.
 """
 
 from __future__ import annotations

@@ -10,15 +10,34 @@ from twisted.internet import reactor
 from twisted.web.test.requesthelper import DummyRequest
 
 from oxdav.config import load_config
-from oxdav.dav.errors import ErrorMapper
+from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
 from oxdav.dav.paths import PathMapper
 from oxdav.directory.results import Authenticated
-from oxdav.store import open_store
+from oxdav.folders.collection import FolderCollection
+from oxdav.folders.homes import HomeKind
+from oxdav.store import ObjectIndex, open_store
 from oxdav.web.davtree import build_dav
 from tests.integration.harness import write_config
 
 RENAME = b"""<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Work</D:displayname>
 </D:prop></D:set></D:propertyupdate>"""
+
+
+class StoringCollection(FolderCollection):
+    """A folder collection that accepts any body (content semantics are CalDAV's)."""
+
+    async def validate_put(self, ctx, name, body, content_type):
+        return ObjectIndex(name, "VEVENT")
+
+
+class StoringHome(HomeKind):
+    name = "caldav"
+    modules = ("calendar",)
+    collection_type = "{urn:ietf:params:xml:ns:caldav}calendar"
+    member_content_type = "text/calendar"
+
+    def collection(self, tree, collection):
+        return StoringCollection(tree, self, collection)
 
 
 class RecordingStore:
@@ -66,5 +85,34 @@ async def test_a_write_is_committed_before_its_response_is_written(tmp_path) -> 
                       Authenticated(context, user))
         assert request.responseCode == 207
         assert events == ["commit", "write"]
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(tmp_path) -> None:
+    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
+    await store.start()
+    try:
+        async with store.transaction("setup", write=True) as txn:
+            context = await txn.create_context("acme")
+            user = await txn.create_user(context.id, "alice", display_name="Alice",
+                                         config={"oxdav.quota.bytes": "10"})
+            folder = await (await txn.home(context.id, user.id)).create_folder(
+                "calendar", "Calendar")
+        errors = ErrorMapper()
+        for name, factory in generic_store_error_factories().items():
+            errors.register(name, factory)
+        handler = build_dav(store, errors, kinds=[StoringHome()])
+        snapshot = load_config(write_config(tmp_path / "config"))
+        codes = []
+        for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
+            request = RecordingRequest(b"PUT", f"/dav/caldav/{folder.id}/{name}".encode(),
+                                       body, [])
+            await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}/{name}",
+                          Authenticated(context, user))
+            codes.append(request.responseCode)
+        assert codes == [201, 507]
+        assert b"quota-not-exceeded" in b"".join(request.written)  # RFC 4331 §6
     finally:
         await store.stop()
