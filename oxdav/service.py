@@ -8,8 +8,8 @@ then drops privileges and calls ``startService``; OPS.md §B1, §B2):
    certificate problem stops twistd here with a clear message.
 2. ``privilegedStartService``: every listener is bound (port 443 needs it).
 3. ``startService``: the SIGHUP handler is installed, the store is opened and migrated,
-   the authenticator's thread pool starts; once the store is up, systemd gets READY=1
-   and the watchdog starts.
+   the authenticator's thread pool starts; once the store is up, systemd gets READY=1,
+   the watchdog starts and tombstone pruning is scheduled (``oxdav.sync.*``).
 
 SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
 (``callFromThread``); the previous handler is restored on stop.
@@ -40,6 +40,7 @@ from oxdav.logging import reset_log_levels, set_log_level
 from oxdav.reload import ReloadCoordinator
 from oxdav.store import open_store
 from oxdav.store.errors import NotFound
+from oxdav.store.pruning import TombstonePruner
 from oxdav.tls import (
     SwappableServerTLS,
     TLSConfigError,
@@ -106,6 +107,9 @@ class OxdavService(MultiService):
             not_found=(NotFound,),
         )
         self.authenticator.setServiceParent(self)
+        self.pruner = TombstonePruner(
+            self.store, reactor, snapshot.get("oxdav.sync.pruneInterval"),
+            lambda: self.holder.current.get("oxdav.sync.tombstoneRetention"))
         self.tls: SwappableServerTLS | None = None
         if snapshot.get("oxdav.listen.https"):
             try:
@@ -239,6 +243,7 @@ class OxdavService(MultiService):
             await ensure_demo_account(self.store, data_directory(snapshot), log)
 
     def _started(self, _: None) -> None:
+        self.pruner.start()
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
         self.watchdog.start()
@@ -256,6 +261,7 @@ class OxdavService(MultiService):
             self.reactor.removeSystemEventTrigger(self._shutdown_trigger)
             self._shutdown_trigger = None
         self.watchdog.stop()
+        self.pruner.stop()
         stopping = [port.stopListening() for _, port in self.ports]
         self.ports = []
         parent_done = super().stopService()

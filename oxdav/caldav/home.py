@@ -1,17 +1,27 @@
 """The calendar home ``/caldav/`` as a home kind of the folder tree (RFC 4791 §4.2).
 
-Calendar and task folders appear as calendar collections; the home also holds the
-scheduling inbox and outbox (RFC 6638 §2.1-2.2), which scheduling fills later.
+Calendar and task folders appear as calendar collections
+(:class:`~oxdav.caldav.collection.CalendarCollection`); the home makes new ones
+(MKCALENDAR, :mod:`oxdav.caldav.mkcalendar`) and also holds the scheduling inbox and
+outbox (RFC 6638 §2.1-2.2), which scheduling fills later.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from oxdav.caldav.collection import CalendarCollection
+from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod, find_by_resource_name
+from oxdav.caldav.properties import calendar_properties
+from oxdav.caldav.reports import calendar_reports
+from oxdav.dav.dispatch import MethodHandler
 from oxdav.dav.namespaces import CALDAV_NS, clark
+from oxdav.dav.properties import LiveProperty, PropertyRegistry
+from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import COLLECTION, DAVResource
 from oxdav.folders.base import FolderTree, TreeResource
-from oxdav.folders.homes import HomeKind
+from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.store.interfaces import Collection
 
 CALENDAR = clark(CALDAV_NS, "calendar")
 SCHEDULE_BOXES = {"schedule-inbox": clark(CALDAV_NS, "schedule-inbox"),
@@ -39,6 +49,12 @@ class CalendarHome(HomeKind):
     member_content_type = "text/calendar; charset=utf-8"
     compliance = ("calendar-access",)
 
+    def collection(self, tree: FolderTree, collection: Collection) -> CalendarCollection:
+        return CalendarCollection(tree, self, collection)
+
+    def home(self, tree: FolderTree) -> FolderHome:
+        return CalendarHomeCollection(tree, self)
+
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
         async for child in super().children(tree):
             yield child
@@ -46,4 +62,15 @@ class CalendarHome(HomeKind):
             yield ScheduleBox(tree, name)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
-        return ScheduleBox(tree, segment) if segment in SCHEDULE_BOXES else None
+        if segment in SCHEDULE_BOXES:
+            return ScheduleBox(tree, segment)
+        return await find_by_resource_name(tree, self, segment)
+
+    def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
+        return calendar_properties()
+
+    def reports(self, properties: PropertyRegistry) -> list[Report]:
+        return list(calendar_reports(properties))
+
+    def methods(self) -> list[MethodHandler]:
+        return [MkcalendarMethod()]

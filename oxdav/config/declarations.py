@@ -141,6 +141,19 @@ _declare("oxdav.sqlite.synchronous", kinds.choice("FULL", "NORMAL"), "FULL",
          "SQLite durability: FULL survives power loss; NORMAL may lose the last commits.",
          reloadable=False)
 
+# --- oxdav: quota (RFC 4331), per context or user through the cascade ---
+_declare("oxdav.quota.bytes", kinds.SIZE, "0",
+         "Most bytes a user may store in the folders they own (k, M, G allowed); "
+         "a PUT beyond it gets 507 quota-not-exceeded. 0 = unlimited.", cascade=True)
+
+# --- oxdav: sync history (RFC 6578) ---
+_declare("oxdav.sync.pruneInterval", kinds.DURATION, "1d",
+         "How often tombstones of deleted objects are pruned (also once at start).",
+         reloadable=False)
+_declare("oxdav.sync.tombstoneRetention", kinds.DURATION, "30d",
+         "How long deletions stay visible to sync-collection; a client whose sync token "
+         "is older gets 403 valid-sync-token and syncs from scratch.")
+
 # --- oxdav: authentication ---
 _declare("oxdav.auth.realm", kinds.TEXT, "oxdav", "The HTTP Basic realm.")
 _declare("oxdav.auth.cacheTime", kinds.DURATION, "5m",

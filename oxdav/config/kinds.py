@@ -128,14 +128,16 @@ SIZE: Kind[int] = Kind("a size in bytes, optionally with k, M or G (e.g. 10M)", 
 
 
 def _seconds(text: str) -> float:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?", text)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?", text)
     if not match:
         raise ValueError(f"{text!r} is not a duration")
-    factor = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2)]
+    factor = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
+              "d": 86400.0}[match.group(2)]
     return float(match.group(1)) * factor
 
 
-DURATION: Kind[float] = Kind("a duration: seconds, or a number with ms, s, m or h", _seconds)
+DURATION: Kind[float] = Kind("a duration: seconds, or a number with ms, s, m, h or d",
+                             _seconds)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 One small class per property; :func:`generic_properties` is the visible list the
 composition root registers (followed by the CalDAV/CardDAV/principal lists). The
-RFC 3744 access-control properties live in :mod:`oxdav.dav.acl_properties`.
+RFC 3744 access-control properties live in :mod:`oxdav.dav.acl_properties`, the lock
+properties (``supportedlock``, ``lockdiscovery``) beside LOCK in
+:mod:`oxdav.dav.methods.lock`.
 """
 
 from __future__ import annotations
@@ -108,26 +110,6 @@ class CreationDateProperty(LiveProperty):
         return None if moment is None else rfc3339_date(moment)
 
 
-class SupportedLockProperty(LiveProperty):
-    """``DAV:supportedlock`` (RFC 4918 §15.10): empty — oxdav offers no locks."""
-
-    name = _dav("supportedlock")
-    in_allprop = True
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return []
-
-
-class LockDiscoveryProperty(LiveProperty):
-    """``DAV:lockdiscovery`` (RFC 4918 §15.8): empty — there are never active locks."""
-
-    name = _dav("lockdiscovery")
-    in_allprop = True
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return []
-
-
 class SyncTokenProperty(LiveProperty):
     """``DAV:sync-token`` (RFC 6578 §4): on collections that support sync; not allprop."""
 
@@ -218,8 +200,6 @@ def generic_properties(reports: ReportRegistry) -> list[LiveProperty]:
         GetContentLengthProperty(),
         GetLastModifiedProperty(),
         CreationDateProperty(),
-        SupportedLockProperty(),
-        LockDiscoveryProperty(),
         SyncTokenProperty(),
         GetCTagProperty(),
         SupportedReportSetProperty(reports),

@@ -48,6 +48,20 @@ class FolderTree(Protocol):
         ...
 
 
+QUOTA_SETTING = "oxdav.quota.bytes"
+"""The cascading property holding a user's quota in bytes (0: unlimited)."""
+
+
+async def home_quota(tree: FolderTree) -> tuple[int, int] | None:
+    """``(used, available)`` bytes of the requesting user (RFC 4331 §3, §4), or None when
+    they have no quota (the properties are then absent)."""
+    home = await tree.home()
+    if home.quota is None:
+        return None
+    used = await home.used_bytes()
+    return used, max(home.quota - used, 0)
+
+
 class TreeResource(InDirectory, DAVResource):
     """Base of the tree's own resources: a path and the per-request tree."""
 

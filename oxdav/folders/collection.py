@@ -30,7 +30,7 @@ from oxdav.dav.privileges import ALL, BIND, READ, UNBIND, WRITE, WRITE_CONTENT, 
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
-from oxdav.folders.base import FolderTree, MemberLookup, TreeResource
+from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
@@ -118,6 +118,13 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         return privileges_of(self.collection.rights)
+
+    async def quota(self) -> tuple[int, int] | None:
+        """The requesting user's quota on their own folders (RFC 4331); None on folders
+        of others and system folders, whose owner's limit is not known here."""
+        if self.folder.owner_id != self.tree.user_id:
+            return None
+        return await home_quota(self.tree)
 
     def member(self, meta: ObjectMeta) -> ObjectResource:
         """The member resource of ``meta`` (subclasses return their own type)."""

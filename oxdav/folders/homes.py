@@ -16,7 +16,7 @@ from oxdav.dav.dispatch import MethodHandler
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
-from oxdav.folders.base import FolderTree, TreeResource
+from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
@@ -56,9 +56,10 @@ class HomeKind:
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
         """The home's members: by default one collection per exposed folder."""
         home = await tree.home()
-        for folder in await home.folders():
+        for collection in await home.collections():
+            folder = collection.folder
             if folder.module in self.modules and self.exposes(tree, folder):
-                yield self.collection(tree, await home.collection(folder.id))
+                yield self.collection(tree, collection)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         """A member of the home that is not a folder id (``schedule-inbox``), or None."""
@@ -91,3 +92,6 @@ class FolderHome(TreeResource):
     async def children(self) -> AsyncIterator[DAVResource]:
         async for child in self.kind.children(self.tree):
             yield child
+
+    async def quota(self) -> tuple[int, int] | None:
+        return await home_quota(self.tree)

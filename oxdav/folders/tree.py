@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.folders.base import MemberLookup, TreeResource
+from oxdav.folders.base import QUOTA_SETTING, MemberLookup, TreeResource
 from oxdav.folders.homes import HomeKind
+from oxdav.principals.listing import group_principals, user_principals
 from oxdav.principals.resources import (
     GROUPS_PATH,
     PRINCIPALS_PATH,
@@ -64,9 +65,12 @@ class DavTree:
         self._home: Home | None = None
 
     async def home(self) -> Home:
-        """The user's view of the folders (opened once per request)."""
+        """The user's view of the folders (opened once per request), with the user's
+        quota from the cascade (``oxdav.quota.bytes``, 0 = none) for the store to enforce."""
         if self._home is None:
-            self._home = await self.txn.home(self.context_id, self.user_id)
+            quota = self.settings.get(QUOTA_SETTING) if self.settings is not None else None
+            self._home = await self.txn.home(self.context_id, self.user_id,
+                                             quota=quota or None)
         return self._home
 
     async def resolve(self, path: str) -> DAVResource | None:
@@ -83,12 +87,20 @@ class DavTree:
             return None
         return None
 
+    def _principal_collection(self, segment: str) -> PrincipalCollection:
+        """``users/`` or ``groups/``: lists the principals of the caller's context only."""
+        if segment == "users":
+            return PrincipalCollection(self, USERS_PATH, lister=lambda: user_principals(
+                self, self.txn, self.context_id))
+        return PrincipalCollection(self, GROUPS_PATH, lister=lambda: group_principals(
+            self, self.txn, self.context_id))
+
     async def _principal(self, rest: list[str]) -> DAVResource | None:
         if not rest:
             return PrincipalCollection(self, PRINCIPALS_PATH, [
-                PrincipalCollection(self, USERS_PATH), PrincipalCollection(self, GROUPS_PATH)])
+                self._principal_collection("users"), self._principal_collection("groups")])
         if len(rest) == 1 and rest[0] in ("users", "groups"):
-            return PrincipalCollection(self, f"{PRINCIPALS_PATH}/{rest[0]}")
+            return self._principal_collection(rest[0])
         if len(rest) != 2 or not rest[1].isdigit():
             return None
         if rest[0] == "users":

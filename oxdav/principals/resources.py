@@ -6,7 +6,7 @@ Paths (DESIGN.md §3) are built here and only here, so properties and the tree a
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from oxdav.dav.namespaces import DAV_NS, clark
@@ -124,14 +124,28 @@ class GroupPrincipal(PrincipalResource):
         return ()
 
 
+MemberLister = Callable[[], Awaitable[Sequence[DAVResource]]]
+"""Lists a principal collection's members when they are asked for (Depth 1)."""
+
+
 class PrincipalCollection(InDirectory, DAVResource):
-    """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8)."""
+    """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8).
+
+    Args:
+        directory: the per-request tree.
+        path: the collection's DAV path.
+        members: fixed members (``users/`` and ``groups/`` of ``/principals/``).
+        lister: lists further members on demand (the principals of the caller's
+            context), so a Depth 0 request costs no lookup.
+    """
 
     def __init__(self, directory: PrincipalDirectory, path: str,
-                 members: Sequence[DAVResource] = ()) -> None:
+                 members: Sequence[DAVResource] = (), *,
+                 lister: MemberLister | None = None) -> None:
         self.directory = directory
         self._path = path
         self._members = tuple(members)
+        self._lister = lister
 
     @property
     def path(self) -> str:
@@ -147,3 +161,6 @@ class PrincipalCollection(InDirectory, DAVResource):
     async def children(self) -> AsyncIterator[DAVResource]:
         for member in self._members:
             yield member
+        if self._lister is not None:
+            for member in await self._lister():
+                yield member

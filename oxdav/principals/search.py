@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, DAV_NS, clark
 from oxdav.dav.resource import DAVResource
+from oxdav.principals.listing import group_principals, user_principals
 from oxdav.principals.resources import GroupPrincipal, PrincipalDirectory, UserPrincipal
 from oxdav.store.interfaces import Transaction
 
@@ -35,8 +36,8 @@ async def search_principals(directory: PrincipalDirectory, txn: Transaction, con
                             match_all: bool) -> list[DAVResource]:
     """Principals of the context matching ``criteria`` (all of them, or any)."""
     candidates: list[UserPrincipal | GroupPrincipal] = [
-        UserPrincipal(directory, user) for user in await txn.users(context_id) if user.enabled]
-    candidates += [GroupPrincipal(directory, group) for group in await txn.groups(context_id)]
+        *await user_principals(directory, txn, context_id),
+        *await group_principals(directory, txn, context_id)]
     combine = all if match_all else any
     return [p for p in candidates
             if combine(_matches(p, name, text) for name, text in criteria)]

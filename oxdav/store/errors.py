@@ -76,7 +76,21 @@ class InvalidSyncToken(StoreError):
 
 
 class QuotaExceeded(StoreError):
-    """A write would exceed a storage quota (reserved; no backend enforces one yet)."""
+    """A write would make the bytes stored in a user's own folders exceed their limit
+    (RFC 4331 §6 ``quota-not-exceeded``; the limit is given to ``Transaction.home``).
+
+    Attributes:
+        limit: the user's limit in bytes.
+        used: bytes stored before the write.
+        requested: by how many bytes the write would grow the total.
+    """
+
+    def __init__(self, limit: int, used: int, requested: int) -> None:
+        super().__init__(f"storing {requested} more bytes would exceed the quota "
+                         f"({used} of {limit} bytes used)")
+        self.limit = limit
+        self.used = used
+        self.requested = requested
 
 
 class ReadOnlyTransaction(StoreError):

@@ -260,8 +260,16 @@ class Transaction(Protocol):
 
     # -- folders ----------------------------------------------------------------------
 
-    async def home(self, context_id: int, user_id: int) -> Home:
-        """One user's view of the context's folders. Raises: NotFound (no such user)."""
+    async def home(self, context_id: int, user_id: int, *, quota: int | None = None) -> Home:
+        """One user's view of the context's folders.
+
+        Args:
+            quota: the user's storage limit in bytes (RFC 4331), None for none. The
+                caller resolves it (the config cascade, ``oxdav.quota.bytes``); the
+                store enforces it on writes through this home, see ``Home``.
+
+        Raises: NotFound (no such user).
+        """
         ...
 
     async def folders(self, context_id: int, *, module: Module | None = None) -> list[Folder]:
@@ -282,10 +290,25 @@ class Transaction(Protocol):
 
 
 class Home(Protocol):
-    """One user's view of a context's folders."""
+    """One user's view of a context's folders.
+
+    Quota (RFC 4331): what a user *uses* is the sum of the sizes of the objects in the
+    folders they own. When the home was opened with a ``quota``, ``Collection.put``
+    through it into a folder the user owns raises ``QuotaExceeded`` if the write would
+    grow that sum beyond the limit (a write that does not grow it always passes, so a
+    user over a lowered limit can still shrink or replace). Writes into folders owned
+    by someone else are counted against their owner but not checked here: this home
+    does not know the owner's limit. ``system_collection`` is never limited.
+    """
 
     context_id: int
     user_id: int
+    quota: int | None
+    """The limit in bytes this home was opened with (None: unlimited)."""
+
+    async def used_bytes(self) -> int:
+        """Bytes stored in the folders the user owns (RFC 4331 §4 quota-used-bytes)."""
+        ...
 
     async def folders(self, module: Module | None = None) -> list[Folder]:
         """Folders the user may read: owned, shared to them or one of their groups
@@ -294,6 +317,11 @@ class Home(Protocol):
 
     async def collection(self, folder_id: int) -> Collection:
         """Open a folder. Raises: NotFound when absent or not readable by the user."""
+        ...
+
+    async def collections(self, module: Module | None = None) -> builtins.list[Collection]:
+        """Open every folder ``folders(module)`` lists, in that order, in one call
+        (a home listing costs one store call, not one per folder)."""
         ...
 
     async def create_folder(
@@ -367,6 +395,8 @@ class Collection(Protocol):
             ETagMismatch: ``if_etag`` given and the object is absent or differs.
             UIDConflict: another name in this collection holds ``index.uid``.
             Forbidden: no write right for this object.
+            QuotaExceeded: the write would exceed the quota of the home it was opened
+                through (see ``Home``).
         """
         ...
 

@@ -49,11 +49,16 @@ class SQLiteHome:
     """A user's view of a context's folders."""
 
     def __init__(self, txn: SQLiteTransaction, context_id: int, user_id: int,
-                 groups: frozenset[int]) -> None:
+                 groups: frozenset[int], quota: int | None = None) -> None:
         self.context_id = context_id
         self.user_id = user_id
+        self.quota = quota
         self._txn = txn
         self._groups = groups
+
+    async def used_bytes(self) -> int:
+        """See ``Home.used_bytes``."""
+        return await self._txn.call(objects_db.used_bytes, self.context_id, self.user_id)
 
     async def folders(self, module: Module | None = None) -> list[Folder]:
         """See ``Home.folders``."""
@@ -64,7 +69,20 @@ class SQLiteHome:
         """See ``Home.collection``."""
         folder, rights = await self._txn.call(_open_readable, self.context_id, folder_id,
                                               self.user_id, self._groups)
-        return SQLiteCollection(self._txn, folder, rights, self.user_id)
+        return self._open(folder, rights)
+
+    async def collections(self, module: Module | None = None
+                          ) -> builtins.list[SQLiteCollection]:
+        """See ``Home.collections``."""
+        folders = await self.folders(module)
+        rights = [effective_rights(folder, self.user_id, self._groups) for folder in folders]
+        return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
+                if right.read != "none"]
+
+    def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
+        """The collection of a readable folder; the quota binds only the user's own."""
+        quota = self.quota if folder.owner_id == self.user_id else None
+        return SQLiteCollection(self._txn, folder, rights, self.user_id, quota)
 
     async def create_folder(self, module: Module, name: str, *, color: str | None = None,
                             description: str | None = None,
@@ -81,10 +99,11 @@ class SQLiteCollection:
     """One folder as seen by one user (``user_id``) or by the system (``None``)."""
 
     def __init__(self, txn: SQLiteTransaction, folder: Folder, rights: FolderPermission,
-                 user_id: int | None) -> None:
+                 user_id: int | None, quota: int | None = None) -> None:
         self.folder = folder
         self.rights = rights
         self.user_id = user_id
+        self._quota = quota
         self._txn = txn
         self._deleted = False
 
@@ -93,7 +112,7 @@ class SQLiteCollection:
         if self._deleted:
             raise NotFound(f"folder {self.folder.id} was deleted")
         return objects_db.Scope(self.folder.context_id, self.folder.id, self.user_id,
-                                self.rights)
+                                self.rights, self._quota)
 
     async def list(self, *, time_range: TimeRange | None = None,
                    component: str | None = None) -> builtins.list[ObjectMeta]:

@@ -13,19 +13,32 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import AlreadyExists, ETagMismatch, Forbidden, InvalidSyncToken, NotFound, UIDConflict
+from .errors import (
+    AlreadyExists,
+    ETagMismatch,
+    Forbidden,
+    InvalidSyncToken,
+    NotFound,
+    QuotaExceeded,
+    UIDConflict,
+)
 from .models import Changes, FolderPermission, ObjectIndex, ObjectMeta, StoredObject
 from .sqlite_rows import OBJECT_META_COLUMNS, meta_from_row, now_us
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which folder, as whom, with which rights (``user_id`` None: the system)."""
+    """Which folder, as whom, with which rights (``user_id`` None: the system).
+
+    ``quota`` is the limit in bytes of ``user_id``, set only when the folder is theirs
+    (the contract's ``Home`` quota rule); None means writes are not checked.
+    """
 
     context_id: int
     folder_id: int
     user_id: int | None
     rights: FolderPermission
+    quota: int | None = None
 
     @property
     def own_only(self) -> bool:
@@ -106,10 +119,28 @@ def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | Non
 
 def _existing(conn: sqlite3.Connection, scope: Scope, name: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
-        "SELECT etag, created_by, created FROM objects"
+        "SELECT etag, created_by, created, size FROM objects"
         " WHERE context_id = ? AND folder_id = ? AND name = ?",
         (scope.context_id, scope.folder_id, name)).fetchone()
     return row
+
+
+def used_bytes(conn: sqlite3.Connection, context_id: int, owner_id: int) -> int:
+    """Bytes stored in the folders ``owner_id`` owns (RFC 4331 quota-used-bytes)."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(o.size), 0) FROM folders f JOIN objects o"
+        " ON o.context_id = f.context_id AND o.folder_id = f.id"
+        " WHERE f.context_id = ? AND f.owner_id = ?", (context_id, owner_id)).fetchone()
+    return int(row[0])
+
+
+def _check_quota(conn: sqlite3.Connection, scope: Scope, growth: int) -> None:
+    """Raise QuotaExceeded when ``growth`` more bytes would pass the scope's quota."""
+    if scope.quota is None or scope.user_id is None or growth <= 0:
+        return
+    used = used_bytes(conn, scope.context_id, scope.user_id)
+    if used + growth > scope.quota:
+        raise QuotaExceeded(scope.quota, used, growth)
 
 
 def _bump_revision(conn: sqlite3.Connection, scope: Scope) -> int:
@@ -153,6 +184,7 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
         " AND name != ?", (scope.context_id, scope.folder_id, index.uid, name)).fetchone()
     if holder is not None:
         raise UIDConflict(index.uid, holder[0])
+    _check_quota(conn, scope, len(data) - (0 if existing is None else existing["size"]))
     modseq = _bump_revision(conn, scope)
     now = now_us()
     created = now if existing is None else existing["created"]

@@ -249,10 +249,12 @@ class SQLiteTransaction:
 
     # -- folders ----------------------------------------------------------------------
 
-    async def home(self, context_id: int, user_id: int) -> Home:
+    async def home(self, context_id: int, user_id: int, *, quota: int | None = None) -> Home:
         """See ``Transaction.home``."""
+        if quota is not None and quota < 0:
+            raise ValueError("a quota is a number of bytes >= 0")
         groups = await self.call(folders_db.user_groups, context_id, user_id)
-        return SQLiteHome(self, context_id, user_id, groups)
+        return SQLiteHome(self, context_id, user_id, groups, quota)
 
     async def folders(self, context_id: int, *, module: Module | None = None) -> list[Folder]:
         """See ``Transaction.folders``."""

@@ -3,7 +3,9 @@
 Credentials are accepted over TLS, or over plain HTTP only on a listener that is
 configured as sitting behind a trusted TLS-terminating proxy. The
 ``Authorization`` header is removed from the request as soon as it is read, so
-no later log line, error page or traceback can carry it.
+no later log line, error page or traceback can carry it; once the credentials are
+accepted, the login is recorded as the request's user (``request.getUser()``, what the
+access log shows), never the password.
 
 Typical use in a resource::
 
@@ -26,6 +28,7 @@ from typing import Protocol
 from twisted.web.server import Request
 
 from oxdav.directory.results import (
+    Authenticated,
     AuthResult,
     Forbidden,
     ForbiddenReason,
@@ -109,7 +112,14 @@ def take_credentials(request: Request) -> BasicCredentials | None:
     """
     value = request.getHeader(b"authorization")
     request.requestHeaders.removeHeader(b"authorization")
+    # Twisted parses getUser()/getPassword() lazily from the header: settle them now.
+    request.user = request.password = b""
     return parse_basic_authorization(value)
+
+
+def record_user(request: Request, login: str) -> None:
+    """Make the authenticated ``login`` the request's user (``getUser()``, access log)."""
+    request.user = login.encode("utf-8")
 
 
 def client_address(request: Request, *, trusted_proxy: bool) -> str:
@@ -160,9 +170,12 @@ async def authenticate_request(
     if credentials is None:
         return Unauthorized()
     address = client_address(request, trusted_proxy=trusted_proxy)
-    return await authenticator.authenticate(
+    result = await authenticator.authenticate(
         credentials.login, credentials.password, address, interface
     )
+    if isinstance(result, Authenticated):
+        record_user(request, credentials.login)
+    return result
 
 
 def challenge(realm: str) -> bytes:
@@ -221,6 +234,7 @@ __all__ = [
     "challenge",
     "client_address",
     "parse_basic_authorization",
+    "record_user",
     "render_auth_failure",
     "take_credentials",
 ]

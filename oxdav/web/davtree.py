@@ -1,9 +1,11 @@
 """The DAV layer composed: registries from the home kinds, and the ``DavHandler``.
 
 Every request runs in one store transaction (a write transaction for methods that
-write) which stays open until the (streamed) body is written. The resources live in
-:mod:`oxdav.folders` (generic) and in CalDAV/CardDAV (the home kinds listed in
-:func:`home_kinds`).
+write). A write is answered only after its transaction committed (a streamed answer is
+read whole first), so a client never hears of a write that is not durable and its next
+request sees it; a read's streamed body is written inside the transaction producing it.
+The resources live in :mod:`oxdav.folders` (generic) and in CalDAV/CardDAV (the home
+kinds listed in :func:`home_kinds`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from oxdav.carddav.home import AddressBookHome
 from oxdav.config import ConfigSnapshot
 from oxdav.dav.dispatch import DAVEnvironment, Dispatcher, write_response
 from oxdav.dav.errors import DAVError, ErrorMapper
-from oxdav.dav.methods.lock import LockTable
+from oxdav.dav.methods.lock import LockTable, lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.paths import PathMapper
@@ -71,6 +73,11 @@ class DavHandler:
         async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
+            if write and not isinstance(response.body, bytes):
+                response.body = await response.read_body()
+            if not isinstance(response.body, bytes):  # a read streams inside the transaction
+                await write_response(request, response)
+        if isinstance(response.body, bytes):  # answered only once committed
             await write_response(request, response)
         if not request.finished:
             request.finish()
@@ -92,7 +99,9 @@ def build_dav(store: Any, errors: ErrorMapper, *,
     """
     kinds = list(home_kinds() if kinds is None else kinds)
     reports = ReportRegistry()
-    properties = PropertyRegistry([*generic_properties(reports), *principal_properties()])
+    locks = LockTable()
+    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(locks),
+                                   *principal_properties()])
     for kind in kinds:
         for prop in kind.properties(reports):
             properties.register(prop)
@@ -103,6 +112,6 @@ def build_dav(store: Any, errors: ErrorMapper, *,
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
     compliance = tuple(c for kind in kinds for c in kind.compliance)
-    env = DAVEnvironment(properties, reports, methods, locks=LockTable(),
+    env = DAVEnvironment(properties, reports, methods, locks=locks,
                          compliance=compliance, errors=errors)
     return DavHandler(store, env, {kind.name: kind for kind in kinds})

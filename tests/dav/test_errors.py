@@ -97,3 +97,14 @@ def test_generic_store_factories_name_store_errors() -> None:
     assert (sync.status, sync.precondition) == (403, "{DAV:}valid-sync-token")
     assert factories["oxdav.store.errors.NotFound"](Exception()).status == 404
     assert factories["oxdav.store.errors.ETagMismatch"](Exception()).status == 412
+
+
+def test_quota_exceeded_maps_to_507_quota_not_exceeded() -> None:
+    from oxdav.store.errors import QuotaExceeded
+
+    mapper = ErrorMapper()
+    for name, factory in generic_store_error_factories().items():
+        mapper.register(name, factory)
+    error = mapper.to_dav_error(QuotaExceeded(100, 90, 20))
+    assert error is not None
+    assert (error.status, error.precondition) == (507, "{DAV:}quota-not-exceeded")  # RFC 4331 §6

@@ -103,12 +103,15 @@ async def test_contacts_folder_is_not_under_caldav(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_put_is_501_until_caldav_provides_validation(server) -> None:
+async def test_put_of_an_event_is_201_with_its_etag(server) -> None:
     folder = await first_folder(server)
+    body = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+            b"UID:put-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\n"
+            b"DURATION:PT1H\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     response, _ = await server.request("PUT", folder + "a.ics", auth=server.demo,
-                                       headers={"Content-Type": "text/calendar"},
-                                       body=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
-    assert response.code == 501
+                                       headers={"Content-Type": "text/calendar"}, body=body)
+    assert response.code == 201
+    assert response.headers.getRawHeaders("etag")[0].startswith('"')
 
 
 @pytest_twisted.ensureDeferred

@@ -1,101 +1,137 @@
-"""Every acknowledged write survives SIGKILL, and the database stays intact.
+"""Every PUT answered 201/204 survives SIGKILL of the daemon, and the database stays
+intact (issue 3; DESIGN.md §7: ``synchronous=FULL``, a write is acknowledged only after
+its transaction committed).
 
-TODO(issue 4): once the DAV tree serves PUT, switch this to the real daemon: start
-``twistd -n --pidfile= oxdav -c DIR`` as a subprocess on a free port, stream
-authenticated PUTs from a thread over ``http.client.HTTPSConnection``, record every
-201/204, SIGKILL the daemon mid-stream, restart it and GET every acknowledged object.
-Until then a writer subprocess (``durability_writer.py``) drives the store directly,
-opened from the configuration exactly as the daemon opens it.
+The real daemon runs as a subprocess (``twistd -n oxdav -c DIR``); a client thread
+streams authenticated PUTs over TLS and records every acknowledged name; the daemon is
+killed with SIGKILL mid-stream, restarted on the same data, and every acknowledged
+object is read back with GET. A second round kills the restarted daemon too (recovery
+of a WAL left by a kill, then another kill).
 """
 
 from __future__ import annotations
 
-import os
-import signal
+import re
 import sqlite3
-import subprocess
-import sys
+import threading
 from pathlib import Path
-
-import pytest_twisted
-from twisted.internet import reactor
 
 from oxdav.config import load_config
 from oxdav.service import data_directory
-from oxdav.store import open_store
 from oxdav.store.factory import sqlite_path
+from tests.integration.daemon import Daemon, free_port, wait_for
+from tests.integration.harness import write_config
 
-REPO = Path(__file__).resolve().parents[2]
-WRITER = Path(__file__).with_name("durability_writer.py")
-#: Acknowledged writes to wait for before the kill (the kill lands mid-stream).
+#: Acknowledged PUTs to wait for before the kill (the kill lands mid-stream).
 BEFORE_KILL = 40
 
+EVENT = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//oxdav//durability test//EN\r
+BEGIN:VEVENT\r
+UID:{uid}\r
+DTSTAMP:20260101T000000Z\r
+DTSTART:20260101T100000Z\r
+DTEND:20260101T110000Z\r
+SUMMARY:durability {uid}\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
 
-def write_config(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "oxdav.properties").write_text(
-        "oxdav.dataDir = data\noxdav.listen.https = 127.0.0.1:0\n"
-        "oxdav.sqlite.synchronous = FULL\n")
-    return directory
+
+class PutStream(threading.Thread):
+    """PUTs ``<prefix>-<n>.ics`` one after the other until the connection dies."""
+
+    def __init__(self, daemon: Daemon, auth: dict[str, str], folder: str, prefix: str) -> None:
+        super().__init__(daemon=True)
+        self.target, self.auth, self.folder, self.prefix = daemon, auth, folder, prefix
+        self.acknowledged: list[str] = []
+        self.refused: list[int] = []
+
+    def run(self) -> None:
+        conn = self.target.connection()
+        n = 0
+        try:
+            while True:
+                name = f"{self.prefix}-{n}.ics"
+                conn.request("PUT", f"{self.folder}{name}",
+                             EVENT.format(uid=f"{self.prefix}-{n}").encode(),
+                             {**self.auth, "Content-Type": "text/calendar",
+                              "If-None-Match": "*"})
+                response = conn.getresponse()
+                response.read()
+                if response.status in (201, 204):
+                    self.acknowledged.append(name)
+                else:
+                    self.refused.append(response.status)
+                    return
+                n += 1
+        except OSError:
+            return  # the daemon was killed: the connection is gone
+        finally:
+            conn.close()
 
 
-def run_and_kill(config: Path, prefix: str) -> list[str]:
-    """Start a writer, SIGKILL it after ``BEFORE_KILL`` acknowledgements, return them all."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    process = subprocess.Popen([sys.executable, str(WRITER), str(config), prefix],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env)
-    assert process.stdout is not None
+def default_calendar(daemon: Daemon, auth: dict[str, str]) -> str:
+    """The href of the demo user's first calendar collection."""
+    conn = daemon.connection()
+    conn.request("PROPFIND", "/dav/caldav/", b"", {**auth, "Depth": "1"})
+    body = conn.getresponse().read().decode()
+    conn.close()
+    hrefs = re.findall(r"<(?:\w+:)?href>(/dav/caldav/\d+/)</(?:\w+:)?href>", body)
+    assert hrefs, body
+    return hrefs[0]
+
+
+def run_and_kill(daemon: Daemon, auth: dict[str, str], folder: str, prefix: str) -> list[str]:
+    stream = PutStream(daemon, auth, folder, prefix)
+    stream.start()
+    wait_for(lambda: len(stream.acknowledged) >= BEFORE_KILL or not stream.is_alive(),
+             f"{BEFORE_KILL} acknowledged PUTs", timeout=60)
+    assert daemon.kill() == -9
+    stream.join(timeout=30)
+    assert not stream.refused, stream.refused
+    assert len(stream.acknowledged) >= BEFORE_KILL
+    return stream.acknowledged
+
+
+def stored(daemon: Daemon, auth: dict[str, str], folder: str, names: list[str]) -> list[str]:
+    """The names a GET finds, byte-checked against what was PUT."""
+    found = []
+    conn = daemon.connection()
+    for name in names:
+        conn.request("GET", f"{folder}{name}", headers=auth)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status == 200 and body == EVENT.format(uid=name[:-4]).encode():
+            found.append(name)
+    conn.close()
+    return found
+
+
+def test_acknowledged_puts_survive_sigkill_of_the_daemon(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path / "etc", "oxdav.sqlite.synchronous = FULL\n")
+    properties = config / "oxdav.properties"
+    properties.write_text(properties.read_text().replace(
+        "oxdav.listen.https = 127.0.0.1:0\noxdav.listen.metrics = 127.0.0.1:0",
+        f"oxdav.listen.https = 127.0.0.1:{port}\noxdav.listen.metrics ="))
+    data = config / "data"
+
+    first = Daemon(config, port)
+    auth = first.demo_auth(data)
+    folder = default_calendar(first, auth)
+    acknowledged = run_and_kill(first, auth, folder, "first")
+
+    second = Daemon(config, port)
+    acknowledged += run_and_kill(second, auth, folder, "second")
+
+    third = Daemon(config, port)
     try:
-        first = process.stdout.readline()
-        assert first == "ready\n", first + process.stderr.read() if process.stderr else ""
-        acknowledged = [process.stdout.readline().strip() for _ in range(BEFORE_KILL)]
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        # Lines printed before the kill are acknowledgements too.
-        acknowledged += [line.strip() for line in process.stdout if line.strip()]
+        assert stored(third, auth, folder, acknowledged) == acknowledged
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
-    return acknowledged
-
-
-async def stored_names(config: Path) -> set[str]:
-    """Reopen the store (running its start-up recovery) and list the writer's objects."""
+        third.stop()
     snapshot = load_config(config)
-    store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor)
-    await store.start()
-    try:
-        async with store.transaction("durability check") as txn:
-            context = next(c for c in await txn.contexts() if c.name == "durability")
-            user = await txn.user_by_login(context.id, "writer")
-            home = await txn.home(context.id, user.id)
-            folder = next(f for f in await home.folders("calendar") if f.is_default)
-            return {meta.name for meta in await (await home.collection(folder.id)).list()}
-    finally:
-        await store.stop()
-
-
-def integrity(config: Path) -> list[tuple[str]]:
-    snapshot = load_config(config)
-    path = sqlite_path(snapshot.get("oxdav.storage"), data_directory(snapshot))
-    with sqlite3.connect(path) as conn:
-        return conn.execute("PRAGMA integrity_check").fetchall()
-
-
-@pytest_twisted.ensureDeferred
-async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "etc")
-    first = run_and_kill(config, "first")
-    # A second writer recovers the killed one's WAL and carries on; kill it too.
-    second = run_and_kill(config, "second")
-    names = await stored_names(config)
-    assert len(first) >= BEFORE_KILL and len(second) >= BEFORE_KILL
-    assert set(first) <= names
-    assert set(second) <= names
-    assert integrity(config) == [("ok",)]
+    database = sqlite_path(snapshot.get("oxdav.storage"), data_directory(snapshot))
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -28,6 +28,7 @@ from oxdav.web.auth import (
     parse_basic_authorization,
     render_auth_failure,
 )
+from oxdav.web.site import access_log_line
 from tests.directory.auth_fixtures import (
     REALM,
     CountingVerifier,
@@ -234,3 +235,41 @@ async def test_plain_http_is_accepted_behind_a_trusted_proxy(
     request = make_request(basic(b"alice@example.com:alice-secret"), secure=False)
     result = await authenticate_request(request, authenticator, "caldav", trusted_proxy=True)
     assert isinstance(result, Authenticated)
+
+
+# The user the access log shows
+
+
+@pytest_twisted.ensureDeferred
+async def test_authenticated_login_becomes_the_request_user_without_password(
+    authenticator: Authenticator,
+) -> None:
+    request = make_request(basic(b"alice@example.com:alice-secret"))
+    await authenticate_request(request, authenticator, "caldav", trusted_proxy=False)
+    assert request.getUser() == b"alice@example.com"
+    assert request.getPassword() == b""
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_login_leaves_no_request_user(authenticator: Authenticator) -> None:
+    request = make_request(basic(b"alice@example.com:guess"))
+    await authenticate_request(request, authenticator, "caldav", trusted_proxy=False)
+    assert (request.getUser(), request.getPassword()) == (b"", b"")
+
+
+@pytest_twisted.ensureDeferred
+async def test_access_log_line_names_the_login_never_the_password(
+    authenticator: Authenticator,
+) -> None:
+    request = make_request(basic(b"alice@example.com:alice-secret"))
+    await authenticate_request(request, authenticator, "caldav", trusted_proxy=False)
+    request.method, request.uri, request.clientproto = b"PROPFIND", b"/dav/", b"HTTP/1.1"
+    line = access_log_line("[24/Nov/2026:07:30:00 +0000]", request)
+    assert ' - alice@example.com [' in line
+    assert "alice-secret" not in line
+
+
+def test_access_log_line_shows_a_dash_without_credentials() -> None:
+    request = make_request(None)
+    request.method, request.uri, request.clientproto = b"GET", b"/", b"HTTP/1.1"
+    assert " - - [" in access_log_line("[24/Nov/2026:07:30:00 +0000]", request)

@@ -19,7 +19,9 @@ from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.paths import normalize_path
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.properties import LiveProperty
+from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import find_child, parse_body, serialize
 
@@ -212,3 +214,42 @@ class UnlockMethod(MethodHandler):
         if table is None or not table.release(request.ctx.path, token):
             raise DAVError(409, LOCK_TOKEN_MATCHES, "no such lock on this resource")
         return DAVResponse(204)
+
+
+class SupportedLockProperty(LiveProperty):
+    """``DAV:supportedlock`` (RFC 4918 §15.10): exclusive and shared write locks, on the
+    resources LOCK applies to (not collections)."""
+
+    name = _dav("supportedlock")
+    in_allprop = True
+
+    def applies_to(self, resource: DAVResource) -> bool:
+        return not resource.is_collection
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        entries = []
+        for scope in ("exclusive", "shared"):
+            entry = etree.Element(_dav("lockentry"))
+            etree.SubElement(etree.SubElement(entry, _dav("lockscope")), _dav(scope))
+            etree.SubElement(etree.SubElement(entry, _dav("locktype")), _dav("write"))
+            entries.append(entry)
+        return entries
+
+
+class LockDiscoveryProperty(LiveProperty):
+    """``DAV:lockdiscovery`` (RFC 4918 §15.8): the resource's active locks."""
+
+    name = _dav("lockdiscovery")
+    in_allprop = True
+
+    def __init__(self, table: LockTable) -> None:
+        self._table = table
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        href = ctx.href(resource.path, collection=resource.is_collection)
+        return [lockdiscovery(href, lock) for lock in self._table.locks_on(resource.path)]
+
+
+def lock_properties(table: LockTable) -> list[LiveProperty]:
+    """The lock properties, reading ``table`` (the one LOCK/UNLOCK use)."""
+    return [SupportedLockProperty(), LockDiscoveryProperty(table)]

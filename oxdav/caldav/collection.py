@@ -1,0 +1,190 @@
+"""A calendar or task folder as a CalDAV calendar collection (RFC 4791 §4.2, §5.3.2).
+
+Every PUT is parsed once (:func:`oxdav.caldav.ical.parse_calendar_object`) and its
+index handed to the store, so nothing is parsed again on a read path except where a
+report must look inside objects. Listings (Depth: 1) and sync-collection are
+clamped to the user's sync window (DESIGN.md §4, :mod:`oxdav.caldav.window`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from functools import cached_property, partial
+
+from lxml import etree
+from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
+
+from oxdav.caldav.errors import CalendarDataError
+from oxdav.caldav.ical import ParsedCalendarObject, parse_calendar_object
+from oxdav.caldav.window import SyncWindow
+from oxdav.dav.errors import DAVError, condition_with_hrefs
+from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
+from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
+from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.base import FolderTree
+from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
+from oxdav.folders.homes import HomeKind
+from oxdav.store.errors import UIDConflict
+from oxdav.store.interfaces import Collection
+from oxdav.store.models import ObjectIndex
+
+log = Logger()
+
+#: CALDAV:max-resource-size (RFC 4791 §5.2.5), below oxdav.http.maxBodySize's default.
+MAX_RESOURCE_SIZE = 4 * 1024 * 1024
+
+#: Bodies larger than this are parsed in the reactor's thread pool.
+THREADED_PARSE_SIZE = 64 * 1024
+
+#: Component types per folder module (DESIGN.md §4).
+COMPONENTS_BY_MODULE: Mapping[str, frozenset[str]] = {
+    "calendar": frozenset({"VEVENT"}), "tasks": frozenset({"VTODO"})}
+
+CALENDAR_DESCRIPTION = clark(CALDAV_NS, "calendar-description")
+CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
+CALENDAR_ORDER = clark(APPLE_ICAL_NS, "calendar-order")
+NO_UID_CONFLICT = clark(CALDAV_NS, "no-uid-conflict")
+
+#: Dead property holding the client's own name of a calendar it made (MKCALENDAR).
+RESOURCE_NAME = "{urn:oxdav:caldav}resource-name"
+
+#: Live properties kept in the collection's dead-property storage (no folder field).
+STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
+
+
+def dav_error(error: CalendarDataError) -> DAVError:
+    """The response for a refused body: 415 for a foreign media type, else 403 with the
+    RFC 4791 §5.3.2.1 precondition."""
+    status = 415 if error.precondition == "supported-calendar-data" else 403
+    return DAVError(status, error.element, error.message)
+
+
+class CalendarCollection(FolderCollection):
+    """One calendar (VEVENT) or task (VTODO) folder.
+
+    Args:
+        path: the DAV path it is reached by, when not ``/caldav/<folderId>`` (a
+            calendar reached by the name its client gave it in MKCALENDAR).
+    """
+
+    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
+                 path: str | None = None) -> None:
+        super().__init__(tree, kind, collection)
+        if path is not None:
+            self._path = path
+
+    @property
+    def components(self) -> frozenset[str]:
+        """Component types this collection takes (CALDAV:supported-calendar-component-set)."""
+        return COMPONENTS_BY_MODULE.get(str(self.folder.module), frozenset({"VEVENT"}))
+
+    @cached_property
+    def window(self) -> SyncWindow:
+        """The user's sync window."""
+        return SyncWindow.from_settings(self.tree.settings)
+
+    # -- listings clamped to the window (DESIGN.md §4) ------------------------------
+
+    async def children(self) -> AsyncIterator[DAVResource]:
+        for meta in await self.collection.list(time_range=self.window.store_range()):
+            yield self.member(meta)
+
+    async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        changes = await super().changes_since(revision, limit)
+        if not changes.changed:
+            return changes
+        inside = {m.name for m in await self.collection.list(
+            time_range=self.window.store_range())}
+        return SyncChanges(
+            revision=changes.revision,
+            changed=[m for m in changes.changed
+                     if isinstance(m, ObjectResource) and m.meta.name in inside],
+            deleted=changes.deleted, truncated=changes.truncated)
+
+    # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
+
+    async def parse(self, body: bytes, content_type: str | None) -> ParsedCalendarObject:
+        """Parse and validate ``body`` for this collection.
+
+        Raises:
+            DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
+        """
+        parse = partial(parse_calendar_object, body, allowed_components=self.components,
+                        max_size=MAX_RESOURCE_SIZE, content_type=content_type)
+        try:
+            if len(body) > THREADED_PARSE_SIZE:
+                return await deferToThread(parse)  # type: ignore[no-any-return]
+            return parse()
+        except CalendarDataError as error:
+            raise dav_error(error) from None
+
+    def uid_conflict(self, ctx: RequestContext, holder: str) -> DAVError:
+        """403 ``no-uid-conflict`` naming the resource that holds the UID (§5.3.2.1)."""
+        href = ctx.href(f"{self.path}/{holder}")
+        return DAVError(403, condition_with_hrefs(NO_UID_CONFLICT, [href]),
+                        f"the UID is already used by {holder}")
+
+    async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
+                           content_type: str | None) -> ObjectIndex:
+        """Parse once, check the UID and the window; return the index.
+
+        A UID already held by another name is refused with ``no-uid-conflict`` and
+        that resource's href, also for macOS, which on this answer uses the href given
+        (deliberate: one UID, one resource, RFC 4791 §5.3.2.1).
+        """
+        parsed = await self.parse(body, content_type)
+        holder = await self.collection.by_uid(parsed.uid)
+        if holder is not None and holder.name != name:
+            raise self.uid_conflict(ctx, holder.name)
+        if self.window.strict:
+            broken = self.window.violation(parsed.first_start, parsed.last_end)
+            if broken is not None:
+                raise DAVError(403, clark(CALDAV_NS, broken),
+                               "the object lies outside the synchronised window")
+        return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start,
+                           parsed.last_end, parsed.recurring)
+
+    async def put_member(self, ctx: RequestContext, name: str, body: bytes,
+                         content_type: str | None, *, if_etag: str | None,
+                         if_absent: bool) -> PutOutcome:
+        try:
+            return await super().put_member(ctx, name, body, content_type,
+                                            if_etag=if_etag, if_absent=if_absent)
+        except UIDConflict as conflict:  # a concurrent writer took the UID
+            raise self.uid_conflict(ctx, conflict.holder) from None
+
+    # -- writable live properties --------------------------------------------------
+
+    def writable_live_properties(self) -> frozenset[str]:
+        return super().writable_live_properties() | {CALENDAR_DESCRIPTION} | STORED_AS_DEAD
+
+    async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
+        own = {k: v for k, v in values.items() if k in STORED_AS_DEAD}
+        if own:
+            await self.collection.set_dead_properties(
+                "", {k: store_value(v) for k, v in own.items() if v is not None},
+                [k for k, v in own.items() if v is None])
+        if CALENDAR_DESCRIPTION in values:
+            element = values[CALENDAR_DESCRIPTION]
+            text = (element.text or "").strip() if element is not None else ""
+            await self.collection.update_folder(description=text or None)
+        rest = {k: v for k, v in values.items()
+                if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
+        if rest:
+            await super().patch_live_properties(rest)
+
+    async def dead_properties(self) -> Mapping[str, etree._Element]:
+        found = await super().dead_properties()
+        return {k: v for k, v in found.items() if k != RESOURCE_NAME}
+
+    async def stored_property(self, name: str) -> etree._Element | None:
+        """A live property kept in dead storage (calendar-timezone, calendar-order)."""
+        text = (await self.collection.dead_properties("")).get(name)
+        return None if text is None else load_value(text)
+
+    async def timezone_text(self) -> str | None:
+        """The CALDAV:calendar-timezone VCALENDAR text, if set (RFC 4791 §5.2.2)."""
+        element = await self.stored_property(CALENDAR_TIMEZONE)
+        return None if element is None else (element.text or None)
+

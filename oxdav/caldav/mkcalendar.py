@@ -1,0 +1,155 @@
+"""Making calendars: MKCALENDAR (RFC 4791 §5.3.1) and extended MKCOL (RFC 5689 §3).
+
+The calendar home is a :class:`CollectionMaker`: a new calendar is a new folder of
+the user (``calendar``, or ``tasks`` when the body asks for VTODO only). Folder ids
+are numbers chosen by the store, so a client's own name for the new collection (a
+UUID, as Apple and python-caldav send) is kept as the folder's *resource name* and
+resolves to the same folder (:func:`find_by_resource_name`); a numeric name asks
+for that folder id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lxml import etree
+
+from oxdav.caldav.collection import CALENDAR_DESCRIPTION, RESOURCE_NAME, CalendarCollection
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import CollectionMaker
+from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, DAV_NS, clark
+from oxdav.dav.paths import basename, parent_path
+from oxdav.dav.resource import RequestContext
+from oxdav.dav.response import DAVResponse
+from oxdav.dav.xml import child_elements, parse_body
+from oxdav.folders.base import FolderTree
+from oxdav.folders.collection import load_value, store_value
+from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.store.errors import AlreadyExists, NotFound
+
+_MKCALENDAR = clark(CALDAV_NS, "mkcalendar")
+_MKCOL = clark(DAV_NS, "mkcol")
+_SET = clark(DAV_NS, "set")
+_PROP = clark(DAV_NS, "prop")
+_RESOURCETYPE = clark(DAV_NS, "resourcetype")
+_DISPLAYNAME = clark(DAV_NS, "displayname")
+_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
+_COMPONENT_SET = clark(CALDAV_NS, "supported-calendar-component-set")
+_CALENDAR = clark(CALDAV_NS, "calendar")
+_LOCATION_OK = clark(CALDAV_NS, "calendar-collection-location-ok")
+
+
+def requested_properties(body: etree._Element | None, method: str) -> dict[str, etree._Element]:
+    """The ``set`` properties of an MKCALENDAR or extended MKCOL body, by Clark name.
+
+    Raises:
+        DAVError: 400 for a wrong root; 403 for an extended MKCOL that is no calendar.
+    """
+    if body is None:
+        if method == "MKCALENDAR":
+            return {}
+        raise DAVError(403, None, "plain collections cannot be made here")
+    if body.tag != (_MKCALENDAR if method == "MKCALENDAR" else _MKCOL):
+        raise DAVError(400, None, f"unexpected {body.tag} body for {method}")
+    found: dict[str, etree._Element] = {}
+    for action in child_elements(body):
+        if action.tag != _SET:
+            continue
+        for prop in child_elements(action):
+            if prop.tag == _PROP:
+                found.update({str(e.tag): e for e in child_elements(prop)})
+    if method != "MKCALENDAR":
+        types = found.get(_RESOURCETYPE)
+        if types is None or not any(t.tag == _CALENDAR for t in child_elements(types)):
+            raise DAVError(403, clark(DAV_NS, "valid-resourcetype"),
+                           "only calendar collections can be made here")
+    return found
+
+
+def module_for(props: Mapping[str, etree._Element]) -> str:
+    """``tasks`` when only VTODO is asked for, ``calendar`` when VEVENT is among them.
+
+    Raises:
+        DAVError: 403 ``supported-calendar-component`` for other component sets (§5.3.1.1).
+    """
+    element = props.get(_COMPONENT_SET)
+    if element is None:
+        return "calendar"
+    names = {c.get("name", "").upper() for c in child_elements(element)}
+    if names == {"VTODO"}:
+        return "tasks"
+    if "VEVENT" in names:  # clients asking for "VEVENT, VTODO" get an event calendar
+        return "calendar"
+    raise DAVError(403, clark(CALDAV_NS, "supported-calendar-component"),
+                   "calendars take VEVENT, task lists VTODO")
+
+
+def _text(element: etree._Element | None) -> str | None:
+    return None if element is None else ((element.text or "").strip() or None)
+
+
+async def find_by_resource_name(tree: FolderTree, kind: HomeKind,
+                                segment: str) -> CalendarCollection | None:
+    """The calendar a client made under the name ``segment``, reached by that name."""
+    home = await tree.home()
+    for folder in await home.folders():
+        if folder.module not in kind.modules:
+            continue
+        collection = await home.collection(folder.id)
+        stored = (await collection.dead_properties("")).get(RESOURCE_NAME)
+        element = None if stored is None else load_value(stored)
+        if element is not None and element.text == segment:
+            return CalendarCollection(tree, kind, collection, path=f"/{kind.name}/{segment}")
+    return None
+
+
+class CalendarHomeCollection(FolderHome, CollectionMaker):
+    """``/caldav/``: makes calendars (RFC 4791 §5.3.1, RFC 5689 §3)."""
+
+    async def make_collection(self, ctx: RequestContext, name: str, method: str,
+                              body: etree._Element | None) -> None:
+        props = requested_properties(body, method)
+        module = module_for(props)
+        home = await self.tree.home()
+        folder_id = int(name) if name.isdigit() else None
+        try:
+            folder = await home.create_folder(
+                module, _text(props.get(_DISPLAYNAME)) or name,  # type: ignore[arg-type]
+                color=_text(props.get(_COLOR)),
+                description=_text(props.get(CALENDAR_DESCRIPTION)), folder_id=folder_id)
+        except AlreadyExists:
+            raise DAVError(403, _LOCATION_OK, f"{name} cannot be used") from None
+        handled = {_RESOURCETYPE, _DISPLAYNAME, _COLOR, _COMPONENT_SET, CALENDAR_DESCRIPTION}
+        # calendar-timezone, calendar-order and unknown properties: dead storage.
+        dead = {k: store_value(v) for k, v in props.items() if k not in handled}
+        if folder_id is None:
+            alias = etree.Element(RESOURCE_NAME)
+            alias.text = name
+            dead[RESOURCE_NAME] = store_value(alias)
+        if dead:
+            await (await home.collection(folder.id)).set_dead_properties("", dead)
+
+
+class MkcalendarMethod(MethodHandler):
+    """MKCALENDAR (RFC 4791 §5.3.1): 201 on success, 405 on an existing resource."""
+
+    name = "MKCALENDAR"
+    writes = True
+    creates = True
+
+    def allowed_on(self, resource: Any) -> bool:
+        return resource is None
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        ctx = request.ctx
+        parent = await request.tree.resolve(parent_path(ctx.path))
+        if not isinstance(parent, CalendarHomeCollection):
+            raise DAVError(403, _LOCATION_OK, "calendars are made in the calendar home")
+        try:
+            body = parse_body(request.body, request.env.limits)
+            await parent.make_collection(ctx, basename(ctx.path), self.name, body)
+        except NotFound:
+            raise DAVError(409, None, "the calendar home is gone") from None
+        return DAVResponse(201, {"Cache-Control": "no-cache"})

@@ -1,0 +1,71 @@
+"""The OX sync window (DESIGN.md §4): resolution, clamping, strict checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from oxdav.caldav.window import SyncWindow, utc_basic, window_end, window_start
+
+NOW = datetime(2026, 1, 15, 13, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("one_month", datetime(2025, 12, 1, tzinfo=UTC)),
+    ("six_months", datetime(2025, 7, 1, tzinfo=UTC)),
+    ("one_year", datetime(2025, 1, 1, tzinfo=UTC)),
+    (10, datetime(2026, 1, 5, tzinfo=UTC)),
+    (0, None),
+])
+def test_window_start(setting: str | int, expected: datetime | None) -> None:
+    assert window_start(setting, NOW) == expected
+
+
+def test_one_month_in_january_reaches_into_the_previous_year() -> None:
+    assert window_start("one_month", datetime(2026, 1, 1, tzinfo=UTC)) == \
+        datetime(2025, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("setting", "year"), [("one_year", 2028), ("two_years", 2029)])
+def test_window_end(setting: str, year: int) -> None:
+    assert window_end(setting, NOW) == datetime(year, 1, 1, tzinfo=UTC)
+
+
+class Settings(dict):
+    """A settings view: ``get(name)``."""
+
+
+def test_window_from_settings() -> None:
+    settings = Settings({"com.openexchange.caldav.interval.start": "one_year",
+                         "com.openexchange.caldav.interval.end": "two_years",
+                         "com.openexchange.caldav.interval.strict": True})
+    window = SyncWindow.from_settings(settings, NOW)
+    assert window == SyncWindow(datetime(2025, 1, 1, tzinfo=UTC),
+                                datetime(2029, 1, 1, tzinfo=UTC), True)
+
+
+def test_clamp_narrows_a_requested_range_to_the_window() -> None:
+    window = SyncWindow(datetime(2025, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
+    low, high = window.store_range()
+    assert window.clamp(None, None) == (low, high)
+    assert window.clamp(low - 5, high + 5) == (low, high)
+    assert window.clamp(low + 5, high - 5) == (low + 5, high - 5)
+
+
+def test_unbounded_start_clamps_only_the_end() -> None:
+    window = SyncWindow(None, datetime(2029, 1, 1, tzinfo=UTC))
+    assert window.clamp(None, None) == (None, window.store_range()[1])
+
+
+def test_violation_names_the_broken_bound() -> None:
+    window = SyncWindow(datetime(2025, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
+    low, high = window.store_range()
+    assert window.violation(low - 100, low - 10) == "min-date-time"
+    assert window.violation(high + 10, high + 100) == "max-date-time"
+    assert window.violation(low - 100, low + 10) is None
+    assert window.violation(None, None) is None
+
+
+def test_utc_basic_format() -> None:
+    assert utc_basic(datetime(2026, 3, 1, tzinfo=UTC)) == "20260301T000000Z"

@@ -1,0 +1,216 @@
+"""CalDAV collections over TLS: properties, MKCALENDAR, PROPPATCH, DELETE, schedule boxes
+and the sync window on listings (RFC 4791 §5.2, §5.3.1; DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest_twisted
+
+from tests.integration.caldav_requests import (
+    NS,
+    folders,
+    ics,
+    put,
+    start_with_caldav,
+    vevent,
+    xml_request,
+)
+from tests.integration.harness import start_server
+
+CALENDAR_PROPS = """<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"
+ xmlns:A="http://apple.com/ns/ical/"><D:prop><D:resourcetype/><D:displayname/>
+<C:supported-calendar-component-set/><C:supported-calendar-data/><C:max-resource-size/>
+<C:min-date-time/><C:max-date-time/><C:calendar-description/><A:calendar-color/>
+<A:calendar-order/><C:calendar-timezone/><D:supported-report-set/></D:prop></D:propfind>"""
+
+MKCALENDAR = """<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:"
+ xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop>
+<D:displayname>Jobs</D:displayname><C:calendar-description>work</C:calendar-description>
+<A:calendar-color>#FF0000FF</A:calendar-color><A:calendar-order>3</A:calendar-order>
+<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
+</D:prop></D:set></C:mkcalendar>"""
+
+
+@pytest_twisted.async_yield_fixture
+async def server(tmp_path):
+    server = await start_server(tmp_path)
+    yield server
+    await server.stop()
+
+
+async def props(server, path):
+    response, doc = await xml_request(server, "PROPFIND", path, CALENDAR_PROPS, depth="0")
+    assert response.code == 207
+    return doc
+
+
+async def listed_names(server, path) -> set[str]:
+    _, doc = await xml_request(server, "PROPFIND", path, """<D:propfind xmlns:D="DAV:"><D:prop>
+<D:getetag/></D:prop></D:propfind>""", depth="1")
+    return {h.rstrip("/").rsplit("/", 1)[1] for h in doc.xpath("//D:href/text()", namespaces=NS)
+            if not h.endswith("/")}
+
+
+@pytest_twisted.ensureDeferred
+async def test_calendar_folder_publishes_the_caldav_properties(server) -> None:
+    doc = await props(server, (await folders(server))["VEVENT"])
+    assert doc.xpath("//C:supported-calendar-component-set/C:comp/@name", namespaces=NS) == \
+        ["VEVENT"]
+    data = doc.find(".//C:supported-calendar-data/C:calendar-data", namespaces=NS)
+    assert (data.get("content-type"), data.get("version")) == ("text/calendar", "2.0")
+    assert int(doc.findtext(".//C:max-resource-size", namespaces=NS)) > 0
+    reports = doc.xpath("//D:supported-report/D:report/*", namespaces=NS)
+    assert {"{urn:ietf:params:xml:ns:caldav}calendar-query",
+            "{urn:ietf:params:xml:ns:caldav}calendar-multiget",
+            "{urn:ietf:params:xml:ns:caldav}free-busy-query"} <= {r.tag for r in reports}
+
+
+@pytest_twisted.ensureDeferred
+async def test_task_folder_takes_vtodo(server) -> None:
+    doc = await props(server, (await folders(server))["VTODO"])
+    assert doc.xpath("//C:supported-calendar-component-set/C:comp/@name", namespaces=NS) == \
+        ["VTODO"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_min_and_max_date_time_follow_the_default_window(server) -> None:
+    doc = await props(server, (await folders(server))["VEVENT"])
+    now = datetime.now(UTC)
+    month = now.year * 12 + now.month - 2
+    assert doc.findtext(".//C:min-date-time", namespaces=NS) == \
+        f"{month // 12:04d}{month % 12 + 1:02d}01T000000Z"
+    assert doc.findtext(".//C:max-date-time", namespaces=NS) == f"{now.year + 2}0101T000000Z"
+
+
+@pytest_twisted.ensureDeferred
+async def test_window_settings_change_the_published_dates(tmp_path) -> None:
+    server = await start_with_caldav(tmp_path, interval_start="0", interval_end="two_years")
+    try:
+        doc = await props(server, (await folders(server))["VEVENT"])
+        assert doc.xpath("//D:propstat[D:status[contains(., '404')]]//C:min-date-time",
+                         namespaces=NS)
+        assert doc.findtext(".//C:max-date-time", namespaces=NS) == \
+            f"{datetime.now(UTC).year + 3}0101T000000Z"
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_schedule_boxes_answer_propfind(server) -> None:
+    for box in ("schedule-inbox", "schedule-outbox"):
+        response, doc = await xml_request(server, "PROPFIND", f"/dav/caldav/{box}/",
+                                          CALENDAR_PROPS, depth="0")
+        assert response.code == 207
+        assert doc.find(f".//D:resourcetype/C:{box}", namespaces=NS) is not None
+
+
+@pytest_twisted.ensureDeferred
+async def test_mkcalendar_makes_a_task_list_with_its_properties(server) -> None:
+    response, _ = await xml_request(server, "MKCALENDAR", "/dav/caldav/jobs/", MKCALENDAR)
+    assert response.code == 201
+    doc = await props(server, "/dav/caldav/jobs/")
+    assert doc.findtext(".//D:displayname", namespaces=NS) == "Jobs"
+    assert doc.findtext(".//C:calendar-description", namespaces=NS) == "work"
+    assert doc.findtext(".//A:calendar-color", namespaces=NS) == "#FF0000FF"
+    assert doc.findtext(".//A:calendar-order", namespaces=NS) == "3"
+    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VTODO"]
+    listing = await xml_request(server, "PROPFIND", "/dav/caldav/", CALENDAR_PROPS, depth="1")
+    assert "Jobs" in listing[1].xpath("//D:displayname/text()", namespaces=NS)
+
+
+@pytest_twisted.ensureDeferred
+async def test_mkcalendar_on_an_existing_name_is_405(server) -> None:
+    await xml_request(server, "MKCALENDAR", "/dav/caldav/twice/", MKCALENDAR)
+    response, _ = await xml_request(server, "MKCALENDAR", "/dav/caldav/twice/", MKCALENDAR)
+    assert response.code == 405
+
+
+@pytest_twisted.ensureDeferred
+async def test_mkcalendar_without_body_makes_an_event_calendar_that_takes_puts(server) -> None:
+    response, _ = await server.request("MKCALENDAR", "/dav/caldav/plain/", auth=server.demo)
+    assert response.code == 201
+    doc = await props(server, "/dav/caldav/plain/")
+    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VEVENT"]
+    put_response, _ = await put(server, "/dav/caldav/plain/e.ics", ics(vevent("in-plain")))
+    assert put_response.code == 201
+    assert "e.ics" in await listed_names(server, "/dav/caldav/plain/")
+
+
+@pytest_twisted.ensureDeferred
+async def test_extended_mkcol_of_a_calendar_is_201(server) -> None:
+    body = """<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
+<D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>X</D:displayname>
+</D:prop></D:set></D:mkcol>"""
+    response, _ = await xml_request(server, "MKCOL", "/dav/caldav/viamkcol/", body)
+    assert response.code == 201
+
+
+@pytest_twisted.ensureDeferred
+async def test_mkcalendar_outside_the_home_is_403(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    response, _ = await xml_request(server, "MKCALENDAR", calendar + "inner/", MKCALENDAR)
+    assert response.code == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_made_calendar_can_be_deleted(server) -> None:
+    await xml_request(server, "MKCALENDAR", "/dav/caldav/temp/", MKCALENDAR)
+    response, _ = await server.request("DELETE", "/dav/caldav/temp/", auth=server.demo)
+    assert response.code == 204
+    response, _ = await xml_request(server, "PROPFIND", "/dav/caldav/temp/", CALENDAR_PROPS,
+                                    depth="0")
+    assert response.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_proppatch_renames_recolours_and_describes(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = """<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"
+ xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Renamed</D:displayname>
+<A:calendar-color>#00FF00FF</A:calendar-color><C:calendar-description>d</C:calendar-description>
+<A:calendar-order>7</A:calendar-order></D:prop></D:set></D:propertyupdate>"""
+    response, doc = await xml_request(server, "PROPPATCH", calendar, body)
+    assert response.code == 207
+    assert doc.xpath("//D:status/text()", namespaces=NS) == ["HTTP/1.1 200 OK"]
+    doc = await props(server, calendar)
+    assert doc.findtext(".//D:displayname", namespaces=NS) == "Renamed"
+    assert doc.findtext(".//A:calendar-color", namespaces=NS) == "#00FF00FF"
+    assert doc.findtext(".//C:calendar-description", namespaces=NS) == "d"
+    assert doc.findtext(".//A:calendar-order", namespaces=NS) == "7"
+
+
+@pytest_twisted.ensureDeferred
+async def test_protected_caldav_property_is_403_on_proppatch(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = """<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set>
+<D:prop><C:max-resource-size>1</C:max-resource-size></D:prop></D:set></D:propertyupdate>"""
+    _, doc = await xml_request(server, "PROPPATCH", calendar, body)
+    assert doc.xpath("//D:status/text()", namespaces=NS) == ["HTTP/1.1 403 Forbidden"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_listing_shows_the_window_and_recurring_series_reaching_into_it(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    year = datetime.now(UTC).year
+    await put(server, calendar + "old.ics", ics(vevent("old", start="20000101T100000Z")))
+    await put(server, calendar + "now.ics", ics(vevent("now", start=f"{year + 1}0115T100000Z")))
+    await put(server, calendar + "weekly.ics",
+              ics(vevent("weekly", "RRULE:FREQ=WEEKLY", start="20000103T100000Z")))
+    assert await listed_names(server, calendar) == {"now.ics", "weekly.ics"}
+    got, _ = await server.request("GET", calendar + "old.ics", auth=server.demo)
+    assert got.code == 200
+
+
+@pytest_twisted.ensureDeferred
+async def test_sync_collection_leaves_out_objects_outside_the_window(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    year = datetime.now(UTC).year
+    await put(server, calendar + "old.ics", ics(vevent("old", start="20000101T100000Z")))
+    await put(server, calendar + "now.ics", ics(vevent("now", start=f"{year + 1}0115T100000Z")))
+    body = """<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>
+<D:prop><D:getetag/></D:prop></D:sync-collection>"""
+    response, doc = await xml_request(server, "REPORT", calendar, body, depth="1")
+    assert response.code == 207
+    hrefs = doc.xpath("//D:response/D:href/text()", namespaces=NS)
+    assert hrefs == [calendar + "now.ics"]

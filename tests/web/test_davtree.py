@@ -1,0 +1,118 @@
+"""The composed DAV handler (oxdav.web.davtree): transactions around requests."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from io import BytesIO
+
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.web.test.requesthelper import DummyRequest
+
+from oxdav.config import load_config
+from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
+from oxdav.dav.paths import PathMapper
+from oxdav.directory.results import Authenticated
+from oxdav.folders.collection import FolderCollection
+from oxdav.folders.homes import HomeKind
+from oxdav.store import ObjectIndex, open_store
+from oxdav.web.davtree import build_dav
+from tests.integration.harness import write_config
+
+RENAME = b"""<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Work</D:displayname>
+</D:prop></D:set></D:propertyupdate>"""
+
+
+class StoringCollection(FolderCollection):
+    """A folder collection that accepts any body (content semantics are CalDAV's)."""
+
+    async def validate_put(self, ctx, name, body, content_type):
+        return ObjectIndex(name, "VEVENT")
+
+
+class StoringHome(HomeKind):
+    name = "caldav"
+    modules = ("calendar",)
+    collection_type = "{urn:ietf:params:xml:ns:caldav}calendar"
+    member_content_type = "text/calendar"
+
+    def collection(self, tree, collection):
+        return StoringCollection(tree, self, collection)
+
+
+class RecordingStore:
+    """The real store, noting when each transaction has ended."""
+
+    def __init__(self, store, events: list[str]) -> None:
+        self.store = store
+        self.events = events
+
+    @asynccontextmanager
+    async def transaction(self, label: str, *, write: bool = False):
+        async with self.store.transaction(label, write=write) as txn:
+            yield txn
+        self.events.append("commit" if write else "end")
+
+
+class RecordingRequest(DummyRequest):
+    def __init__(self, method: bytes, path: bytes, body: bytes, events: list[str]) -> None:
+        super().__init__([])
+        self.method, self.path, self.uri = method, path, path
+        self.content = BytesIO(body)
+        self.events = events
+
+    def write(self, data: bytes) -> None:
+        self.events.append("write")
+        super().write(data)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_write_is_committed_before_its_response_is_written(tmp_path) -> None:
+    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
+    await store.start()
+    try:
+        async with store.transaction("setup", write=True) as txn:
+            context = await txn.create_context("acme")
+            user = await txn.create_user(context.id, "alice", display_name="Alice")
+            home = await txn.home(context.id, user.id)
+            folder = await home.create_folder("calendar", "Calendar")
+        events: list[str] = []
+        handler = build_dav(RecordingStore(store, events), ErrorMapper())
+        snapshot = load_config(write_config(tmp_path / "config"))
+        path = f"/dav/caldav/{folder.id}/".encode()
+        request = RecordingRequest(b"PROPPATCH", path, RENAME, events)
+        await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}",
+                      Authenticated(context, user))
+        assert request.responseCode == 207
+        assert events == ["commit", "write"]
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(tmp_path) -> None:
+    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
+    await store.start()
+    try:
+        async with store.transaction("setup", write=True) as txn:
+            context = await txn.create_context("acme")
+            user = await txn.create_user(context.id, "alice", display_name="Alice",
+                                         config={"oxdav.quota.bytes": "10"})
+            folder = await (await txn.home(context.id, user.id)).create_folder(
+                "calendar", "Calendar")
+        errors = ErrorMapper()
+        for name, factory in generic_store_error_factories().items():
+            errors.register(name, factory)
+        handler = build_dav(store, errors, kinds=[StoringHome()])
+        snapshot = load_config(write_config(tmp_path / "config"))
+        codes = []
+        for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
+            request = RecordingRequest(b"PUT", f"/dav/caldav/{folder.id}/{name}".encode(),
+                                       body, [])
+            await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}/{name}",
+                          Authenticated(context, user))
+            codes.append(request.responseCode)
+        assert codes == [201, 507]
+        assert b"quota-not-exceeded" in b"".join(request.written)  # RFC 4331 §6
+    finally:
+        await store.stop()
