@@ -79,7 +79,10 @@ class Sampler:
         """Reset the peak and remember the CPU counters."""
         if self.pid is not None:
             self.peak_is_phase = _reset_peak(self.pid)
-            self._cpu = cpu_seconds(self.pid)
+            try:
+                self._cpu = cpu_seconds(self.pid)
+            except OSError:  # the server is gone; stop() reports NaN
+                self.pid = None
         self._own = own_cpu_seconds()
 
     def stop(self) -> Usage:

@@ -76,9 +76,12 @@ async def _floor(running: servers.Running, target: servers.Target, runs: int
         "--folder", folder, "--runs", str(runs), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, cwd=servers.REPO)
     out, err = await process.communicate()
-    if process.returncode != 0:
-        return {"error": err.decode(errors="replace")[-400:]}
-    return json.loads(out.decode().strip().splitlines()[-1])
+    try:
+        if process.returncode != 0:
+            raise ValueError(f"exit {process.returncode}")
+        return dict(json.loads(out.decode().strip().splitlines()[-1]))
+    except (ValueError, IndexError) as error:
+        return {"error": f"{error}: {err.decode(errors='replace')[-400:]}"}
 
 
 async def run_server(name: str, workdir: Path, options: Options, base: date,
