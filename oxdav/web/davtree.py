@@ -57,6 +57,8 @@ class DavHandler:
     async def __call__(self, request: Request, snapshot: ConfigSnapshot, mapper: PathMapper,
                        dav_path: str, who: Authenticated) -> None:
         principal = Principal(user_principal_path(who.user.id), who)
+        lost: list[object] = []  # the client may go once it has the whole body
+        request.notifyFinish().addErrback(lost.append)
         try:
             ctx = RequestContext.from_twisted(request, paths=mapper, principal=principal,
                                               config=snapshot)
@@ -71,8 +73,13 @@ class DavHandler:
         async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
+            if not write:
+                await write_response(request, response)
+        if write:
+            # A write is answered only once committed: a client that sends its next
+            # request on receiving this answer must see the change (read your writes).
             await write_response(request, response)
-        if not request.finished:
+        if not request.finished and not lost:
             request.finish()
 
 

@@ -32,6 +32,13 @@ ALLPROPS = b"""<D:propfind xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:cardd
 <CS:getctag/><D:sync-token/><D:supported-report-set/></D:prop></D:propfind>"""
 
 
+MKCOL_WORK = b"""<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop>
+<D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>
+<D:displayname>Work</D:displayname>
+<CR:addressbook-description>Colleagues</CR:addressbook-description>
+</D:prop></D:set></D:mkcol>"""
+
+
 async def start_carddav(directory: Path, **carddav: str) -> Server:
     """Start the service like ``start_server``, with ``com.openexchange.carddav.<key>``
     values replaced in the shipped carddav.properties."""
@@ -55,7 +62,7 @@ async def start_carddav(directory: Path, **carddav: str) -> Server:
 
 def card(uid: str, fn: str, *, version: str = "3.0", extra: str = "") -> bytes:
     """A small valid vCard."""
-    n = "N:;{};;;\r\n".format(fn) if version == "3.0" else ""
+    n = f"N:;{fn};;;\r\n" if version == "3.0" else ""
     return (f"BEGIN:VCARD\r\nVERSION:{version}\r\nUID:{uid}\r\nFN:{fn}\r\n{n}{extra}"
             "END:VCARD\r\n").encode()
 

@@ -1,5 +1,5 @@
 """Address books and address objects over TLS: properties, PUT preconditions (RFC 6352
-§6.3.2.1), GET version negotiation (§5.1.1), MKCOL/DELETE of address books."""
+§6.3.2.1), GET version negotiation (§5.1.1), MKCOL_WORK/DELETE of address books."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from tests.integration.carddav_support import (
     DAVX5,
     IOS,
     MACOS_CONTACTS,
+    MKCOL_WORK,
     NS,
     VCARD_DIR,
     books,
@@ -194,17 +195,13 @@ async def test_proppatch_sets_addressbook_description(server) -> None:
     assert found[book].findtext(".//CR:addressbook-description", namespaces=NS) == "Friends"
 
 
-MKCOL = b"""<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop>
-<D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>
-<D:displayname>Work</D:displayname>
-<CR:addressbook-description>Colleagues</CR:addressbook-description>
-</D:prop></D:set></D:mkcol>"""
+
 
 
 @pytest_twisted.ensureDeferred
 async def test_extended_mkcol_creates_an_address_book(server) -> None:
     response, _ = await server.request("MKCOL", "/dav/carddav/new-book/", auth=server.demo,
-                                       body=MKCOL)
+                                       body=MKCOL_WORK)
     assert response.code == 201
     found = await books(server, DAVX5)
     names = {b.findtext(".//D:displayname", namespaces=NS): b for b in found.values()}
@@ -214,7 +211,7 @@ async def test_extended_mkcol_creates_an_address_book(server) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_mkcol_of_a_calendar_resourcetype_is_403_valid_resourcetype(server) -> None:
-    body = MKCOL.replace(b"<CR:addressbook/>", b"")
+    body = MKCOL_WORK.replace(b"<CR:addressbook/>", b"")
     response, data = await server.request("MKCOL", "/dav/carddav/x/", auth=server.demo,
                                           body=body)
     assert response.code == 403 and b"valid-resourcetype" in data
@@ -222,7 +219,7 @@ async def test_mkcol_of_a_calendar_resourcetype_is_403_valid_resourcetype(server
 
 @pytest_twisted.ensureDeferred
 async def test_made_address_book_can_be_deleted_but_default_and_gal_cannot(server) -> None:
-    await server.request("MKCOL", "/dav/carddav/new-book/", auth=server.demo, body=MKCOL)
+    await server.request("MKCOL", "/dav/carddav/new-book/", auth=server.demo, body=MKCOL_WORK)
     found = await books(server, DAVX5)
     work = [h for h, b in found.items()
             if b.findtext(".//D:displayname", namespaces=NS) == "Work"][0]
