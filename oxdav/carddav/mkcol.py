@@ -4,8 +4,8 @@ The request body is ``DAV:mkcol/DAV:set/DAV:prop`` with a ``resourcetype`` of
 ``collection`` and ``CARDDAV:addressbook``, optionally ``displayname`` and
 ``addressbook-description``; a contacts folder is created through the store. Any
 other resourcetype is 403 ``DAV:valid-resourcetype`` (RFC 5689 §3.3); a property the
-server does not set on creation is 403 with ``mkcol-response``-free refusal, so the
-client learns nothing was created.
+server cannot set on creation fails the whole request with 403 (RFC 5689 §3: the
+MKCOL is atomic), so nothing is created.
 """
 
 from __future__ import annotations

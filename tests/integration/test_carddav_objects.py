@@ -1,5 +1,5 @@
 """Address books and address objects over TLS: properties, PUT preconditions (RFC 6352
-§6.3.2.1), GET version negotiation (§5.1.1), MKCOL_WORK/DELETE of address books."""
+§6.3.2.1), GET version negotiation (§5.1.1), MKCOL/DELETE of address books."""
 
 from __future__ import annotations
 
@@ -228,3 +228,28 @@ async def test_made_address_book_can_be_deleted_but_default_and_gal_cannot(serve
     for href in (await default_book(server), "/dav/carddav/6/"):
         response, _ = await server.request("DELETE", href, auth=server.demo)
         assert response.code == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_move_of_a_card_into_another_address_book_keeps_its_bytes(server) -> None:
+    await server.request("MKCOL", "/dav/carddav/new-book/", auth=server.demo, body=MKCOL_WORK)
+    found = await books(server, DAVX5)
+    work = [h for h, b in found.items()
+            if b.findtext(".//D:displayname", namespaces=NS) == "Work"][0]
+    source = await default_book(server) + "m.vcf"
+    body = card("uid-m", "Moved")
+    await put(server, source, body)
+    response, _ = await server.request("MOVE", source, auth=server.demo, headers={
+        "Destination": server.https + work + "m.vcf"})
+    assert response.code == 201
+    response, data = await server.request("GET", work + "m.vcf", auth=server.demo)
+    assert response.code == 200 and data == body
+    response, _ = await server.request("GET", source, auth=server.demo)
+    assert response.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_options_on_the_home_announces_addressbook(server) -> None:
+    response, _ = await server.request("OPTIONS", "/dav/carddav/", auth=server.demo)
+    assert "addressbook" in [t.strip() for t in response.headers.getRawHeaders("dav")[0]
+                             .split(",")]
