@@ -138,6 +138,14 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         raise DAVError(403, None, "the aggregated address book cannot be changed")
 
+    async def dead_properties(self) -> Mapping[str, etree._Element]:
+        # It has no storage of its own: the default folder's are not shown here.
+        return {}
+
+    async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
+                                    remove: Sequence[str]) -> None:
+        raise DAVError(403, None, "the aggregated address book keeps no properties")
+
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
         raise DAVError(403, None, "the aggregated address book cannot be deleted")
 

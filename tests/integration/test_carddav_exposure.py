@@ -216,3 +216,20 @@ async def test_new_card_with_uid_of_a_gal_card_is_403_no_uid_conflict(tmp_path) 
         assert gal.encode() in body
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_aggregated_collection_refuses_rename_and_delete(tmp_path) -> None:
+    server = await start_carddav(tmp_path, exposedCollections="2")
+    try:
+        aggregated = next(iter(await books(server)))
+        body = b"""<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>X
+</D:displayname></D:prop></D:set></D:propertyupdate>"""
+        response, data = await server.request("PROPPATCH", aggregated, auth=server.demo,
+                                              body=body)
+        assert response.code == 207 and b"403" in data
+        response, _ = await server.request("DELETE", aggregated, auth=server.demo)
+        assert response.code == 403
+        assert next(iter(await books(server))) == aggregated
+    finally:
+        await server.stop()
