@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -33,6 +33,7 @@ from oxdav.folders.collection import FolderCollection, privileges_of
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
+from oxdav.store.models import StoredObject
 
 if TYPE_CHECKING:
     from oxdav.folders.base import FolderTree
@@ -96,17 +97,20 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
     def writable_live_properties(self) -> frozenset[str]:
         return frozenset()
 
-    async def _locate(self, name: str) -> tuple[Collection, Any] | None:
+    async def _locate(self, name: str) -> tuple[Collection, StoredObject] | None:
         for collection in self.collections:
             try:
-                return collection, (await collection.get(name)).meta
+                return collection, await collection.get(name)
             except NotFound:
                 continue
         return None
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         found = await self._locate(name)
-        return None if found is None else AddressObject(self, found[0], found[1])
+        if found is None:
+            return None
+        collection, stored = found
+        return AddressObject(self, collection, stored.meta, stored.data)
 
     async def children(self) -> AsyncIterator[DAVResource]:
         seen: set[str] = set()

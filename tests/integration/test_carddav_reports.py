@@ -198,3 +198,21 @@ async def test_query_in_aggregated_collection_spans_the_gal(tmp_path) -> None:
         assert aggregated + "x.vcf" in hrefs(doc) and len(hrefs(doc)) == 2
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_query_reads_cards_in_batches_across_folders(tmp_path, monkeypatch) -> None:
+    from oxdav.carddav import reports
+    monkeypatch.setattr(reports, "QUERY_BATCH", 2)
+    server = await start_carddav(tmp_path, exposedCollections="2")
+    try:
+        aggregated = next(iter(await books(server)))
+        for i in range(5):
+            await put(server, f"{aggregated}b{i}.vcf", card(f"uid-b{i}", f"Batch {i}"))
+        _, doc = await query(server, aggregated, '><C:prop-filter name="FN"/>')
+        assert len(hrefs(doc)) == 6  # five cards and the GAL card
+        _, doc = await query(server, aggregated, '><C:prop-filter name="FN"><C:text-match>'
+                             'batch</C:text-match></C:prop-filter>')
+        assert hrefs(doc) == [f"{aggregated}b{i}.vcf" for i in range(5)]
+    finally:
+        await server.stop()
