@@ -123,21 +123,21 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
+        parsed = await validate_body(body, content_type)
         found = await self._locate(name)
         if found is not None:
             # An update goes to the card's own folder, with that folder's rights.
-            return await store_card(self, found[0], ctx, name, body, content_type,
-                                    if_etag=if_etag, if_absent=if_absent)
+            return await store_card(self, found[0], ctx, name, parsed, if_etag=if_etag,
+                                    if_absent=if_absent)
         if self.folder_set.default is None:
             raise DAVError(403, None, "no default address book to store new cards in")
-        parsed = await validate_body(body, content_type)
         for collection in self.collections:
             # RFC 6352 §6.3.2.1 no-uid-conflict across the whole aggregated collection.
             holder = await collection.by_uid(parsed.uid)
             if holder is not None:
                 raise uid_conflict(ctx.href(f"{self.path}/{holder.name}"))
-        return await store_card(self, self.collection, ctx, name, body, content_type,
-                                if_etag=if_etag, if_absent=if_absent)
+        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+                                if_absent=if_absent)
 
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         raise DAVError(403, None, "the aggregated address book cannot be changed")

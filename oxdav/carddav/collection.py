@@ -18,6 +18,7 @@ from oxdav.carddav.validation import (
     uid_conflict,
     validate_body,
 )
+from oxdav.carddav.vcard import ParsedAddressObject
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
 from oxdav.dav.resource import DAVResource, RequestContext
@@ -54,18 +55,18 @@ class AddressObject(ObjectResource, NegotiatedContent):
 
 
 async def store_card(parent: FolderCollection, collection: Collection, ctx: RequestContext,
-                     name: str, body: bytes, content_type: str | None, *,
-                     if_etag: str | None, if_absent: bool) -> PutOutcome:
-    """Validate ``body`` and store it as ``name`` in ``collection`` (reached as ``parent``).
+                     name: str, parsed: ParsedAddressObject, *, if_etag: str | None,
+                     if_absent: bool) -> PutOutcome:
+    """Store a validated card as ``name`` in ``collection`` (reached as ``parent``),
+    exactly as sent (RFC 6352 §6.3.2.3).
 
     Raises:
-        DAVError: the RFC 6352 §6.3.2.1 preconditions, ``no-uid-conflict`` with the
-            href of the card holding the UID.
+        DAVError: 403 ``no-uid-conflict`` with the href of the card holding the UID
+            (§6.3.2.1).
     """
-    parsed = await validate_body(body, content_type)
     try:
-        meta, created = await collection.put(name, body, index_of(parsed), if_etag=if_etag,
-                                             if_absent=if_absent)
+        meta, created = await collection.put(name, parsed.data, index_of(parsed),
+                                             if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
         raise uid_conflict(ctx.href(f"{parent.path}/{error.holder}")) from None
     return PutOutcome(f'"{meta.etag}"', created)
@@ -109,8 +110,9 @@ class AddressBookCollection(FolderCollection):
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        return await store_card(self, self.collection, ctx, name, body, content_type,
-                                if_etag=if_etag, if_absent=if_absent)
+        parsed = await validate_body(body, content_type)
+        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+                                if_absent=if_absent)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
         # DESIGN.md §5 / issue 6: never the default folder nor the global address list.
