@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from oxdav.carddav.collation import SUPPORTED_COLLATIONS
 from oxdav.carddav.names import ADDRESSBOOK, ADDRESSBOOK_DESCRIPTION
 from oxdav.carddav.validation import MAX_RESOURCE_SIZE_OCTETS, takes_only_vcard3
 from oxdav.carddav.vcard import SUPPORTED_VERSIONS
@@ -19,7 +20,9 @@ from oxdav.dav.resource import DAVResource, RequestContext
 
 SUPPORTED_ADDRESS_DATA = clark(CARDDAV_NS, "supported-address-data")
 MAX_RESOURCE_SIZE = clark(CARDDAV_NS, "max-resource-size")
+SUPPORTED_COLLATION_SET = clark(CARDDAV_NS, "supported-collation-set")
 _ADDRESS_DATA_TYPE = clark(CARDDAV_NS, "address-data-type")
+_SUPPORTED_COLLATION = clark(CARDDAV_NS, "supported-collation")
 
 
 class AddressBookDescriptionProperty(LiveProperty):
@@ -61,7 +64,23 @@ class MaxResourceSizeProperty(LiveProperty):
         return str(MAX_RESOURCE_SIZE_OCTETS)
 
 
+class SupportedCollationSetProperty(LiveProperty):
+    """CARDDAV:supported-collation-set (§8.3.1): the collations addressbook-query's
+    text-match takes; defined where that report is."""
+
+    name = SUPPORTED_COLLATION_SET
+    resource_types = frozenset({ADDRESSBOOK})
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        values = []
+        for collation in SUPPORTED_COLLATIONS:
+            element = etree.Element(_SUPPORTED_COLLATION)
+            element.text = collation
+            values.append(element)
+        return values
+
+
 def carddav_properties() -> list[LiveProperty]:
     """The CardDAV live properties, in the order PROPFIND lists them."""
     return [AddressBookDescriptionProperty(), SupportedAddressDataProperty(),
-            MaxResourceSizeProperty()]
+            MaxResourceSizeProperty(), SupportedCollationSetProperty()]

@@ -29,6 +29,7 @@ THUNDERBIRD = ("Mozilla/5.0 (X11; Linux x86_64; rv:52.0) Gecko/20100101 Thunderb
 ALLPROPS = b"""<D:propfind xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"
  xmlns:CS="http://calendarserver.org/ns/"><D:prop><D:resourcetype/><D:displayname/>
 <CR:addressbook-description/><CR:supported-address-data/><CR:max-resource-size/>
+<CR:supported-collation-set/>
 <CS:getctag/><D:sync-token/><D:supported-report-set/></D:prop></D:propfind>"""
 
 

@@ -43,6 +43,9 @@ async def test_address_book_has_carddav_properties(server) -> None:
     assert {CR + "addressbook-multiget", CR + "addressbook-query",
             "{DAV:}sync-collection"} <= names
     assert book.xpath(".//CS:getctag/text()", namespaces=NS)
+    collations = book.xpath(".//CR:supported-collation-set/CR:supported-collation/text()",
+                            namespaces=NS)
+    assert set(collations) == {"i;ascii-casemap", "i;octet", "i;unicode-casemap"}
 
 
 @pytest_twisted.ensureDeferred
