@@ -57,7 +57,7 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
     """Split the DAV:prop of a report body into address-data and the rest.
 
     Raises:
-        DAVError: 400 without a property selection; 415 ``supported-address-data``
+        DAVError: 400 without a property selection; 403 ``supported-address-data``
             for an address-data request in an unsupported type or version (§8.6).
     """
     selection = parse_property_selection(root, required=True)
