@@ -46,9 +46,6 @@ CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
 CALENDAR_ORDER = clark(APPLE_ICAL_NS, "calendar-order")
 NO_UID_CONFLICT = clark(CALDAV_NS, "no-uid-conflict")
 
-#: Dead property holding the client's own name of a calendar it made (MKCALENDAR).
-RESOURCE_NAME = "{urn:oxdav:caldav}resource-name"
-
 #: Live properties kept in the collection's dead-property storage (no folder field).
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
 
@@ -173,10 +170,6 @@ class CalendarCollection(FolderCollection):
                 if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
         if rest:
             await super().patch_live_properties(rest)
-
-    async def dead_properties(self) -> Mapping[str, etree._Element]:
-        found = await super().dead_properties()
-        return {k: v for k, v in found.items() if k != RESOURCE_NAME}
 
     async def stored_property(self, name: str) -> etree._Element | None:
         """A live property kept in dead storage (calendar-timezone, calendar-order)."""

@@ -29,6 +29,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
 from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.folders.naming import needs_alias, remember_name
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder
 
@@ -44,8 +45,9 @@ class AddressBookHome(HomeKind):
     member_content_type = "text/vcard; charset=utf-8"
     compliance = ("addressbook",)  # RFC 6352 §6.1
 
-    def collection(self, tree: FolderTree, collection: Collection) -> AddressBookCollection:
-        return AddressBookCollection(tree, self, collection)
+    def collection(self, tree: FolderTree, collection: Collection, *,
+                   path: str | None = None) -> AddressBookCollection:
+        return AddressBookCollection(tree, self, collection, path=path)
 
     def home(self, tree: FolderTree) -> FolderHome:
         return AddressBookHomeCollection(tree, self)
@@ -87,7 +89,7 @@ class AddressBookHome(HomeKind):
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # Only the current set's URL answers: a stale hash (changed folder set) is 404.
         if not segment.startswith(AGGREGATED_PREFIX):
-            return None
+            return await super().special(tree, segment)
         aggregated = await self.aggregated(tree)
         if aggregated is None or aggregated.folder_set.segment != segment:
             return None
@@ -109,5 +111,7 @@ class AddressBookHomeCollection(FolderHome, CollectionMaker):
             raise DAVError(403, None, f"{method} does not make address books")
         wanted = parse_mkcol(body)
         home = await self.tree.home()
-        await home.create_folder("contacts", wanted.displayname or name,
-                                 description=wanted.description)
+        folder = await home.create_folder("contacts", wanted.displayname or name,
+                                          description=wanted.description)
+        if needs_alias(name):
+            await remember_name(await home.collection(folder.id), name)

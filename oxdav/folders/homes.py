@@ -18,6 +18,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
 from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
+from oxdav.folders.naming import find_named
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder, Module
@@ -40,9 +41,11 @@ class HomeKind:
     member_content_type: ClassVar[str]
     compliance: ClassVar[tuple[str, ...]] = ()
 
-    def collection(self, tree: FolderTree, collection: Collection) -> FolderCollection:
-        """The DAV collection of one folder of this home's modules."""
-        return FolderCollection(tree, self, collection)
+    def collection(self, tree: FolderTree, collection: Collection, *,
+                   path: str | None = None) -> FolderCollection:
+        """The DAV collection of one folder of this home's modules (at ``path``, when
+        reached by the name a client made it under)."""
+        return FolderCollection(tree, self, collection, path=path)
 
     def home(self, tree: FolderTree) -> FolderHome:
         """The home collection itself."""
@@ -62,8 +65,9 @@ class HomeKind:
                 yield self.collection(tree, collection)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
-        """A member of the home that is not a folder id (``schedule-inbox``), or None."""
-        return None
+        """A member of the home that is not a folder id: by default a collection the
+        client made under that name (:mod:`oxdav.folders.naming`), or None."""
+        return await find_named(tree, self, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
         """Live properties this kind adds."""

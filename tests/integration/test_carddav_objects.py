@@ -213,6 +213,33 @@ async def test_extended_mkcol_creates_an_address_book(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_made_address_book_answers_at_the_url_it_was_made_under(server) -> None:
+    # RFC 5689 §3: the client names the new collection; DAVx5 goes on using that URL.
+    book = "/dav/carddav/0b7e6c1e-4e0b-4b8e-9d63-2f8f0a1e5c11/"
+    response, _ = await server.request("MKCOL", book, auth=server.demo, body=MKCOL_WORK)
+    assert response.code == 201
+    response, _ = await put(server, book + "a.vcf", card("a-1", "Ann Example"))
+    assert response.code == 201
+    response, doc = await propfind(server, book)
+    assert response.code == 207
+    assert book + "a.vcf" in doc.xpath("//D:href/text()", namespaces=NS)
+    assert doc.findtext(".//D:displayname", namespaces=NS) == "Work"
+    assert b"resource-name" not in (await server.request(
+        "PROPFIND", book, auth=server.demo, headers={"Depth": "0"},
+        body=b'<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'))[1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_hidden_resource_name_cannot_be_patched(server) -> None:
+    body = (b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+            b'<X:resource-name xmlns:X="urn:oxdav">other</X:resource-name>'
+            b'</D:prop></D:set></D:propertyupdate>')
+    response, data = await server.request("PROPPATCH", await default_book(server),
+                                          auth=server.demo, body=body)
+    assert response.code == 403 and b"cannot-modify-protected-property" in data
+
+
+@pytest_twisted.ensureDeferred
 async def test_mkcol_of_a_calendar_resourcetype_is_403_valid_resourcetype(server) -> None:
     body = MKCOL_WORK.replace(b"<CR:addressbook/>", b"")
     response, data = await server.request("MKCOL", "/dav/carddav/x/", auth=server.demo,
