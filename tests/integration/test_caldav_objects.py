@@ -178,3 +178,32 @@ async def test_without_strict_an_event_outside_the_window_is_stored(server) -> N
     response, _ = await put(server, calendar + "old.ics",
                             ics(vevent("u-old", start="19990101T100000Z")))
     assert response.code == 201
+
+
+@pytest_twisted.ensureDeferred
+async def test_move_renames_inside_one_calendar_without_a_uid_conflict(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("u-rename", "SUMMARY:renamed"))
+    await put(server, calendar + "old.ics", body)
+    response, _ = await server.request(
+        "MOVE", calendar + "old.ics", auth=server.demo,
+        headers={"Destination": f"https://localhost{calendar}new.ics"})
+    assert response.code == 201
+    got, data = await server.request("GET", calendar + "new.ics", auth=server.demo)
+    assert got.code == 200 and data == body
+    gone, _ = await server.request("GET", calendar + "old.ics", auth=server.demo)
+    assert gone.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_move_inside_one_calendar_keeps_the_source(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("u-keep", "SUMMARY:kept"))
+    await put(server, calendar + "keep.ics", body)
+    await put(server, calendar + "other.ics", ics(vevent("u-other")))
+    response, _ = await server.request(
+        "MOVE", calendar + "keep.ics", auth=server.demo,
+        headers={"Destination": f"https://localhost{calendar}other.ics", "Overwrite": "F"})
+    assert response.code == 412
+    got, data = await server.request("GET", calendar + "keep.ics", auth=server.demo)
+    assert got.code == 200 and data == body
