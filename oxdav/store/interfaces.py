@@ -393,7 +393,9 @@ class Collection(Protocol):
         Raises:
             AlreadyExists: ``if_absent`` and the name exists.
             ETagMismatch: ``if_etag`` given and the object is absent or differs.
-            UIDConflict: another name in this collection holds ``index.uid``.
+            UIDConflict: another name in this collection holds ``index.uid``, or the
+                object being replaced has another UID (a resource keeps its UID;
+                ``holder`` is then ``name`` itself).
             Forbidden: no write right for this object.
             QuotaExceeded: the write would exceed the quota of the home it was opened
                 through (see ``Home``).

@@ -119,7 +119,7 @@ def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | Non
 
 def _existing(conn: sqlite3.Connection, scope: Scope, name: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
-        "SELECT etag, created_by, created, size FROM objects"
+        "SELECT etag, created_by, created, size, uid FROM objects"
         " WHERE context_id = ? AND folder_id = ? AND name = ?",
         (scope.context_id, scope.folder_id, name)).fetchone()
     return row
@@ -179,6 +179,10 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
             raise Forbidden("write", "created_by may only be chosen by the system")
         created_by = scope.user_id
     scope.require("write", created_by, f"object {name!r}")
+    if existing is not None and existing["uid"] != index.uid:
+        # A resource keeps its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1): replacing it
+        # with another UID conflicts with the resource itself.
+        raise UIDConflict(existing["uid"], name)
     holder = conn.execute(
         "SELECT name FROM objects WHERE context_id = ? AND folder_id = ? AND uid = ?"
         " AND name != ?", (scope.context_id, scope.folder_id, index.uid, name)).fetchone()

@@ -156,6 +156,20 @@ async def test_existing_uid_under_a_new_name_is_403_no_uid_conflict_with_its_hre
 
 
 @pytest_twisted.ensureDeferred
+async def test_replacing_an_event_with_another_uid_is_403_no_uid_conflict(server) -> None:
+    """RFC 4791 §5.3.2.1: a PUT must not overwrite a resource with a different UID."""
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("uid-one"))
+    await put(server, calendar + "one.ics", body)
+    response, doc = await put(server, calendar + "one.ics", ics(vevent("uid-two")))
+    assert response.code == 403
+    assert condition(doc) == C + "no-uid-conflict"
+    assert doc.findtext(".//D:href", namespaces=NS) == calendar + "one.ics"
+    kept, data = await server.request("GET", calendar + "one.ics", auth=server.demo)
+    assert kept.code == 200 and data == body
+
+
+@pytest_twisted.ensureDeferred
 async def test_strict_window_refuses_an_event_before_it_with_min_date_time(tmp_path) -> None:
     server = await start_with_caldav(tmp_path, interval_strict="true")
     try:

@@ -104,6 +104,17 @@ async def test_uid_conflict_names_the_holder(store, world):
 
 
 @pytest_twisted.ensureDeferred
+async def test_replacing_an_object_with_another_uid_is_a_uid_conflict(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        with pytest.raises(UIDConflict) as caught:
+            await calendar.put("a.ics", b"b", ObjectIndex(uid="uid-2", component="VEVENT"))
+        assert (caught.value.uid, caught.value.holder) == ("uid-1", "a.ics")
+        assert (await calendar.get("a.ics")).data == b"a"
+
+
+@pytest_twisted.ensureDeferred
 async def test_same_uid_allowed_in_another_collection(store, world):
     async with store.transaction("t", write=True) as txn:
         first = await alice_calendar(txn, world)
