@@ -7,11 +7,9 @@ from typing import Any
 
 from lxml import etree
 
-from oxdav import tap
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
-from oxdav.directory.provisioning import DEMO_FILE
-from tests.integration.harness import Server, write_config
+from tests.integration.harness import Server, start_server
 
 NS = {"D": "DAV:", "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
 VCARD_DIR = Path(__file__).resolve().parents[1] / "data" / "vcard"
@@ -43,22 +41,8 @@ MKCOL_WORK = b"""<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:cardda
 async def start_carddav(directory: Path, **carddav: str) -> Server:
     """Start the service like ``start_server``, with ``com.openexchange.carddav.<key>``
     values replaced in the shipped carddav.properties."""
-    write_config(directory)
-    path = directory / "carddav.properties"
-    lines = path.read_text().splitlines()
-    for key, value in carddav.items():
-        name = f"com.openexchange.carddav.{key}"
-        lines = [line for line in lines if not line.startswith(name + "=")]
-        lines.append(f"{name}={value}")
-    path.write_text("\n".join(lines) + "\n")
-    options = tap.Options()
-    options.parseOptions(["-c", str(directory)])
-    service = tap.makeService(options)
-    service.privilegedStartService()
-    service.startService()
-    await service.ready
-    login, _, password = (directory / "data" / DEMO_FILE).read_text().strip().partition(" ")
-    return Server(service, directory, (login, password))
+    return await start_server(directory, shipped={"carddav.properties": {
+        f"com.openexchange.carddav.{key}": value for key, value in carddav.items()}})
 
 
 def card(uid: str, fn: str, *, version: str = "3.0", extra: str = "") -> bytes:
