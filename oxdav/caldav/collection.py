@@ -32,7 +32,6 @@ from oxdav.store.models import ObjectIndex
 log = Logger()
 
 #: CALDAV:max-resource-size (RFC 4791 §5.2.5), below oxdav.http.maxBodySize's default.
-MAX_RESOURCE_SIZE = 4 * 1024 * 1024
 
 #: Bodies larger than this are parsed in the reactor's thread pool.
 THREADED_PARSE_SIZE = 64 * 1024
@@ -108,7 +107,8 @@ class CalendarCollection(FolderCollection):
             DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
         """
         parse = partial(parse_calendar_object, body, allowed_components=self.components,
-                        max_size=MAX_RESOURCE_SIZE, content_type=content_type)
+                        max_size=self.max_resource_size or 0,
+                        content_type=content_type)
         try:
             if len(body) > THREADED_PARSE_SIZE:
                 return await deferToThread(parse)  # type: ignore[no-any-return]

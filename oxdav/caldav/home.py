@@ -48,6 +48,7 @@ class CalendarHome(HomeKind):
     collection_type = CALENDAR
     member_content_type = "text/calendar; charset=utf-8"
     compliance = ("calendar-access",)
+    max_resource_setting = "oxdav.caldav.maxResourceSize"
 
     def collection(self, tree: FolderTree, collection: Collection, *,
                    path: str | None = None) -> CalendarCollection:

@@ -123,7 +123,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(body, content_type)
+        parsed = await validate_body(body, content_type, self.max_resource_size or 0)
         found = await self._locate(name)
         if found is not None:
             # An update goes to the card's own folder, with that folder's rights.

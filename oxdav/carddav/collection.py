@@ -105,12 +105,12 @@ class AddressBookCollection(FolderCollection):
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
-        return index_of(await validate_body(body, content_type))
+        return index_of(await validate_body(body, content_type, self.max_resource_size or 0))
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(body, content_type)
+        parsed = await validate_body(body, content_type, self.max_resource_size or 0)
         return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
                                 if_absent=if_absent)
 

@@ -44,6 +44,7 @@ class AddressBookHome(HomeKind):
     collection_type = ADDRESSBOOK
     member_content_type = "text/vcard; charset=utf-8"
     compliance = ("addressbook",)  # RFC 6352 §6.1
+    max_resource_setting = "oxdav.carddav.maxResourceSize"
 
     def collection(self, tree: FolderTree, collection: Collection, *,
                    path: str | None = None) -> AddressBookCollection:

@@ -11,12 +11,13 @@ from lxml import etree
 
 from oxdav.carddav.collation import SUPPORTED_COLLATIONS
 from oxdav.carddav.names import ADDRESSBOOK, ADDRESSBOOK_DESCRIPTION
-from oxdav.carddav.validation import MAX_RESOURCE_SIZE_OCTETS, takes_only_vcard3
+from oxdav.carddav.validation import takes_only_vcard3
 from oxdav.carddav.vcard import SUPPORTED_VERSIONS
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.propfind import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.collection import FolderCollection
 
 SUPPORTED_ADDRESS_DATA = clark(CARDDAV_NS, "supported-address-data")
 MAX_RESOURCE_SIZE = clark(CARDDAV_NS, "max-resource-size")
@@ -61,7 +62,8 @@ class MaxResourceSizeProperty(LiveProperty):
     resource_types = frozenset({ADDRESSBOOK})
 
     async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return str(MAX_RESOURCE_SIZE_OCTETS)
+        assert isinstance(resource, FolderCollection)
+        return str(resource.max_resource_size)
 
 
 class SupportedCollationSetProperty(LiveProperty):

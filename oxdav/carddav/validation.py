@@ -23,7 +23,6 @@ from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.store.models import ObjectIndex
 
 #: CARDDAV:max-resource-size (RFC 6352 §6.2.3) in octets.
-MAX_RESOURCE_SIZE_OCTETS: Final = 5 * 1024 * 1024
 #: Bodies larger than this are parsed and converted on a worker thread.
 THREAD_THRESHOLD_OCTETS: Final = 128 * 1024
 NO_UID_CONFLICT: Final = clark(CARDDAV_NS, "no-uid-conflict")
@@ -62,7 +61,8 @@ async def off_reactor(size: int, fn: Callable[..., T], *args: object,
     return fn(*args, **kwargs)
 
 
-async def validate_body(body: bytes, content_type: str | None) -> ParsedAddressObject:
+async def validate_body(body: bytes, content_type: str | None,
+                        max_size: int) -> ParsedAddressObject:
     """Parse and check a PUT body once (RFC 6352 §6.3.2.1).
 
     Raises:
@@ -72,7 +72,7 @@ async def validate_body(body: bytes, content_type: str | None) -> ParsedAddressO
     try:
         return await off_reactor(len(body), parse_address_object, body,
                                       content_type=content_type,
-                                      max_size=MAX_RESOURCE_SIZE_OCTETS)
+                                      max_size=max_size)
     except CardDAVPreconditionError as error:
         raise as_dav_error(error) from None
 

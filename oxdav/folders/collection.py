@@ -124,6 +124,12 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         return privileges_of(self.collection.rights)
 
+    @property
+    def max_resource_size(self) -> int | None:
+        """Largest member in bytes, through the user's cascade (None: no own limit)."""
+        setting = self.kind.max_resource_setting
+        return None if setting is None else int(self.tree.settings.get(setting))
+
     async def quota(self) -> tuple[int, int] | None:
         """The requesting user's quota on their own folders (RFC 4331); None on folders
         of others and system folders, whose owner's limit is not known here."""

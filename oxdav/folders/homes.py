@@ -33,6 +33,7 @@ class HomeKind:
         collection_type: Clark name added to a folder collection's resourcetype.
         member_content_type: media type of the members.
         compliance: ``DAV:`` header classes the kind adds (RFC 4791 §5.1, RFC 6352 §6.1).
+        max_resource_setting: the setting of the largest member, in bytes.
     """
 
     name: ClassVar[str]
@@ -40,6 +41,8 @@ class HomeKind:
     collection_type: ClassVar[str]
     member_content_type: ClassVar[str]
     compliance: ClassVar[tuple[str, ...]] = ()
+    #: The setting giving the largest member in bytes (max-resource-size), if any.
+    max_resource_setting: ClassVar[str | None] = None
 
     def collection(self, tree: FolderTree, collection: Collection, *,
                    path: str | None = None) -> FolderCollection:

@@ -7,7 +7,6 @@ import pytest
 import pytest_twisted
 
 from oxdav.carddav.validation import (
-    MAX_RESOURCE_SIZE_OCTETS,
     THREAD_THRESHOLD_OCTETS,
     content_type_of,
     index_of,
@@ -19,6 +18,9 @@ from oxdav.carddav.validation import (
 from oxdav.dav.errors import DAVError
 
 CARD3 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann\r\nN:;Ann;;;\r\nEND:VCARD\r\n"
+
+#: The max-resource-size these tests validate against.
+LIMIT = 200_000
 
 
 @pytest.mark.parametrize("agent", [
@@ -49,14 +51,14 @@ def test_content_type_names_version_4_only() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_valid_body_gives_the_index() -> None:
-    index = index_of(await validate_body(CARD3, "text/vcard"))
+    index = index_of(await validate_body(CARD3, "text/vcard", LIMIT))
     assert (index.uid, index.component) == ("u1", "VCARD")
 
 
 @pytest_twisted.ensureDeferred
 async def test_unsupported_media_type_is_415() -> None:
     with pytest.raises(DAVError) as caught:
-        await validate_body(CARD3, "text/calendar")
+        await validate_body(CARD3, "text/calendar", LIMIT)
     assert caught.value.status == 415
     assert caught.value.precondition_name.endswith("supported-address-data")
 
@@ -64,7 +66,7 @@ async def test_unsupported_media_type_is_415() -> None:
 @pytest_twisted.ensureDeferred
 async def test_oversized_body_is_403_max_resource_size() -> None:
     with pytest.raises(DAVError) as caught:
-        await validate_body(b"x" * (MAX_RESOURCE_SIZE_OCTETS + 1), None)
+        await validate_body(b"x" * (LIMIT + 1), None, LIMIT)
     assert caught.value.status == 403
     assert caught.value.precondition_name.endswith("max-resource-size")
 
@@ -73,7 +75,7 @@ async def test_oversized_body_is_403_max_resource_size() -> None:
 async def test_large_body_is_parsed_on_a_worker_thread() -> None:
     note = "NOTE:" + "x" * THREAD_THRESHOLD_OCTETS + "\r\n"
     body = CARD3.replace(b"END:VCARD", note.encode() + b"END:VCARD")
-    assert (await validate_body(body, None)).uid == "u1"
+    assert (await validate_body(body, None, 10 * LIMIT)).uid == "u1"
 
 
 @pytest_twisted.ensureDeferred

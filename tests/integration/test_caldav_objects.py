@@ -142,6 +142,24 @@ async def test_body_over_max_resource_size_is_403_max_resource_size(server) -> N
 
 
 @pytest_twisted.ensureDeferred
+async def test_max_resource_size_follows_the_configured_limit(tmp_path) -> None:
+    server = await start_server(tmp_path, "oxdav.caldav.maxResourceSize = 2k\n")
+    try:
+        calendar = (await folders(server))["VEVENT"]
+        _, doc = await xml_request(server, "PROPFIND", calendar, """<D:propfind xmlns:D="DAV:"
+ xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:max-resource-size/></D:prop></D:propfind>""",
+                                   depth="0")
+        assert doc.findtext(".//C:max-resource-size", namespaces=NS) == "2048"
+        response, doc = await put(server, calendar + "big.ics",
+                                  ics(vevent("u-2k", "DESCRIPTION:" + "x" * 2048)))
+        assert response.code == 403 and condition(doc) == C + "max-resource-size"
+        response, _ = await put(server, calendar + "ok.ics", ics(vevent("u-ok")))
+        assert response.code == 201
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_existing_uid_under_a_new_name_is_403_no_uid_conflict_with_its_href(server) -> None:
     """macOS re-PUTs an event it already sent under a new name; the answer names the
     resource holding the UID, which the client then uses (deliberate, §5.3.2.1)."""
