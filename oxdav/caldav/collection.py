@@ -21,6 +21,7 @@ from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
+from oxdav.dav.privileges import DAV_PRIVILEGES, READ, Privilege
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
@@ -44,6 +45,10 @@ CALENDAR_DESCRIPTION = clark(CALDAV_NS, "calendar-description")
 CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
 CALENDAR_ORDER = clark(APPLE_ICAL_NS, "calendar-order")
 NO_UID_CONFLICT = clark(CALDAV_NS, "no-uid-conflict")
+#: RFC 4791 §6.1.1: CALDAV:read-free-busy, aggregated under DAV:read on calendars.
+READ_FREE_BUSY = clark(CALDAV_NS, "read-free-busy")
+CALENDAR_PRIVILEGES = DAV_PRIVILEGES.with_child(
+    READ, Privilege(READ_FREE_BUSY, "Read free/busy information"))
 
 #: Live properties kept in the collection's dead-property storage (no folder field).
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
@@ -69,6 +74,10 @@ class CalendarCollection(FolderCollection):
         super().__init__(tree, kind, collection)
         if path is not None:
             self._path = path
+
+    @property
+    def supported_privileges(self) -> Privilege:
+        return CALENDAR_PRIVILEGES
 
     @property
     def components(self) -> frozenset[str]:

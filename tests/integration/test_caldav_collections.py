@@ -67,6 +67,21 @@ async def test_calendar_folder_publishes_the_caldav_properties(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_calendar_offers_read_free_busy_under_read(server) -> None:
+    """RFC 4791 §6.1.1: CALDAV:read-free-busy is aggregated by DAV:read."""
+    _, doc = await xml_request(server, "PROPFIND", (await folders(server))["VEVENT"],
+                               """<D:propfind xmlns:D="DAV:"><D:prop>
+<D:supported-privilege-set/><D:current-user-privilege-set/></D:prop></D:propfind>""",
+                               depth="0")
+    under_read = doc.xpath(
+        "//D:supported-privilege[D:privilege/D:read]/D:supported-privilege"
+        "/D:privilege/C:read-free-busy", namespaces=NS)
+    assert len(under_read) == 1
+    assert doc.xpath("//D:current-user-privilege-set/D:privilege/C:read-free-busy",
+                     namespaces=NS)
+
+
+@pytest_twisted.ensureDeferred
 async def test_task_folder_takes_vtodo(server) -> None:
     doc = await props(server, (await folders(server))["VTODO"])
     assert doc.xpath("//C:supported-calendar-component-set/C:comp/@name", namespaces=NS) == \
