@@ -92,6 +92,8 @@ class User:
         enabled: whether the user may log in.
         created: creation time (UTC).
         modified: last modification time (UTC).
+        phones: telephone numbers as given (shown on the user's card in the global
+            address list).
     """
 
     context_id: int
@@ -108,6 +110,7 @@ class User:
     enabled: bool
     created: datetime
     modified: datetime
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ def user_from_row(row: sqlite3.Row) -> User:
         enabled=bool(row["enabled"]),
         created=to_datetime(row["created"]),
         modified=to_datetime(row["modified"]),
+        phones=load_list(row["phones"]),
     )
 
 
