@@ -23,11 +23,8 @@ from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
 from oxdav.dav.privileges import DAV_PRIVILEGES, READ, Privilege
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.folders.base import FolderTree
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
-from oxdav.folders.homes import HomeKind
 from oxdav.store.errors import UIDConflict
-from oxdav.store.interfaces import Collection
 from oxdav.store.models import ObjectIndex
 
 log = Logger()
@@ -69,12 +66,6 @@ class CalendarCollection(FolderCollection):
             calendar reached by the name its client gave it in MKCALENDAR).
     """
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
-                 path: str | None = None) -> None:
-        super().__init__(tree, kind, collection)
-        if path is not None:
-            self._path = path
-
     @property
     def supported_privileges(self) -> Privilege:
         return CALENDAR_PRIVILEGES
@@ -96,16 +87,21 @@ class CalendarCollection(FolderCollection):
             yield self.member(meta)
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        """RFC 6578 changes inside the window; an object changed to lie outside it is
+        reported removed (RFC 6578 §3.5.2: it left the client's view), so clients drop
+        it. Work stays proportional to the changes: the index span travels with them."""
         changes = await super().changes_since(revision, limit)
-        if not changes.changed:
-            return changes
-        inside = {m.name for m in await self.collection.list(
-            time_range=self.window.store_range())}
-        return SyncChanges(
-            revision=changes.revision,
-            changed=[m for m in changes.changed
-                     if isinstance(m, ObjectResource) and m.meta.name in inside],
-            deleted=changes.deleted, truncated=changes.truncated)
+        start, end = self.window.store_range()
+        inside: list[DAVResource] = []
+        left: list[str] = []
+        for member in changes.changed:
+            assert isinstance(member, ObjectResource)
+            if member.meta.overlaps(start, end):
+                inside.append(member)
+            elif revision is not None:
+                left.append(member.path)
+        return SyncChanges(revision=changes.revision, changed=inside,
+                           deleted=[*changes.deleted, *left], truncated=changes.truncated)
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 

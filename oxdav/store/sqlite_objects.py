@@ -23,7 +23,13 @@ from .errors import (
     UIDConflict,
 )
 from .models import Changes, FolderPermission, ObjectIndex, ObjectMeta, StoredObject
-from .sqlite_rows import OBJECT_META_COLUMNS, meta_from_row, now_us
+from .sqlite_rows import (
+    OBJECT_META_COLUMNS,
+    UNBOUNDED_END,
+    UNBOUNDED_START,
+    meta_from_row,
+    now_us,
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +70,6 @@ def compute_etag(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-UNBOUNDED_START = -(2**62)
-"""Stored ``first_start`` of an object unbounded in the past."""
-UNBOUNDED_END = 2**62
-"""Stored ``last_end`` of an object unbounded in the future."""
 
 
 def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
@@ -241,7 +243,8 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     return (
         "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
         " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        " o.modified FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
+        " o.modified, o.first_start, o.last_end"
+        " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
         f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)
 

@@ -229,3 +229,21 @@ async def test_sync_collection_leaves_out_objects_outside_the_window(server) -> 
     assert response.code == 207
     hrefs = doc.xpath("//D:response/D:href/text()", namespaces=NS)
     assert hrefs == [calendar + "now.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_event_moved_out_of_the_window_is_reported_removed_by_sync(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    year = datetime.now(UTC).year
+    await put(server, calendar + "moving.ics",
+              ics(vevent("moving", start=f"{year + 1}0115T100000Z")))
+    initial = """<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>
+<D:prop><D:getetag/></D:prop></D:sync-collection>"""
+    _, doc = await xml_request(server, "REPORT", calendar, initial, depth="1")
+    token = doc.findtext("D:sync-token", namespaces=NS)
+    await put(server, calendar + "moving.ics", ics(vevent("moving", start="20000101T100000Z")))
+    follow = initial.replace("<D:sync-token/>", f"<D:sync-token>{token}</D:sync-token>")
+    _, doc = await xml_request(server, "REPORT", calendar, follow, depth="1")
+    [response] = doc.xpath("//D:response", namespaces=NS)
+    assert response.findtext("D:href", namespaces=NS) == calendar + "moving.ics"
+    assert "404" in response.findtext("D:status", namespaces=NS)

@@ -325,3 +325,18 @@ async def test_users_cannot_choose_another_creator(store, world):
         calendar = await alice_calendar(txn, world)
         with pytest.raises(Forbidden):
             await calendar.put("a.ics", b"a", EVENT, created_by=world.bob.id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_listing_and_changes_carry_the_indexed_span(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        await calendar.put("open.ics", b"o", ObjectIndex("uid-open", "VEVENT", 500, None))
+        listed = {m.name: m for m in await calendar.list()}
+        changed = {m.name: m for m in (await calendar.changes(None)).changed}
+    for metas in (listed, changed):
+        assert (metas["a.ics"].first_start, metas["a.ics"].last_end) == (1_000, 2_000)
+        assert (metas["open.ics"].first_start, metas["open.ics"].last_end) == (500, None)
+    assert listed["a.ics"].overlaps(2_000, 3_000) and not listed["a.ics"].overlaps(2_001, None)
+    assert listed["open.ics"].overlaps(10**9, None) and not listed["open.ics"].overlaps(0, 499)
