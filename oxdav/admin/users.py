@@ -20,7 +20,7 @@ from .lookup import find_context, find_user, merged_config, parse_overrides
 from .output import print_rows
 
 COLUMNS = ("id", "login", "display_name", "email", "enabled", "permissions", "aliases",
-           "config")
+           "phones", "config")
 
 
 def user_row(user: User) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def user_row(user: User) -> dict[str, Any]:
             "first_name": user.first_name, "last_name": user.last_name,
             "email": user.email, "enabled": user.enabled,
             "permissions": sorted(user.permissions), "aliases": list(user.aliases),
-            "config": dict(user.config)}
+            "phones": list(user.phones), "config": dict(user.config)}
 
 
 def parse_permissions(values: list[str]) -> frozenset[str]:
@@ -67,7 +67,7 @@ async def create(store: Store, args: argparse.Namespace, out: TextIO) -> None:
             txn, context.id, args.login, password_hash=password_hash,
             display_name=args.display_name or args.login, first_name=args.first_name,
             last_name=args.last_name, email=args.email, aliases=args.alias,
-            permissions=permissions, config=config, enabled=not args.disabled,
+            phones=args.phone, permissions=permissions, config=config, enabled=not args.disabled,
             user_id=args.id)
     out.write(f"created user {user.id} ({user.login}) in context {context.id}\n")
 
@@ -83,6 +83,8 @@ async def change(store: Store, args: argparse.Namespace, out: TextIO) -> None:
             fields[name] = getattr(args, name)
     if args.alias is not None:
         fields["aliases"] = tuple(args.alias)
+    if args.phone is not None:
+        fields["phones"] = tuple(args.phone)
     if args.permission is not None:
         fields["permissions"] = parse_permissions(args.permission)
     async with store.transaction("admin: user change", write=True) as txn:
@@ -120,6 +122,9 @@ def _common(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--alias", action="append", default=default,
                    help="further e-mail address (repeatable" +
                    ("" if create else "; replaces all aliases") + ")")
+    p.add_argument("--phone", action="append", default=default, metavar="NUMBER",
+                   help="telephone number for the global address list card (repeatable" +
+                   ("" if create else "; replaces all numbers") + ")")
     p.add_argument("--permission", action="append", default=None,
                    help="module permissions, comma separated: calendar,tasks,contacts,"
                    "infostore (default on create: all four)")

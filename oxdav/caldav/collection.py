@@ -21,18 +21,15 @@ from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
+from oxdav.dav.privileges import DAV_PRIVILEGES, READ, Privilege
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.folders.base import FolderTree
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
-from oxdav.folders.homes import HomeKind
 from oxdav.store.errors import UIDConflict
-from oxdav.store.interfaces import Collection
 from oxdav.store.models import ObjectIndex
 
 log = Logger()
 
 #: CALDAV:max-resource-size (RFC 4791 §5.2.5), below oxdav.http.maxBodySize's default.
-MAX_RESOURCE_SIZE = 4 * 1024 * 1024
 
 #: Bodies larger than this are parsed in the reactor's thread pool.
 THREADED_PARSE_SIZE = 64 * 1024
@@ -45,9 +42,10 @@ CALENDAR_DESCRIPTION = clark(CALDAV_NS, "calendar-description")
 CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
 CALENDAR_ORDER = clark(APPLE_ICAL_NS, "calendar-order")
 NO_UID_CONFLICT = clark(CALDAV_NS, "no-uid-conflict")
-
-#: Dead property holding the client's own name of a calendar it made (MKCALENDAR).
-RESOURCE_NAME = "{urn:oxdav:caldav}resource-name"
+#: RFC 4791 §6.1.1: CALDAV:read-free-busy, aggregated under DAV:read on calendars.
+READ_FREE_BUSY = clark(CALDAV_NS, "read-free-busy")
+CALENDAR_PRIVILEGES = DAV_PRIVILEGES.with_child(
+    READ, Privilege(READ_FREE_BUSY, "Read free/busy information"))
 
 #: Live properties kept in the collection's dead-property storage (no folder field).
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
@@ -68,11 +66,9 @@ class CalendarCollection(FolderCollection):
             calendar reached by the name its client gave it in MKCALENDAR).
     """
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
-                 path: str | None = None) -> None:
-        super().__init__(tree, kind, collection)
-        if path is not None:
-            self._path = path
+    @property
+    def supported_privileges(self) -> Privilege:
+        return CALENDAR_PRIVILEGES
 
     @property
     def components(self) -> frozenset[str]:
@@ -91,16 +87,21 @@ class CalendarCollection(FolderCollection):
             yield self.member(meta)
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        """RFC 6578 changes inside the window; an object changed to lie outside it is
+        reported removed (RFC 6578 §3.5.2: it left the client's view), so clients drop
+        it. Work stays proportional to the changes: the index span travels with them."""
         changes = await super().changes_since(revision, limit)
-        if not changes.changed:
-            return changes
-        inside = {m.name for m in await self.collection.list(
-            time_range=self.window.store_range())}
-        return SyncChanges(
-            revision=changes.revision,
-            changed=[m for m in changes.changed
-                     if isinstance(m, ObjectResource) and m.meta.name in inside],
-            deleted=changes.deleted, truncated=changes.truncated)
+        start, end = self.window.store_range()
+        inside: list[DAVResource] = []
+        left: list[str] = []
+        for member in changes.changed:
+            assert isinstance(member, ObjectResource)
+            if member.meta.overlaps(start, end):
+                inside.append(member)
+            elif revision is not None:
+                left.append(member.path)
+        return SyncChanges(revision=changes.revision, changed=inside,
+                           deleted=[*changes.deleted, *left], truncated=changes.truncated)
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 
@@ -111,7 +112,8 @@ class CalendarCollection(FolderCollection):
             DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
         """
         parse = partial(parse_calendar_object, body, allowed_components=self.components,
-                        max_size=MAX_RESOURCE_SIZE, content_type=content_type)
+                        max_size=self.max_resource_size or 0,
+                        content_type=content_type)
         try:
             if len(body) > THREADED_PARSE_SIZE:
                 return await deferToThread(parse)  # type: ignore[no-any-return]
@@ -173,10 +175,6 @@ class CalendarCollection(FolderCollection):
                 if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
         if rest:
             await super().patch_live_properties(rest)
-
-    async def dead_properties(self) -> Mapping[str, etree._Element]:
-        found = await super().dead_properties()
-        return {k: v for k, v in found.items() if k != RESOURCE_NAME}
 
     async def stored_property(self, name: str) -> etree._Element | None:
         """A live property kept in dead storage (calendar-timezone, calendar-order)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.caldav.collection import CalendarCollection
-from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod, find_by_resource_name
+from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod
 from oxdav.caldav.properties import calendar_properties
 from oxdav.caldav.reports import calendar_reports
 from oxdav.dav.dispatch import MethodHandler
@@ -48,9 +48,11 @@ class CalendarHome(HomeKind):
     collection_type = CALENDAR
     member_content_type = "text/calendar; charset=utf-8"
     compliance = ("calendar-access",)
+    max_resource_setting = "oxdav.caldav.maxResourceSize"
 
-    def collection(self, tree: FolderTree, collection: Collection) -> CalendarCollection:
-        return CalendarCollection(tree, self, collection)
+    def collection(self, tree: FolderTree, collection: Collection, *,
+                   path: str | None = None) -> CalendarCollection:
+        return CalendarCollection(tree, self, collection, path=path)
 
     def home(self, tree: FolderTree) -> FolderHome:
         return CalendarHomeCollection(tree, self)
@@ -64,7 +66,7 @@ class CalendarHome(HomeKind):
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         if segment in SCHEDULE_BOXES:
             return ScheduleBox(tree, segment)
-        return await find_by_resource_name(tree, self, segment)
+        return await super().special(tree, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
         return calendar_properties()

@@ -4,7 +4,7 @@ The calendar home is a :class:`CollectionMaker`: a new calendar is a new folder 
 the user (``calendar``, or ``tasks`` when the body asks for VTODO only). Folder ids
 are numbers chosen by the store, so a client's own name for the new collection (a
 UUID, as Apple and python-caldav send) is kept as the folder's *resource name* and
-resolves to the same folder (:func:`find_by_resource_name`); a numeric name asks
+resolves to the same folder (:mod:`oxdav.folders.naming`); a numeric name asks
 for that folder id.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from oxdav.caldav.collection import CALENDAR_DESCRIPTION, RESOURCE_NAME, CalendarCollection
+from oxdav.caldav.collection import CALENDAR_DESCRIPTION
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
@@ -24,9 +24,9 @@ from oxdav.dav.paths import basename, parent_path
 from oxdav.dav.resource import RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, parse_body
-from oxdav.folders.base import FolderTree
-from oxdav.folders.collection import load_value, store_value
-from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.folders.collection import store_value
+from oxdav.folders.homes import FolderHome
+from oxdav.folders.naming import needs_alias, remember_name
 from oxdav.store.errors import AlreadyExists, NotFound
 
 _MKCALENDAR = clark(CALDAV_NS, "mkcalendar")
@@ -90,21 +90,6 @@ def _text(element: etree._Element | None) -> str | None:
     return None if element is None else ((element.text or "").strip() or None)
 
 
-async def find_by_resource_name(tree: FolderTree, kind: HomeKind,
-                                segment: str) -> CalendarCollection | None:
-    """The calendar a client made under the name ``segment``, reached by that name."""
-    home = await tree.home()
-    for folder in await home.folders():
-        if folder.module not in kind.modules:
-            continue
-        collection = await home.collection(folder.id)
-        stored = (await collection.dead_properties("")).get(RESOURCE_NAME)
-        element = None if stored is None else load_value(stored)
-        if element is not None and element.text == segment:
-            return CalendarCollection(tree, kind, collection, path=f"/{kind.name}/{segment}")
-    return None
-
-
 class CalendarHomeCollection(FolderHome, CollectionMaker):
     """``/caldav/``: makes calendars (RFC 4791 §5.3.1, RFC 5689 §3)."""
 
@@ -124,12 +109,11 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
         handled = {_RESOURCETYPE, _DISPLAYNAME, _COLOR, _COMPONENT_SET, CALENDAR_DESCRIPTION}
         # calendar-timezone, calendar-order and unknown properties: dead storage.
         dead = {k: store_value(v) for k, v in props.items() if k not in handled}
-        if folder_id is None:
-            alias = etree.Element(RESOURCE_NAME)
-            alias.text = name
-            dead[RESOURCE_NAME] = store_value(alias)
+        collection = await home.collection(folder.id)
         if dead:
-            await (await home.collection(folder.id)).set_dead_properties("", dead)
+            await collection.set_dead_properties("", dead)
+        if needs_alias(name):
+            await remember_name(collection, name)
 
 
 class MkcalendarMethod(MethodHandler):

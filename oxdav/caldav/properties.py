@@ -12,7 +12,6 @@ from oxdav.caldav.collection import (
     CALENDAR_DESCRIPTION,
     CALENDAR_ORDER,
     CALENDAR_TIMEZONE,
-    MAX_RESOURCE_SIZE,
     CalendarCollection,
 )
 from oxdav.caldav.window import SyncWindow, utc_basic
@@ -20,6 +19,7 @@ from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.propfind import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.collection import FolderCollection
 
 
 def _caldav(local: str) -> str:
@@ -59,7 +59,8 @@ class MaxResourceSizeProperty(_OnCalendars):
     name = _caldav("max-resource-size")
 
     async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return str(MAX_RESOURCE_SIZE)
+        assert isinstance(resource, FolderCollection)
+        return str(resource.max_resource_size)
 
 
 def _window(resource: DAVResource) -> SyncWindow:

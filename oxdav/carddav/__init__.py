@@ -1,4 +1,6 @@
-"""CardDAV (RFC 6352) semantics that need neither HTTP nor the store.
+"""CardDAV (RFC 6352): vCard semantics, and the address book home on the folder tree.
+
+Semantics that need neither HTTP nor the store:
 
 - :mod:`oxdav.carddav.card`: a lossless vCard model read and written with vobject.
 - :mod:`oxdav.carddav.vcard`: parse-once validation of a PUT body (§6.3.2.1).
@@ -9,4 +11,14 @@
 - :mod:`oxdav.carddav.addressdata`: the address-data request element (§10.4) and
   Accept negotiation for GET (§5.1.1).
 - :mod:`oxdav.carddav.errors`: the precondition errors all of these raise.
+
+The home on the DAV tree (``oxdav.folders`` resources, DESIGN.md §5):
+
+- :mod:`oxdav.carddav.home`: the ``/carddav/`` home kind, its extended MKCOL.
+- :mod:`oxdav.carddav.exposure`: exposedCollections, ignoreFolders, the aggregated set.
+- :mod:`oxdav.carddav.collection`: a contacts folder as an address book, its cards.
+- :mod:`oxdav.carddav.aggregate`: the aggregated "All Contacts" collection.
+- :mod:`oxdav.carddav.validation`: PUT validation and GET rendering as HTTP answers.
+- :mod:`oxdav.carddav.properties`, :mod:`oxdav.carddav.reports`,
+  :mod:`oxdav.carddav.mkcol`: live properties, REPORTs, extended MKCOL bodies.
 """

@@ -1,19 +1,118 @@
 """The address book home ``/carddav/`` as a home kind of the folder tree
-(RFC 6352 §7.1.1): contacts folders appear as address book collections."""
+(RFC 6352 §7.1.1): contacts folders appear as address book collections, or as the
+one aggregated collection, as ``com.openexchange.carddav.*`` decides
+(:mod:`oxdav.carddav.exposure`, DESIGN.md §5)."""
 
 from __future__ import annotations
 
-from oxdav.dav.namespaces import CARDDAV_NS, clark
-from oxdav.folders.homes import HomeKind
+from collections.abc import AsyncIterator
 
-ADDRESSBOOK = clark(CARDDAV_NS, "addressbook")
+from lxml import etree
+
+from oxdav.carddav.aggregate import AggregatedCollection
+from oxdav.carddav.collection import AddressBookCollection
+from oxdav.carddav.exposure import (
+    AGGREGATED_PREFIX,
+    Exposure,
+    aggregated_set,
+    exposure_for,
+    ignored_folders,
+)
+from oxdav.carddav.mkcol import parse_mkcol
+from oxdav.carddav.names import ADDRESSBOOK
+from oxdav.carddav.properties import carddav_properties
+from oxdav.carddav.reports import carddav_reports
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import CollectionMaker
+from oxdav.dav.properties import LiveProperty, PropertyRegistry
+from oxdav.dav.reports import Report, ReportRegistry
+from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.base import FolderTree
+from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.folders.naming import needs_alias, remember_name
+from oxdav.store.interfaces import Collection
+from oxdav.store.models import Folder
+
+__all__ = ["ADDRESSBOOK", "AddressBookHome", "AddressBookHomeCollection"]
 
 
 class AddressBookHome(HomeKind):
-    """``/carddav/``: one address book per readable contacts folder."""
+    """``/carddav/``: per-folder address books or the aggregated one, never both."""
 
     name = "carddav"
     modules = ("contacts",)
     collection_type = ADDRESSBOOK
     member_content_type = "text/vcard; charset=utf-8"
-    compliance = ("addressbook",)
+    compliance = ("addressbook",)  # RFC 6352 §6.1
+    max_resource_setting = "oxdav.carddav.maxResourceSize"
+
+    def collection(self, tree: FolderTree, collection: Collection, *,
+                   path: str | None = None) -> AddressBookCollection:
+        return AddressBookCollection(tree, self, collection, path=path)
+
+    def home(self, tree: FolderTree) -> FolderHome:
+        return AddressBookHomeCollection(tree, self)
+
+    def exposure(self, tree: FolderTree) -> Exposure:
+        """Per-folder or aggregated, for this request's settings and User-Agent."""
+        return exposure_for(tree.settings, tree.ctx.header("user-agent"))
+
+    def exposes(self, tree: FolderTree, folder: Folder) -> bool:
+        return (folder.id not in ignored_folders(tree.settings)
+                and self.exposure(tree) is Exposure.PER_FOLDER)
+
+    async def readable_folders(self, tree: FolderTree) -> list[Folder]:
+        """The user's readable contacts folders without the ignored ones."""
+        ignored = ignored_folders(tree.settings)
+        home = await tree.home()
+        return [f for f in await home.folders("contacts") if f.id not in ignored]
+
+    async def aggregated(self, tree: FolderTree) -> AggregatedCollection | None:
+        """The aggregated collection of this user's folder set (None if the set is empty)."""
+        folder_set = aggregated_set(tree.settings, tree.user_id,
+                                    await self.readable_folders(tree))
+        if not folder_set.folders:
+            return None
+        home = await tree.home()
+        collections = [await home.collection(f.id) for f in folder_set.folders]
+        return AggregatedCollection(tree, self, folder_set, collections)
+
+    async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
+        if self.exposure(tree) is Exposure.AGGREGATED:
+            aggregated = await self.aggregated(tree)
+            if aggregated is not None:
+                yield aggregated
+            return
+        home = await tree.home()
+        for folder in await self.readable_folders(tree):
+            yield self.collection(tree, await home.collection(folder.id))
+
+    async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
+        # Only the current set's URL answers: a stale hash (changed folder set) is 404.
+        if not segment.startswith(AGGREGATED_PREFIX):
+            return await super().special(tree, segment)
+        aggregated = await self.aggregated(tree)
+        if aggregated is None or aggregated.folder_set.segment != segment:
+            return None
+        return aggregated
+
+    def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
+        return carddav_properties()
+
+    def reports(self, properties: PropertyRegistry) -> list[Report]:
+        return carddav_reports(properties)
+
+
+class AddressBookHomeCollection(FolderHome, CollectionMaker):
+    """The home resource: extended MKCOL creates a contacts folder (RFC 5689)."""
+
+    async def make_collection(self, ctx: RequestContext, name: str, method: str,
+                              body: etree._Element | None) -> None:
+        if method != "MKCOL":
+            raise DAVError(403, None, f"{method} does not make address books")
+        wanted = parse_mkcol(body)
+        home = await self.tree.home()
+        folder = await home.create_folder("contacts", wanted.displayname or name,
+                                          description=wanted.description)
+        if needs_alias(name):
+            await remember_name(await home.collection(folder.id), name)

@@ -127,6 +127,12 @@ _declare("oxdav.hostname", kinds.TEXT, "",
 # --- oxdav: HTTP limits ---
 _declare("oxdav.http.maxBodySize", kinds.SIZE, "10M",
          "Largest request body; larger ones get 413.")
+_declare("oxdav.caldav.maxResourceSize", kinds.SIZE, "4M",
+         "Largest calendar object (CALDAV:max-resource-size, RFC 4791 §5.2.5); larger PUTs "
+         "get 403 max-resource-size.", cascade=True)
+_declare("oxdav.carddav.maxResourceSize", kinds.SIZE, "5M",
+         "Largest vCard (CARDDAV:max-resource-size, RFC 6352 §6.2.3); larger PUTs get 403 "
+         "max-resource-size.", cascade=True)
 _declare("oxdav.http.idleTimeout", kinds.DURATION, "60",
          "Close a connection idle (or sending too slowly) for this long.", reloadable=False)
 

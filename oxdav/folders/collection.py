@@ -27,6 +27,7 @@ from oxdav.dav.methods.capabilities import (
 )
 from oxdav.dav.namespaces import APPLE_ICAL_NS, DAV_NS, clark
 from oxdav.dav.privileges import ALL, BIND, READ, UNBIND, WRITE, WRITE_CONTENT, WRITE_PROPERTIES
+from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 DISPLAYNAME = clark(DAV_NS, "displayname")
 CALENDAR_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
+#: Hidden dead property: the URL segment a client made the collection under
+#: (:mod:`oxdav.folders.naming`); never shown, never writable by PROPPATCH.
+RESOURCE_NAME = "{urn:oxdav}resource-name"
 
 _RIGHTS_ALL = frozenset({READ, WRITE, WRITE_CONTENT, WRITE_PROPERTIES, BIND, UNBIND})
 
@@ -74,8 +78,9 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
                        LivePropertyWriter, SyncableCollection):
     """One folder as a collection: name, colour, revision (ctag / sync-token), members."""
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection) -> None:
-        super().__init__(tree, f"/{kind.name}/{collection.folder.id}")
+    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
+                 path: str | None = None) -> None:
+        super().__init__(tree, path or f"/{kind.name}/{collection.folder.id}")
         self.kind = kind
         self.collection = collection
 
@@ -119,6 +124,12 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         return privileges_of(self.collection.rights)
 
+    @property
+    def max_resource_size(self) -> int | None:
+        """Largest member in bytes, through the user's cascade (None: no own limit)."""
+        setting = self.kind.max_resource_setting
+        return None if setting is None else int(self.tree.settings.get(setting))
+
     async def quota(self) -> tuple[int, int] | None:
         """The requesting user's quota on their own folders (RFC 4331); None on folders
         of others and system folders, whose owner's limit is not known here."""
@@ -143,10 +154,13 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     async def dead_properties(self) -> Mapping[str, etree._Element]:
         stored = await self.collection.dead_properties("")
-        return {k: e for k, v in stored.items() if (e := load_value(v)) is not None}
+        return {k: e for k, v in stored.items()
+                if k != RESOURCE_NAME and (e := load_value(v)) is not None}
 
     async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
                                     remove: Sequence[str]) -> None:
+        if RESOURCE_NAME in set_ or RESOURCE_NAME in remove:
+            raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{RESOURCE_NAME} is protected")
         await self.collection.set_dead_properties(
             "", {k: store_value(v) for k, v in set_.items()}, remove)
 

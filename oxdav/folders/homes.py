@@ -18,6 +18,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
 from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
+from oxdav.folders.naming import find_named
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder, Module
@@ -32,6 +33,7 @@ class HomeKind:
         collection_type: Clark name added to a folder collection's resourcetype.
         member_content_type: media type of the members.
         compliance: ``DAV:`` header classes the kind adds (RFC 4791 §5.1, RFC 6352 §6.1).
+        max_resource_setting: the setting of the largest member, in bytes.
     """
 
     name: ClassVar[str]
@@ -39,10 +41,14 @@ class HomeKind:
     collection_type: ClassVar[str]
     member_content_type: ClassVar[str]
     compliance: ClassVar[tuple[str, ...]] = ()
+    #: The setting giving the largest member in bytes (max-resource-size), if any.
+    max_resource_setting: ClassVar[str | None] = None
 
-    def collection(self, tree: FolderTree, collection: Collection) -> FolderCollection:
-        """The DAV collection of one folder of this home's modules."""
-        return FolderCollection(tree, self, collection)
+    def collection(self, tree: FolderTree, collection: Collection, *,
+                   path: str | None = None) -> FolderCollection:
+        """The DAV collection of one folder of this home's modules (at ``path``, when
+        reached by the name a client made it under)."""
+        return FolderCollection(tree, self, collection, path=path)
 
     def home(self, tree: FolderTree) -> FolderHome:
         """The home collection itself."""
@@ -62,8 +68,9 @@ class HomeKind:
                 yield self.collection(tree, collection)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
-        """A member of the home that is not a folder id (``schedule-inbox``), or None."""
-        return None
+        """A member of the home that is not a folder id: by default a collection the
+        client made under that name (:mod:`oxdav.folders.naming`), or None."""
+        return await find_named(tree, self, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
         """Live properties this kind adds."""

@@ -164,6 +164,7 @@ class Transaction(Protocol):
         last_name: str | None = None,
         email: str | None = None,
         aliases: Iterable[str] = (),
+        phones: Iterable[str] = (),
         password_hash: str | None = None,
         permissions: Iterable[str] = (),
         config: Mapping[str, str] | None = None,
@@ -171,6 +172,8 @@ class Transaction(Protocol):
         user_id: int | None = None,
     ) -> User:
         """Create a user (no folders: the directory layer creates the defaults).
+
+        Addresses and phone numbers are stripped; empty ones and duplicates dropped.
 
         Raises:
             NotFound: no such context.
@@ -206,12 +209,16 @@ class Transaction(Protocol):
         last_name: str | None | Unset = UNSET,
         email: str | None | Unset = UNSET,
         aliases: Iterable[str] | Unset = UNSET,
+        phones: Iterable[str] | Unset = UNSET,
         password_hash: str | None | Unset = UNSET,
         permissions: Iterable[str] | Unset = UNSET,
         config: Mapping[str, str] | Unset = UNSET,
         enabled: bool | Unset = UNSET,
     ) -> User:
-        """Change the given fields. Raises: NotFound, AlreadyExists."""
+        """Change the given fields; ``aliases`` and ``phones`` replace the whole list.
+
+        Raises: NotFound, AlreadyExists.
+        """
         ...
 
     async def delete_user(self, context_id: int, user_id: int) -> None:
@@ -393,7 +400,9 @@ class Collection(Protocol):
         Raises:
             AlreadyExists: ``if_absent`` and the name exists.
             ETagMismatch: ``if_etag`` given and the object is absent or differs.
-            UIDConflict: another name in this collection holds ``index.uid``.
+            UIDConflict: another name in this collection holds ``index.uid``, or the
+                object being replaced has another UID (a resource keeps its UID;
+                ``holder`` is then ``name`` itself).
             Forbidden: no write right for this object.
             QuotaExceeded: the write would exceed the quota of the home it was opened
                 through (see ``Home``).

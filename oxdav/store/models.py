@@ -92,6 +92,8 @@ class User:
         enabled: whether the user may log in.
         created: creation time (UTC).
         modified: last modification time (UTC).
+        phones: telephone numbers as given (shown on the user's card in the global
+            address list).
     """
 
     context_id: int
@@ -108,6 +110,7 @@ class User:
     enabled: bool
     created: datetime
     modified: datetime
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,8 @@ class ObjectMeta:
         created_by: the user who created it (kept across updates), or None.
         created: creation time (UTC).
         modified: last write time (UTC).
+        first_start: the indexed earliest instant (epoch seconds; None: unbounded).
+        last_end: the indexed latest instant (epoch seconds; None: unbounded).
     """
 
     name: str
@@ -253,6 +258,14 @@ class ObjectMeta:
     created_by: int | None
     created: datetime
     modified: datetime
+    first_start: int | None = None
+    last_end: int | None = None
+
+    def overlaps(self, start: int | None, end: int | None) -> bool:
+        """Whether the indexed span meets the closed interval ``[start, end]`` (None:
+        unbounded) -- the same test ``Collection.list(time_range=...)`` applies."""
+        return ((end is None or self.first_start is None or self.first_start <= end)
+                and (start is None or self.last_end is None or self.last_end >= start))
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ GAL_PERMISSION = FolderPermission(
 
 
 def unique(values: Iterable[str]) -> list[str]:
-    """Strip, drop empties and case-insensitive duplicates, keep order."""
+    """Strip, drop empties and case-insensitive duplicates, keep order (addresses,
+    phone numbers)."""
     seen: set[str] = set()
     result: list[str] = []
     for value in values:
@@ -226,7 +227,7 @@ def _set_addresses(conn: sqlite3.Connection, context_id: int, user_id: int,
 
 def create_user(conn: sqlite3.Connection, context_id: int, login: str, *, display_name: str,
                 first_name: str | None, last_name: str | None, email: str | None,
-                aliases: Iterable[str], password_hash: str | None,
+                aliases: Iterable[str], phones: Iterable[str], password_hash: str | None,
                 permissions: Iterable[str], config: Mapping[str, str] | None,
                 enabled: bool, user_id: int | None) -> User:
     """Insert a user and their addresses."""
@@ -236,11 +237,11 @@ def create_user(conn: sqlite3.Connection, context_id: int, login: str, *, displa
     try:
         conn.execute(
             "INSERT INTO users (context_id, id, login, display_name, first_name, last_name,"
-            " email, aliases, password_hash, permissions, config, enabled, created, modified)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " email, aliases, phones, password_hash, permissions, config, enabled, created,"
+            " modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (context_id, new_id, login, display_name, first_name, last_name, email,
-             dump_list(aliases), password_hash, dump_list(sorted(set(permissions))),
-             dump_mapping(config), int(enabled), now, now))
+             dump_list(aliases), dump_list(unique(phones)), password_hash,
+             dump_list(sorted(set(permissions))), dump_mapping(config), int(enabled), now, now))
     except sqlite3.IntegrityError as e:
         what = f"login {login!r}" if "login" in str(e) else f"user id {new_id}"
         raise AlreadyExists(f"{what} already exists in context {context_id}") from e
@@ -259,6 +260,8 @@ def update_user(conn: sqlite3.Connection, context_id: int, user_id: int,
             columns[field] = changes[field]
     if "aliases" in changes:
         columns["aliases"] = dump_list(unique(changes["aliases"]))
+    if "phones" in changes:
+        columns["phones"] = dump_list(unique(changes["phones"]))
     if "permissions" in changes:
         columns["permissions"] = dump_list(sorted(set(changes["permissions"])))
     if "config" in changes:

@@ -23,7 +23,13 @@ from .errors import (
     UIDConflict,
 )
 from .models import Changes, FolderPermission, ObjectIndex, ObjectMeta, StoredObject
-from .sqlite_rows import OBJECT_META_COLUMNS, meta_from_row, now_us
+from .sqlite_rows import (
+    OBJECT_META_COLUMNS,
+    UNBOUNDED_END,
+    UNBOUNDED_START,
+    meta_from_row,
+    now_us,
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +70,6 @@ def compute_etag(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-UNBOUNDED_START = -(2**62)
-"""Stored ``first_start`` of an object unbounded in the past."""
-UNBOUNDED_END = 2**62
-"""Stored ``last_end`` of an object unbounded in the future."""
 
 
 def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
@@ -119,7 +121,7 @@ def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | Non
 
 def _existing(conn: sqlite3.Connection, scope: Scope, name: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
-        "SELECT etag, created_by, created, size FROM objects"
+        "SELECT etag, created_by, created, size, uid FROM objects"
         " WHERE context_id = ? AND folder_id = ? AND name = ?",
         (scope.context_id, scope.folder_id, name)).fetchone()
     return row
@@ -179,6 +181,10 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
             raise Forbidden("write", "created_by may only be chosen by the system")
         created_by = scope.user_id
     scope.require("write", created_by, f"object {name!r}")
+    if existing is not None and existing["uid"] != index.uid:
+        # A resource keeps its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1): replacing it
+        # with another UID conflicts with the resource itself.
+        raise UIDConflict(existing["uid"], name)
     holder = conn.execute(
         "SELECT name FROM objects WHERE context_id = ? AND folder_id = ? AND uid = ?"
         " AND name != ?", (scope.context_id, scope.folder_id, index.uid, name)).fetchone()
@@ -237,7 +243,8 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     return (
         "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
         " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        " o.modified FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
+        " o.modified, o.first_start, o.last_end"
+        " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
         f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)
 

@@ -99,6 +99,7 @@ def user_from_row(row: sqlite3.Row) -> User:
         enabled=bool(row["enabled"]),
         created=to_datetime(row["created"]),
         modified=to_datetime(row["modified"]),
+        phones=load_list(row["phones"]),
     )
 
 
@@ -142,7 +143,12 @@ def module_of(row: sqlite3.Row) -> Module:
     return cast(Module, row["module"])
 
 
-OBJECT_META_COLUMNS = "name, uid, etag, component, size, modseq, created_by, created, modified"
+OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
+                       " first_start, last_end")
+#: Stored ``first_start`` of an object unbounded in the past.
+UNBOUNDED_START = -(2**62)
+#: Stored ``last_end`` of an object unbounded in the future.
+UNBOUNDED_END = 2**62
 
 
 def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
@@ -157,6 +163,8 @@ def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
         created_by=row["created_by"],
         created=to_datetime(row["created"]),
         modified=to_datetime(row["modified"]),
+        first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
+        last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
     )
 
 

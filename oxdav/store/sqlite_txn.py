@@ -166,6 +166,7 @@ class SQLiteTransaction:
     async def create_user(self, context_id: int, login: str, *, display_name: str,
                           first_name: str | None = None, last_name: str | None = None,
                           email: str | None = None, aliases: Iterable[str] = (),
+                          phones: Iterable[str] = (),
                           password_hash: str | None = None, permissions: Iterable[str] = (),
                           config: Mapping[str, str] | None = None, enabled: bool = True,
                           user_id: int | None = None) -> User:
@@ -173,7 +174,7 @@ class SQLiteTransaction:
         return await self.call(
             directory.create_user, context_id, login, display_name=display_name,
             first_name=first_name, last_name=last_name, email=email, aliases=list(aliases),
-            password_hash=password_hash, permissions=list(permissions),
+            phones=list(phones), password_hash=password_hash, permissions=list(permissions),
             config=dict(config or {}), enabled=enabled, user_id=user_id, mutates=True)
 
     async def user(self, context_id: int, user_id: int) -> User:
@@ -198,6 +199,7 @@ class SQLiteTransaction:
                           last_name: str | None | Unset = UNSET,
                           email: str | None | Unset = UNSET,
                           aliases: Iterable[str] | Unset = UNSET,
+                          phones: Iterable[str] | Unset = UNSET,
                           password_hash: str | None | Unset = UNSET,
                           permissions: Iterable[str] | Unset = UNSET,
                           config: Mapping[str, str] | Unset = UNSET,
@@ -206,7 +208,8 @@ class SQLiteTransaction:
         given: dict[str, Any] = {
             "login": login, "display_name": display_name, "first_name": first_name,
             "last_name": last_name, "email": email, "aliases": _listed(aliases),
-            "password_hash": password_hash, "permissions": _listed(permissions),
+            "phones": _listed(phones), "password_hash": password_hash,
+            "permissions": _listed(permissions),
             "config": config if config is UNSET else dict(config), "enabled": enabled,
         }
         changes = {k: v for k, v in given.items() if v is not UNSET}

@@ -59,6 +59,8 @@ class DavHandler:
     async def __call__(self, request: Request, snapshot: ConfigSnapshot, mapper: PathMapper,
                        dav_path: str, who: Authenticated) -> None:
         principal = Principal(user_principal_path(who.user.id), who)
+        lost: list[object] = []  # the client may go once it has the whole body
+        request.notifyFinish().addErrback(lost.append)
         try:
             ctx = RequestContext.from_twisted(request, paths=mapper, principal=principal,
                                               config=snapshot)
@@ -79,7 +81,7 @@ class DavHandler:
                 await write_response(request, response)
         if isinstance(response.body, bytes):  # answered only once committed
             await write_response(request, response)
-        if not request.finished:
+        if not request.finished and not lost:
             request.finish()
 
 

@@ -79,3 +79,42 @@ async def test_deleting_a_user_removes_the_gal_card(acme: Admin) -> None:
 
 def test_deleting_an_unknown_user_exits_2(acme: Admin) -> None:
     assert acme("user", "delete", "acme", "bob").code == 2
+
+
+def test_user_create_takes_repeated_phones_shown_in_list(admin: Admin) -> None:
+    admin.ok("context", "create", "acme")
+    admin.ok("user", "create", "acme", "bob", "--password", "x",
+             "--phone", "+49 30 1234", "--phone", "+1 555 0100")
+    [row] = admin.ok("user", "list", "acme", "--json").json()
+    assert row["phones"] == ["+49 30 1234", "+1 555 0100"]
+    header, line = admin.ok("user", "list", "acme").out.splitlines()
+    assert "phones" in header.split() and "+49 30 1234,+1 555 0100" in line
+
+
+def test_user_change_phone_replaces_all_numbers(acme: Admin) -> None:
+    acme.ok("user", "change", "acme", "alice", "--phone", "111", "--phone", "222")
+    acme.ok("user", "change", "acme", "alice", "--phone", "333")
+    [row] = acme.ok("user", "list", "acme", "--json").json()
+    assert row["phones"] == ["333"]
+
+
+def test_user_change_without_phone_keeps_the_numbers(acme: Admin) -> None:
+    acme.ok("user", "change", "acme", "alice", "--phone", "111")
+    acme.ok("user", "change", "acme", "alice", "--display-name", "Alice Cooper")
+    [row] = acme.ok("user", "list", "acme", "--json").json()
+    assert row["phones"] == ["111"]
+
+
+def test_user_change_empty_phone_clears_the_numbers(acme: Admin) -> None:
+    acme.ok("user", "change", "acme", "alice", "--phone", "111")
+    acme.ok("user", "change", "acme", "alice", "--phone", "")
+    [row] = acme.ok("user", "list", "acme", "--json").json()
+    assert row["phones"] == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_changed_phones_reach_the_gal_card(acme: Admin) -> None:
+    acme.ok("user", "change", "acme", "alice", "--phone", "+49 30 1234")
+    async with acme.transaction() as txn:
+        card = await (await txn.system_collection(1, GAL_FOLDER_ID)).get(gal_card_name(1))
+    assert b"TEL;TYPE=WORK,VOICE:+49 30 1234" in card.data

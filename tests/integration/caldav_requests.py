@@ -8,9 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from oxdav import tap
-from oxdav.directory.provisioning import DEMO_FILE
-from tests.integration.harness import Server, write_config
+from tests.integration.harness import Server, start_server
 
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav", "CS": "http://calendarserver.org/ns/",
       "A": "http://apple.com/ns/ical/"}
@@ -23,21 +21,9 @@ SOON = f"{NEXT_YEAR}0310T100000Z"
 async def start_with_caldav(directory: Path, **settings: str) -> Server:
     """Like ``harness.start_server``, with ``com.openexchange.caldav.<key>`` values
     replaced in caldav.properties (``interval_start="0"`` sets ``interval.start``)."""
-    write_config(directory)
-    path = directory / "caldav.properties"
-    lines = path.read_text().splitlines()
-    for key, value in settings.items():
-        name = "com.openexchange.caldav." + key.replace("_", ".")
-        lines = [line for line in lines if not line.startswith(name + "=")] + [f"{name}={value}"]
-    path.write_text("\n".join(lines) + "\n")
-    options = tap.Options()
-    options.parseOptions(["-c", str(directory)])
-    service = tap.makeService(options)
-    service.privilegedStartService()
-    service.startService()
-    await service.ready
-    login, _, password = (directory / "data" / DEMO_FILE).read_text().strip().partition(" ")
-    return Server(service, directory, (login, password))
+    return await start_server(directory, shipped={"caldav.properties": {
+        "com.openexchange.caldav." + key.replace("_", "."): value
+        for key, value in settings.items()}})
 
 
 def ics(*lines: str) -> bytes:

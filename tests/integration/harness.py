@@ -100,9 +100,23 @@ class Server:
         await self.service.stopService()
 
 
-async def start_server(directory: Path, extra_properties: str = "") -> Server:
-    """Write a config into ``directory`` and start the service exactly as twistd does."""
+def set_shipped(directory: Path, file: str, values: dict[str, str]) -> None:
+    """Replace (or add) properties in one of the shipped files copied by
+    :func:`write_config` (a property set twice across files is a config error)."""
+    path = directory / file
+    lines = path.read_text().splitlines()
+    for name, value in values.items():
+        lines = [line for line in lines if not line.startswith(name + "=")] + [f"{name}={value}"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def start_server(directory: Path, extra_properties: str = "", *,
+                       shipped: dict[str, dict[str, str]] | None = None) -> Server:
+    """Write a config into ``directory`` (``shipped``: file → properties replaced in the
+    shipped files) and start the service exactly as twistd does."""
     write_config(directory, extra_properties)
+    for file, values in (shipped or {}).items():
+        set_shipped(directory, file, values)
     options = tap.Options()
     options.parseOptions(["-c", str(directory)])
     service = tap.makeService(options)

@@ -67,6 +67,21 @@ async def test_calendar_folder_publishes_the_caldav_properties(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_calendar_offers_read_free_busy_under_read(server) -> None:
+    """RFC 4791 §6.1.1: CALDAV:read-free-busy is aggregated by DAV:read."""
+    _, doc = await xml_request(server, "PROPFIND", (await folders(server))["VEVENT"],
+                               """<D:propfind xmlns:D="DAV:"><D:prop>
+<D:supported-privilege-set/><D:current-user-privilege-set/></D:prop></D:propfind>""",
+                               depth="0")
+    under_read = doc.xpath(
+        "//D:supported-privilege[D:privilege/D:read]/D:supported-privilege"
+        "/D:privilege/C:read-free-busy", namespaces=NS)
+    assert len(under_read) == 1
+    assert doc.xpath("//D:current-user-privilege-set/D:privilege/C:read-free-busy",
+                     namespaces=NS)
+
+
+@pytest_twisted.ensureDeferred
 async def test_task_folder_takes_vtodo(server) -> None:
     doc = await props(server, (await folders(server))["VTODO"])
     assert doc.xpath("//C:supported-calendar-component-set/C:comp/@name", namespaces=NS) == \
@@ -214,3 +229,21 @@ async def test_sync_collection_leaves_out_objects_outside_the_window(server) -> 
     assert response.code == 207
     hrefs = doc.xpath("//D:response/D:href/text()", namespaces=NS)
     assert hrefs == [calendar + "now.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_event_moved_out_of_the_window_is_reported_removed_by_sync(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    year = datetime.now(UTC).year
+    await put(server, calendar + "moving.ics",
+              ics(vevent("moving", start=f"{year + 1}0115T100000Z")))
+    initial = """<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>
+<D:prop><D:getetag/></D:prop></D:sync-collection>"""
+    _, doc = await xml_request(server, "REPORT", calendar, initial, depth="1")
+    token = doc.findtext("D:sync-token", namespaces=NS)
+    await put(server, calendar + "moving.ics", ics(vevent("moving", start="20000101T100000Z")))
+    follow = initial.replace("<D:sync-token/>", f"<D:sync-token>{token}</D:sync-token>")
+    _, doc = await xml_request(server, "REPORT", calendar, follow, depth="1")
+    [response] = doc.xpath("//D:response", namespaces=NS)
+    assert response.findtext("D:href", namespaces=NS) == calendar + "moving.ics"
+    assert "404" in response.findtext("D:status", namespaces=NS)

@@ -142,6 +142,24 @@ async def test_body_over_max_resource_size_is_403_max_resource_size(server) -> N
 
 
 @pytest_twisted.ensureDeferred
+async def test_max_resource_size_follows_the_configured_limit(tmp_path) -> None:
+    server = await start_server(tmp_path, "oxdav.caldav.maxResourceSize = 2k\n")
+    try:
+        calendar = (await folders(server))["VEVENT"]
+        _, doc = await xml_request(server, "PROPFIND", calendar, """<D:propfind xmlns:D="DAV:"
+ xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:max-resource-size/></D:prop></D:propfind>""",
+                                   depth="0")
+        assert doc.findtext(".//C:max-resource-size", namespaces=NS) == "2048"
+        response, doc = await put(server, calendar + "big.ics",
+                                  ics(vevent("u-2k", "DESCRIPTION:" + "x" * 2048)))
+        assert response.code == 403 and condition(doc) == C + "max-resource-size"
+        response, _ = await put(server, calendar + "ok.ics", ics(vevent("u-ok")))
+        assert response.code == 201
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_existing_uid_under_a_new_name_is_403_no_uid_conflict_with_its_href(server) -> None:
     """macOS re-PUTs an event it already sent under a new name; the answer names the
     resource holding the UID, which the client then uses (deliberate, §5.3.2.1)."""
@@ -153,6 +171,20 @@ async def test_existing_uid_under_a_new_name_is_403_no_uid_conflict_with_its_hre
     assert doc.findtext(".//D:href", namespaces=NS) == calendar + "first.ics"
     missing, _ = await server.request("GET", calendar + "second.ics", auth=server.demo)
     assert missing.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_replacing_an_event_with_another_uid_is_403_no_uid_conflict(server) -> None:
+    """RFC 4791 §5.3.2.1: a PUT must not overwrite a resource with a different UID."""
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("uid-one"))
+    await put(server, calendar + "one.ics", body)
+    response, doc = await put(server, calendar + "one.ics", ics(vevent("uid-two")))
+    assert response.code == 403
+    assert condition(doc) == C + "no-uid-conflict"
+    assert doc.findtext(".//D:href", namespaces=NS) == calendar + "one.ics"
+    kept, data = await server.request("GET", calendar + "one.ics", auth=server.demo)
+    assert kept.code == 200 and data == body
 
 
 @pytest_twisted.ensureDeferred
@@ -178,3 +210,32 @@ async def test_without_strict_an_event_outside_the_window_is_stored(server) -> N
     response, _ = await put(server, calendar + "old.ics",
                             ics(vevent("u-old", start="19990101T100000Z")))
     assert response.code == 201
+
+
+@pytest_twisted.ensureDeferred
+async def test_move_renames_inside_one_calendar_without_a_uid_conflict(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("u-rename", "SUMMARY:renamed"))
+    await put(server, calendar + "old.ics", body)
+    response, _ = await server.request(
+        "MOVE", calendar + "old.ics", auth=server.demo,
+        headers={"Destination": f"https://localhost{calendar}new.ics"})
+    assert response.code == 201
+    got, data = await server.request("GET", calendar + "new.ics", auth=server.demo)
+    assert got.code == 200 and data == body
+    gone, _ = await server.request("GET", calendar + "old.ics", auth=server.demo)
+    assert gone.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_move_inside_one_calendar_keeps_the_source(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    body = ics(vevent("u-keep", "SUMMARY:kept"))
+    await put(server, calendar + "keep.ics", body)
+    await put(server, calendar + "other.ics", ics(vevent("u-other")))
+    response, _ = await server.request(
+        "MOVE", calendar + "keep.ics", auth=server.demo,
+        headers={"Destination": f"https://localhost{calendar}other.ics", "Overwrite": "F"})
+    assert response.code == 412
+    got, data = await server.request("GET", calendar + "keep.ics", auth=server.demo)
+    assert got.code == 200 and data == body

@@ -1,9 +1,5 @@
-"""RFC 4331 quota properties through the running service (PROPFIND).
-
-The 507 ``quota-not-exceeded`` answer to a PUT is shown by the store contract
-(tests/store/test_contract_quota.py) and through the DAV handler with a stand-in home
-(tests/web/test_davtree.py); over HTTPS it follows once CalDAV/CardDAV mount PUT.
-"""
+"""RFC 4331 quota through the running service: the properties (PROPFIND) and the 507
+``quota-not-exceeded`` answer to a PUT that would pass the limit."""
 
 from __future__ import annotations
 
@@ -72,5 +68,34 @@ async def test_user_override_in_the_cascade_sets_the_quota(tmp_path) -> None:
                                   config={"oxdav.quota.bytes": "300"})
         await store_bytes(server, 100)
         assert await quota_of(server, "/dav/carddav/") == ("100", "200")
+    finally:
+        await server.stop()
+
+
+EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+         "UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\n"
+         "SUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_past_the_quota_is_507_and_stores_nothing_until_space_is_freed(tmp_path) -> None:
+    server = await start_server(tmp_path, "oxdav.quota.bytes = 1k\n")
+    try:
+        folder_id = await store_bytes(server, 900)
+        calendar = f"/dav/caldav/{folder_id}/"
+        body = EVENT.format(uid="big", summary="x" * 200).encode()
+        response, data = await server.request("PUT", calendar + "big.ics", auth=server.demo,
+                                              headers={"Content-Type": "text/calendar"},
+                                              body=body)
+        assert response.code == 507
+        assert etree.fromstring(data).find("{DAV:}quota-not-exceeded") is not None
+        missing, _ = await server.request("GET", calendar + "big.ics", auth=server.demo)
+        assert missing.code == 404
+        response, _ = await server.request("DELETE", calendar + "a.ics", auth=server.demo)
+        assert response.code == 204
+        response, _ = await server.request("PUT", calendar + "big.ics", auth=server.demo,
+                                           headers={"Content-Type": "text/calendar"},
+                                           body=body)
+        assert response.code == 201
     finally:
         await server.stop()

@@ -178,6 +178,40 @@ async def test_update_user_changes_addresses(store):
 
 
 @pytest_twisted.ensureDeferred
+async def test_user_has_no_phones_unless_given(store):
+    async with store.transaction("t", write=True) as txn:
+        context = await txn.create_context("acme")
+        user = await txn.create_user(context.id, "a", display_name="A")
+    assert user.phones == ()
+
+
+@pytest_twisted.ensureDeferred
+async def test_create_user_keeps_phones_in_order_stripped_without_duplicates(store):
+    async with store.transaction("t", write=True) as txn:
+        context = await txn.create_context("acme")
+        user = await txn.create_user(context.id, "a", display_name="A",
+                                     phones=[" +49 30 1234 ", "", "+1 555 0100", "+49 30 1234"])
+    assert user.phones == ("+49 30 1234", "+1 555 0100")
+    async with store.transaction("t") as txn:
+        assert (await txn.user(context.id, user.id)).phones == user.phones
+
+
+@pytest_twisted.ensureDeferred
+async def test_update_user_replaces_phones_and_leaves_them_when_unset(store):
+    async with store.transaction("t", write=True) as txn:
+        context = await txn.create_context("acme")
+        user = await txn.create_user(context.id, "a", display_name="A", phones=["111"])
+        renamed = await txn.update_user(context.id, user.id, display_name="B")
+        assert renamed.phones == ("111",)
+        replaced = await txn.update_user(context.id, user.id, phones=("222", "333"))
+        assert replaced.phones == ("222", "333")
+        cleared = await txn.update_user(context.id, user.id, phones=())
+        assert cleared.phones == ()
+    async with store.transaction("t") as txn:
+        assert (await txn.user(context.id, user.id)).phones == ()
+
+
+@pytest_twisted.ensureDeferred
 async def test_delete_user_frees_login_and_address(store):
     async with store.transaction("t", write=True) as txn:
         context = await txn.create_context("acme")

@@ -104,6 +104,17 @@ async def test_uid_conflict_names_the_holder(store, world):
 
 
 @pytest_twisted.ensureDeferred
+async def test_replacing_an_object_with_another_uid_is_a_uid_conflict(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        with pytest.raises(UIDConflict) as caught:
+            await calendar.put("a.ics", b"b", ObjectIndex(uid="uid-2", component="VEVENT"))
+        assert (caught.value.uid, caught.value.holder) == ("uid-1", "a.ics")
+        assert (await calendar.get("a.ics")).data == b"a"
+
+
+@pytest_twisted.ensureDeferred
 async def test_same_uid_allowed_in_another_collection(store, world):
     async with store.transaction("t", write=True) as txn:
         first = await alice_calendar(txn, world)
@@ -314,3 +325,18 @@ async def test_users_cannot_choose_another_creator(store, world):
         calendar = await alice_calendar(txn, world)
         with pytest.raises(Forbidden):
             await calendar.put("a.ics", b"a", EVENT, created_by=world.bob.id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_listing_and_changes_carry_the_indexed_span(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"a", EVENT)
+        await calendar.put("open.ics", b"o", ObjectIndex("uid-open", "VEVENT", 500, None))
+        listed = {m.name: m for m in await calendar.list()}
+        changed = {m.name: m for m in (await calendar.changes(None)).changed}
+    for metas in (listed, changed):
+        assert (metas["a.ics"].first_start, metas["a.ics"].last_end) == (1_000, 2_000)
+        assert (metas["open.ics"].first_start, metas["open.ics"].last_end) == (500, None)
+    assert listed["a.ics"].overlaps(2_000, 3_000) and not listed["a.ics"].overlaps(2_001, None)
+    assert listed["open.ics"].overlaps(10**9, None) and not listed["open.ics"].overlaps(0, 499)

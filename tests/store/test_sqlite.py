@@ -107,6 +107,34 @@ def test_database_newer_than_code_is_refused(tmp_path):
         conn.close()
 
 
+@pytest_twisted.ensureDeferred
+async def test_database_of_the_first_schema_migrates_at_start_and_keeps_users(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert migrate(conn, migrations()[:1]) == ["0001_initial.sql"]
+        conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'acme', 0, 0)")
+        conn.execute("INSERT INTO users (context_id, id, login, display_name, aliases,"
+                     " created, modified) VALUES (1, 3, 'alice', 'Alice', '[\"a@x.example\"]',"
+                     " 0, 0)")
+    finally:
+        conn.close()
+    store = SQLiteStore(path, reactor())
+    await store.start()
+    try:
+        async with store.transaction("t", write=True) as txn:
+            alice = await txn.user(1, 3)
+            assert (alice.login, alice.aliases, alice.phones) == ("alice", ("a@x.example",), ())
+            changed = await txn.update_user(1, 3, phones=["+49 30 1234"])
+            assert changed.phones == ("+49 30 1234",)
+    finally:
+        await store.stop()
+    conn = sqlite3.connect(path)
+    versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+    conn.close()
+    assert versions == [m.version for m in migrations()]
+
+
 class TracingStore(SQLiteStore):
     """Records the thread of every SQL statement the store executes."""
 

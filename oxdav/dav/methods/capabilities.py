@@ -9,10 +9,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from oxdav.dav.resource import DAVResource, RequestContext
+
+if TYPE_CHECKING:
+    from oxdav.dav.sync import SyncToken
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,15 @@ class ReadableContent(abc.ABC):
     @abc.abstractmethod
     async def read(self) -> bytes:
         """The stored representation."""
+
+
+class NegotiatedContent(abc.ABC):
+    """A readable resource whose representation depends on the request (proactive
+    negotiation, RFC 9110 §12.1): GET returns :meth:`read_for` instead of the stored body."""
+
+    @abc.abstractmethod
+    async def read_for(self, ctx: RequestContext) -> tuple[bytes, str]:
+        """The body and its Content-Type for ``ctx`` (e.g. chosen by its Accept header)."""
 
 
 class WritableCollection(abc.ABC):
@@ -107,6 +120,22 @@ class SyncableCollection(abc.ABC):
     @abc.abstractmethod
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
         """Changes after ``revision`` (``None``: initial listing)."""
+
+
+class AggregatedSyncCollection(SyncableCollection):
+    """A collection spanning several revision counters (e.g. CardDAV's aggregated
+    address book): its RFC 6578 token carries one revision per member collection
+    (:meth:`oxdav.dav.sync.SyncToken.for_aggregate`), so the sync-collection REPORT
+    hands it the whole decoded token instead of one revision."""
+
+    @abc.abstractmethod
+    async def changes_since_token(self, token: SyncToken | None, limit: int | None
+                                  ) -> tuple[SyncChanges, SyncToken]:
+        """Changes after ``token`` (``None``: initial listing) and the token reached.
+
+        Raises:
+            DAVError: 403 ``valid-sync-token`` for a token it cannot continue from.
+        """
 
 
 class CollectionMaker(abc.ABC):

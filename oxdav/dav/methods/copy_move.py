@@ -60,13 +60,36 @@ class CopyMethod(MethodHandler):
             raise DAVError(412, None, "the destination exists and Overwrite is F")
         if self.moves:
             await check_write_locks(request)
-        outcome = await parent.put_member(
-            request.ctx, basename(target_path), await source.read(), source.content_type,
-            if_etag=None, if_absent=existing is None)
-        if self.moves:
             if not isinstance(source, Deletable):
                 raise DAVError(403, None, "the source cannot be removed")
+        data = await source.read()
+        if self.moves and isinstance(parent, DAVResource) and same_path(
+                parent.path, parent_path(source.path)):
+            return await self._rename(request, parent, source, basename(target_path), data,
+                                      existing is None)
+        outcome = await parent.put_member(
+            request.ctx, basename(target_path), data, source.content_type,
+            if_etag=None, if_absent=existing is None)
+        if self.moves:
+            assert isinstance(source, Deletable)
             await source.delete(request.ctx, if_etag=None)
+        return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
+
+    @staticmethod
+    async def _rename(request: DAVRequest, parent: WritableCollection, source: DAVResource,
+                      name: str, data: bytes, new: bool) -> DAVResponse:
+        """MOVE inside one collection: the source goes first, or the object would clash
+        with its own UID (RFC 4791 §5.3.2.1 no-uid-conflict, RFC 6352 §6.3.2.1); if the
+        new name is refused, the source is put back as it was."""
+        assert isinstance(source, Deletable)
+        await source.delete(request.ctx, if_etag=None)
+        try:
+            outcome = await parent.put_member(request.ctx, name, data, source.content_type,
+                                              if_etag=None, if_absent=new)
+        except Exception:
+            await parent.put_member(request.ctx, basename(source.path), data,
+                                    source.content_type, if_etag=None, if_absent=True)
+            raise
         return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
 
 

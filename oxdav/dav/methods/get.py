@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 from oxdav.dav.conditions import ConditionResult, ResourceState, evaluate_preconditions
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
-from oxdav.dav.methods.capabilities import ReadableContent
+from oxdav.dav.methods.capabilities import NegotiatedContent, ReadableContent
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 
@@ -44,7 +44,12 @@ class GetMethod(MethodHandler):
                 ConditionResult.NOT_MODIFIED):
             headers.pop("Content-Type", None)
             return DAVResponse(304, headers)
-        body = await resource.read()
+        if isinstance(resource, NegotiatedContent):
+            # RFC 9110 §12.5.5: the representation varies with the request headers.
+            body, headers["Content-Type"] = await resource.read_for(request.ctx)
+            headers["Vary"] = "Accept"
+        else:
+            body = await resource.read()
         if request.ctx.method == "HEAD":
             headers["Content-Length"] = str(len(body))
             return DAVResponse(200, headers)

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from oxdav.dav.methods.capabilities import SyncableCollection
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import AggregatedSyncCollection, SyncableCollection
 from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.sync import SyncToken, parse_sync_collection, parse_sync_token
+from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken, parse_sync_collection, parse_sync_token
 
 if TYPE_CHECKING:
     from oxdav.dav.properties import PropertyRegistry
@@ -47,9 +48,15 @@ class SyncCollectionReport(Report):
         assert isinstance(resource, SyncableCollection)
         request = parse_sync_collection(body)
         token = parse_sync_token(request.sync_token, collection=resource.sync_identity)
-        since = token.revision if token is not None else None
-        changes = await resource.changes_since(since, request.limit)
-        new_token = str(SyncToken.for_collection(resource.sync_identity, changes.revision))
+        if isinstance(resource, AggregatedSyncCollection):
+            changes, reached = await resource.changes_since_token(token, request.limit)
+            new_token = str(reached)
+        else:
+            since = token.revision if token is not None else None
+            if token is not None and since is None:
+                raise DAVError(403, VALID_SYNC_TOKEN, "an aggregated token for a plain collection")
+            changes = await resource.changes_since(since, request.limit)
+            new_token = str(SyncToken.for_collection(resource.sync_identity, changes.revision))
 
         async def entries() -> AsyncIterator[ResponseEntry]:
             for member in changes.changed:

@@ -1,0 +1,186 @@
+"""The aggregated address book "All Contacts" (DESIGN.md §5, OX ``exposedCollections``).
+
+One collection spanning several contacts folders. Its path segment is ``Contacts`` plus
+a hash of the folder set (:mod:`oxdav.carddav.exposure`), and so is its sync identity:
+a token issued for another set is foreign, 403 ``valid-sync-token`` (RFC 6578 §3.2).
+The token carries one revision per folder (:meth:`SyncToken.for_aggregate`), so a sync
+resumes each folder exactly where it stopped.
+
+Members keep their own folder: reads, updates and deletes act on the card's folder with
+that folder's permissions (the global address list is read-only except the user's own
+card, enforced by the store); a new card lands in the user's default contacts folder.
+Member names are the stored names; when two folders hold the same name the folder
+earlier in the set (the default folder first) wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from oxdav.carddav.collection import AddressObject, store_card
+from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, FolderSet
+from oxdav.carddav.validation import uid_conflict, validate_body
+from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.capabilities import AggregatedSyncCollection, PutOutcome, SyncChanges
+from oxdav.dav.privileges import BIND, READ, WRITE_CONTENT
+from oxdav.dav.resource import DAVResource, Principal, RequestContext
+from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
+from oxdav.folders.collection import FolderCollection, privileges_of
+from oxdav.principals.resources import user_principal_path
+from oxdav.store.errors import NotFound
+from oxdav.store.interfaces import Collection
+from oxdav.store.models import StoredObject
+
+if TYPE_CHECKING:
+    from oxdav.folders.base import FolderTree
+    from oxdav.folders.homes import HomeKind
+
+
+class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
+    """``/carddav/Contacts<hash>``: the cards of every folder of a :class:`FolderSet`.
+
+    Args:
+        tree: the request's tree.
+        kind: the address book home kind.
+        folder_set: the folders it spans (non-empty).
+        collections: the opened store collections, in the set's order; the first is
+            where new cards go (the default folder when it is in the set).
+    """
+
+    def __init__(self, tree: FolderTree, kind: HomeKind, folder_set: FolderSet,
+                 collections: Sequence[Collection]) -> None:
+        super().__init__(tree, kind, collections[0])
+        self._path = f"/{kind.name}/{folder_set.segment}"
+        self.folder_set = folder_set
+        self.collections = tuple(collections)
+
+    @property
+    def displayname(self) -> str:
+        return AGGREGATED_DISPLAYNAME
+
+    @property
+    def description(self) -> str | None:
+        return None
+
+    @property
+    def owner(self) -> str | None:
+        return user_principal_path(self.tree.user_id)
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return max((c.folder.modified for c in self.collections), default=None)
+
+    @property
+    def creation_date(self) -> datetime | None:
+        return None
+
+    @property
+    def sync_identity(self) -> str:
+        return f"{self.tree.context_id}/{self.folder_set.segment}"
+
+    def _revisions(self) -> dict[str, int]:
+        return {str(c.folder.id): c.folder.revision for c in self.collections}
+
+    @property
+    def sync_token(self) -> str:
+        return str(SyncToken.for_aggregate(self.sync_identity, self._revisions()))
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        # Reading spans every folder; binding a new card is the default folder's right.
+        target = privileges_of(self.collection.rights) & {BIND, WRITE_CONTENT}
+        return frozenset({READ, *target})
+
+    def writable_live_properties(self) -> frozenset[str]:
+        return frozenset()
+
+    async def _locate(self, name: str) -> tuple[Collection, StoredObject] | None:
+        for collection in self.collections:
+            try:
+                return collection, await collection.get(name)
+            except NotFound:
+                continue
+        return None
+
+    async def resolve_member(self, name: str) -> DAVResource | None:
+        found = await self._locate(name)
+        if found is None:
+            return None
+        collection, stored = found
+        return AddressObject(self, collection, stored.meta, stored.data)
+
+    async def children(self) -> AsyncIterator[DAVResource]:
+        seen: set[str] = set()
+        for collection in self.collections:
+            for meta in await collection.list():
+                if meta.name not in seen:
+                    seen.add(meta.name)
+                    yield AddressObject(self, collection, meta)
+
+    async def put_member(self, ctx: RequestContext, name: str, body: bytes,
+                         content_type: str | None, *, if_etag: str | None,
+                         if_absent: bool) -> PutOutcome:
+        parsed = await validate_body(body, content_type, self.max_resource_size or 0)
+        found = await self._locate(name)
+        if found is not None:
+            # An update goes to the card's own folder, with that folder's rights.
+            return await store_card(self, found[0], ctx, name, parsed, if_etag=if_etag,
+                                    if_absent=if_absent)
+        if self.folder_set.default is None:
+            raise DAVError(403, None, "no default address book to store new cards in")
+        for collection in self.collections:
+            # RFC 6352 §6.3.2.1 no-uid-conflict across the whole aggregated collection.
+            holder = await collection.by_uid(parsed.uid)
+            if holder is not None:
+                raise uid_conflict(ctx.href(f"{self.path}/{holder.name}"))
+        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+                                if_absent=if_absent)
+
+    async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
+        raise DAVError(403, None, "the aggregated address book cannot be changed")
+
+    async def dead_properties(self) -> Mapping[str, etree._Element]:
+        # It has no storage of its own: the default folder's are not shown here.
+        return {}
+
+    async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
+                                    remove: Sequence[str]) -> None:
+        raise DAVError(403, None, "the aggregated address book keeps no properties")
+
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        raise DAVError(403, None, "the aggregated address book cannot be deleted")
+
+    async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
+        changes, _ = await self.changes_since_token(None, limit)
+        return changes
+
+    async def changes_since_token(self, token: SyncToken | None, limit: int | None
+                                  ) -> tuple[SyncChanges, SyncToken]:
+        """Changes folder by folder; a limit stops inside one folder, whose revision
+        then is the last returned change's (RFC 6578 §3.6), the later folders keep
+        theirs."""
+        if token is not None and not token.is_aggregate:
+            raise DAVError(403, VALID_SYNC_TOKEN, "not a token of the aggregated collection")
+        before = token.revision_map if token is not None else {}
+        reached = dict(before)
+        changed: list[DAVResource] = []
+        deleted: list[str] = []
+        truncated = False
+        for collection in self.collections:
+            key = str(collection.folder.id)
+            remaining = None if limit is None else limit - len(changed) - len(deleted)
+            if remaining is not None and remaining <= 0:
+                truncated = True
+                break
+            page = await collection.changes(before.get(key), remaining)
+            changed.extend(AddressObject(self, collection, meta) for meta in page.changed)
+            deleted.extend(f"{self.path}/{name}" for name in page.deleted)
+            reached[key] = page.revision
+            if page.truncated:
+                truncated = True
+                break
+        return (SyncChanges(revision=0, changed=changed, deleted=deleted, truncated=truncated),
+                SyncToken.for_aggregate(self.sync_identity, reached))

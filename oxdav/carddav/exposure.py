@@ -1,0 +1,114 @@
+"""Which address books the ``/carddav/`` home shows to this request (DESIGN.md §5).
+
+OX's ``com.openexchange.carddav.*`` settings decide it:
+
+- ``exposedCollections``: ``1`` one collection per readable contacts folder, ``2`` only
+  the aggregated collection, ``0`` (default) the aggregated collection when the
+  User-Agent matches ``userAgentForAggregatedCollection`` (a case-insensitive search,
+  as OX's ``find()``), the per-folder collections otherwise: never both.
+- ``ignoreFolders``: folder ids left out everywhere (per-folder and aggregated).
+- ``reducedAggregatedCollection``: the aggregated collection spans only the default
+  contacts folder and the global address list instead of every readable folder.
+
+The aggregated collection's URL segment is ``Contacts`` plus a short hash of the
+folder set it spans, so a changed set gives a new URL (and a new sync identity).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from oxdav.store.models import GAL_FOLDER_ID, Folder
+
+EXPOSED_COLLECTIONS: Final = "com.openexchange.carddav.exposedCollections"
+AGGREGATED_USER_AGENT: Final = "com.openexchange.carddav.userAgentForAggregatedCollection"
+IGNORE_FOLDERS: Final = "com.openexchange.carddav.ignoreFolders"
+REDUCED_AGGREGATED: Final = "com.openexchange.carddav.reducedAggregatedCollection"
+
+#: Prefix of the aggregated collection's path segment.
+AGGREGATED_PREFIX: Final = "Contacts"
+#: The display name of the aggregated collection.
+AGGREGATED_DISPLAYNAME: Final = "All Contacts"
+
+
+class Exposure(enum.Enum):
+    """What the home shows: per-folder collections or the aggregated one."""
+
+    PER_FOLDER = "per-folder"
+    AGGREGATED = "aggregated"
+
+
+def _setting(settings: Any, name: str, default: Any) -> Any:
+    value = settings.get(name) if settings is not None else None
+    return default if value is None else value
+
+
+def exposure_for(settings: Any, user_agent: str | None) -> Exposure:
+    """The exposure mode for one request (``exposedCollections`` 0/1/2)."""
+    mode = str(_setting(settings, EXPOSED_COLLECTIONS, "0"))
+    if mode == "1":
+        return Exposure.PER_FOLDER
+    if mode == "2":
+        return Exposure.AGGREGATED
+    pattern = _setting(settings, AGGREGATED_USER_AGENT, None)
+    if pattern is None or not user_agent:
+        return Exposure.PER_FOLDER
+    if isinstance(pattern, str):
+        pattern = re.compile(pattern, re.IGNORECASE)
+    return Exposure.AGGREGATED if pattern.search(user_agent) else Exposure.PER_FOLDER
+
+
+def ignored_folders(settings: Any) -> frozenset[int]:
+    """Folder ids left out everywhere (``ignoreFolders``)."""
+    return frozenset(int(i) for i in _setting(settings, IGNORE_FOLDERS, ()))
+
+
+@dataclass(frozen=True)
+class FolderSet:
+    """The folders the aggregated collection spans.
+
+    Attributes:
+        folders: the folders, the default contacts folder first, then by id.
+        default: the user's default contacts folder (where new cards go), if visible.
+    """
+
+    folders: tuple[Folder, ...]
+    default: Folder | None
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The folder ids, in the set's order."""
+        return tuple(f.id for f in self.folders)
+
+    @property
+    def segment(self) -> str:
+        """``Contacts`` + a hash of the sorted folder ids: the collection's URL name."""
+        return aggregated_segment(self.ids)
+
+
+def aggregated_segment(folder_ids: Iterable[int]) -> str:
+    """The aggregated collection's path segment for a folder set."""
+    text = ",".join(str(i) for i in sorted(folder_ids))
+    return AGGREGATED_PREFIX + hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+
+
+def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> FolderSet:
+    """The aggregated folder set from the readable contacts folders.
+
+    Args:
+        settings: the user's configuration view.
+        user_id: the user (whose default folder leads the set).
+        readable: the user's readable contacts folders (already without ignored ones).
+    """
+    default = next((f for f in readable if f.is_default and f.owner_id == user_id), None)
+    if _setting(settings, REDUCED_AGGREGATED, False):
+        chosen = [f for f in readable if f is default or f.id == GAL_FOLDER_ID]
+    else:
+        chosen = list(readable)
+    chosen.sort(key=lambda f: (f is not default, f.id))
+    return FolderSet(tuple(chosen), default)

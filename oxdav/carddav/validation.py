@@ -1,0 +1,115 @@
+"""The HTTP face of address object validation (RFC 6352 §6.3.2.1) and GET rendering.
+
+:func:`validate_body` runs :func:`oxdav.carddav.vcard.parse_address_object` once per
+PUT, off the reactor thread for large bodies (vobject folding of big PHOTOs costs about
+a second per megabyte), and turns its precondition errors into :class:`DAVError`.
+:func:`render_for_get` does the same for a GET that needs a 3.0 ⇄ 4.0 conversion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+from twisted.internet.threads import deferToThread
+
+from oxdav.carddav.addressdata import negotiate_get
+from oxdav.carddav.convert import convert
+from oxdav.carddav.errors import CardDAVPreconditionError
+from oxdav.carddav.vcard import SUPPORTED_ADDRESS_DATA, ParsedAddressObject, parse_address_object
+from oxdav.dav.errors import DAVError, condition_with_hrefs
+from oxdav.dav.namespaces import CARDDAV_NS, clark
+from oxdav.store.models import ObjectIndex
+
+#: CARDDAV:max-resource-size (RFC 6352 §6.2.3) in octets.
+#: Bodies larger than this are parsed and converted on a worker thread.
+THREAD_THRESHOLD_OCTETS: Final = 128 * 1024
+NO_UID_CONFLICT: Final = clark(CARDDAV_NS, "no-uid-conflict")
+
+#: User-Agents of Apple's clients, which take vCard 3.0 only (DESIGN.md §5).
+_APPLE_AGENTS: Final = re.compile(
+    r"AddressBook|CardDAVPlugin|dataaccessd|accountsd|CFNetwork|Darwin|iOS/|Mac[ _+]OS[ _+]X|macOS",
+    re.IGNORECASE)
+_VERSION_LINE: Final = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
+
+T = TypeVar("T")
+
+
+def takes_only_vcard3(user_agent: str | None) -> bool:
+    """Whether the client is one of Apple's, which cannot take vCard 4.0."""
+    return bool(user_agent) and _APPLE_AGENTS.search(user_agent or "") is not None
+
+
+def as_dav_error(error: CardDAVPreconditionError) -> DAVError:
+    """A CardDAV precondition as a response: 415 for an unsupported media type or
+    version (RFC 9110 §15.5.16), 403 for the other preconditions (RFC 4918 §16)."""
+    status = 415 if error.precondition == SUPPORTED_ADDRESS_DATA else 403
+    return DAVError(status, error.clark_name, error.message)
+
+
+def uid_conflict(href: str) -> DAVError:
+    """403 ``no-uid-conflict`` naming the resource that holds the UID (§6.3.2.1)."""
+    return DAVError(403, condition_with_hrefs(NO_UID_CONFLICT, [href]),
+                    "another address object in this address book has the same UID")
+
+
+async def off_reactor(size: int, fn: Callable[..., T], *args: object,
+                           **kwargs: object) -> T:
+    if size > THREAD_THRESHOLD_OCTETS:
+        return await deferToThread(fn, *args, **kwargs)  # type: ignore[no-any-return]
+    return fn(*args, **kwargs)
+
+
+async def validate_body(body: bytes, content_type: str | None,
+                        max_size: int) -> ParsedAddressObject:
+    """Parse and check a PUT body once (RFC 6352 §6.3.2.1).
+
+    Raises:
+        DAVError: 403 ``valid-address-data`` / ``max-resource-size``, 415
+            ``supported-address-data``.
+    """
+    try:
+        return await off_reactor(len(body), parse_address_object, body,
+                                      content_type=content_type,
+                                      max_size=max_size)
+    except CardDAVPreconditionError as error:
+        raise as_dav_error(error) from None
+
+
+def index_of(parsed: ParsedAddressObject) -> ObjectIndex:
+    """What the store indexes of a card."""
+    return ObjectIndex(uid=parsed.uid, component="VCARD")
+
+
+def stored_version(data: bytes) -> str:
+    """The VERSION of a stored card, read without parsing it (it was validated)."""
+    match = _VERSION_LINE.search(data)
+    return match.group(1).decode("ascii") if match else "3.0"
+
+
+def content_type_of(version: str) -> str:
+    """``text/vcard`` with the version parameter for 4.0 (RFC 6350 §10.1)."""
+    if version == "3.0":
+        return "text/vcard; charset=utf-8"
+    return f"text/vcard; charset=utf-8; version={version}"
+
+
+async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
+                         ) -> tuple[bytes, str]:
+    """The body and Content-Type a GET returns (RFC 6352 §5.1.1: Accept negotiation).
+
+    Raises:
+        DAVError: 406 ``supported-address-data-conversion`` when no version is
+            acceptable or the conversion fails (§5.1.1.1).
+    """
+    version = stored_version(data)
+    try:
+        chosen = negotiate_get(accept, version,
+                               prefer="3.0" if takes_only_vcard3(user_agent) else None)
+        if chosen.version == version:
+            return data, chosen.content_type
+        body = await off_reactor(len(data), convert, data, chosen.version)
+    except CardDAVPreconditionError as error:
+        raise DAVError(406, error.clark_name, error.message) from None
+    return body, chosen.content_type

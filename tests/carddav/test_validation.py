@@ -1,0 +1,96 @@
+"""The HTTP face of address object validation and GET rendering (RFC 6352 §5.1.1,
+§6.3.2.1)."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+
+from oxdav.carddav.validation import (
+    THREAD_THRESHOLD_OCTETS,
+    content_type_of,
+    index_of,
+    render_for_get,
+    stored_version,
+    takes_only_vcard3,
+    validate_body,
+)
+from oxdav.dav.errors import DAVError
+
+CARD3 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann\r\nN:;Ann;;;\r\nEND:VCARD\r\n"
+
+#: The max-resource-size these tests validate against.
+LIMIT = 200_000
+
+
+@pytest.mark.parametrize("agent", [
+    "Mac OS X/10.13.1 (17B48) AddressBook/1806",
+    "iOS/12.1.4 (16D57) dataaccessd/1.0",
+    "iOS/12.1.4 (16D57) accountsd/1.0",
+])
+def test_apple_clients_take_only_vcard_3(agent: str) -> None:
+    assert takes_only_vcard3(agent)
+
+
+@pytest.mark.parametrize("agent", [
+    None, "DAVx5/4.5.9-ose (dav4jvm; okhttp/5.3.2) Android/15", "vdirsyncer/0.19.3",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:52.0) Gecko/20100101 Thunderbird/52.6.0"])
+def test_other_clients_take_vcard_4(agent: str | None) -> None:
+    assert not takes_only_vcard3(agent)
+
+
+def test_stored_version_is_read_without_parsing() -> None:
+    assert stored_version(CARD3) == "3.0"
+    assert stored_version(CARD3.replace(b"3.0", b"4.0")) == "4.0"
+
+
+def test_content_type_names_version_4_only() -> None:
+    assert content_type_of("3.0") == "text/vcard; charset=utf-8"
+    assert content_type_of("4.0").endswith("version=4.0")
+
+
+@pytest_twisted.ensureDeferred
+async def test_valid_body_gives_the_index() -> None:
+    index = index_of(await validate_body(CARD3, "text/vcard", LIMIT))
+    assert (index.uid, index.component) == ("u1", "VCARD")
+
+
+@pytest_twisted.ensureDeferred
+async def test_unsupported_media_type_is_415() -> None:
+    with pytest.raises(DAVError) as caught:
+        await validate_body(CARD3, "text/calendar", LIMIT)
+    assert caught.value.status == 415
+    assert caught.value.precondition_name.endswith("supported-address-data")
+
+
+@pytest_twisted.ensureDeferred
+async def test_oversized_body_is_403_max_resource_size() -> None:
+    with pytest.raises(DAVError) as caught:
+        await validate_body(b"x" * (LIMIT + 1), None, LIMIT)
+    assert caught.value.status == 403
+    assert caught.value.precondition_name.endswith("max-resource-size")
+
+
+@pytest_twisted.ensureDeferred
+async def test_large_body_is_parsed_on_a_worker_thread() -> None:
+    note = "NOTE:" + "x" * THREAD_THRESHOLD_OCTETS + "\r\n"
+    body = CARD3.replace(b"END:VCARD", note.encode() + b"END:VCARD")
+    assert (await validate_body(body, None, 10 * LIMIT)).uid == "u1"
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_without_accept_returns_the_stored_bytes() -> None:
+    assert await render_for_get(CARD3, None, None) == (CARD3, "text/vcard; charset=utf-8")
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_accepting_4_0_converts() -> None:
+    body, content_type = await render_for_get(CARD3, "text/vcard;version=4.0", None)
+    assert b"VERSION:4.0" in body and "version=4.0" in content_type
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_accepting_nothing_usable_is_406() -> None:
+    with pytest.raises(DAVError) as caught:
+        await render_for_get(CARD3, "application/json", None)
+    assert caught.value.status == 406
