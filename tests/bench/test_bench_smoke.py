@@ -1,11 +1,5 @@
 """A small end-to-end run of the benchmark machinery, oxdav only (no Radicale/Xandikos,
-no network beyond loopback, no timing assertions).
-
-NOTE: while oxdav answers PUT under /dav/caldav/ and /dav/carddav/ with 501 (the CalDAV
-and CardDAV mounts are not in main yet), the phases that need data fail, so
-``test_every_phase_runs_without_errors`` is marked xfail (non-strict); remove the
-marker once the mounts are merged, and it guards the whole bench.
-"""
+no network beyond loopback, no timing assertions): every phase, zero errors."""
 
 from __future__ import annotations
 
@@ -102,8 +96,6 @@ def test_initial_sync_answers_and_the_floor_runs(run: dict) -> None:
     assert oxdav["floor"]["runs"] >= 2
 
 
-@pytest.mark.xfail(reason="PUT under /dav/caldav/ and /dav/carddav/ is 501 until the "
-                          "CalDAV/CardDAV mounts are merged", strict=False)
 def test_every_phase_runs_without_errors(run: dict) -> None:
     oxdav = run["sizes"][0]["servers"][0]
     failed = {name: p["error_samples"] for name, p in oxdav["phases"].items() if p["errors"]}
