@@ -73,11 +73,14 @@ class Replay:
         self.response = response
         return response.code, data
 
-    def learn(self, data: bytes) -> None:
-        """Pick up the principal and the first calendar from a multistatus."""
-        if not data.startswith(b"<"):
-            return
-        doc = etree.fromstring(data)
+    def learn(self, data: bytes | Any) -> None:
+        """Pick up the principal and the first calendar from a multistatus (raw or
+        already parsed)."""
+        if isinstance(data, bytes):
+            if not data.startswith(b"<"):
+                return
+            data = etree.fromstring(data)
+        doc = data
         principal = doc.findtext(".//D:current-user-principal/D:href", namespaces=NS)
         if principal:
             self.values["{principal}"] = principal
