@@ -301,3 +301,102 @@ async def test_davx5_detection_refresh_and_sync_session(server) -> None:
     assert {h: etag_of(m) for h, m in found.items()} == todos
     s.etags.update(todos)
     await s.check_calendar([b])
+
+
+@pytest_twisted.ensureDeferred
+async def test_thunderbird_start_checks_and_webdav_sync_session(server) -> None:
+    calendar = (await folders(server))["VEVENT"]
+    s = Session(server, "thunderbird-caldav", calendar)
+    s.learn(await s.run("detect-collection", 207))  # after the well-known redirect
+    homes = await s.run("detect-principal", 207)
+    assert homes.findtext(".//C:calendar-home-set/D:href", namespaces=NS) == "/dav/caldav/"
+    listing = await s.run("detect-home", 207)
+    assert calendar in listing.xpath("//D:response[.//C:calendar]/D:href/text()",
+                                     namespaces=NS)
+    check = await s.run("resource-type-check", 207)
+    assert check.find(".//D:resourcetype/C:calendar", NS) is not None
+    assert check.xpath("//D:supported-report/D:report/D:sync-collection", namespaces=NS)
+    await s.run("server-caps", 200)  # OPTIONS on the parent of the calendar URL
+    assert "calendar-access" in s.dav_header
+    # No calendar-auto-schedule / calendar-schedule advertised: Thunderbird stops its
+    # scheduling discovery here, so principal-scheduling is not sent.
+    assert "calendar-auto-schedule" not in s.dav_header
+
+    # webdav-sync with Depth: 1 beside sync-level (sent on purpose for old servers).
+    token, found = await s.sync("webdav-sync", "")
+    assert found == {}
+    a = await s.put("put-new", "tb-a", event("tb-a", "A"), 201)
+    b = await s.put("put-new", "tb-b", event("tb-b", "B"), 201)
+    token, found = await s.sync("webdav-sync", token)
+    assert_changes(s.name, found, s, [])
+    for member in found.values():  # else Thunderbird skips the member
+        assert member.findtext("D:getcontenttype", namespaces=NS).startswith("text/calendar")
+    got = await s.multiget("multiget", [a, b])  # Depth: 1 as Thunderbird sends it
+    assert {h: m.findtext("C:calendar-data", namespaces=NS).encode()
+            for h, m in got.items()} == s.bodies
+
+    before = token
+    ctag = (await s.run("ctag-poll", 207)).findtext(".//CS:getctag", namespaces=NS)
+    await s.put("put-modify", "tb-a", event("tb-a", "A moved"), 204,
+                condition={"If-Match": s.etags[a]})
+    await s.delete("delete", b)
+    await s.run("delete", 404, path=b)  # Thunderbird takes the 404 as success
+    await s.put("put-new", "tb-b", event("tb-b", "B again"), 201)  # re-created name
+    c = await s.put("put-new", "tb-c", event("tb-c", "C"), 201)
+    await s.put("put-modify", "tb-c", event("tb-c", "C conflict"), 412,
+                condition={"If-Match": '"not-the-etag"'})
+    assert (await s.run("ctag-poll", 207)).findtext(".//CS:getctag", namespaces=NS) != ctag
+
+    # The ctag/etag fallback sees the same members as the sync report.
+    listing = members(await s.run("etag-list", 207))
+    listing.pop(calendar)
+    assert {h: etag_of(m) for h, m in listing.items()} == s.etags
+    _, found = await s.sync("webdav-sync", before)
+    assert_changes(s.name, found, s, [])
+    assert c in found
+    await s.check_calendar([])
+
+
+@pytest_twisted.ensureDeferred
+async def test_evolution_refresh_and_sync_session(unwindowed) -> None:
+    server = unwindowed
+    calendar = (await folders(server))["VEVENT"]
+    s = Session(server, "evolution-caldav", calendar)
+    await s.run("options", 200)
+    assert "calendar-access" in s.dav_header
+    props = await s.run("collection-props", 207)
+    ctag = props.findtext(".//CS:getctag", namespaces=NS)
+    assert ctag
+    assert props.xpath("//D:supported-report/D:report/D:sync-collection", namespaces=NS)
+    token, found = await s.sync("sync-collection", "")
+    assert found == {}
+
+    # Dated inside the recorded first-pass range 2026-01-01..2026-04-15 (in the past,
+    # hence the opened window), and one outside it.
+    new = {"If-None-Match": "*"}
+    a = await s.put("put", "evo-a", event("evo-a", "A", "20260310T100000Z"), 201,
+                    condition=new)
+    b = await s.put("put", "evo-b", event("evo-b", "B", "20260320T100000Z"), 201,
+                    condition=new)
+    late = await s.put("put", "evo-late", event("evo-late", "Late", "20260601T100000Z"),
+                       201, condition=new)
+    await s.put("put", "evo-a", event("evo-a", "dup"), 412, condition=new)
+    token, found = await s.sync("sync-collection", token)
+    assert_changes(s.name, found, s, [])
+    query = await s.run("calendar-query", 207)
+    assert sorted(query.xpath("//D:href/text()", namespaces=NS)) == sorted([a, b])
+    got = await s.multiget("multiget", [a, b, late])
+    assert {h: etag_of(m) for h, m in got.items()} == s.etags
+
+    before = token
+    await s.put("put", "evo-a", event("evo-a", "A edited", "20260310T100000Z"), 204,
+                condition={"If-Match": s.etags[a]})
+    await s.delete("delete", b)
+    stale = {"If-Match": '"0-stale"'}
+    await s.run("delete", 412, path=late, headers=stale)  # RFC 7232 §3.1
+    props = await s.run("collection-props", 207)
+    assert props.findtext(".//CS:getctag", namespaces=NS) != ctag
+    _, found = await s.sync("sync-collection", before)
+    assert set(found) == {a, b}
+    assert found[b] == 404 and etag_of(found[a]) == s.etags[a]
+    await s.check_calendar([b])
