@@ -14,6 +14,7 @@ here, one per ``{uid}``.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest_twisted
@@ -104,7 +105,7 @@ class Session(Replay):
         assert new and new != token, f"{self.name} {step_id}: no new sync-token"
         return new, members(doc)
 
-    async def multiget(self, step_id: str, hrefs: list[str], **headers: str
+    async def multiget(self, step_id: str, hrefs: list[str], path: str | None = None
                        ) -> dict[str, Any]:
         template = self.steps[step_id]["body"]
         match = HREF.search(template)
@@ -112,7 +113,7 @@ class Session(Replay):
         head, tail = element[:element.index(">") + 1], element[element.rindex("<"):]
         body = (template[:match.start()] + "".join(head + h + tail for h in hrefs)
                 + template[match.end():])
-        return members(await self.run(step_id, 207, body=body, headers=headers))
+        return members(await self.run(step_id, 207, body=body, path=path))
 
     async def check_calendar(self, deleted: list[str]) -> None:
         """What the client believes is what the server holds."""
@@ -400,3 +401,66 @@ async def test_evolution_refresh_and_sync_session(unwindowed) -> None:
     assert set(found) == {a, b}
     assert found[b] == 404 and etag_of(found[a]) == s.etags[a]
     await s.check_calendar([b])
+
+
+@pytest_twisted.ensureDeferred
+async def test_ios_setup_and_first_sync_session(server) -> None:
+    found_folders = await folders(server)
+    calendar, tasks = found_folders["VEVENT"], found_folders["VTODO"]
+    # What another device put there before the iPhone is set up.
+    seeded = {calendar + "ios-ev.ics": event("ios-ev", "Seeded"),
+              tasks + "ios-td.ics": ics(vtodo("ios-td", "SUMMARY:Seeded task"))}
+    for href, body in seeded.items():
+        response, _ = await server.request("PUT", href, auth=server.demo, body=body, headers={
+            "Content-Type": "text/calendar", "If-None-Match": "*"})
+        assert response.code == 201
+    s = Session(server, "ios-calendar-setup", calendar)
+
+    async def pair(step_id: str, expect: int, **overrides: Any) -> Any:
+        """iOS_5/Profile: every call first without credentials (401 + a Basic
+        challenge, RFC 7235 §3.1), then again authenticated."""
+        await s.run(step_id, 401, authenticated=False, **overrides)
+        challenge = s.response.headers.getRawHeaders("www-authenticate", [""])[0]
+        assert challenge.lower().startswith("basic"), challenge
+        return await s.run(step_id, expect, **overrides)
+
+    s.learn(await pair("well-known", 207))  # 301 to /dav/ is followed, then 401 / 207
+    s.learn(await pair("principal-initial", 207))
+    await pair("options-principal", 200)
+    assert "calendar-access" in s.dav_header
+    principal = await pair("principal", 207)
+    assert principal.findtext(".//C:calendar-home-set/D:href", namespaces=NS) == "/dav/caldav/"
+    await pair("principal-search-property-set", 200)
+    listing = await pair("home-depth1", 207)
+    components = {r.findtext("D:href", namespaces=NS): r.xpath(
+        ".//C:supported-calendar-component-set/C:comp/@name", namespaces=NS)
+        for r in listing.xpath("D:response[.//D:resourcetype/C:calendar]", namespaces=NS)}
+    assert "VEVENT" in components[calendar] and components[tasks] == ["VTODO"]
+
+    for step_id in ("calendar-color", "calendar-order"):  # first sync only
+        done = await pair(step_id, 207)
+        assert [st.text for st in done.iter("{DAV:}status")] == ["HTTP/1.1 200 OK"]
+    assert (await pair("calendar-ctag", 207)).findtext(".//CS:getctag", namespaces=NS)
+    month_ago = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y%m%d")
+    window = s.steps["vevent-window"]["body"].replace("%(start-date)s", month_ago)
+    found = members(await pair("vevent-window", 207, body=window))  # open-ended range
+    assert set(found) == {calendar + "ios-ev.ics"}
+    found_todos = members(await pair("vtodo-all", 207, path=tasks))
+    assert list(found_todos) == [tasks + "ios-td.ics"]
+    if principal.findtext(".//C:schedule-inbox-URL/D:href", namespaces=NS):
+        s.values["{inbox}"] = principal.findtext(".//C:schedule-inbox-URL/D:href",
+                                                 namespaces=NS)
+        await pair("inbox-depth1", 207)
+
+    for href in seeded:  # multiget without Depth, per collection
+        got = await s.multiget("multiget", [href], path=href.rsplit("/", 1)[0] + "/")
+        assert got[href].findtext("C:calendar-data", namespaces=NS).encode() == seeded[href]
+        assert etag_of(got[href]) == etag_of(found.get(href, found_todos.get(href)))
+
+    # The calendar keeps what the client set.
+    props = await s.run("calendar-ctag", 207, body=(
+        '<A:propfind xmlns:A="DAV:"><A:prop><H:calendar-color xmlns:H="http://apple.com/ns/'
+        'ical/"/><H:calendar-order xmlns:H="http://apple.com/ns/ical/"/></A:prop>'
+        "</A:propfind>"))
+    assert props.findtext(".//A:calendar-color", namespaces=NS) == "#711A76"
+    assert props.findtext(".//A:calendar-order", namespaces=NS) == "0"
