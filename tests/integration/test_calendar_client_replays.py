@@ -464,3 +464,57 @@ async def test_ios_setup_and_first_sync_session(server) -> None:
         "</A:propfind>"))
     assert props.findtext(".//A:calendar-color", namespaces=NS) == "#711A76"
     assert props.findtext(".//A:calendar-order", namespaces=NS) == "0"
+
+
+@pytest_twisted.ensureDeferred
+async def test_vdirsyncer_discover_and_sync_session(unwindowed) -> None:
+    server = unwindowed
+    calendar = (await folders(server))["VEVENT"]
+    s = Session(server, "vdirsyncer", calendar)
+    s.values["{collection}"] = calendar
+    s.learn(await s.run("principal-at-base", 207))
+    s.values["{home}"] = (await s.run("home-set", 207)).findtext(
+        ".//C:calendar-home-set/D:href", namespaces=NS)
+    assert s.values["{home}"] == "/dav/caldav/"
+    collections = await s.run("collections", 207)
+    assert calendar in collections.xpath("//D:response[.//C:calendar]/D:href/text()",
+                                         namespaces=NS)
+    listing = s.steps["list"]["body_exact"]
+
+    async def listed() -> dict[str, str]:
+        found = members(await s.run("list", 207, body=listing))
+        found.pop(calendar)  # the collection itself (a collection: skipped by vdirsyncer)
+        for member in found.values():  # else vdirsyncer skips the item
+            assert member.findtext("D:getcontenttype", namespaces=NS).startswith(
+                "text/calendar")
+        return {href: etag_of(member) for href, member in found.items()}
+
+    assert await listed() == {}
+    ical = {"Content-Type": "text/calendar"}  # the recording names both MIME types
+    # June 2026 lies in the recorded range and in the past (hence the opened window);
+    # the second event lies after the range.
+    a = await s.put("upload", "vds-a", event("vds-a", "A", "20260601T100000Z"), 201,
+                    condition={"If-None-Match": "*", **ical})
+    b = await s.put("upload", "vds-b", event("vds-b", "B"), 201,
+                    condition={"If-None-Match": "*", **ical})
+    assert await listed() == s.etags
+    filtered = await s.run("list-filtered", 207)
+    assert filtered.xpath("//D:href/text()", namespaces=NS) == [a]
+    got = await s.multiget("get-multi", [a, b])  # every href must come back
+    assert {h: m.findtext("C:calendar-data", namespaces=NS).encode()
+            for h, m in got.items()} == s.bodies
+
+    # If-Match carries the ETag exactly as received, quotes included.
+    await s.put("update", "vds-a", event("vds-a", "A2", "20260601T100000Z"), 204,
+                condition={"If-Match": s.etags[a], **ical})
+    await s.delete("delete", b)  # with the Content-Type vdirsyncer always sends
+    assert await listed() == s.etags
+
+    await s.run("get-meta", 207)
+    meta = await s.run("set-meta", 207)
+    assert [st.text for st in meta.iter("{DAV:}status")] == ["HTTP/1.1 200 OK"]
+    named = await s.run("get-meta", 207, body=s.steps["get-meta"]["body"].replace(
+        '<ns0:calendar-color xmlns:ns0="http://apple.com/ns/ical/"/>',
+        '<displayname xmlns="DAV:"/>'))
+    assert named.findtext(".//D:displayname", namespaces=NS) == "Work"
+    await s.check_calendar([b])
