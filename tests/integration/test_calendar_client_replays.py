@@ -280,8 +280,12 @@ async def test_davx5_detection_refresh_and_sync_session(server) -> None:
 
     a = await s.put("put-new", "dx-a", event("dx-a", "A"), 201)
     b = await s.put("put-new", "dx-b", event("dx-b", "B"), 201)
-    # A second "new" upload to a taken name is a conflict (RFC 7232 §3.2).
+    # A second "new" upload to a taken name is a conflict (RFC 7232 §3.2); the same UID
+    # under another name is refused with CALDAV:no-uid-conflict (RFC 4791 §5.3.2.1).
     await s.put("put-new", "dx-a", event("dx-a", "again"), 412)
+    conflict = await s.run("put-new", 403, path=calendar + "dx-a-copy.ics",
+                           body=event("dx-a", "copy"))
+    assert conflict.findtext("C:no-uid-conflict/D:href", namespaces=NS) == a
     todo = await s.put("put-new", "dx-t", ics(vtodo("dx-t", "SUMMARY:Task")), 201,
                        calendar=tasks)
     token, found = await s.sync("sync-collection", token)
@@ -423,6 +427,9 @@ async def test_ios_setup_and_first_sync_session(server) -> None:
     calendar, tasks = found_folders["VEVENT"], found_folders["VTODO"]
     # What another device put there before the iPhone is set up.
     seeded = {calendar + "ios-ev.ics": event("ios-ev", "Seeded"),
+              # A weekly series begun years ago still overlaps the sync window.
+              calendar + "ios-weekly.ics": ics(vevent("ios-weekly", "RRULE:FREQ=WEEKLY",
+                                                      start="20200106T090000Z")),
               tasks + "ios-td.ics": ics(vtodo("ios-td", "SUMMARY:Seeded task"))}
     for href, body in seeded.items():
         response, _ = await server.request("PUT", href, auth=server.demo, body=body, headers={
@@ -458,7 +465,7 @@ async def test_ios_setup_and_first_sync_session(server) -> None:
     month_ago = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y%m%d")
     window = s.steps["vevent-window"]["body"].replace("%(start-date)s", month_ago)
     found = members(await pair("vevent-window", 207, body=window))  # open-ended range
-    assert set(found) == {calendar + "ios-ev.ics"}
+    assert set(found) == {calendar + "ios-ev.ics", calendar + "ios-weekly.ics"}
     found_todos = members(await pair("vtodo-all", 207, path=tasks))
     assert list(found_todos) == [tasks + "ios-td.ics"]
     if principal.findtext(".//C:schedule-inbox-URL/D:href", namespaces=NS):
@@ -523,6 +530,8 @@ async def test_vdirsyncer_discover_and_sync_session(unwindowed) -> None:
                 condition={"If-Match": s.etags[a], **ical})
     await s.delete("delete", b)  # with the Content-Type vdirsyncer always sends
     assert await listed() == s.etags
+    got = await s.multiget("get-multi", [a, b])  # a gone href: its own 404 response
+    assert got[b] == 404 and etag_of(got[a]) == s.etags[a]
 
     await s.run("get-meta", 207)
     meta = await s.run("set-meta", 207)
