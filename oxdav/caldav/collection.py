@@ -101,11 +101,16 @@ class CalendarCollection(FolderCollection):
             return changes
         inside = {m.name for m in await self.collection.list(
             time_range=self.window.store_range())}
-        return SyncChanges(
-            revision=changes.revision,
-            changed=[m for m in changes.changed
-                     if isinstance(m, ObjectResource) and m.meta.name in inside],
-            deleted=changes.deleted, truncated=changes.truncated)
+        changed = [m for m in changes.changed
+                   if isinstance(m, ObjectResource) and m.meta.name in inside]
+        # A member changed to lie outside the window has left the collection as clients
+        # see it. From a token the client may hold it, so it is reported removed
+        # (RFC 6578 §3.5.2); the initial listing just leaves it out.
+        left = [] if revision is None else [
+            f"{self.path}/{m.meta.name}" for m in changes.changed
+            if isinstance(m, ObjectResource) and m.meta.name not in inside]
+        return SyncChanges(revision=changes.revision, changed=changed,
+                           deleted=[*changes.deleted, *left], truncated=changes.truncated)
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 
