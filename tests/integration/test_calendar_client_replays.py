@@ -70,7 +70,9 @@ async def test_macos_calendar_poll_and_sync_session(server) -> None:
     # (RFC 6578 §3.2), then the client resyncs with an empty token (ical.py L1175-1185).
     error = await s.run("mojave-sync", 403)
     assert error.tag == "{DAV:}error" and error.find(VALID_SYNC_TOKEN) is not None
-    # No <sync-level> and Depth: 1 (the pre-RFC draft form) is accepted.
+    # No <sync-level> and Depth: 1 (the pre-RFC draft form). RFC 6578 §3.3 defines only
+    # Depth: 0 and a mandatory sync-level; this server accepts the draft form as level 1
+    # (an interoperability choice: CalendarAgent and Thunderbird send it).
     token, found = await s.sync("calendar-sync", "")
     assert found == {}
 
@@ -94,10 +96,12 @@ async def test_macos_calendar_poll_and_sync_session(server) -> None:
                 condition={"If-Match": old})
     await s.put("put-update", "mac-a", event("mac-a", "lost update"), 412,
                 condition={"If-Match": old})  # RFC 7232 §3.1
-    # If-Schedule-Tag-Match (RFC 6638 §8.3) belongs to scheduling, which this server does
-    # not advertise (no calendar-auto-schedule in DAV): the unknown header is ignored.
-    await s.put("put-attendee-change", "mac-b", event("mac-b", "B attendee"), 204,
-                condition={"If-Schedule-Tag-Match": '"whatever"'})
+    # If-Schedule-Tag-Match (RFC 6638 §8.3): with scheduling advertised a tag that does
+    # not match is a 412; without it the header is unknown and ignored (RFC 7231 §5).
+    options, _ = await server.request("OPTIONS", calendar, auth=server.demo)
+    scheduling = "calendar-auto-schedule" in options.headers.getRawHeaders("dav", [""])[0]
+    await s.put("put-attendee-change", "mac-b", event("mac-b", "B attendee"),
+                412 if scheduling else 204, condition={"If-Schedule-Tag-Match": '"nope"'})
     token, found = await s.sync("calendar-sync", before)
     await s.check_calendar([])
 
@@ -187,9 +191,11 @@ async def test_thunderbird_start_checks_and_webdav_sync_session(server) -> None:
     assert check.xpath("//D:supported-report/D:report/D:sync-collection", namespaces=NS)
     await s.run("server-caps", 200)  # OPTIONS on the parent of the calendar URL
     assert "calendar-access" in s.dav_header
-    # No calendar-auto-schedule / calendar-schedule advertised: Thunderbird stops its
-    # scheduling discovery here, so principal-scheduling is not sent.
-    assert "calendar-auto-schedule" not in s.dav_header
+    # Without calendar-auto-schedule / calendar-schedule in DAV, Thunderbird stops its
+    # scheduling discovery here and principal-scheduling is not sent.
+    if "calendar-auto-schedule" in s.dav_header or "calendar-schedule" in s.dav_header:
+        scheduling = await s.run("principal-scheduling", 207)
+        assert scheduling.findtext(".//C:calendar-user-address-set/D:href", namespaces=NS)
 
     # webdav-sync with Depth: 1 beside sync-level (sent on purpose for old servers).
     token, found = await s.sync("webdav-sync", "")
