@@ -22,6 +22,7 @@ What changes (besides VERSION and PRODID):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final
 
@@ -47,6 +48,17 @@ _KNOWN_TYPES: Final = frozenset(
     "home work voice fax cell video pager text textphone msg bbs modem car isdn pcs "
     "dom intl postal parcel internet x400".split()
 )
+
+
+#: The VERSION line of a stored card (validated on write: exactly one, RFC 6350 §6.7.9).
+_VERSION_LINE: Final = re.compile(rb"^VERSION:[ \t]*([0-9.]+)[ \t]*\r?$",
+                                  re.IGNORECASE | re.MULTILINE)
+
+
+def stored_version(data: bytes) -> str | None:
+    """The version of stored card bytes, read from its VERSION line without parsing."""
+    found = _VERSION_LINE.search(data)
+    return None if found is None else found.group(1).decode("ascii")
 
 
 def convert(source: bytes | ParsedAddressObject | Card, target_version: str) -> bytes:
@@ -75,6 +87,8 @@ def convert(source: bytes | ParsedAddressObject | Card, target_version: str) -> 
     elif isinstance(source, Card):
         card = source
     else:
+        if stored_version(source) == target_version:
+            return source  # stored cards were validated on write: no parse needed
         try:
             card = read_card(source)
         except CardSyntaxError as e:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from oxdav.carddav.card import Card, read_card
-from oxdav.carddav.convert import PRODID, convert, convert_card
+from oxdav.carddav.convert import PRODID, convert, convert_card, stored_version
 from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.vcard import parse_address_object
 
@@ -451,3 +451,15 @@ def test_card_object_input_is_serialised() -> None:
     card = read_card(card3())
     assert isinstance(convert(card, "3.0"), bytes)
     assert isinstance(convert(Card("4.0", card.properties), "3.0"), bytes)
+
+
+def test_stored_version_is_read_from_the_version_line_only() -> None:
+    card = (b"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:u\r\nFN:A\r\n"
+            b"NOTE:line one\\nVERSION:3.0\r\n folded VERSION:3.0\r\nEND:VCARD\r\n")
+    assert stored_version(card) == "4.0"
+    assert stored_version(b"BEGIN:VCARD\r\nEND:VCARD\r\n") is None
+
+
+def test_a_stored_card_in_the_wanted_version_comes_back_as_the_same_bytes() -> None:
+    card = b"BEGIN:VCARD\r\nversion:3.0\r\nUID:u\r\nFN:A\r\nEND:VCARD\r\n"
+    assert convert(card, "3.0") is card

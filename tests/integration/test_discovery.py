@@ -3,19 +3,14 @@ python ``caldav`` library discovering the principal from the bare server URL."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_twisted
-import yaml
-from lxml import etree
 from twisted.internet.threads import deferToThread
 
 from tests.integration.harness import start_server
-
-CLIENTS = Path("/work/shared/clients")
-NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
+from tests.integration.replay import Replay, load
 
 #: Which steps of each recording are discovery (up to the calendar listing).
 DISCOVERY = {
@@ -32,13 +27,6 @@ DISCOVERY = {
 }
 
 
-def load(name: str) -> dict[str, Any]:
-    recording = CLIENTS / f"{name}.yaml"
-    if not recording.exists():
-        pytest.skip(f"client recording {recording} not available")
-    return yaml.safe_load(recording.read_text())
-
-
 @pytest_twisted.async_yield_fixture
 async def server(tmp_path):
     server = await start_server(tmp_path)
@@ -46,64 +34,10 @@ async def server(tmp_path):
     await server.stop()
 
 
-class Replay:
-    """Sends recorded steps, filling placeholders from what the server answered."""
-
-    def __init__(self, server: Any, recording: dict[str, Any]) -> None:
-        self.server = server
-        self.common = {k: str(v) for k, v in (recording.get("headers_on_every_request")
-                                              or {}).items()}
-        self.common.pop("Accept-Encoding", None)
-        self.values = {"{base}": "/dav/", "{calendar_home}": "/dav/caldav/", "{token}": "",
-                       "{principal_collection}": "/dav/principals/"}
-
-    def fill(self, text: str) -> str:
-        for key, value in self.values.items():
-            text = text.replace(key, value)
-        return text
-
-    async def send(self, step: dict[str, Any]) -> tuple[int, bytes]:
-        path = self.fill(step["path"])
-        headers = {**self.common, **{k: str(v) for k, v in (step.get("headers") or {}).items()}}
-        body = self.fill(step["body"]).encode() if step.get("body") else None
-        for _ in range(3):  # clients re-send the same request to a redirect's Location
-            response, data = await self.server.request(step["method"], path,
-                                                       auth=self.server.demo,
-                                                       headers=headers, body=body)
-            if response.code not in (301, 302, 307, 308):
-                break
-            path = response.headers.getRawHeaders("location")[0]
-        if step["method"] == "OPTIONS":
-            self.dav_header = response.headers.getRawHeaders("dav", [""])[0]
-        return response.code, data
-
-    def learn(self, data: bytes) -> None:
-        """Pick up the principal and the first calendar from a multistatus."""
-        if not data.startswith(b"<"):
-            return
-        doc = etree.fromstring(data)
-        principal = doc.findtext(".//D:current-user-principal/D:href", namespaces=NS)
-        if principal:
-            self.values["{principal}"] = principal
-        home = doc.findtext(".//C:calendar-home-set/D:href", namespaces=NS)
-        if home:
-            self.values["{calendar_home}"] = home
-        calendars = doc.xpath("//D:response[D:propstat/D:prop/D:resourcetype/C:calendar]"
-                              "/D:href/text()", namespaces=NS)
-        if calendars and "{calendar}" not in self.values:
-            self.values["{calendar}"] = calendars[0]
-
-
 async def replay(server: Any, name: str) -> Replay:
-    recording = load(name)
-    steps = {step["id"]: step for step in recording["steps"]}
-    player = Replay(server, recording)
+    player = Replay(server, load(name))
     for step_id in DISCOVERY[name]:
-        step = dict(steps[step_id])
-        body = step.get("body") or ""
-        if body.startswith("same as "):  # the recording reuses an earlier step's body
-            step["body"] = steps[body.removeprefix("same as ").strip()]["body"]
-        status, data = await player.send(step)
+        status, data = await player.send(player.step(step_id))
         assert status in (200, 207), f"{name} {step_id}: {status} {data[:300]!r}"
         player.learn(data)
     return player
