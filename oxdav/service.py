@@ -211,8 +211,14 @@ class OxdavService(MultiService):
     # --- lifecycle ---------------------------------------------------------------
 
     def privilegedStartService(self) -> None:
-        for kind, description, factory, _ in self.sites:
-            self.ports.append((kind, self._listen(description, factory)))
+        try:
+            for kind, description, factory, _ in self.sites:
+                self.ports.append((kind, self._listen(description, factory)))
+        except StartupError as error:
+            # twistd would print a traceback; a port in use deserves one clear line
+            # and a non-zero exit.
+            log.critical("{error}", error=str(error))
+            raise SystemExit(f"oxdav: {error}") from None
         super().privilegedStartService()
 
     def port(self, kind: str) -> int:
