@@ -29,7 +29,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
 from oxdav.folders.homes import FolderHome, HomeKind
-from oxdav.folders.naming import needs_alias, remember_name
+from oxdav.folders.naming import as_listed, needs_alias, remember_name
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder
 
@@ -85,7 +85,7 @@ class AddressBookHome(HomeKind):
             return
         home = await tree.home()
         for folder in await self.readable_folders(tree):
-            yield self.collection(tree, await home.collection(folder.id))
+            yield await as_listed(tree, self, await home.collection(folder.id))
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # Only the current set's URL answers: a stale hash (changed folder set) is 404.

@@ -32,6 +32,21 @@ async def remember_name(collection: Collection, name: str) -> None:
     await collection.set_dead_properties("", {RESOURCE_NAME: store_value(element)})
 
 
+async def chosen_name(collection: Collection) -> str | None:
+    """The URL segment a client made ``collection`` under, if it named it."""
+    stored = (await collection.dead_properties("")).get(RESOURCE_NAME)
+    element = None if stored is None else load_value(stored)
+    return None if element is None else element.text
+
+
+async def as_listed(tree: FolderTree, kind: HomeKind, collection: Collection) -> FolderCollection:
+    """The collection as the home lists it: at the URL its client chose, if any, so a
+    client finds the calendar or address book it made where it made it."""
+    name = await chosen_name(collection)
+    return kind.collection(tree, collection,
+                           path=None if name is None else f"/{kind.name}/{name}")
+
+
 async def find_named(tree: FolderTree, kind: HomeKind, segment: str) -> FolderCollection | None:
     """The folder of ``kind`` a client made under ``segment``, at that path.
 
@@ -43,8 +58,6 @@ async def find_named(tree: FolderTree, kind: HomeKind, segment: str) -> FolderCo
         folder = collection.folder
         if folder.module not in kind.modules or not kind.exposes(tree, folder):
             continue
-        stored = (await collection.dead_properties("")).get(RESOURCE_NAME)
-        element = None if stored is None else load_value(stored)
-        if element is not None and element.text == segment:
+        if await chosen_name(collection) == segment:
             return kind.collection(tree, collection, path=f"/{kind.name}/{segment}")
     return None

@@ -131,7 +131,8 @@ async def test_mkcalendar_makes_a_task_list_with_its_properties(server) -> None:
     assert doc.findtext(".//A:calendar-order", namespaces=NS) == "3"
     assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VTODO"]
     listing = await xml_request(server, "PROPFIND", "/dav/caldav/", CALENDAR_PROPS, depth="1")
-    assert "Jobs" in listing[1].xpath("//D:displayname/text()", namespaces=NS)
+    [jobs] = listing[1].xpath("//D:response[.//D:displayname='Jobs']", namespaces=NS)
+    assert jobs.findtext("D:href", namespaces=NS) == "/dav/caldav/jobs/"  # where it was made
 
 
 @pytest_twisted.ensureDeferred

@@ -213,7 +213,7 @@ async def test_extended_mkcol_creates_an_address_book(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_made_address_book_answers_at_the_url_it_was_made_under(server) -> None:
+async def test_made_address_book_is_listed_and_answers_at_the_url_it_was_made_under(server) -> None:
     # RFC 5689 §3: the client names the new collection; DAVx5 goes on using that URL.
     book = "/dav/carddav/0b7e6c1e-4e0b-4b8e-9d63-2f8f0a1e5c11/"
     response, _ = await server.request("MKCOL", book, auth=server.demo, body=MKCOL_WORK)
@@ -224,6 +224,7 @@ async def test_made_address_book_answers_at_the_url_it_was_made_under(server) ->
     assert response.code == 207
     assert book + "a.vcf" in doc.xpath("//D:href/text()", namespaces=NS)
     assert doc.findtext(".//D:displayname", namespaces=NS) == "Work"
+    assert book in await books(server, DAVX5)  # listed where it was made
     assert b"resource-name" not in (await server.request(
         "PROPFIND", book, auth=server.demo, headers={"Depth": "0"},
         body=b'<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'))[1]
