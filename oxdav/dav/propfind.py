@@ -158,10 +158,15 @@ class PropFindResult:
         self.request = request
         self.href = href
         self._allprop = request.type is PropFindType.ALLPROP
-        self.is_propname = request.type is PropFindType.PROPNAME
+        self._propname = request.type is PropFindType.PROPNAME
         self._outcomes: dict[str, _Outcome | None] = (
-            {} if self.is_propname else dict.fromkeys(request.names)
+            {} if self._propname else dict.fromkeys(request.names)
         )
+
+    @property
+    def is_propname(self) -> bool:
+        """Whether only names are wanted (no value is ever computed)."""
+        return self._propname
 
     def wants(self, name: str, *, in_allprop: bool = True) -> bool:
         """Whether the value of ``name`` should be computed now.
@@ -211,7 +216,7 @@ class PropFindResult:
         Under ``propname`` the name is listed without calling the getter. A
         :class:`DAVError` from the getter becomes that property's status (e.g. 403).
         """
-        if self.is_propname:
+        if self._propname:
             self.add_name(name)
             return
         if not self.wants(name, in_allprop=in_allprop):
