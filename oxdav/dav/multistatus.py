@@ -2,7 +2,7 @@
 
 A multistatus holds one ``response`` per resource, either with ``propstat`` groups (one
 per status) or with a plain ``status``. :class:`MultistatusWriter` serialises the
-document in pieces — the opening tag, one chunk per response, the closing part — so a
+document in pieces — the opening tag, one piece per response, the closing part — so a
 PROPFIND over thousands of members or a large sync-collection never has to exist whole
 in memory: each response element is built, serialised and dropped.
 
@@ -33,6 +33,9 @@ _LOCATION = clark(DAV_NS, "location")
 _SYNC_TOKEN = clark(DAV_NS, "sync-token")
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="utf-8"?>\n'
+
+#: Bytes of serialised responses gathered before a streamed chunk is handed on.
+STREAM_CHUNK_SIZE: Final = 64 * 1024
 
 
 def status_line(status: int) -> str:
@@ -111,10 +114,48 @@ class MultistatusWriter:
         return _DECLARATION + document[: -len(b"/>")] + b">"
 
     def response(self, entry: ResponseEntry) -> bytes:
-        """Return the serialised ``<D:response>`` for ``entry``."""
+        """Return the serialised ``<D:response>`` for ``entry``.
+
+        The common shape — an href and ``propstat`` groups without errors or
+        descriptions — is written from pre-serialised tags, with lxml serialising only
+        the property elements that are not plain text in a root namespace; the bytes are
+        the same as lxml's for the whole response.
+        """
+        if entry.status is not None or entry.error is not None or (
+            entry.description is not None or entry.location is not None
+        ):
+            return self._response_tree(entry)
+        parts = [_RESPONSE_OPEN, _escape(entry.href), _HREF_CLOSE]
+        for propstat in self._visible(entry.propstats):
+            if propstat.error is not None or propstat.description is not None:
+                return self._response_tree(entry)
+            if not propstat.properties:  # lxml writes an empty element self-closed
+                parts.append(_EMPTY_PROPSTAT_OPEN)
+                parts.append(_status_close(propstat.status)[len(_PROP_CLOSE):])
+                continue
+            parts.append(_PROPSTAT_OPEN)
+            for value in propstat.properties:
+                plain = _plain_property(value)
+                parts.append(plain if plain is not None else self._serialise_property(value))
+            parts.append(_status_close(propstat.status))
+        parts.append(_RESPONSE_CLOSE)
+        return "".join(parts).encode("utf-8")
+
+    def _response_tree(self, entry: ResponseEntry) -> bytes:
         root = etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP)
         self._build_response(root, entry)
         return self._inner(root)
+
+    def _serialise_property(self, value: etree._Element) -> str:
+        root = etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP)
+        root.append(value)
+        return self._inner(root).decode("utf-8")
+
+    def _visible(self, propstats: list[PropStat]) -> list[PropStat]:
+        """The groups to write: without 404s under ``minimal``, never none at all."""
+        if self.minimal:
+            propstats = [ps for ps in propstats if ps.status != 404]
+        return propstats or [PropStat(200)]
 
     def end(self, *, sync_token: str | None = None, description: str | None = None) -> bytes:
         """Return the closing part: optional description and sync token, then the end tag."""
@@ -140,10 +181,7 @@ class MultistatusWriter:
                 etree.SubElement(response, _HREF).text = href
             etree.SubElement(response, _STATUS).text = status_line(entry.status)
         else:
-            propstats = [
-                ps for ps in entry.propstats if not (self.minimal and ps.status == 404)
-            ] or [PropStat(200)]
-            for propstat in propstats:
+            for propstat in self._visible(entry.propstats):
                 self._build_propstat(response, propstat)
         _append_error(response, entry.error)
         if entry.description is not None:
@@ -161,6 +199,75 @@ class MultistatusWriter:
         _append_error(element, propstat.error)
         if propstat.description is not None:
             etree.SubElement(element, _RESPONSEDESCRIPTION).text = propstat.description
+
+
+def _escape(text: str) -> str:
+    """Escape character data as lxml does (``&``, ``<``, ``>``, carriage return)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _plain_property(element: etree._Element) -> str | None:
+    """Serialise a text-only property element in a root namespace, else ``None``.
+
+    The output is what lxml writes for the element beneath ``<D:multistatus>``:
+    ``<P:local>text</P:local>``, or ``<P:local/>`` when it has no text.
+    """
+    if len(element) or element.attrib or element.tail is not None:
+        return None
+    # lxml keeps an element's other namespace declarations when it is moved beneath
+    # the root (and moving one out of a tree depends on that tree): leave those to it.
+    if element.getparent() is not None or len(element.nsmap) > 1:
+        return None
+    name = _PREFIXED[element.tag]
+    if name is None:
+        return None
+    text = element.text
+    if text is None:
+        return f"<{name}/>"
+    return f"<{name}>{_escape(text)}</{name}>"
+
+
+class _PrefixedNames(dict[str, "str | None"]):
+    """Clark name → ``prefix:local`` for the root's namespaces (``None`` otherwise)."""
+
+    def __missing__(self, tag: object) -> str | None:
+        if not isinstance(tag, str) or not tag.startswith("{"):
+            return None
+        namespace, _, local = tag[1:].partition("}")
+        prefix = next((p for p, ns in RESPONSE_NSMAP.items() if ns == namespace), None)
+        name = None if prefix is None else f"{prefix}:{local}"
+        if len(self) < 4096:
+            self[tag] = name
+        return name
+
+
+_PREFIXED = _PrefixedNames()
+_STATUS_CLOSE: dict[int, str] = {}
+_RESPONSE_OPEN: Final = f"<{_PREFIXED[_RESPONSE]}><{_PREFIXED[_HREF]}>"
+_HREF_CLOSE: Final = f"</{_PREFIXED[_HREF]}>"
+_PROPSTAT_OPEN: Final = f"<{_PREFIXED[_PROPSTAT]}><{_PREFIXED[_PROP]}>"
+_PROP_CLOSE: Final = f"</{_PREFIXED[_PROP]}>"
+_EMPTY_PROPSTAT_OPEN: Final = f"<{_PREFIXED[_PROPSTAT]}><{_PREFIXED[_PROP]}/>"
+_RESPONSE_CLOSE: Final = f"</{_PREFIXED[_RESPONSE]}>"
+
+
+def _status_close(status: int) -> str:
+    """``</D:prop><D:status>…</D:status></D:propstat>`` for ``status`` (memoised)."""
+    text = _STATUS_CLOSE.get(status)
+    if text is None:
+        status_tag = _PREFIXED[_STATUS]
+        text = (f"{_PROP_CLOSE}<{status_tag}>{_escape(status_line(status))}"
+                f"</{status_tag}></{_PREFIXED[_PROPSTAT]}>")
+        _STATUS_CLOSE[status] = text
+    return text
 
 
 def _prefixed(name: str) -> str:
@@ -191,13 +298,29 @@ async def aiter_multistatus(
     minimal: bool = False,
     sync_token: str | None = None,
     description: str | None = None,
+    chunk_size: int = STREAM_CHUNK_SIZE,
 ) -> AsyncIterator[bytes]:
-    """Like :func:`iter_multistatus`, for entries produced asynchronously."""
+    """Like :func:`iter_multistatus`, for entries produced asynchronously.
+
+    Responses are gathered into chunks of about ``chunk_size`` bytes, so the web layer
+    writes (and frames, when chunked) a few dozen pieces rather than one per resource;
+    the first response goes out on its own so the status line leaves early.
+    """
     writer = MultistatusWriter(minimal=minimal)
-    yield writer.begin()
+    pending = [writer.begin()]
+    size = 0
+    first = True
     async for entry in entries:
-        yield writer.response(entry)
-    yield writer.end(sync_token=sync_token, description=description)
+        response = writer.response(entry)
+        pending.append(response)
+        size += len(response)
+        if first or size >= chunk_size:
+            yield b"".join(pending)
+            pending = []
+            size = 0
+            first = False
+    pending.append(writer.end(sync_token=sync_token, description=description))
+    yield b"".join(pending)
 
 
 def render_multistatus(

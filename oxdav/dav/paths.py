@@ -38,12 +38,16 @@ the trailing ``/`` are the same resource.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 #: Characters left unescaped in a path segment besides RFC 3986 unreserved ones.
 _SEGMENT_SAFE = ":@()"
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+#: Encoded parent hrefs a :class:`PathMapper` remembers before starting afresh.
+_PARENT_CACHE_SIZE = 1024
 
 
 class PathError(ValueError):
@@ -169,6 +173,7 @@ class PathMapper:
     prefix_path: str
     proxy_prefix_path: str
     external_prefix: str
+    _parents: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __init__(
         self, prefix_path: str = "/dav", proxy_prefix_path: str = "/", external_prefix: str = "/"
@@ -183,6 +188,7 @@ class PathMapper:
         object.__setattr__(self, "prefix_path", prefix)
         object.__setattr__(self, "proxy_prefix_path", proxy)
         object.__setattr__(self, "external_prefix", _normalize_prefix(external_prefix))
+        object.__setattr__(self, "_parents", {})
 
     def internal_path(self, dav_path: str) -> str:
         """DAV path → internal path (``/caldav/`` → ``/dav/caldav``)."""
@@ -220,10 +226,40 @@ class PathMapper:
         return None if internal is None else self.dav_path(internal)
 
     def href(self, dav_path: str, *, collection: bool = False) -> str:
-        """DAV path → percent-encoded external href; collections end with ``/``."""
-        encoded = quote_path(self.to_external(self.internal_path(dav_path)))
+        """DAV path → percent-encoded external href; collections end with ``/``.
+
+        The members of one collection share the mapped, encoded parent: it is
+        remembered per parent path, so a listing encodes only each member's name.
+        """
+        parent, _, name = dav_path.rpartition("/")
+        if name in ("", ".", "..") or not parent.startswith("/"):
+            encoded = self._encode(dav_path)
+        else:
+            encoded_parent = self._parents.get(parent)
+            if encoded_parent is None:
+                encoded_parent = self._encoded_parent(parent)
+            encoded = (
+                self._encode(dav_path)
+                if encoded_parent is None
+                else f"{encoded_parent}/{quote_segment(name)}"
+            )
         if collection and not encoded.endswith("/"):
             encoded += "/"
+        return encoded
+
+    def _encode(self, dav_path: str) -> str:
+        return quote_path(self.to_external(self.internal_path(dav_path)))
+
+    def _encoded_parent(self, parent: str) -> str | None:
+        """The encoded href of ``parent`` without trailing ``/``, remembered; ``None``
+        when it lies outside ``proxyPrefixPath`` (its members are mapped one by one)."""
+        try:
+            encoded = self._encode(parent).rstrip("/")
+        except ValueError:
+            return None
+        if len(self._parents) >= _PARENT_CACHE_SIZE:
+            self._parents.clear()
+        self._parents[parent] = encoded
         return encoded
 
     def href_for_internal(self, internal_path: str, *, collection: bool = False) -> str:

@@ -116,18 +116,18 @@ class PropertyRegistry:
         if href is None:
             href = ctx.href(resource.path, collection=resource.is_collection)
         result = PropFindResult(request, href)
-        supported = self.supported_for(resource)
-        for prop in supported:
-            await result.handle(
-                prop.name, partial(prop.get, ctx, resource), in_allprop=prop.in_allprop
-            )
-        # A registered live name is never read from dead storage, even where the live
-        # property does not apply; so a listing asking only for live properties never
-        # touches dead storage at all.
-        if request.type is PropFindType.PROP and not (
-            set(result.pending()) - self._properties.keys()
-        ):
-            return result
+        if request.type is PropFindType.PROP:
+            dead_wanted = await self._evaluate_named(ctx, resource, result, request.names)
+            # A registered live name is never read from dead storage, even where the
+            # live property does not apply; so a listing asking only for live
+            # properties never touches dead storage at all.
+            if not dead_wanted:
+                return result
+        else:
+            for prop in self.supported_for(resource):
+                await result.handle(
+                    prop.name, partial(prop.get, ctx, resource), in_allprop=prop.in_allprop
+                )
         for name, element in (await resource.dead_properties()).items():
             if name in self._properties:
                 continue
@@ -136,3 +136,32 @@ class PropertyRegistry:
             elif result.wants(name):
                 result.set(name, element)
         return result
+
+    async def _evaluate_named(
+        self,
+        ctx: RequestContext,
+        resource: DAVResource,
+        result: PropFindResult,
+        names: tuple[str, ...],
+    ) -> bool:
+        """Compute the requested live properties by name (a ``prop`` request).
+
+        Returns whether any requested name is not a registered live property, i.e.
+        whether dead storage must be read.
+        """
+        registered = self._properties
+        dead_wanted = False
+        for name in names:
+            prop = registered.get(name)
+            if prop is None:
+                dead_wanted = True
+                continue
+            if not prop.applies_to(resource):
+                continue  # stays 404
+            try:
+                value = await prop.get(ctx, resource)
+            except DAVError as err:
+                result.set_status(name, err.status, err.precondition_name)
+                continue
+            result.set(name, value)
+        return dead_wanted

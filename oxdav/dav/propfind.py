@@ -146,6 +146,9 @@ class _Outcome:
 class PropFindResult:
     """The properties of one resource for one request, with their statuses.
 
+    A requested property starts as pending (an outcome of ``None``, reported as 404
+    if nothing is recorded); its empty element is only built when the response is.
+
     Args:
         request: what was asked for.
         href: the resource's external, percent-encoded href.
@@ -154,17 +157,16 @@ class PropFindResult:
     def __init__(self, request: PropFindRequest, href: str) -> None:
         self.request = request
         self.href = href
-        self._outcomes: dict[str, _Outcome] = {}
-        self._pending: set[str] = set()
-        if request.type is not PropFindType.PROPNAME:
-            for name in request.names:
-                self._outcomes[name] = _Outcome(404, etree.Element(name))
-                self._pending.add(name)
+        self._allprop = request.type is PropFindType.ALLPROP
+        self._propname = request.type is PropFindType.PROPNAME
+        self._outcomes: dict[str, _Outcome | None] = (
+            {} if self._propname else dict.fromkeys(request.names)
+        )
 
     @property
     def is_propname(self) -> bool:
         """Whether only names are wanted (no value is ever computed)."""
-        return self.request.type is PropFindType.PROPNAME
+        return self._propname
 
     def wants(self, name: str, *, in_allprop: bool = True) -> bool:
         """Whether the value of ``name`` should be computed now.
@@ -172,15 +174,14 @@ class PropFindResult:
         True for a requested, still pending property; under ``allprop`` also for any
         property that belongs in allprop and has no outcome yet.
         """
-        if name in self._pending:
-            return True
-        return (
-            self.request.type is PropFindType.ALLPROP and in_allprop and name not in self._outcomes
-        )
+        outcomes = self._outcomes
+        if name in outcomes:
+            return outcomes[name] is None
+        return self._allprop and in_allprop
 
     def pending(self) -> tuple[str, ...]:
         """Requested names that have no value yet, in request order."""
-        return tuple(n for n in self._outcomes if n in self._pending)
+        return tuple(n for n, outcome in self._outcomes.items() if outcome is None)
 
     def set(self, name: str, value: PropertyValue, status: int = 200) -> None:
         """Record ``value`` for ``name``.
@@ -193,16 +194,15 @@ class PropFindResult:
                 self.set_status(name, 404)
             return
         self._outcomes[name] = _Outcome(status, property_element(name, value))
-        self._pending.discard(name)
 
     def set_status(self, name: str, status: int, error: str | None = None) -> None:
         """Record a value-less outcome, e.g. 403 with ``{DAV:}need-privileges``."""
         self._outcomes[name] = _Outcome(status, etree.Element(name), error)
-        self._pending.discard(name)
 
     def add_name(self, name: str) -> None:
         """Under ``propname``: list ``name`` as present (empty element, 200)."""
-        self._outcomes.setdefault(name, _Outcome(200, etree.Element(name)))
+        if name not in self._outcomes:
+            self._outcomes[name] = _Outcome(200, etree.Element(name))
 
     async def handle(
         self,
@@ -216,7 +216,7 @@ class PropFindResult:
         Under ``propname`` the name is listed without calling the getter. A
         :class:`DAVError` from the getter becomes that property's status (e.g. 403).
         """
-        if self.is_propname:
+        if self._propname:
             self.add_name(name)
             return
         if not self.wants(name, in_allprop=in_allprop):
@@ -230,8 +230,10 @@ class PropFindResult:
 
     def status_of(self, name: str) -> int | None:
         """The status recorded for ``name``, or ``None`` if it is not in the result."""
-        outcome = self._outcomes.get(name)
-        return outcome.status if outcome else None
+        if name not in self._outcomes:
+            return None
+        outcome = self._outcomes[name]
+        return 404 if outcome is None else outcome.status
 
     def value_of(self, name: str) -> etree._Element | None:
         """The property element recorded with status 200 for ``name``, if any."""
@@ -241,10 +243,19 @@ class PropFindResult:
     def propstats(self) -> list[PropStat]:
         """Group the outcomes by (status, error): 200 first, then ascending status."""
         groups: dict[tuple[int, str | None], PropStat] = {}
-        for outcome in self._outcomes.values():
-            key = (outcome.status, outcome.error)
-            group = groups.setdefault(key, PropStat(outcome.status, error=outcome.error))
-            group.properties.append(outcome.element)
+        for name, outcome in self._outcomes.items():
+            if outcome is None:
+                key: tuple[int, str | None] = (404, None)
+                element = etree.Element(name)
+            else:
+                key = (outcome.status, outcome.error)
+                element = outcome.element
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = PropStat(key[0], error=key[1])
+            group.properties.append(element)
+        if len(groups) == 1:
+            return list(groups.values())
         return [groups[k] for k in sorted(groups, key=lambda k: (k[0] != 200, k[0], k[1] or ""))]
 
     def to_entry(self) -> ResponseEntry:

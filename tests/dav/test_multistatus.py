@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_twisted
 from lxml import etree
 
 from oxdav.dav.multistatus import (
+    STREAM_CHUNK_SIZE,
     MultistatusWriter,
     PropStat,
     ResponseEntry,
@@ -16,6 +18,7 @@ from oxdav.dav.multistatus import (
     render_multistatus,
     status_line,
 )
+from oxdav.dav.namespaces import RESPONSE_NSMAP
 from oxdav.dav.paths import PathMapper
 
 D = "{DAV:}"
@@ -159,3 +162,63 @@ async def test_async_stream_matches_whole_document() -> None:
 
     chunks = [chunk async for chunk in aiter_multistatus(entries(), sync_token="t")]
     assert b"".join(chunks) == render_multistatus(_entries(), sync_token="t")
+
+
+def _property(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml)
+
+
+def _tree_serialised(entry: ResponseEntry, *, minimal: bool = False) -> bytes:
+    """What lxml writes for the whole ``response`` built as one tree."""
+    root = etree.Element(D + "multistatus", nsmap=RESPONSE_NSMAP)
+    response = etree.SubElement(root, D + "response")
+    etree.SubElement(response, D + "href").text = entry.href
+    propstats = [ps for ps in entry.propstats if not (minimal and ps.status == 404)]
+    for propstat in propstats or [PropStat(200)]:
+        element = etree.SubElement(response, D + "propstat")
+        prop = etree.SubElement(element, D + "prop")
+        for value in propstat.properties:
+            prop.append(value)
+        etree.SubElement(element, D + "status").text = status_line(propstat.status)
+    document = etree.tostring(root, encoding="utf-8")
+    return document[document.index(b">") + 1 : -len(b"</D:multistatus>")]
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [b"<getetag xmlns='DAV:'>\"a&amp;b&lt;c&gt;\"</getetag>",
+     b"<displayname xmlns='DAV:'>caf\xc3\xa9&#13;\n\tx</displayname>",
+     b"<displayname xmlns='DAV:'></displayname>",
+     b"<x:calendar-color xmlns:x='http://apple.com/ns/ical/'>#ff0000</x:calendar-color>",
+     b"<x:calendar-order xmlns:x='http://apple.com/ns/ical/' xmlns:y='urn:y'>1</x:calendar-order>",
+     b"<x:color xmlns:x='http://apple.com/ns/ical/' symbolic='red'>#f00</x:color>",
+     b"<resourcetype xmlns='DAV:'><collection/></resourcetype>",
+     b"<u:unknown xmlns:u='urn:example:u'/>",
+     b"<plain/>"],
+)
+def test_response_bytes_equal_lxml_serialising_the_whole_tree(xml: bytes) -> None:
+    def entry() -> ResponseEntry:
+        return ResponseEntry("/dav/caldav/12/a%20b.ics", [
+            PropStat(200, [_property(xml), _prop(D + "getetag", '"e"')]),
+            PropStat(404, [_prop(D + "getcontentlength")])])
+
+    assert MultistatusWriter().response(entry()) == _tree_serialised(entry())
+    assert MultistatusWriter(minimal=True).response(entry()) == _tree_serialised(
+        entry(), minimal=True
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_async_stream_gathers_responses_into_chunks() -> None:
+    entries_list = _entries() * 50
+
+    async def entries() -> AsyncIterator[ResponseEntry]:
+        for entry in entries_list:
+            yield entry
+
+    small = [c async for c in aiter_multistatus(entries(), chunk_size=1)]
+    assert len(small) == len(entries_list) + 1  # each response alone, the end with the last
+    gathered = [c async for c in aiter_multistatus(entries())]
+    assert len(gathered) == 2  # the first response alone, then the rest (< one chunk size)
+    assert sum(map(len, gathered)) < STREAM_CHUNK_SIZE
+    assert b"".join(gathered) == b"".join(small) == render_multistatus(entries_list)

@@ -130,3 +130,17 @@ def test_join_parent_and_basename() -> None:
 def test_join_refuses_separator_in_segment() -> None:
     with pytest.raises(PathError):
         join_path("/caldav", "a/b")
+
+
+@pytest.mark.parametrize(
+    "mapper",
+    [PathMapper("/dav", "/"), PathMapper("/", "/"), PathMapper("/servlet/dav", "/servlet/dav"),
+     PathMapper("/dav", "/dav", external_prefix="/groupware/")],
+)
+def test_member_hrefs_match_mapping_each_path_alone(mapper: PathMapper) -> None:
+    paths = ["/caldav/12/a b.ics", "/caldav/12/ü%.ics", "/caldav/12/c.ics", "/x/../caldav/12/d",
+             "//caldav//12/e", "/caldav/12/.", "/caldav/12/..", "/caldav", "/", ""]
+    for path in paths * 2:  # the second round reads the remembered parents
+        expected = quote_path(mapper.to_external(mapper.internal_path(path)))
+        assert mapper.href(path) == expected
+        assert mapper.href(path, collection=True) == expected.rstrip("/") + "/"

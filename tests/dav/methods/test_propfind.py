@@ -102,10 +102,12 @@ async def test_empty_body_is_allprop(calendar, properties) -> None:  # type: ign
 
 
 @pytest_twisted.ensureDeferred
-async def test_body_streams_one_chunk_per_response(calendar, properties) -> None:  # type: ignore[no-untyped-def]
+async def test_body_streams_the_target_first_then_gathered_members(calendar, properties) -> None:  # type: ignore[no-untyped-def]
     response = await propfind(_ctx(Depth="1"), calendar, ETAG_BODY, properties)
     chunks = [chunk async for chunk in response.body]  # type: ignore[union-attr]
-    assert len(chunks) == 4
+    assert chunks[0].endswith(b"</D:response>") and chunks[0].count(b"<D:response>") == 1
+    assert len(chunks) == 2  # the member and the end share one chunk
+    assert len(etree.fromstring(b"".join(chunks)).findall(D + "response")) == 2
 
 
 @pytest_twisted.ensureDeferred
