@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -28,6 +28,7 @@ from oxdav.caldav.collation import DEFAULT_COLLATION, TextMatch
 from oxdav.caldav.errors import CALDAV_NS, FilterError
 from oxdav.caldav.ical import ParsedCalendarObject
 from oxdav.caldav.timerange import TimeRange, component_overlaps, property_in_range
+from oxdav.store.models import ObjectMeta
 
 #: Components a CALDAV:time-range may apply to (RFC 4791 §9.9, RFC 7953).
 TIME_RANGE_COMPONENTS = frozenset(
@@ -293,6 +294,43 @@ class CalendarFilter:
         if calendar.name != self.root.name:
             return False
         return _satisfies(self.root, calendar, calendar, [calendar], [calendar], tz)
+
+    def index_match(self, meta: ObjectMeta) -> bool | None:
+        """The §9.7 answer for one object from its index alone, when that is exact.
+
+        Decided without the data: a filter of VCALENDAR only, or of one
+        comp-filter for the object's component type with no test but at most a
+        time range (every stored object is one VCALENDAR holding at least one
+        component of its type, RFC 4791 §4.1); the time range only for objects
+        indexed with ``exact_span`` (:func:`oxdav.caldav.index.exact_event_span`:
+        one non-recurring VEVENT without floating times), tested as §9.9 tests
+        a VEVENT (:meth:`TimeRange.overlaps`, or :meth:`TimeRange.contains` for
+        a zero-duration one). The time zone of the query does not matter then.
+
+        Returns:
+            ``True``/``False``, or ``None`` when :meth:`matches` has to decide.
+        """
+        root = self.root
+        if root.prop_filters or root.time_range is not None:
+            return None
+        if not root.comp_filters:
+            return True
+        if len(root.comp_filters) != 1:
+            return None
+        flt = root.comp_filters[0]
+        if (flt.name != meta.component or flt.is_not_defined or flt.prop_filters
+                or flt.comp_filters):
+            return None
+        rng = flt.time_range
+        if rng is None:
+            return True
+        if (flt.name != "VEVENT" or not meta.exact_span or meta.first_start is None
+                or meta.last_end is None):
+            return None
+        start = datetime.fromtimestamp(meta.first_start, UTC)
+        if meta.first_start == meta.last_end:
+            return rng.contains(start)
+        return rng.overlaps(start, datetime.fromtimestamp(meta.last_end, UTC))
 
     def narrowing(self) -> Narrowing:
         """The coarse test the store can run on its index before :meth:`matches`.

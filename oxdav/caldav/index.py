@@ -8,6 +8,12 @@ of its top-level component: a range ``[s, e)`` can only match when
 dates matches every range. Floating times and dates are widened by
 :data:`FLOATING_SLACK` on both sides, since their instant depends on the time
 zone of the query. Alarm time ranges are not covered by the index.
+
+``exact_span`` marks objects whose ``[first_start, last_end]`` is not an
+envelope but the exact §9.9 interval of their one VEVENT (:func:`exact_event_span`):
+a range ``[s, e)`` then matches exactly when ``first_start < e`` and
+``last_end > s``, or ``s <= first_start < e`` when the two are equal (a moment),
+so a time-range query can decide it from the index alone.
 """
 
 from __future__ import annotations
@@ -62,11 +68,14 @@ class CalendarIndex:
         last_end: UTC epoch seconds, ``None`` when unbounded in the future.
         recurring: Whether the object defines a recurrence set (RRULE/RDATE) or
             holds overridden instances (RECURRENCE-ID).
+        exact_span: Whether ``[first_start, last_end]`` is the exact §9.9
+            interval of the object (see :func:`exact_event_span`).
     """
 
     first_start: int | None
     last_end: int | None
     recurring: bool
+    exact_span: bool = False
 
 
 def _widen(value: datetime, floating: bool, sign: int) -> datetime:
@@ -194,6 +203,47 @@ def _series_envelope(group: list[Component], max_instances: int) -> tuple[Bound,
     return first, None
 
 
+#: Properties that make a VEVENT part of a recurrence set (RFC 5545 §3.8.5).
+_RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+
+
+def _zoned(component: Component, name: str) -> bool:
+    value = date_value(component, name)
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def exact_event_span(calendar: Component) -> tuple[int, int] | None:
+    """The exact §9.9 interval of a calendar object, when it has a simple one.
+
+    That is the case for exactly one VEVENT, not recurring (no RRULE, RDATE,
+    EXDATE or RECURRENCE-ID), whose DTSTART and DTEND (if any) are UTC or
+    zoned DATE-TIMEs: no DATE and no floating time, whose instant would depend
+    on the query's time zone (RFC 4791 §7.3). Its :func:`event_bounds` are then
+    the same for every query, whole seconds, and §9.9 matches ``[s, e)`` when
+    ``start < e and end > s``, or ``s <= start < e`` when ``start == end`` (a
+    zero-duration event, or one without DTEND and DURATION).
+
+    Returns:
+        ``(start, end)`` in UTC epoch seconds, or ``None`` when the object
+        needs the exact test on its parsed data.
+    """
+    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    if len(events) != 1:
+        return None
+    event = events[0]
+    if any(name in event for name in _RECURRENCE_PROPERTIES):
+        return None
+    if not _zoned(event, "DTSTART") or ("DTEND" in event and not _zoned(event, "DTEND")):
+        return None
+    bounds = event_bounds(single_instance(event))
+    if bounds is None:
+        return None
+    start, end = (moment.timestamp() for moment in bounds)
+    if start != math.floor(start) or end != math.floor(end):
+        return None
+    return int(start), int(end)
+
+
 def compute_index(
     calendar: Component, component_type: str, *, max_instances: int = DEFAULT_MAX_INSTANCES
 ) -> CalendarIndex:
@@ -221,8 +271,10 @@ def compute_index(
         else:
             envelopes.append(_series_envelope(group, max_instances))
     low, high = _merge(envelopes) if envelopes else (None, None)
-    return CalendarIndex(
-        None if low is None else math.floor(low.astimezone(UTC).timestamp()),
-        None if high is None else math.ceil(high.astimezone(UTC).timestamp()),
-        recurring,
-    )
+    first_start = None if low is None else math.floor(low.astimezone(UTC).timestamp())
+    last_end = None if high is None else math.ceil(high.astimezone(UTC).timestamp())
+    exact = None
+    if component_type == "VEVENT" and not recurring:
+        exact = exact_event_span(calendar)
+    return CalendarIndex(first_start, last_end, recurring,
+                         exact_span=exact is not None and exact == (first_start, last_end))

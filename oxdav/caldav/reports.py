@@ -186,9 +186,12 @@ class CalendarQueryReport(_ObjectReport):
         window = resource.window.clamp(narrowing.start, narrowing.end)
         candidates = await resource.collection.list(time_range=window,
                                                     component=narrowing.component)
-        stored = await resource.collection.get_many(m.name for m in candidates)
+        decided = {m.name: flt.index_match(m) for m in candidates}
+        stored = await resource.collection.get_many(
+            name for name, decision in decided.items() if decision is not False)
         try:
-            matching = [s for s in stored if flt.matches(load_calendar(s.data), tz)]
+            matching = [s for s in stored
+                        if decided[s.name] or flt.matches(load_calendar(s.data), tz)]
         except CalDAVError as error:
             raise to_dav_error(error) from None
         return DAVResponse.multistatus(

@@ -222,6 +222,10 @@ class ObjectIndex:
         last_end: latest instant of any occurrence, UTC epoch seconds; None means
             unbounded (e.g. an infinite recurrence).
         recurring: whether the object has a recurrence set.
+        exact_span: the caller vouches that ``[first_start, last_end]`` is the object's
+            exact span rather than a widened envelope (CalDAV: a single non-recurring
+            VEVENT with zoned or UTC times, RFC 4791 §9.9), so that a time-range query
+            may be answered from the index alone. False is always safe.
     """
 
     uid: str
@@ -229,6 +233,7 @@ class ObjectIndex:
     first_start: int | None = None
     last_end: int | None = None
     recurring: bool = False
+    exact_span: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,7 @@ class ObjectMeta:
         modified: last write time (UTC).
         first_start: the indexed earliest instant (epoch seconds; None: unbounded).
         last_end: the indexed latest instant (epoch seconds; None: unbounded).
+        exact_span: ``ObjectIndex.exact_span`` as written.
     """
 
     name: str
@@ -260,6 +266,7 @@ class ObjectMeta:
     modified: datetime
     first_start: int | None = None
     last_end: int | None = None
+    exact_span: bool = False
 
     def overlaps(self, start: int | None, end: int | None) -> bool:
         """Whether the indexed span meets the closed interval ``[start, end]`` (None:

@@ -144,7 +144,7 @@ def module_of(row: sqlite3.Row) -> Module:
 
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
-                       " first_start, last_end")
+                       " first_start, last_end, exact_span")
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
@@ -165,6 +165,7 @@ def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
         modified=to_datetime(row["modified"]),
         first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
         last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
+        exact_span=bool(row["exact_span"]),
     )
 
 

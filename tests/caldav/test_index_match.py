@@ -1,0 +1,180 @@
+"""calendar-query decided from the index (issue 7): exact_span and CalendarFilter.index_match.
+
+Whatever ``index_match`` decides must be what the exact §9.9 test on the parsed
+object says; these tests compare the two at the interval boundaries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from oxdav.caldav.filters import CalendarFilter
+from oxdav.caldav.ical import ParsedCalendarObject
+from oxdav.store.models import ObjectMeta
+from tests.caldav.ics import calendar_bytes, epoch, event, parse, todo
+from tests.caldav.test_filters import flt
+
+BERLIN_TZ = "\n".join([
+    "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
+    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST",
+    "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
+    "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET",
+    "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+    "END:VTIMEZONE",
+])  # fmt: skip
+
+#: Objects whose span is exact: name -> VCALENDAR content.
+EXACT = {
+    "utc": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z")],
+    "zoned": [BERLIN_TZ, event("DTSTART;TZID=Europe/Berlin:20240110T100000",
+                               "DTEND;TZID=Europe/Berlin:20240110T110000")],
+    "duration": [event("DTSTART:20240110T100000Z", "DURATION:PT90M")],
+    "moment": [event("DTSTART:20240110T100000Z")],
+    "zero-duration": [event("DTSTART:20240110T100000Z", "DURATION:PT0S")],
+    "dtend-equals-dtstart": [event("DTSTART:20240110T100000Z", "DTEND:20240110T100000Z")],
+    "dst-day": [BERLIN_TZ, event("DTSTART;TZID=Europe/Berlin:20240331T013000",
+                                 "DTEND;TZID=Europe/Berlin:20240331T033000")],
+    "with-alarm": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
+                         "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:x",
+                         "TRIGGER:-PT15M", "END:VALARM")],
+}
+
+#: Objects that keep the exact path.
+NOT_EXACT = {
+    "all-day": [event("DTSTART;VALUE=DATE:20240110", "DTEND;VALUE=DATE:20240111")],
+    "all-day-no-end": [event("DTSTART;VALUE=DATE:20240110")],
+    "floating": [event("DTSTART:20240110T100000", "DTEND:20240110T110000")],
+    "floating-end": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000")],
+    "recurring": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
+                        "RRULE:FREQ=DAILY;COUNT=3")],
+    "rdate": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
+                    "RDATE:20240112T100000Z")],
+    "stray-exdate": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
+                           "EXDATE:20240110T100000Z")],
+    "override-only": [event("RECURRENCE-ID:20240110T100000Z", "DTSTART:20240110T120000Z",
+                            "DTEND:20240110T130000Z")],
+    "todo": [todo("DTSTART:20240110T100000Z", "DUE:20240110T110000Z")],
+}
+
+#: Ranges around 2024-01-10 10:00–11:00 UTC, boundaries included.
+RANGES = [
+    ("20240110T110000Z", "20240110T120000Z"),  # starts exactly at the event's end
+    ("20240110T090000Z", "20240110T100000Z"),  # ends exactly at the event's start
+    ("20240110T100000Z", "20240110T100001Z"),  # the first second
+    ("20240110T105959Z", "20240110T110000Z"),  # the last second
+    ("20240110T093000Z", "20240110T103000Z"),
+    ("20240110T000000Z", "20240111T000000Z"),
+    ("20240109T000000Z", "20240110T000000Z"),
+    ("20240111T000000Z", "20240112T000000Z"),
+    ("20240331T000000Z", "20240331T003000Z"),  # 01:30 CET = 00:30 UTC: the dst-day start
+    ("20240331T003000Z", "20240331T010000Z"),  # 03:30 CEST = 01:30 UTC: its end
+    ("20240331T012959Z", "20240331T013000Z"),
+    ("20240331T013000Z", "20240331T020000Z"),
+    (None, "20240110T100000Z"),
+    (None, "20240110T100001Z"),
+    ("20240110T110000Z", None),
+    ("20240110T105959Z", None),
+]
+
+
+def meta_of(name: str, parsed: ParsedCalendarObject) -> ObjectMeta:
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    return ObjectMeta(name, parsed.uid, "etag", parsed.component_type, len(parsed.data), 1,
+                      None, when, when, parsed.first_start, parsed.last_end,
+                      exact_span=parsed.exact_span)
+
+
+def time_range_filter(component: str, start: str | None, end: str | None) -> CalendarFilter:
+    attributes = "".join(f' {k}="{v}"' for k, v in (("start", start), ("end", end)) if v)
+    return flt(f'<C:comp-filter name="{component}"><C:time-range{attributes}/></C:comp-filter>')
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_single_zoned_event_is_indexed_exactly(name: str) -> None:
+    assert parse(calendar_bytes(*EXACT[name])).exact_span
+
+
+@pytest.mark.parametrize("name", sorted(NOT_EXACT))
+def test_all_day_floating_recurring_and_todo_are_not_exact(name: str) -> None:
+    assert not parse(calendar_bytes(*NOT_EXACT[name])).exact_span
+
+
+def test_two_events_in_one_object_are_not_exact() -> None:
+    data = calendar_bytes(
+        event("RECURRENCE-ID:20240110T100000Z", "DTSTART:20240110T100000Z"),
+        event("RECURRENCE-ID:20240111T100000Z", "DTSTART:20240111T100000Z"))
+    assert not parse(data).exact_span
+
+
+def test_exact_span_is_the_event_interval() -> None:
+    parsed = parse(calendar_bytes(*EXACT["zoned"]))
+    assert (parsed.first_start, parsed.last_end) == (epoch("20240110T090000Z"),
+                                                     epoch("20240110T100000Z"))
+
+
+@pytest.mark.parametrize(("start", "end"), RANGES)
+@pytest.mark.parametrize("name", sorted(EXACT) + sorted(NOT_EXACT))
+def test_index_decision_agrees_with_the_exact_test(name: str, start: str | None,
+                                                   end: str | None) -> None:
+    objects = {**EXACT, **NOT_EXACT}
+    parsed = parse(calendar_bytes(*objects[name]))
+    f = time_range_filter(parsed.component_type, start, end)
+    decision = f.index_match(meta_of(name, parsed))
+    assert decision is (None if not parsed.exact_span else f.matches(parsed))
+    for zone in (UTC, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
+        if decision is not None:
+            assert f.matches(parsed, zone) is decision
+
+
+def test_event_ending_at_range_start_does_not_match() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["utc"])))
+    assert time_range_filter("VEVENT", "20240110T110000Z", "20240110T120000Z"
+                             ).index_match(meta) is False
+
+
+def test_event_starting_at_range_end_does_not_match() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["utc"])))
+    assert time_range_filter("VEVENT", "20240110T090000Z", "20240110T100000Z"
+                             ).index_match(meta) is False
+
+
+def test_zero_duration_event_at_range_start_matches() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["moment"])))
+    assert meta.first_start == meta.last_end
+    assert time_range_filter("VEVENT", "20240110T100000Z", "20240110T110000Z"
+                             ).index_match(meta) is True
+
+
+def test_zero_duration_event_at_range_end_does_not_match() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["zero-duration"])))
+    assert time_range_filter("VEVENT", "20240110T090000Z", "20240110T100000Z"
+                             ).index_match(meta) is False
+
+
+def test_all_day_event_keeps_the_exact_test() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*NOT_EXACT["all-day"])))
+    assert time_range_filter("VEVENT", "20240110T000000Z", "20240111T000000Z"
+                             ).index_match(meta) is None
+
+
+def test_component_only_filter_matches_without_data() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*NOT_EXACT["recurring"])))
+    assert flt('<C:comp-filter name="VEVENT"/>').index_match(meta) is True
+    assert flt("").index_match(meta) is True
+
+
+@pytest.mark.parametrize("inner", [
+    '<C:comp-filter name="VEVENT"><C:time-range start="20240110T000000Z"/>'
+    '<C:prop-filter name="SUMMARY"><C:is-not-defined/></C:prop-filter></C:comp-filter>',
+    '<C:comp-filter name="VEVENT"><C:comp-filter name="VALARM"/></C:comp-filter>',
+    '<C:comp-filter name="VEVENT"><C:is-not-defined/></C:comp-filter>',
+    '<C:comp-filter name="VTIMEZONE"/>',
+    '<C:comp-filter name="VEVENT"/><C:comp-filter name="VTIMEZONE"/>',
+    '<C:prop-filter name="PRODID"><C:is-not-defined/></C:prop-filter>',
+])  # fmt: skip
+def test_other_filters_keep_the_exact_test(inner: str) -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["utc"])))
+    assert flt(inner).index_match(meta) is None
