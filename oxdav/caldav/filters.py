@@ -272,6 +272,14 @@ def _comp_matches(
     return False
 
 
+def _span_matches(rng: TimeRange, start: int, end: int) -> bool:
+    """The §9.9 VEVENT test of one indexed span (:func:`~oxdav.caldav.timerange.event_bounds`)."""
+    begin = datetime.fromtimestamp(start, UTC)
+    if start == end:
+        return rng.contains(begin)
+    return rng.overlaps(begin, datetime.fromtimestamp(end, UTC))
+
+
 @dataclass(frozen=True)
 class CalendarFilter:
     """A parsed CALDAV:filter: one VCALENDAR comp-filter (§9.7)."""
@@ -301,11 +309,12 @@ class CalendarFilter:
         Decided without the data: a filter of VCALENDAR only, or of one
         comp-filter for the object's component type with no test but at most a
         time range (every stored object is one VCALENDAR holding at least one
-        component of its type, RFC 4791 §4.1); the time range only for objects
-        indexed with ``exact_span`` (:func:`oxdav.caldav.index.exact_event_span`:
-        one non-recurring VEVENT without floating times), tested as §9.9 tests
-        a VEVENT (:meth:`TimeRange.overlaps`, or :meth:`TimeRange.contains` for
-        a zero-duration one). The time zone of the query does not matter then.
+        component of its type, RFC 4791 §4.1); the time range only for VEVENT
+        objects indexed with ``exact_spans``
+        (:func:`oxdav.caldav.index.exact_event_spans`: every instance in UTC or
+        zoned time), each span tested as §9.9 tests a VEVENT instance
+        (:meth:`TimeRange.overlaps`, or :meth:`TimeRange.contains` for a
+        zero-duration one). The time zone of the query does not matter then.
 
         Returns:
             ``True``/``False``, or ``None`` when :meth:`matches` has to decide.
@@ -324,13 +333,9 @@ class CalendarFilter:
         rng = flt.time_range
         if rng is None:
             return True
-        if (flt.name != "VEVENT" or not meta.exact_span or meta.first_start is None
-                or meta.last_end is None):
+        if flt.name != "VEVENT" or meta.exact_spans is None:
             return None
-        start = datetime.fromtimestamp(meta.first_start, UTC)
-        if meta.first_start == meta.last_end:
-            return rng.contains(start)
-        return rng.overlaps(start, datetime.fromtimestamp(meta.last_end, UTC))
+        return any(_span_matches(rng, start, end) for start, end in meta.exact_spans)
 
     def narrowing(self) -> Narrowing:
         """The coarse test the store can run on its index before :meth:`matches`.

@@ -58,8 +58,8 @@ class ParsedCalendarObject:
         last_end: Index: UTC epoch seconds, ``None`` = unbounded (e.g. an
             infinite RRULE).
         recurring: Index: the object defines a recurrence set or overrides.
-        exact_span: Index: ``[first_start, last_end]`` is the exact §9.9
-            interval (:func:`oxdav.caldav.index.exact_event_span`).
+        exact_spans: Index: the exact §9.9 spans of its instances, if known
+            (:func:`oxdav.caldav.index.exact_event_spans`).
     """
 
     uid: str
@@ -69,7 +69,7 @@ class ParsedCalendarObject:
     first_start: int | None
     last_end: int | None
     recurring: bool
-    exact_span: bool = False
+    exact_spans: tuple[tuple[int, int], ...] | None = None
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -310,7 +310,7 @@ def parse_calendar_object(
         first_start=index.first_start,
         last_end=index.last_end,
         recurring=index.recurring,
-        exact_span=index.exact_span,
+        exact_spans=index.exact_spans,
     )
 
 

@@ -9,11 +9,11 @@ dates matches every range. Floating times and dates are widened by
 :data:`FLOATING_SLACK` on both sides, since their instant depends on the time
 zone of the query. Alarm time ranges are not covered by the index.
 
-``exact_span`` marks objects whose ``[first_start, last_end]`` is not an
-envelope but the exact §9.9 interval of their one VEVENT (:func:`exact_event_span`):
-a range ``[s, e)`` then matches exactly when ``first_start < e`` and
-``last_end > s``, or ``s <= first_start < e`` when the two are equal (a moment),
-so a time-range query can decide it from the index alone.
+``exact_spans`` lists, for VEVENT objects whose instances all have UTC or
+zoned times, the exact §9.9 interval of every instance (:func:`exact_event_spans`):
+a range ``[s, e)`` then matches exactly when one has ``start < e`` and
+``end > s``, or ``s <= start < e`` when the two are equal (a moment), so a
+time-range query can decide it from the index alone.
 """
 
 from __future__ import annotations
@@ -68,14 +68,14 @@ class CalendarIndex:
         last_end: UTC epoch seconds, ``None`` when unbounded in the future.
         recurring: Whether the object defines a recurrence set (RRULE/RDATE) or
             holds overridden instances (RECURRENCE-ID).
-        exact_span: Whether ``[first_start, last_end]`` is the exact §9.9
-            interval of the object (see :func:`exact_event_span`).
+        exact_spans: The exact §9.9 spans of the object's instances, UTC epoch
+            seconds, ``None`` when not known (see :func:`exact_event_spans`).
     """
 
     first_start: int | None
     last_end: int | None
     recurring: bool
-    exact_span: bool = False
+    exact_spans: tuple[tuple[int, int], ...] | None = None
 
 
 def _widen(value: datetime, floating: bool, sign: int) -> datetime:
@@ -203,45 +203,73 @@ def _series_envelope(group: list[Component], max_instances: int) -> tuple[Bound,
     return first, None
 
 
-#: Properties that make a VEVENT part of a recurrence set (RFC 5545 §3.8.5).
-_RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+#: Most instances of a series whose spans are indexed for exact time-range answers.
+MAX_EXACT_SPANS = 64
+
+Spans = tuple[tuple[int, int], ...]
 
 
-def _zoned(component: Component, name: str) -> bool:
-    value = date_value(component, name)
+def _zoned(value: object) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None
 
 
-def exact_event_span(calendar: Component) -> tuple[int, int] | None:
-    """The exact §9.9 interval of a calendar object, when it has a simple one.
+def _owned_instances(events: list[Component], max_spans: int) -> list[Instance] | None:
+    """Every instance §9.9 tests for these VEVENTs of one UID, as the filter finds them.
 
-    That is the case for exactly one VEVENT, not recurring (no RRULE, RDATE,
-    EXDATE or RECURRENCE-ID), whose DTSTART and DTEND (if any) are UTC or
-    zoned DATE-TIMEs: no DATE and no floating time, whose instant would depend
-    on the query's time zone (RFC 4791 §7.3). Its :func:`event_bounds` are then
-    the same for every query, whole seconds, and §9.9 matches ``[s, e)`` when
-    ``start < e and end > s``, or ``s <= start < e`` when ``start == end`` (a
-    zero-duration event, or one without DTEND and DURATION).
+    A recurring master owns the instances of its set that no override replaced,
+    every other component its one instance
+    (:func:`~oxdav.caldav.instances.owned_instances`); ``None`` for an unbounded
+    or large series.
+    """
+    masters = [e for e in events if "RECURRENCE-ID" not in e]
+    if len(masters) > 1 or len({str(e.get("UID")) for e in events}) != 1:
+        return None
+    if not masters or not defines_recurrence(masters[0]):
+        return [single_instance(e) for e in events]
+    master = masters[0]
+    if _unbounded(master) or estimated_instances(master) > max_spans:
+        return None
+    instances = series_instances(events, max_spans)
+    if instances is None:
+        return None
+    owned = [i for i in instances if i.component is master]
+    return owned + [single_instance(e) for e in events if e is not master]
+
+
+def exact_event_spans(calendar: Component, max_spans: int = MAX_EXACT_SPANS) -> Spans | None:
+    """The exact §9.9 spans of a VEVENT object, when they do not depend on the query.
+
+    That is the case when every instance (of a bounded series of at most
+    ``max_spans``, EXDATEs and overrides applied, or of single events) starts
+    and ends at a UTC or zoned DATE-TIME: no DATE and no floating time, whose
+    instant would depend on the query's time zone (RFC 4791 §7.3). Each span is
+    the instance's :func:`event_bounds` in whole UTC seconds, and §9.9 matches
+    a range ``[s, e)`` when some span has ``start < e and end > s``, or
+    ``s <= start < e`` when ``start == end`` (zero duration, or no DTEND and no
+    DURATION).
 
     Returns:
-        ``(start, end)`` in UTC epoch seconds, or ``None`` when the object
-        needs the exact test on its parsed data.
+        The spans in instance order, or ``None`` when the object needs the
+        exact test on its parsed data.
     """
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
-    if len(events) != 1:
+    if not events:
         return None
-    event = events[0]
-    if any(name in event for name in _RECURRENCE_PROPERTIES):
+    instances = _owned_instances(events, max_spans)
+    if not instances:
         return None
-    if not _zoned(event, "DTSTART") or ("DTEND" in event and not _zoned(event, "DTEND")):
-        return None
-    bounds = event_bounds(single_instance(event))
-    if bounds is None:
-        return None
-    start, end = (moment.timestamp() for moment in bounds)
-    if start != math.floor(start) or end != math.floor(end):
-        return None
-    return int(start), int(end)
+    spans = []
+    for instance in instances:
+        if not _zoned(instance.start) or not _zoned(instance.end):
+            return None
+        bounds = event_bounds(instance)
+        if bounds is None:
+            return None
+        start, end = (moment.timestamp() for moment in bounds)
+        if start != math.floor(start) or end != math.floor(end):
+            return None
+        spans.append((int(start), int(end)))
+    return tuple(spans)
 
 
 def compute_index(
@@ -273,8 +301,8 @@ def compute_index(
     low, high = _merge(envelopes) if envelopes else (None, None)
     first_start = None if low is None else math.floor(low.astimezone(UTC).timestamp())
     last_end = None if high is None else math.ceil(high.astimezone(UTC).timestamp())
-    exact = None
-    if component_type == "VEVENT" and not recurring:
-        exact = exact_event_span(calendar)
-    return CalendarIndex(first_start, last_end, recurring,
-                         exact_span=exact is not None and exact == (first_start, last_end))
+    spans = exact_event_spans(calendar) if component_type == "VEVENT" else None
+    if spans is not None and (first_start is None or last_end is None or any(
+            start < first_start or end > last_end for start, end in spans)):
+        spans = None  # outside the envelope the store narrows by: not for the index
+    return CalendarIndex(first_start, last_end, recurring, exact_spans=spans)

@@ -222,10 +222,11 @@ class ObjectIndex:
         last_end: latest instant of any occurrence, UTC epoch seconds; None means
             unbounded (e.g. an infinite recurrence).
         recurring: whether the object has a recurrence set.
-        exact_span: the caller vouches that ``[first_start, last_end]`` is the object's
-            exact span rather than a widened envelope (CalDAV: a single non-recurring
+        exact_spans: ``(start, end)`` pairs (UTC epoch seconds, each within
+            ``[first_start, last_end]``) that the caller vouches are exactly the
+            object's time spans rather than an envelope (CalDAV: the instances of a
             VEVENT with zoned or UTC times, RFC 4791 §9.9), so that a time-range query
-            may be answered from the index alone. False is always safe.
+            may be answered from the index alone. None (unknown) is always safe.
     """
 
     uid: str
@@ -233,7 +234,7 @@ class ObjectIndex:
     first_start: int | None = None
     last_end: int | None = None
     recurring: bool = False
-    exact_span: bool = False
+    exact_spans: tuple[tuple[int, int], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ class ObjectMeta:
         modified: last write time (UTC).
         first_start: the indexed earliest instant (epoch seconds; None: unbounded).
         last_end: the indexed latest instant (epoch seconds; None: unbounded).
-        exact_span: ``ObjectIndex.exact_span`` as written.
+        exact_spans: ``ObjectIndex.exact_spans`` as written.
     """
 
     name: str
@@ -266,7 +267,7 @@ class ObjectMeta:
     modified: datetime
     first_start: int | None = None
     last_end: int | None = None
-    exact_span: bool = False
+    exact_spans: tuple[tuple[int, int], ...] | None = None
 
     def overlaps(self, start: int | None, end: int | None) -> bool:
         """Whether the indexed span meets the closed interval ``[start, end]`` (None:

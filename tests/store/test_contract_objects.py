@@ -343,23 +343,25 @@ async def test_listing_and_changes_carry_the_indexed_span(store, world):
 
 
 @pytest_twisted.ensureDeferred
-async def test_exact_span_is_kept_in_listings_gets_and_changes(store, world):
+async def test_exact_spans_are_kept_in_listings_gets_and_changes(store, world):
+    spans = ((1_000, 1_500), (1_800, 1_800), (1_900, 2_000))
     async with store.transaction("t", write=True) as txn:
         calendar = await alice_calendar(txn, world)
         meta, _ = await calendar.put("exact.ics", b"e", ObjectIndex(
-            "uid-exact", "VEVENT", 1_000, 2_000, exact_span=True))
+            "uid-exact", "VEVENT", 1_000, 2_000, True, exact_spans=spans))
         await calendar.put("envelope.ics", b"v", EVENT)
-        listed = {m.name: m.exact_span for m in await calendar.list(time_range=(0, 5_000))}
-        got = {s.name: s.meta.exact_span for s in await calendar.get_many(listed)}
-        changed = {m.name: m.exact_span for m in (await calendar.changes(None)).changed}
-    assert meta.exact_span
-    assert listed == got == changed == {"exact.ics": True, "envelope.ics": False}
+        listed = {m.name: m.exact_spans for m in await calendar.list(time_range=(0, 5_000))}
+        got = {s.name: s.meta.exact_spans for s in await calendar.get_many(listed)}
+        changed = {m.name: m.exact_spans for m in (await calendar.changes(None)).changed}
+    assert meta.exact_spans == spans
+    assert listed == got == changed == {"exact.ics": spans, "envelope.ics": None}
 
 
 @pytest_twisted.ensureDeferred
-async def test_rewriting_an_object_replaces_its_exact_span(store, world):
+async def test_rewriting_an_object_replaces_its_exact_spans(store, world):
     async with store.transaction("t", write=True) as txn:
         calendar = await alice_calendar(txn, world)
-        await calendar.put("a.ics", b"1", ObjectIndex("uid-a", "VEVENT", 1, 2, exact_span=True))
+        await calendar.put("a.ics", b"1", ObjectIndex("uid-a", "VEVENT", 1, 2,
+                                                      exact_spans=((1, 2),)))
         meta, created = await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2))
-    assert not created and not meta.exact_span
+    assert not created and meta.exact_spans is None

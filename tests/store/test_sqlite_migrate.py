@@ -33,7 +33,7 @@ def test_incomplete_statement_is_refused():
         statements("CREATE TABLE a (x TEXT)")
 
 
-def test_exact_span_migration_keeps_objects_and_puts_data_last():
+def test_exact_spans_migration_keeps_objects_and_puts_data_last():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     older = [m for m in migrations() if m.version < 3]
     migrate(conn, older)
@@ -43,11 +43,11 @@ def test_exact_span_migration_keeps_objects_and_puts_data_last():
     conn.execute("INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
                  " last_end, recurring, etag, size, modseq, created_by, created, modified, data)"
                  " VALUES (1, 20, 'a.ics', 'u', 'VEVENT', 1, 2, 0, 'e', 1, 1, NULL, 0, 0, x'61')")
-    assert migrate(conn) == ["0003_object_exact_span.sql"]
-    row = conn.execute("SELECT name, first_start, last_end, exact_span, data FROM objects"
+    assert migrate(conn) == ["0003_object_exact_spans.sql"]
+    row = conn.execute("SELECT name, first_start, last_end, exact_spans, data FROM objects"
                        ).fetchone()
-    assert row == ("a.ics", 1, 2, 0, b"a")
+    assert row == ("a.ics", 1, 2, None, b"a")
     columns = [r[1] for r in conn.execute("PRAGMA table_info(objects)")]
-    assert columns[-1] == "data" and "exact_span" in columns
+    assert columns[-1] == "data" and "exact_spans" in columns
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(objects)")}
     assert {"objects_uid", "objects_time", "objects_time_end"} <= indexes

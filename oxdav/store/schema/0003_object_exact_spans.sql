@@ -1,7 +1,8 @@
--- Issue 7: objects.exact_span = 1 when the caller vouches that [first_start, last_end]
--- is the object's exact span (not a widened envelope), so a time-range query can be
--- answered from the index without reading the data. Existing objects get 0 (they keep
--- the exact path) until they are written again.
+-- Issue 7: objects.exact_spans, when not NULL, is a JSON list of [start, end] pairs (UTC
+-- epoch seconds) that the caller vouches are exactly the object's time spans (not a
+-- widened envelope), so a time-range query can be answered from the index without
+-- reading the data. Existing objects get NULL (they keep the exact path) until they are
+-- written again.
 -- The table is rebuilt rather than altered so that data stays the last column
 -- (listings never read its overflow pages; ALTER TABLE ADD COLUMN would append after it).
 CREATE TABLE objects_rebuilt (
@@ -13,7 +14,7 @@ CREATE TABLE objects_rebuilt (
     first_start INTEGER NOT NULL,
     last_end    INTEGER NOT NULL,
     recurring   INTEGER NOT NULL CHECK (recurring IN (0, 1)),
-    exact_span  INTEGER NOT NULL DEFAULT 0 CHECK (exact_span IN (0, 1)),
+    exact_spans TEXT,
     etag        TEXT    NOT NULL,
     size        INTEGER NOT NULL,
     modseq      INTEGER NOT NULL,
@@ -25,8 +26,8 @@ CREATE TABLE objects_rebuilt (
     FOREIGN KEY (context_id, folder_id) REFERENCES folders (context_id, id) ON DELETE CASCADE
 );
 INSERT INTO objects_rebuilt (context_id, folder_id, name, uid, component, first_start,
-    last_end, recurring, exact_span, etag, size, modseq, created_by, created, modified, data)
-SELECT context_id, folder_id, name, uid, component, first_start, last_end, recurring, 0,
+    last_end, recurring, exact_spans, etag, size, modseq, created_by, created, modified, data)
+SELECT context_id, folder_id, name, uid, component, first_start, last_end, recurring, NULL,
     etag, size, modseq, created_by, created, modified, data FROM objects;
 DROP TABLE objects;
 ALTER TABLE objects_rebuilt RENAME TO objects;
