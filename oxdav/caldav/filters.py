@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -27,7 +27,13 @@ from oxdav.caldav.alarms import alarm_overlaps
 from oxdav.caldav.collation import DEFAULT_COLLATION, TextMatch
 from oxdav.caldav.errors import CALDAV_NS, FilterError
 from oxdav.caldav.ical import ParsedCalendarObject
-from oxdav.caldav.timerange import TimeRange, component_overlaps, property_in_range
+from oxdav.caldav.timerange import (
+    ONE_DAY,
+    TimeRange,
+    component_overlaps,
+    property_in_range,
+    to_utc,
+)
 from oxdav.store.models import ObjectMeta
 
 #: Components a CALDAV:time-range may apply to (RFC 4791 §9.9, RFC 7953).
@@ -272,12 +278,24 @@ def _comp_matches(
     return False
 
 
+_WALL_EPOCH = datetime(1970, 1, 1)
+
+
 def _span_matches(rng: TimeRange, start: int, end: int) -> bool:
     """The §9.9 VEVENT test of one indexed span (:func:`~oxdav.caldav.timerange.event_bounds`)."""
     begin = datetime.fromtimestamp(start, UTC)
     if start == end:
         return rng.contains(begin)
     return rng.overlaps(begin, datetime.fromtimestamp(end, UTC))
+
+
+def _all_day_matches(rng: TimeRange, start: int, end: int, tz: tzinfo) -> bool:
+    """The same for an all-day span: its midnights read in ``tz`` (§7.3, ``event_bounds``)."""
+    begin = to_utc(_WALL_EPOCH + timedelta(seconds=start), tz)
+    finish = to_utc(_WALL_EPOCH + timedelta(seconds=end), tz)
+    if finish <= begin:
+        finish = begin + ONE_DAY
+    return rng.overlaps(begin, finish)
 
 
 @dataclass(frozen=True)
@@ -303,7 +321,7 @@ class CalendarFilter:
             return False
         return _satisfies(self.root, calendar, calendar, [calendar], [calendar], tz)
 
-    def index_match(self, meta: ObjectMeta) -> bool | None:
+    def index_match(self, meta: ObjectMeta, tz: tzinfo = UTC) -> bool | None:
         """The §9.7 answer for one object from its index alone, when that is exact.
 
         Decided without the data: a filter of VCALENDAR only, or of one
@@ -314,7 +332,8 @@ class CalendarFilter:
         (:func:`oxdav.caldav.index.exact_event_spans`: every instance in UTC or
         zoned time), each span tested as §9.9 tests a VEVENT instance
         (:meth:`TimeRange.overlaps`, or :meth:`TimeRange.contains` for a
-        zero-duration one). The time zone of the query does not matter then.
+        zero-duration one); all-day spans (``floating_spans``) start and end
+        at midnight in ``tz``, the zone :meth:`matches` would read them in.
 
         Returns:
             ``True``/``False``, or ``None`` when :meth:`matches` has to decide.
@@ -335,6 +354,8 @@ class CalendarFilter:
             return True
         if flt.name != "VEVENT" or meta.exact_spans is None:
             return None
+        if meta.floating_spans:
+            return any(_all_day_matches(rng, start, end, tz) for start, end in meta.exact_spans)
         return any(_span_matches(rng, start, end) for start, end in meta.exact_spans)
 
     def narrowing(self) -> Narrowing:

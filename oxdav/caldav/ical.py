@@ -60,6 +60,7 @@ class ParsedCalendarObject:
         recurring: Index: the object defines a recurrence set or overrides.
         exact_spans: Index: the exact §9.9 spans of its instances, if known
             (:func:`oxdav.caldav.index.exact_event_spans`).
+        all_day_spans: Index: ``exact_spans`` are all-day instances.
     """
 
     uid: str
@@ -70,6 +71,7 @@ class ParsedCalendarObject:
     last_end: int | None
     recurring: bool
     exact_spans: tuple[tuple[int, int], ...] | None = None
+    all_day_spans: bool = False
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -311,6 +313,7 @@ def parse_calendar_object(
         last_end=index.last_end,
         recurring=index.recurring,
         exact_spans=index.exact_spans,
+        all_day_spans=index.all_day_spans,
     )
 
 

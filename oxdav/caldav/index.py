@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Component
 
@@ -70,12 +70,14 @@ class CalendarIndex:
             holds overridden instances (RECURRENCE-ID).
         exact_spans: The exact §9.9 spans of the object's instances, UTC epoch
             seconds, ``None`` when not known (see :func:`exact_event_spans`).
+        all_day_spans: ``exact_spans`` are all-day instances, as if in UTC.
     """
 
     first_start: int | None
     last_end: int | None
     recurring: bool
     exact_spans: tuple[tuple[int, int], ...] | None = None
+    all_day_spans: bool = False
 
 
 def _widen(value: datetime, floating: bool, sign: int) -> datetime:
@@ -236,21 +238,36 @@ def _owned_instances(events: list[Component], max_spans: int) -> list[Instance] 
     return owned + [single_instance(e) for e in events if e is not master]
 
 
-def exact_event_spans(calendar: Component, max_spans: int = MAX_EXACT_SPANS) -> Spans | None:
-    """The exact §9.9 spans of a VEVENT object, when they do not depend on the query.
+def _all_day(instance: Instance) -> bool:
+    start, end = instance.start, instance.end
+    return (isinstance(start, date) and not isinstance(start, datetime)
+            and isinstance(end, date) and not isinstance(end, datetime) and end > start)
 
-    That is the case when every instance (of a bounded series of at most
-    ``max_spans``, EXDATEs and overrides applied, or of single events) starts
-    and ends at a UTC or zoned DATE-TIME: no DATE and no floating time, whose
-    instant would depend on the query's time zone (RFC 4791 §7.3). Each span is
-    the instance's :func:`event_bounds` in whole UTC seconds, and §9.9 matches
-    a range ``[s, e)`` when some span has ``start < e and end > s``, or
-    ``s <= start < e`` when ``start == end`` (zero duration, or no DTEND and no
-    DURATION).
+
+def _epoch(moment: datetime) -> int | None:
+    value = moment.timestamp()
+    return int(value) if value == math.floor(value) else None
+
+
+def exact_event_spans(calendar: Component,
+                      max_spans: int = MAX_EXACT_SPANS) -> tuple[Spans, bool] | None:
+    """The exact §9.9 spans of a VEVENT object, and whether they are all-day ones.
+
+    Known when the object's instances (of single events, or of a bounded series
+    of at most ``max_spans``, EXDATEs and overrides applied) either all start
+    and end at UTC or zoned DATE-TIMEs, or are all all-day (DATE start, DATE
+    end after it). Each zoned span is the instance's :func:`event_bounds` in
+    UTC epoch seconds, and §9.9 matches a range ``[s, e)`` when some span has
+    ``start < e and end > s``, or ``s <= start < e`` when ``start == end``
+    (zero duration, or no DTEND and no DURATION). All-day spans are the
+    midnights of their first and end day as if in UTC; their instants depend on
+    the query's time zone (RFC 4791 §7.3), which
+    :meth:`oxdav.caldav.filters.CalendarFilter.index_match` applies. Floating
+    DATE-TIMEs keep the exact test.
 
     Returns:
-        The spans in instance order, or ``None`` when the object needs the
-        exact test on its parsed data.
+        ``(spans, all_day)``, or ``None`` when the object needs the exact test
+        on its parsed data.
     """
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     if not events:
@@ -258,18 +275,26 @@ def exact_event_spans(calendar: Component, max_spans: int = MAX_EXACT_SPANS) -> 
     instances = _owned_instances(events, max_spans)
     if not instances:
         return None
+    all_day = _all_day(instances[0])
     spans = []
     for instance in instances:
-        if not _zoned(instance.start) or not _zoned(instance.end):
+        if all_day:
+            if not _all_day(instance):
+                return None
+            assert instance.start is not None and instance.end is not None
+            bounds = (to_utc(instance.start), to_utc(instance.end))
+        else:
+            if not _zoned(instance.start) or not _zoned(instance.end):
+                return None
+            found = event_bounds(instance)
+            if found is None:
+                return None
+            bounds = found
+        start, end = _epoch(bounds[0]), _epoch(bounds[1])
+        if start is None or end is None:
             return None
-        bounds = event_bounds(instance)
-        if bounds is None:
-            return None
-        start, end = (moment.timestamp() for moment in bounds)
-        if start != math.floor(start) or end != math.floor(end):
-            return None
-        spans.append((int(start), int(end)))
-    return tuple(spans)
+        spans.append((start, end))
+    return tuple(spans), all_day
 
 
 def compute_index(
@@ -301,8 +326,11 @@ def compute_index(
     low, high = _merge(envelopes) if envelopes else (None, None)
     first_start = None if low is None else math.floor(low.astimezone(UTC).timestamp())
     last_end = None if high is None else math.ceil(high.astimezone(UTC).timestamp())
-    spans = exact_event_spans(calendar) if component_type == "VEVENT" else None
+    exact = exact_event_spans(calendar) if component_type == "VEVENT" else None
+    spans, all_day = exact if exact is not None else (None, False)
+    slack = int(FLOATING_SLACK.total_seconds()) if all_day else 0
     if spans is not None and (first_start is None or last_end is None or any(
-            start < first_start or end > last_end for start, end in spans)):
+            start - slack < first_start or end + slack > last_end for start, end in spans)):
         spans = None  # outside the envelope the store narrows by: not for the index
-    return CalendarIndex(first_start, last_end, recurring, exact_spans=spans)
+    return CalendarIndex(first_start, last_end, recurring, exact_spans=spans,
+                         all_day_spans=spans is not None and all_day)

@@ -186,7 +186,7 @@ class CalendarQueryReport(_ObjectReport):
         window = resource.window.clamp(narrowing.start, narrowing.end)
         candidates = await resource.collection.list(time_range=window,
                                                     component=narrowing.component)
-        decided = {m.name: flt.index_match(m) for m in candidates}
+        decided = {m.name: flt.index_match(m, tz) for m in candidates}
         stored = await resource.collection.get_many(
             name for name, decision in decided.items() if decision is not False)
         try:

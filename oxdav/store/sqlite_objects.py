@@ -197,12 +197,14 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     created = now if existing is None else existing["created"]
     conn.execute(
         "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
-        " first_start, last_end, recurring, exact_spans, etag, size, modseq, created_by,"
-        " created, modified, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " first_start, last_end, recurring, exact_spans, floating_spans, etag, size, modseq,"
+        " created_by, created, modified, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scope.context_id, scope.folder_id, name, index.uid, index.component,
          UNBOUNDED_START if index.first_start is None else index.first_start,
          UNBOUNDED_END if index.last_end is None else index.last_end,
-         int(index.recurring), dump_spans(index.exact_spans), compute_etag(data),
+         int(index.recurring), dump_spans(index.exact_spans), int(index.floating_spans),
+         compute_etag(data),
          len(data), modseq, created_by, created, now, data))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
@@ -244,7 +246,8 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     return (
         "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
         " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        " o.modified, o.first_start, o.last_end, o.exact_spans"
+        " o.modified, o.first_start, o.last_end, o.exact_spans,"
+        " o.floating_spans"
         " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
         f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)

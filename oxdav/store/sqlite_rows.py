@@ -144,7 +144,7 @@ def module_of(row: sqlite3.Row) -> Module:
 
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
-                       " first_start, last_end, exact_spans")
+                       " first_start, last_end, exact_spans, floating_spans")
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
@@ -178,6 +178,7 @@ def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
         first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
         last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
         exact_spans=load_spans(row["exact_spans"]),
+        floating_spans=bool(row["floating_spans"]),
     )
 
 

@@ -60,12 +60,16 @@ EXACT = {
         event("RECURRENCE-ID:20240110T100000Z", "DTSTART:20240110T200000Z",
               "DTEND:20240110T210000Z")],
     "daily-moments": [event("DTSTART:20240108T100000Z", "RRULE:FREQ=DAILY;COUNT=5")],
+    "all-day": [event("DTSTART;VALUE=DATE:20240110", "DTEND;VALUE=DATE:20240111")],
+    "all-day-no-end": [event("DTSTART;VALUE=DATE:20240110")],
+    "all-day-three-days": [event("DTSTART;VALUE=DATE:20240109", "DURATION:P3D")],
+    "all-day-on-dst-day": [event("DTSTART;VALUE=DATE:20240331", "DTEND;VALUE=DATE:20240401")],
+    "all-day-weekly": [event("DTSTART;VALUE=DATE:20240103", "DTEND;VALUE=DATE:20240104",
+                             "RRULE:FREQ=WEEKLY;COUNT=4", "EXDATE;VALUE=DATE:20240117")],
 }
 
 #: Objects that keep the exact path.
 NOT_EXACT = {
-    "all-day": [event("DTSTART;VALUE=DATE:20240110", "DTEND;VALUE=DATE:20240111")],
-    "all-day-no-end": [event("DTSTART;VALUE=DATE:20240110")],
     "floating": [event("DTSTART:20240110T100000", "DTEND:20240110T110000")],
     "infinite": [event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
                        "RRULE:FREQ=DAILY")],
@@ -75,8 +79,17 @@ NOT_EXACT = {
         event("DTSTART:20240108T100000Z", "DTEND:20240108T110000Z", "RRULE:FREQ=DAILY;COUNT=5"),
         event("RECURRENCE-ID:20240110T100000Z", "DTSTART:20240110T200000",
               "DTEND:20240110T210000")],
+    "all-day-with-timed-override": [
+        event("DTSTART;VALUE=DATE:20240108", "RRULE:FREQ=DAILY;COUNT=5"),
+        event("RECURRENCE-ID;VALUE=DATE:20240110", "DTSTART:20240110T200000Z",
+              "DTEND:20240110T210000Z")],
+    "all-day-end-before-start": [event("DTSTART;VALUE=DATE:20240110",
+                                       "DTEND;VALUE=DATE:20240110")],
     "todo": [todo("DTSTART:20240110T100000Z", "DUE:20240110T110000Z")],
 }
+
+ZONES = [UTC, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago"),
+         ZoneInfo("Europe/Berlin"), ZoneInfo("America/Santiago")]
 
 #: Ranges around 2024-01-10 10:00–11:00 UTC, boundaries included.
 RANGES = [
@@ -105,6 +118,15 @@ RANGES = [
     ("20240331T013000Z", "20240331T013001Z"),
     ("20240407T000000Z", "20240407T003000Z"),  # the fourth: 01:30 CEST = 23:30Z before
     ("20240406T232959Z", "20240406T233000Z"),
+    ("20240110T095959Z", "20240110T100000Z"),  # Kiritimati's midnight of the 11th
+    ("20240111T105959Z", "20240111T110000Z"),  # Pago Pago's midnight of the 11th
+    ("20240111T110000Z", "20240111T110001Z"),
+    ("20240109T230000Z", "20240109T230001Z"),  # Berlin's midnight of the 10th
+    ("20240330T230000Z", "20240330T230001Z"),  # and of the 31st of March (CET)
+    ("20240331T215959Z", "20240331T220000Z"),  # its end: 1 April 00:00 CEST
+    ("20240331T220000Z", "20240331T220001Z"),
+    ("20240124T000000Z", "20240125T000000Z"),
+    ("20240116T120000Z", "20240118T000000Z"),
 ]
 
 
@@ -112,7 +134,7 @@ def meta_of(name: str, parsed: ParsedCalendarObject) -> ObjectMeta:
     when = datetime(2024, 1, 1, tzinfo=UTC)
     return ObjectMeta(name, parsed.uid, "etag", parsed.component_type, len(parsed.data), 1,
                       None, when, when, parsed.first_start, parsed.last_end,
-                      exact_spans=parsed.exact_spans)
+                      exact_spans=parsed.exact_spans, floating_spans=parsed.all_day_spans)
 
 
 def time_range_filter(component: str, start: str | None, end: str | None) -> CalendarFilter:
@@ -126,7 +148,7 @@ def test_zoned_events_and_bounded_series_are_indexed_exactly(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(NOT_EXACT))
-def test_all_day_floating_unbounded_long_and_todo_are_not_exact(name: str) -> None:
+def test_floating_mixed_unbounded_long_and_todo_are_not_exact(name: str) -> None:
     assert parse(calendar_bytes(*NOT_EXACT[name])).exact_spans is None
 
 
@@ -153,11 +175,10 @@ def test_index_decision_agrees_with_the_exact_test(name: str, start: str | None,
     objects = {**EXACT, **NOT_EXACT}
     parsed = parse(calendar_bytes(*objects[name]))
     f = time_range_filter(parsed.component_type, start, end)
-    decision = f.index_match(meta_of(name, parsed))
-    assert decision is (None if parsed.exact_spans is None else f.matches(parsed))
-    for zone in (UTC, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
-        if decision is not None:
-            assert f.matches(parsed, zone) is decision
+    meta = meta_of(name, parsed)
+    for zone in ZONES:
+        decision = f.index_match(meta, zone)
+        assert decision is (None if parsed.exact_spans is None else f.matches(parsed, zone))
 
 
 def test_event_ending_at_range_start_does_not_match() -> None:
@@ -185,8 +206,16 @@ def test_zero_duration_event_at_range_end_does_not_match() -> None:
                              ).index_match(meta) is False
 
 
-def test_all_day_event_keeps_the_exact_test() -> None:
-    meta = meta_of("e", parse(calendar_bytes(*NOT_EXACT["all-day"])))
+def test_all_day_event_is_read_in_the_query_zone() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*EXACT["all-day"])))
+    assert meta.floating_spans
+    berlin_midnight = time_range_filter("VEVENT", "20240110T230000Z", "20240110T230001Z")
+    assert berlin_midnight.index_match(meta, UTC) is True
+    assert berlin_midnight.index_match(meta, ZoneInfo("Europe/Berlin")) is False
+
+
+def test_floating_time_keeps_the_exact_test() -> None:
+    meta = meta_of("e", parse(calendar_bytes(*NOT_EXACT["floating"])))
     assert time_range_filter("VEVENT", "20240110T000000Z", "20240111T000000Z"
                              ).index_match(meta) is None
 

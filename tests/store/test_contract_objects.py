@@ -365,3 +365,16 @@ async def test_rewriting_an_object_replaces_its_exact_spans(store, world):
                                                       exact_spans=((1, 2),)))
         meta, created = await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2))
     assert not created and meta.exact_spans is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_floating_spans_are_kept(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("f.ics", b"f", ObjectIndex("uid-f", "VEVENT", 0, 10**6,
+                                                      exact_spans=((50_400, 136_800),),
+                                                      floating_spans=True))
+        [listed] = await calendar.list()
+        [got] = await calendar.get_many(["f.ics"])
+    assert listed.floating_spans and got.meta.floating_spans
+    assert listed.exact_spans == got.meta.exact_spans == ((50_400, 136_800),)

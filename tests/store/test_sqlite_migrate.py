@@ -44,9 +44,10 @@ def test_exact_spans_migration_keeps_objects_and_puts_data_last():
                  " last_end, recurring, etag, size, modseq, created_by, created, modified, data)"
                  " VALUES (1, 20, 'a.ics', 'u', 'VEVENT', 1, 2, 0, 'e', 1, 1, NULL, 0, 0, x'61')")
     assert migrate(conn) == ["0003_object_exact_spans.sql"]
-    row = conn.execute("SELECT name, first_start, last_end, exact_spans, data FROM objects"
+    row = conn.execute("SELECT name, first_start, last_end, exact_spans, floating_spans, data"
+                       " FROM objects"
                        ).fetchone()
-    assert row == ("a.ics", 1, 2, None, b"a")
+    assert row == ("a.ics", 1, 2, None, 0, b"a")
     columns = [r[1] for r in conn.execute("PRAGMA table_info(objects)")]
     assert columns[-1] == "data" and "exact_spans" in columns
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(objects)")}
