@@ -98,18 +98,25 @@ def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int |
     return [meta_from_row(r) for r in conn.execute(sql, params)]
 
 
+#: Names bound per SELECT of ``get_objects`` (SQLite allows 32,766 parameters).
+_NAMES_PER_SELECT = 500
+
+
 def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str]
                 ) -> list[StoredObject]:
     """Readable objects among ``names``, in the given order, missing ones omitted."""
     where, params = scope.where()
-    found: list[StoredObject] = []
-    for name in dict.fromkeys(names):
-        row = conn.execute(
-            f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where} AND name = :n",
-            {**params, "n": name}).fetchone()
-        if row is not None:
-            found.append(StoredObject(meta_from_row(row), bytes(row["data"])))
-    return found
+    wanted = list(dict.fromkeys(names))
+    rows: dict[str, StoredObject] = {}
+    for first in range(0, len(wanted), _NAMES_PER_SELECT):
+        chunk = wanted[first:first + _NAMES_PER_SELECT]
+        marks = ", ".join(f":n{i}" for i in range(len(chunk)))
+        for row in conn.execute(
+                f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where}"
+                f" AND name IN ({marks})",
+                {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
+            rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]))
+    return [rows[name] for name in wanted if name in rows]
 
 
 def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | None:

@@ -378,3 +378,16 @@ async def test_floating_spans_are_kept(store, world):
         [got] = await calendar.get_many(["f.ics"])
     assert listed.floating_spans and got.meta.floating_spans
     assert listed.exact_spans == got.meta.exact_spans == ((50_400, 136_800),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_many_of_more_names_than_one_select_binds_keeps_the_order(store, world):
+    names = [f"e{n:04d}.ics" for n in range(520)]
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        for name in names:
+            await calendar.put(name, name.encode(), ObjectIndex(f"uid-{name}", "VEVENT"))
+        wanted = [*reversed(names), "missing.ics", names[0]]
+        got = await calendar.get_many(wanted)
+    assert [s.name for s in got] == list(reversed(names))
+    assert all(s.data == s.name.encode() for s in got)
