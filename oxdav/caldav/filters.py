@@ -298,6 +298,13 @@ def _all_day_matches(rng: TimeRange, start: int, end: int, tz: tzinfo) -> bool:
     return rng.overlaps(begin, finish)
 
 
+def span_overlaps(rng: TimeRange, start: int, end: int, all_day: bool, tz: tzinfo) -> bool:
+    """Whether one indexed exact span (``ObjectMeta.exact_spans``) meets ``rng`` (§9.9)."""
+    if all_day:
+        return _all_day_matches(rng, start, end, tz)
+    return _span_matches(rng, start, end)
+
+
 @dataclass(frozen=True)
 class CalendarFilter:
     """A parsed CALDAV:filter: one VCALENDAR comp-filter (§9.7)."""
@@ -354,9 +361,8 @@ class CalendarFilter:
             return True
         if flt.name != "VEVENT" or meta.exact_spans is None:
             return None
-        if meta.floating_spans:
-            return any(_all_day_matches(rng, start, end, tz) for start, end in meta.exact_spans)
-        return any(_span_matches(rng, start, end) for start, end in meta.exact_spans)
+        return any(span_overlaps(rng, start, end, meta.floating_spans, tz)
+                   for start, end in meta.exact_spans)
 
     def narrowing(self) -> Narrowing:
         """The coarse test the store can run on its index before :meth:`matches`.

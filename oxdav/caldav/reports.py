@@ -24,6 +24,7 @@ from oxdav.caldav.calendardata import (
 )
 from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
+from oxdav.caldav.expand_stored import expand_stored
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
@@ -105,8 +106,13 @@ class _ObjectReport(Report):
             member = collection.member(stored.meta)
             result = await self._properties.evaluate(ctx, member, request)
             if wants_data:
+                data = None
+                if (data_request is not None and data_request.expand is not None
+                        and data_request.comp is None and data_request.limit_freebusy_set is None):
+                    data = expand_stored(stored, data_request.expand, tz)
                 try:
-                    data = render_calendar_data(stored.data, data_request, tz)
+                    if data is None:
+                        data = render_calendar_data(stored.data, data_request, tz)
                 except CalDAVError as error:
                     raise to_dav_error(error) from None
                 result.set(CALENDAR_DATA, data.decode("utf-8"))
