@@ -1,9 +1,14 @@
 """The CalDAV REPORTs (RFC 4791 §7): calendar-multiget, calendar-query, free-busy-query.
 
 calendar-query lets the store's index narrow the candidates (component and time
-range, clamped to the sync window, DESIGN.md §4), then matches exactly in Python
+range, clamped to the sync window, DESIGN.md §4), decides from the index what it
+exactly can (:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects with
+``exact_spans`` under the common VEVENT time-range filter), reads only the rest and
+the matches, and parses only the rest to match them exactly in Python
 (:class:`oxdav.caldav.filters.CalendarFilter`). ``calendar-data`` in the property
-list is filled per object with partial retrieval, expand or limit-recurrence-set
+list is filled per object: as stored for a bare element, else with partial
+retrieval, expand (from the stored text for one-instance objects,
+:mod:`oxdav.caldav.expand_stored`) or limit-recurrence-set
 (:mod:`oxdav.caldav.calendardata`). Answers stream through the multistatus writer.
 """
 
