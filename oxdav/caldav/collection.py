@@ -145,7 +145,8 @@ class CalendarCollection(FolderCollection):
                 raise DAVError(403, clark(CALDAV_NS, broken),
                                "the object lies outside the synchronised window")
         return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start,
-                           parsed.last_end, parsed.recurring)
+                           parsed.last_end, parsed.recurring, exact_spans=parsed.exact_spans,
+                           floating_spans=parsed.all_day_spans)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -27,7 +27,14 @@ from oxdav.caldav.alarms import alarm_overlaps
 from oxdav.caldav.collation import DEFAULT_COLLATION, TextMatch
 from oxdav.caldav.errors import CALDAV_NS, FilterError
 from oxdav.caldav.ical import ParsedCalendarObject
-from oxdav.caldav.timerange import TimeRange, component_overlaps, property_in_range
+from oxdav.caldav.timerange import (
+    ONE_DAY,
+    TimeRange,
+    component_overlaps,
+    property_in_range,
+    to_utc,
+)
+from oxdav.store.models import ObjectMeta
 
 #: Components a CALDAV:time-range may apply to (RFC 4791 §9.9, RFC 7953).
 TIME_RANGE_COMPONENTS = frozenset(
@@ -271,6 +278,33 @@ def _comp_matches(
     return False
 
 
+_WALL_EPOCH = datetime(1970, 1, 1)
+
+
+def _span_matches(rng: TimeRange, start: int, end: int) -> bool:
+    """The §9.9 VEVENT test of one indexed span (:func:`~oxdav.caldav.timerange.event_bounds`)."""
+    begin = datetime.fromtimestamp(start, UTC)
+    if start == end:
+        return rng.contains(begin)
+    return rng.overlaps(begin, datetime.fromtimestamp(end, UTC))
+
+
+def _all_day_matches(rng: TimeRange, start: int, end: int, tz: tzinfo) -> bool:
+    """The same for an all-day span: its midnights read in ``tz`` (§7.3, ``event_bounds``)."""
+    begin = to_utc(_WALL_EPOCH + timedelta(seconds=start), tz)
+    finish = to_utc(_WALL_EPOCH + timedelta(seconds=end), tz)
+    if finish <= begin:
+        finish = begin + ONE_DAY
+    return rng.overlaps(begin, finish)
+
+
+def span_overlaps(rng: TimeRange, start: int, end: int, all_day: bool, tz: tzinfo) -> bool:
+    """Whether one indexed exact span (``ObjectMeta.exact_spans``) meets ``rng`` (§9.9)."""
+    if all_day:
+        return _all_day_matches(rng, start, end, tz)
+    return _span_matches(rng, start, end)
+
+
 @dataclass(frozen=True)
 class CalendarFilter:
     """A parsed CALDAV:filter: one VCALENDAR comp-filter (§9.7)."""
@@ -293,6 +327,42 @@ class CalendarFilter:
         if calendar.name != self.root.name:
             return False
         return _satisfies(self.root, calendar, calendar, [calendar], [calendar], tz)
+
+    def index_match(self, meta: ObjectMeta, tz: tzinfo = UTC) -> bool | None:
+        """The §9.7 answer for one object from its index alone, when that is exact.
+
+        Decided without the data: a filter of VCALENDAR only, or of one
+        comp-filter for the object's component type with no test but at most a
+        time range (every stored object is one VCALENDAR holding at least one
+        component of its type, RFC 4791 §4.1); the time range only for VEVENT
+        objects indexed with ``exact_spans``
+        (:func:`oxdav.caldav.index.exact_event_spans`: every instance in UTC or
+        zoned time), each span tested as §9.9 tests a VEVENT instance
+        (:meth:`TimeRange.overlaps`, or :meth:`TimeRange.contains` for a
+        zero-duration one); all-day spans (``floating_spans``) start and end
+        at midnight in ``tz``, the zone :meth:`matches` would read them in.
+
+        Returns:
+            ``True``/``False``, or ``None`` when :meth:`matches` has to decide.
+        """
+        root = self.root
+        if root.prop_filters or root.time_range is not None:
+            return None
+        if not root.comp_filters:
+            return True
+        if len(root.comp_filters) != 1:
+            return None
+        flt = root.comp_filters[0]
+        if (flt.name != meta.component or flt.is_not_defined or flt.prop_filters
+                or flt.comp_filters):
+            return None
+        rng = flt.time_range
+        if rng is None:
+            return True
+        if flt.name != "VEVENT" or meta.exact_spans is None:
+            return None
+        return any(span_overlaps(rng, start, end, meta.floating_spans, tz)
+                   for start, end in meta.exact_spans)
 
     def narrowing(self) -> Narrowing:
         """The coarse test the store can run on its index before :meth:`matches`.

@@ -58,6 +58,9 @@ class ParsedCalendarObject:
         last_end: Index: UTC epoch seconds, ``None`` = unbounded (e.g. an
             infinite RRULE).
         recurring: Index: the object defines a recurrence set or overrides.
+        exact_spans: Index: the exact §9.9 spans of its instances, if known
+            (:func:`oxdav.caldav.index.exact_event_spans`).
+        all_day_spans: Index: ``exact_spans`` are all-day instances.
     """
 
     uid: str
@@ -67,6 +70,8 @@ class ParsedCalendarObject:
     first_start: int | None
     last_end: int | None
     recurring: bool
+    exact_spans: tuple[tuple[int, int], ...] | None = None
+    all_day_spans: bool = False
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -307,6 +312,8 @@ def parse_calendar_object(
         first_start=index.first_start,
         last_end=index.last_end,
         recurring=index.recurring,
+        exact_spans=index.exact_spans,
+        all_day_spans=index.all_day_spans,
     )
 
 

@@ -8,13 +8,19 @@ of its top-level component: a range ``[s, e)`` can only match when
 dates matches every range. Floating times and dates are widened by
 :data:`FLOATING_SLACK` on both sides, since their instant depends on the time
 zone of the query. Alarm time ranges are not covered by the index.
+
+``exact_spans`` lists, for VEVENT objects whose instances all have UTC or
+zoned times, the exact §9.9 interval of every instance (:func:`exact_event_spans`):
+a range ``[s, e)`` then matches exactly when one has ``start < e`` and
+``end > s``, or ``s <= start < e`` when the two are equal (a moment), so a
+time-range query can decide it from the index alone.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Component
 
@@ -62,11 +68,16 @@ class CalendarIndex:
         last_end: UTC epoch seconds, ``None`` when unbounded in the future.
         recurring: Whether the object defines a recurrence set (RRULE/RDATE) or
             holds overridden instances (RECURRENCE-ID).
+        exact_spans: The exact §9.9 spans of the object's instances, UTC epoch
+            seconds, ``None`` when not known (see :func:`exact_event_spans`).
+        all_day_spans: ``exact_spans`` are all-day instances, as if in UTC.
     """
 
     first_start: int | None
     last_end: int | None
     recurring: bool
+    exact_spans: tuple[tuple[int, int], ...] | None = None
+    all_day_spans: bool = False
 
 
 def _widen(value: datetime, floating: bool, sign: int) -> datetime:
@@ -194,6 +205,98 @@ def _series_envelope(group: list[Component], max_instances: int) -> tuple[Bound,
     return first, None
 
 
+#: Most instances of a series whose spans are indexed for exact time-range answers.
+MAX_EXACT_SPANS = 64
+
+Spans = tuple[tuple[int, int], ...]
+
+
+def _zoned(value: object) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def _owned_instances(events: list[Component], max_spans: int) -> list[Instance] | None:
+    """Every instance §9.9 tests for these VEVENTs of one UID, as the filter finds them.
+
+    A recurring master owns the instances of its set that no override replaced,
+    every other component its one instance
+    (:func:`~oxdav.caldav.instances.owned_instances`); ``None`` for an unbounded
+    or large series.
+    """
+    masters = [e for e in events if "RECURRENCE-ID" not in e]
+    if len(masters) > 1 or len({str(e.get("UID")) for e in events}) != 1:
+        return None
+    if not masters or not defines_recurrence(masters[0]):
+        return [single_instance(e) for e in events]
+    master = masters[0]
+    if _unbounded(master) or estimated_instances(master) > max_spans:
+        return None
+    instances = series_instances(events, max_spans)
+    if instances is None:
+        return None
+    owned = [i for i in instances if i.component is master]
+    return owned + [single_instance(e) for e in events if e is not master]
+
+
+def _all_day(instance: Instance) -> bool:
+    start, end = instance.start, instance.end
+    return (isinstance(start, date) and not isinstance(start, datetime)
+            and isinstance(end, date) and not isinstance(end, datetime) and end > start)
+
+
+def _epoch(moment: datetime) -> int | None:
+    value = moment.timestamp()
+    return int(value) if value == math.floor(value) else None
+
+
+def exact_event_spans(calendar: Component,
+                      max_spans: int = MAX_EXACT_SPANS) -> tuple[Spans, bool] | None:
+    """The exact §9.9 spans of a VEVENT object, and whether they are all-day ones.
+
+    Known when the object's instances (of single events, or of a bounded series
+    of at most ``max_spans``, EXDATEs and overrides applied) either all start
+    and end at UTC or zoned DATE-TIMEs, or are all all-day (DATE start, DATE
+    end after it). Each zoned span is the instance's :func:`event_bounds` in
+    UTC epoch seconds, and §9.9 matches a range ``[s, e)`` when some span has
+    ``start < e and end > s``, or ``s <= start < e`` when ``start == end``
+    (zero duration, or no DTEND and no DURATION). All-day spans are the
+    midnights of their first and end day as if in UTC; their instants depend on
+    the query's time zone (RFC 4791 §7.3), which
+    :meth:`oxdav.caldav.filters.CalendarFilter.index_match` applies. Floating
+    DATE-TIMEs keep the exact test.
+
+    Returns:
+        ``(spans, all_day)``, or ``None`` when the object needs the exact test
+        on its parsed data.
+    """
+    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    if not events:
+        return None
+    instances = _owned_instances(events, max_spans)
+    if not instances:
+        return None
+    all_day = _all_day(instances[0])
+    spans = []
+    for instance in instances:
+        if all_day:
+            if not _all_day(instance):
+                return None
+            assert instance.start is not None and instance.end is not None
+            bounds = (to_utc(instance.start), to_utc(instance.end))
+        else:
+            if not _zoned(instance.start) or not _zoned(instance.end):
+                return None
+            found = event_bounds(instance)
+            if found is None:
+                return None
+            bounds = found
+        start, end = _epoch(bounds[0]), _epoch(bounds[1])
+        if start is None or end is None:
+            return None
+        spans.append((start, end))
+    return tuple(spans), all_day
+
+
 def compute_index(
     calendar: Component, component_type: str, *, max_instances: int = DEFAULT_MAX_INSTANCES
 ) -> CalendarIndex:
@@ -221,8 +324,13 @@ def compute_index(
         else:
             envelopes.append(_series_envelope(group, max_instances))
     low, high = _merge(envelopes) if envelopes else (None, None)
-    return CalendarIndex(
-        None if low is None else math.floor(low.astimezone(UTC).timestamp()),
-        None if high is None else math.ceil(high.astimezone(UTC).timestamp()),
-        recurring,
-    )
+    first_start = None if low is None else math.floor(low.astimezone(UTC).timestamp())
+    last_end = None if high is None else math.ceil(high.astimezone(UTC).timestamp())
+    exact = exact_event_spans(calendar) if component_type == "VEVENT" else None
+    spans, all_day = exact if exact is not None else (None, False)
+    slack = int(FLOATING_SLACK.total_seconds()) if all_day else 0
+    if spans is not None and (first_start is None or last_end is None or any(
+            start - slack < first_start or end + slack > last_end for start, end in spans)):
+        spans = None  # outside the envelope the store narrows by: not for the index
+    return CalendarIndex(first_start, last_end, recurring, exact_spans=spans,
+                         all_day_spans=spans is not None and all_day)

@@ -1,9 +1,14 @@
 """The CalDAV REPORTs (RFC 4791 §7): calendar-multiget, calendar-query, free-busy-query.
 
 calendar-query lets the store's index narrow the candidates (component and time
-range, clamped to the sync window, DESIGN.md §4), then matches exactly in Python
+range, clamped to the sync window, DESIGN.md §4), decides from the index what it
+exactly can (:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects with
+``exact_spans`` under the common VEVENT time-range filter), reads only the rest and
+the matches, and parses only the rest to match them exactly in Python
 (:class:`oxdav.caldav.filters.CalendarFilter`). ``calendar-data`` in the property
-list is filled per object with partial retrieval, expand or limit-recurrence-set
+list is filled per object: as stored for a bare element, else with partial
+retrieval, expand (from the stored text for one-instance objects,
+:mod:`oxdav.caldav.expand_stored`) or limit-recurrence-set
 (:mod:`oxdav.caldav.calendardata`). Answers stream through the multistatus writer.
 """
 
@@ -24,6 +29,7 @@ from oxdav.caldav.calendardata import (
 )
 from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
+from oxdav.caldav.expand_stored import expand_stored
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
@@ -105,8 +111,13 @@ class _ObjectReport(Report):
             member = collection.member(stored.meta)
             result = await self._properties.evaluate(ctx, member, request)
             if wants_data:
+                data = None
+                if (data_request is not None and data_request.expand is not None
+                        and data_request.comp is None and data_request.limit_freebusy_set is None):
+                    data = expand_stored(stored, data_request.expand, tz)
                 try:
-                    data = render_calendar_data(stored.data, data_request, tz)
+                    if data is None:
+                        data = render_calendar_data(stored.data, data_request, tz)
                 except CalDAVError as error:
                     raise to_dav_error(error) from None
                 result.set(CALENDAR_DATA, data.decode("utf-8"))
@@ -186,9 +197,12 @@ class CalendarQueryReport(_ObjectReport):
         window = resource.window.clamp(narrowing.start, narrowing.end)
         candidates = await resource.collection.list(time_range=window,
                                                     component=narrowing.component)
-        stored = await resource.collection.get_many(m.name for m in candidates)
+        decided = {m.name: flt.index_match(m, tz) for m in candidates}
+        stored = await resource.collection.get_many(
+            name for name, decision in decided.items() if decision is not False)
         try:
-            matching = [s for s in stored if flt.matches(load_calendar(s.data), tz)]
+            matching = [s for s in stored
+                        if decided[s.name] or flt.matches(load_calendar(s.data), tz)]
         except CalDAVError as error:
             raise to_dav_error(error) from None
         return DAVResponse.multistatus(

@@ -222,6 +222,14 @@ class ObjectIndex:
         last_end: latest instant of any occurrence, UTC epoch seconds; None means
             unbounded (e.g. an infinite recurrence).
         recurring: whether the object has a recurrence set.
+        exact_spans: ``(start, end)`` pairs (UTC epoch seconds, each within
+            ``[first_start, last_end]``) that the caller vouches are exactly the
+            object's time spans rather than an envelope (CalDAV: the instances of a
+            VEVENT with zoned or UTC times, RFC 4791 §9.9), so that a time-range query
+            may be answered from the index alone. None (unknown) is always safe.
+        floating_spans: ``exact_spans`` are wall-clock times written as if UTC (CalDAV:
+            DATE and floating DATE-TIME instances, whose instant depends on the time
+            zone of the query, RFC 4791 §7.3).
     """
 
     uid: str
@@ -229,6 +237,8 @@ class ObjectIndex:
     first_start: int | None = None
     last_end: int | None = None
     recurring: bool = False
+    exact_spans: tuple[tuple[int, int], ...] | None = None
+    floating_spans: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +257,8 @@ class ObjectMeta:
         modified: last write time (UTC).
         first_start: the indexed earliest instant (epoch seconds; None: unbounded).
         last_end: the indexed latest instant (epoch seconds; None: unbounded).
+        exact_spans: ``ObjectIndex.exact_spans`` as written.
+        floating_spans: ``ObjectIndex.floating_spans`` as written.
     """
 
     name: str
@@ -260,6 +272,8 @@ class ObjectMeta:
     modified: datetime
     first_start: int | None = None
     last_end: int | None = None
+    exact_spans: tuple[tuple[int, int], ...] | None = None
+    floating_spans: bool = False
 
     def overlaps(self, start: int | None, end: int | None) -> bool:
         """Whether the indexed span meets the closed interval ``[start, end]`` (None:

@@ -27,6 +27,7 @@ from .sqlite_rows import (
     OBJECT_META_COLUMNS,
     UNBOUNDED_END,
     UNBOUNDED_START,
+    dump_spans,
     meta_from_row,
     now_us,
 )
@@ -97,18 +98,25 @@ def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int |
     return [meta_from_row(r) for r in conn.execute(sql, params)]
 
 
+#: Names bound per SELECT of ``get_objects`` (SQLite allows 32,766 parameters).
+_NAMES_PER_SELECT = 500
+
+
 def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str]
                 ) -> list[StoredObject]:
     """Readable objects among ``names``, in the given order, missing ones omitted."""
     where, params = scope.where()
-    found: list[StoredObject] = []
-    for name in dict.fromkeys(names):
-        row = conn.execute(
-            f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where} AND name = :n",
-            {**params, "n": name}).fetchone()
-        if row is not None:
-            found.append(StoredObject(meta_from_row(row), bytes(row["data"])))
-    return found
+    wanted = list(dict.fromkeys(names))
+    rows: dict[str, StoredObject] = {}
+    for first in range(0, len(wanted), _NAMES_PER_SELECT):
+        chunk = wanted[first:first + _NAMES_PER_SELECT]
+        marks = ", ".join(f":n{i}" for i in range(len(chunk)))
+        for row in conn.execute(
+                f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where}"
+                f" AND name IN ({marks})",
+                {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
+            rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]))
+    return [rows[name] for name in wanted if name in rows]
 
 
 def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | None:
@@ -196,12 +204,14 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     created = now if existing is None else existing["created"]
     conn.execute(
         "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
-        " first_start, last_end, recurring, etag, size, modseq, created_by, created, modified,"
-        " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " first_start, last_end, recurring, exact_spans, floating_spans, etag, size, modseq,"
+        " created_by, created, modified, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scope.context_id, scope.folder_id, name, index.uid, index.component,
          UNBOUNDED_START if index.first_start is None else index.first_start,
          UNBOUNDED_END if index.last_end is None else index.last_end,
-         int(index.recurring), compute_etag(data),
+         int(index.recurring), dump_spans(index.exact_spans), int(index.floating_spans),
+         compute_etag(data),
          len(data), modseq, created_by, created, now, data))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
@@ -243,7 +253,8 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     return (
         "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
         " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        " o.modified, o.first_start, o.last_end"
+        " o.modified, o.first_start, o.last_end, o.exact_spans,"
+        " o.floating_spans"
         " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
         f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)

@@ -144,11 +144,23 @@ def module_of(row: sqlite3.Row) -> Module:
 
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
-                       " first_start, last_end")
+                       " first_start, last_end, exact_spans, floating_spans")
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
 UNBOUNDED_END = 2**62
+
+
+def dump_spans(spans: tuple[tuple[int, int], ...] | None) -> str | None:
+    """``ObjectIndex.exact_spans`` as stored: a JSON list of pairs, or NULL."""
+    return None if spans is None else json.dumps([[start, end] for start, end in spans])
+
+
+def load_spans(text: str | None) -> tuple[tuple[int, int], ...] | None:
+    """Inverse of ``dump_spans``."""
+    if text is None:
+        return None
+    return tuple((int(start), int(end)) for start, end in json.loads(text))
 
 
 def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
@@ -165,6 +177,8 @@ def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
         modified=to_datetime(row["modified"]),
         first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
         last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
+        exact_spans=load_spans(row["exact_spans"]),
+        floating_spans=bool(row["floating_spans"]),
     )
 
 

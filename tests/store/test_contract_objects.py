@@ -340,3 +340,54 @@ async def test_listing_and_changes_carry_the_indexed_span(store, world):
         assert (metas["open.ics"].first_start, metas["open.ics"].last_end) == (500, None)
     assert listed["a.ics"].overlaps(2_000, 3_000) and not listed["a.ics"].overlaps(2_001, None)
     assert listed["open.ics"].overlaps(10**9, None) and not listed["open.ics"].overlaps(0, 499)
+
+
+@pytest_twisted.ensureDeferred
+async def test_exact_spans_are_kept_in_listings_gets_and_changes(store, world):
+    spans = ((1_000, 1_500), (1_800, 1_800), (1_900, 2_000))
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        meta, _ = await calendar.put("exact.ics", b"e", ObjectIndex(
+            "uid-exact", "VEVENT", 1_000, 2_000, True, exact_spans=spans))
+        await calendar.put("envelope.ics", b"v", EVENT)
+        listed = {m.name: m.exact_spans for m in await calendar.list(time_range=(0, 5_000))}
+        got = {s.name: s.meta.exact_spans for s in await calendar.get_many(listed)}
+        changed = {m.name: m.exact_spans for m in (await calendar.changes(None)).changed}
+    assert meta.exact_spans == spans
+    assert listed == got == changed == {"exact.ics": spans, "envelope.ics": None}
+
+
+@pytest_twisted.ensureDeferred
+async def test_rewriting_an_object_replaces_its_exact_spans(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"1", ObjectIndex("uid-a", "VEVENT", 1, 2,
+                                                      exact_spans=((1, 2),)))
+        meta, created = await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2))
+    assert not created and meta.exact_spans is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_floating_spans_are_kept(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("f.ics", b"f", ObjectIndex("uid-f", "VEVENT", 0, 10**6,
+                                                      exact_spans=((50_400, 136_800),),
+                                                      floating_spans=True))
+        [listed] = await calendar.list()
+        [got] = await calendar.get_many(["f.ics"])
+    assert listed.floating_spans and got.meta.floating_spans
+    assert listed.exact_spans == got.meta.exact_spans == ((50_400, 136_800),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_get_many_of_more_names_than_one_select_binds_keeps_the_order(store, world):
+    names = [f"e{n:04d}.ics" for n in range(520)]
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        for name in names:
+            await calendar.put(name, name.encode(), ObjectIndex(f"uid-{name}", "VEVENT"))
+        wanted = [*reversed(names), "missing.ics", names[0]]
+        got = await calendar.get_many(wanted)
+    assert [s.name for s in got] == list(reversed(names))
+    assert all(s.data == s.name.encode() for s in got)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
-from oxdav.store.sqlite_migrate import migrations, statements
+from oxdav.store.sqlite_migrate import migrate, migrations, statements
 
 
 def test_shipped_migrations_are_numbered_from_one():
@@ -29,3 +31,24 @@ END;
 def test_incomplete_statement_is_refused():
     with pytest.raises(RuntimeError):
         statements("CREATE TABLE a (x TEXT)")
+
+
+def test_exact_spans_migration_keeps_objects_and_puts_data_last():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    older = [m for m in migrations() if m.version < 3]
+    migrate(conn, older)
+    conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'c', 0, 0)")
+    conn.execute("INSERT INTO folders (context_id, id, module, name, created, modified)"
+                 " VALUES (1, 20, 'calendar', 'f', 0, 0)")
+    conn.execute("INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
+                 " last_end, recurring, etag, size, modseq, created_by, created, modified, data)"
+                 " VALUES (1, 20, 'a.ics', 'u', 'VEVENT', 1, 2, 0, 'e', 1, 1, NULL, 0, 0, x'61')")
+    assert migrate(conn) == ["0003_object_exact_spans.sql"]
+    row = conn.execute("SELECT name, first_start, last_end, exact_spans, floating_spans, data"
+                       " FROM objects"
+                       ).fetchone()
+    assert row == ("a.ics", 1, 2, None, 0, b"a")
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(objects)")]
+    assert columns[-1] == "data" and "exact_spans" in columns
+    indexes = {r[1] for r in conn.execute("PRAGMA index_list(objects)")}
+    assert {"objects_uid", "objects_time", "objects_time_end"} <= indexes
