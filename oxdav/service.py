@@ -101,7 +101,6 @@ class OxdavService(MultiService):
                                 reactor, synchronous=snapshot.get("oxdav.sqlite.synchronous"))
         self.authenticator = Authenticator(
             self.store_lookup, reactor,
-            realm=snapshot.get("oxdav.auth.realm"),
             interface_enabled=self.interface_enabled,
             cache_ttl=snapshot.get("oxdav.auth.cacheTime"),
             not_found=(NotFound,),
@@ -197,7 +196,6 @@ class OxdavService(MultiService):
     def _apply_reloadable(self, old: ConfigSnapshot, new: ConfigSnapshot) -> None:
         reset_log_levels(new.get("oxdav.log.level"))
         set_log_level("", new.get("oxdav.log.level"))
-        self.authenticator.realm = new.get("oxdav.auth.realm")
         for _, _, _, site in self.sites:
             if isinstance(site, OxdavSite) and site.max_body_bytes:
                 site.max_body_bytes = new.get("oxdav.http.maxBodySize")

@@ -65,7 +65,6 @@ class Authenticator(Service):
         lookup_factory: Opens a read-only lookup (a store transaction) per attempt.
         reactor: Runs callbacks from the KDF threads; also the clock unless
             ``clock`` is given.
-        realm: The HTTP authentication realm (RFC 7617 §2).
         interface_enabled: Whether a user may use ``caldav`` / ``carddav``.
         cache_ttl: Seconds a verified credential is trusted without the KDF.
         cache_size: Most verified credentials remembered.
@@ -82,7 +81,6 @@ class Authenticator(Service):
         lookup_factory: LookupFactory,
         reactor: Any,
         *,
-        realm: str,
         interface_enabled: InterfaceCheck,
         cache_ttl: float = 300.0,
         cache_size: int = 10_000,
@@ -96,7 +94,6 @@ class Authenticator(Service):
         self._lookup_factory = lookup_factory
         self._reactor = reactor
         time_source: TimeSource = clock if clock is not None else reactor
-        self.realm = realm
         self._interface_enabled = interface_enabled
         self._not_found = not_found
         self._verify = verify

@@ -10,9 +10,8 @@ import abc
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from oxdav.dav.privileges import READ
-from oxdav.dav.resource import DAVResource, Principal, RequestContext
-from oxdav.principals.resources import InDirectory
+from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.principals.resources import ReadableCollection
 from oxdav.store.interfaces import Home, Transaction
 
 if TYPE_CHECKING:
@@ -62,24 +61,12 @@ async def home_quota(tree: FolderTree) -> tuple[int, int] | None:
     return used, max(home.quota - used, 0)
 
 
-class TreeResource(InDirectory, DAVResource):
+class TreeResource(ReadableCollection):
     """Base of the tree's own resources: a path and the per-request tree."""
 
     def __init__(self, tree: FolderTree, path: str) -> None:
-        self.directory = tree  # type: ignore[assignment]  # DavTree is also the directory
+        super().__init__(tree, path)  # type: ignore[arg-type]  # DavTree is also the directory
         self.tree = tree
-        self._path = path
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def is_collection(self) -> bool:
-        return True
-
-    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        return frozenset({READ})
 
 
 class MemberLookup(abc.ABC):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from lxml import etree
 
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, CARDDAV_NS, DAV_NS, clark
@@ -55,27 +57,30 @@ class PrincipalCollectionSetProperty(LiveProperty):
         return _href(ctx, PRINCIPALS_PATH)
 
 
-class _UserOnly(LiveProperty):
+class _UserHref(LiveProperty):
+    """A user principal's pointer to one of the user's collections (``path``)."""
+
+    path: ClassVar[str]
+
     def applies_to(self, resource: DAVResource) -> bool:
         return isinstance(resource, UserPrincipal)
 
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        return _href(ctx, self.path)
 
-class CalendarHomeSetProperty(_UserOnly):
+
+class CalendarHomeSetProperty(_UserHref):
     """``C:calendar-home-set`` (RFC 4791 §6.2.1)."""
 
     name = clark(CALDAV_NS, "calendar-home-set")
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return _href(ctx, CALENDAR_HOME_PATH)
+    path = CALENDAR_HOME_PATH
 
 
-class AddressbookHomeSetProperty(_UserOnly):
+class AddressbookHomeSetProperty(_UserHref):
     """``CR:addressbook-home-set`` (RFC 6352 §7.1.1)."""
 
     name = clark(CARDDAV_NS, "addressbook-home-set")
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return _href(ctx, ADDRESSBOOK_HOME_PATH)
+    path = ADDRESSBOOK_HOME_PATH
 
 
 class CalendarUserAddressSetProperty(LiveProperty):
@@ -128,22 +133,18 @@ class AlternateURISetProperty(LiveProperty):
         return [_text_href(f"mailto:{address}") for address in resource.addresses]
 
 
-class ScheduleInboxURLProperty(_UserOnly):
+class ScheduleInboxURLProperty(_UserHref):
     """``C:schedule-inbox-URL`` (RFC 6638 §2.2.1)."""
 
     name = clark(CALDAV_NS, "schedule-inbox-URL")
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return _href(ctx, SCHEDULE_INBOX_PATH)
+    path = SCHEDULE_INBOX_PATH
 
 
-class ScheduleOutboxURLProperty(_UserOnly):
+class ScheduleOutboxURLProperty(_UserHref):
     """``C:schedule-outbox-URL`` (RFC 6638 §2.1.1)."""
 
     name = clark(CALDAV_NS, "schedule-outbox-URL")
-
-    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-        return _href(ctx, SCHEDULE_OUTBOX_PATH)
+    path = SCHEDULE_OUTBOX_PATH
 
 
 class GroupMemberSetProperty(LiveProperty):

@@ -124,11 +124,31 @@ class GroupPrincipal(PrincipalResource):
         return ()
 
 
+class ReadableCollection(InDirectory, DAVResource):
+    """A collection at a fixed DAV path that every signed-in user may read: the base of
+    the principal collections and of the folder tree's own collections."""
+
+    def __init__(self, directory: PrincipalDirectory, path: str) -> None:
+        self.directory = directory
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def is_collection(self) -> bool:
+        return True
+
+    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
+        return frozenset({READ})
+
+
 MemberLister = Callable[[], Awaitable[Sequence[DAVResource]]]
 """Lists a principal collection's members when they are asked for (Depth 1)."""
 
 
-class PrincipalCollection(InDirectory, DAVResource):
+class PrincipalCollection(ReadableCollection):
     """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8).
 
     Args:
@@ -142,21 +162,9 @@ class PrincipalCollection(InDirectory, DAVResource):
     def __init__(self, directory: PrincipalDirectory, path: str,
                  members: Sequence[DAVResource] = (), *,
                  lister: MemberLister | None = None) -> None:
-        self.directory = directory
-        self._path = path
+        super().__init__(directory, path)
         self._members = tuple(members)
         self._lister = lister
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def is_collection(self) -> bool:
-        return True
-
-    def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        return frozenset({READ})
 
     async def children(self) -> AsyncIterator[DAVResource]:
         for member in self._members:

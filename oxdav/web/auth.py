@@ -12,7 +12,7 @@ Typical use in a resource::
     result = await authenticate_request(request, authenticator, "caldav",
                                         trusted_proxy=listener.trusted_proxy)
     if not isinstance(result, Authenticated):
-        request.write(render_auth_failure(request, result, authenticator.realm))
+        request.write(render_auth_failure(request, result, snapshot.get("oxdav.auth.realm")))
         request.finish()
         return
 """

@@ -58,7 +58,6 @@ def make_authenticator(
     return Authenticator(
         directory.transaction,
         reactor_,
-        realm=REALM,
         interface_enabled=interfaces,
         cache_ttl=CACHE_TTL,
         cache_size=100,

@@ -201,7 +201,7 @@ async def test_wrong_and_unknown_get_the_same_401(authenticator: Authenticator) 
         request = make_request(basic(raw))
         result = await authenticate_request(request, authenticator, "caldav", trusted_proxy=False)
         assert not isinstance(result, Authenticated)
-        body = render_auth_failure(request, result, authenticator.realm)
+        body = render_auth_failure(request, result, REALM)
         responses.append((request.code, header(request, b"www-authenticate"), body))
     assert responses[0] == responses[1]
     assert responses[0][:2] == (401, CHALLENGE)
