@@ -19,6 +19,7 @@ from oxdav.caldav.collection import CALENDAR_DESCRIPTION
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
+from oxdav.dav.methods.mkcol import set_properties
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, DAV_NS, clark
 from oxdav.dav.paths import basename, parent_path
 from oxdav.dav.resource import RequestContext
@@ -31,8 +32,6 @@ from oxdav.store.errors import AlreadyExists, NotFound
 
 _MKCALENDAR = clark(CALDAV_NS, "mkcalendar")
 _MKCOL = clark(DAV_NS, "mkcol")
-_SET = clark(DAV_NS, "set")
-_PROP = clark(DAV_NS, "prop")
 _RESOURCETYPE = clark(DAV_NS, "resourcetype")
 _DISPLAYNAME = clark(DAV_NS, "displayname")
 _COLOR = clark(APPLE_ICAL_NS, "calendar-color")
@@ -53,13 +52,7 @@ def requested_properties(body: etree._Element | None, method: str) -> dict[str, 
         raise DAVError(403, None, "plain collections cannot be made here")
     if body.tag != (_MKCALENDAR if method == "MKCALENDAR" else _MKCOL):
         raise DAVError(400, None, f"unexpected {body.tag} body for {method}")
-    found: dict[str, etree._Element] = {}
-    for action in child_elements(body):
-        if action.tag != _SET:
-            continue
-        for prop in child_elements(action):
-            if prop.tag == _PROP:
-                found.update({str(e.tag): e for e in child_elements(prop)})
+    found = set_properties(body)
     if method != "MKCALENDAR":
         types = found.get(_RESOURCETYPE)
         if types is None or not any(t.tag == _CALENDAR for t in child_elements(types)):

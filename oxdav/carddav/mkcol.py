@@ -17,12 +17,11 @@ from lxml import etree
 
 from oxdav.carddav.names import ADDRESSBOOK, ADDRESSBOOK_DESCRIPTION
 from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.mkcol import set_properties
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.xml import child_elements, element_text
 
 _MKCOL: Final = clark(DAV_NS, "mkcol")
-_SET: Final = clark(DAV_NS, "set")
-_PROP: Final = clark(DAV_NS, "prop")
 _RESOURCETYPE: Final = clark(DAV_NS, "resourcetype")
 _COLLECTION: Final = clark(DAV_NS, "collection")
 _DISPLAYNAME: Final = clark(DAV_NS, "displayname")
@@ -52,8 +51,7 @@ def parse_mkcol(body: etree._Element | None) -> NewAddressBook:
         raise DAVError(403, VALID_RESOURCETYPE, "send an extended MKCOL for an address book")
     if body.tag != _MKCOL:
         raise DAVError(415, None, f"expected DAV:mkcol, got {body.tag}")
-    props = [p for s in child_elements(body) if s.tag == _SET
-             for prop in child_elements(s) if prop.tag == _PROP for p in child_elements(prop)]
+    props = set_properties(body).values()
     types: set[str] = set()
     displayname = description = None
     for prop in props:

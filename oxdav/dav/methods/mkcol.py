@@ -3,13 +3,28 @@
 
 from __future__ import annotations
 
+from lxml import etree
+
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
+from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.paths import basename, parent_path
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.xml import parse_body
+from oxdav.dav.xml import child_elements, parse_body
+
+_SET = clark(DAV_NS, "set")
+_PROP = clark(DAV_NS, "prop")
+
+
+def set_properties(body: etree._Element) -> dict[str, etree._Element]:
+    """The properties an extended MKCOL (RFC 5689 §5.1) or MKCALENDAR (RFC 4791
+    §9.3) body sets, by Clark name: the children of every ``set/prop``."""
+    return {str(element.tag): element
+            for action in child_elements(body) if action.tag == _SET
+            for prop in child_elements(action) if prop.tag == _PROP
+            for element in child_elements(prop)}
 
 
 class MkcolMethod(MethodHandler):
