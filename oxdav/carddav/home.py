@@ -29,7 +29,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
 from oxdav.folders.homes import FolderHome, HomeKind
-from oxdav.folders.naming import as_listed, needs_alias, remember_name
+from oxdav.folders.naming import as_listed, chosen_names, needs_alias, remember_name
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder
 
@@ -61,20 +61,21 @@ class AddressBookHome(HomeKind):
         return (folder.id not in ignored_folders(tree.settings)
                 and self.exposure(tree) is Exposure.PER_FOLDER)
 
-    async def readable_folders(self, tree: FolderTree) -> list[Folder]:
-        """The user's readable contacts folders without the ignored ones."""
+    async def readable_collections(self, tree: FolderTree) -> list[Collection]:
+        """The user's readable contacts folders without the ignored ones, opened in one
+        store call."""
         ignored = ignored_folders(tree.settings)
         home = await tree.home()
-        return [f for f in await home.folders("contacts") if f.id not in ignored]
+        return [c for c in await home.collections("contacts") if c.folder.id not in ignored]
 
     async def aggregated(self, tree: FolderTree) -> AggregatedCollection | None:
         """The aggregated collection of this user's folder set (None if the set is empty)."""
+        readable = {c.folder.id: c for c in await self.readable_collections(tree)}
         folder_set = aggregated_set(tree.settings, tree.user_id,
-                                    await self.readable_folders(tree))
+                                    [c.folder for c in readable.values()])
         if not folder_set.folders:
             return None
-        home = await tree.home()
-        collections = [await home.collection(f.id) for f in folder_set.folders]
+        collections = [readable[f.id] for f in folder_set.folders]
         return AggregatedCollection(tree, self, folder_set, collections)
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
@@ -83,9 +84,9 @@ class AddressBookHome(HomeKind):
             if aggregated is not None:
                 yield aggregated
             return
-        home = await tree.home()
-        for folder in await self.readable_folders(tree):
-            yield await as_listed(tree, self, await home.collection(folder.id))
+        names = await chosen_names(tree)
+        for collection in await self.readable_collections(tree):
+            yield as_listed(tree, self, collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # Only the current set's URL answers: a stale hash (changed folder set) is 404.

@@ -18,7 +18,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
 from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
-from oxdav.folders.naming import as_listed, find_named
+from oxdav.folders.naming import as_listed, chosen_names, find_named
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder, Module
@@ -62,10 +62,11 @@ class HomeKind:
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
         """The home's members: by default one collection per exposed folder."""
         home = await tree.home()
+        names = await chosen_names(tree)
         for collection in await home.collections():
             folder = collection.folder
             if folder.module in self.modules and self.exposes(tree, folder):
-                yield await as_listed(tree, self, collection)
+                yield as_listed(tree, self, collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         """A member of the home that is not a folder id: by default a collection the

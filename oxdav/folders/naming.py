@@ -8,6 +8,7 @@ kept as a hidden dead property of the folder, so the collection answers at both 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -32,32 +33,30 @@ async def remember_name(collection: Collection, name: str) -> None:
     await collection.set_dead_properties("", {RESOURCE_NAME: store_value(element)})
 
 
-async def chosen_name(collection: Collection) -> str | None:
-    """The URL segment a client made ``collection`` under, if it named it."""
-    stored = (await collection.dead_properties("")).get(RESOURCE_NAME)
-    element = None if stored is None else load_value(stored)
-    return None if element is None else element.text
+async def chosen_names(tree: FolderTree) -> dict[int, str]:
+    """The URL segment each readable folder was made under, by folder id (one store
+    call for the whole home)."""
+    stored = await (await tree.home()).folder_property(RESOURCE_NAME)
+    return {folder_id: element.text for folder_id, value in stored.items()
+            if (element := load_value(value)) is not None and element.text}
 
 
-async def as_listed(tree: FolderTree, kind: HomeKind, collection: Collection) -> FolderCollection:
-    """The collection as the home lists it: at the URL its client chose, if any, so a
-    client finds the calendar or address book it made where it made it."""
-    name = await chosen_name(collection)
+def as_listed(tree: FolderTree, kind: HomeKind, collection: Collection,
+              names: Mapping[int, str]) -> FolderCollection:
+    """The collection as the home lists it: at the URL its client chose (``names``, from
+    :func:`chosen_names`), if any, so a client finds what it made where it made it."""
+    name = names.get(collection.folder.id)
     return kind.collection(tree, collection,
                            path=None if name is None else f"/{kind.name}/{name}")
 
 
 async def find_named(tree: FolderTree, kind: HomeKind, segment: str) -> FolderCollection | None:
-    """The folder of ``kind`` a client made under ``segment``, at that path.
-
-    One dead-property read per readable folder of the kind: only reached for
-    non-numeric names, which only such clients use.
-    """
-    home = await tree.home()
-    for collection in await home.collections():
-        folder = collection.folder
-        if folder.module not in kind.modules or not kind.exposes(tree, folder):
+    """The folder of ``kind`` a client made under ``segment``, at that path."""
+    for folder_id, name in (await chosen_names(tree)).items():
+        if name != segment:
             continue
-        if await chosen_name(collection) == segment:
+        collection = await (await tree.home()).collection(folder_id)
+        folder = collection.folder
+        if folder.module in kind.modules and kind.exposes(tree, folder):
             return kind.collection(tree, collection, path=f"/{kind.name}/{segment}")
     return None

@@ -331,6 +331,11 @@ class Home(Protocol):
         (a home listing costs one store call, not one per folder)."""
         ...
 
+    async def folder_property(self, name: str) -> dict[int, str]:
+        """The dead property ``name`` of the folder resource (``""``) of every folder the
+        user can read that has it, by folder id, in one call."""
+        ...
+
     async def create_folder(
         self,
         module: Module,

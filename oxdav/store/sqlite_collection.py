@@ -79,6 +79,11 @@ class SQLiteHome:
         return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
                 if right.read != "none"]
 
+    async def folder_property(self, name: str) -> dict[int, str]:
+        """See ``Home.folder_property``."""
+        return await self._txn.call(_folder_property, self.context_id, self.user_id,
+                                    self._groups, name)
+
     def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
         """The collection of a readable folder; the quota binds only the user's own."""
         quota = self.quota if folder.owner_id == self.user_id else None
@@ -196,3 +201,14 @@ class SQLiteCollection:
         """See ``Collection.set_dead_properties``."""
         await self._txn.call(objects_db.set_dead_properties, self._scope, resource, dict(set),
                              list(remove), mutates=True)
+
+
+def _folder_property(conn: sqlite3.Connection, context_id: int, user_id: int,
+                     groups: frozenset[int], name: str) -> dict[int, str]:
+    readable = {folder.id for folder in folders_db.readable_folders(
+        conn, context_id, user_id, groups, None)
+        if effective_rights(folder, user_id, groups).read != "none"}
+    rows = conn.execute(
+        "SELECT folder_id, value FROM dead_properties WHERE context_id = ? AND resource = ''"
+        " AND name = ?", (context_id, name))
+    return {folder_id: value for folder_id, value in rows if folder_id in readable}

@@ -48,3 +48,20 @@ async def test_collections_are_usable_and_carry_the_home_quota(store, world):
         with pytest.raises(QuotaExceeded):
             await opened.put("b.ics", b"x", ObjectIndex("uid-b", "VEVENT"))
         assert [m.name for m in await opened.list()] == ["a.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_folder_property_covers_exactly_the_readable_folders(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar, contacts = await shared_world(txn, world)
+        alice = await txn.home(world.context.id, world.alice.id)
+        for folder in (calendar, contacts):
+            await (await alice.collection(folder.id)).set_dead_properties(
+                "", {"{x:}name": f"v{folder.id}", "{x:}other": "o"})
+        seen = {}
+        for user in (world.alice, world.bob, world.carol):
+            home = await txn.home(world.context.id, user.id)
+            seen[user.login] = await home.folder_property("{x:}name")
+    assert seen["alice"] == {calendar.id: f"v{calendar.id}", contacts.id: f"v{contacts.id}"}
+    assert seen["bob"] == {calendar.id: f"v{calendar.id}"}  # shared read-only through team
+    assert seen["carol"] == {}
