@@ -129,16 +129,15 @@ class CalendarCollection(FolderCollection):
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
-        """Parse once, check the UID and the window; return the index.
+        """Parse once and check the window; return the index.
 
-        A UID already held by another name is refused with ``no-uid-conflict`` and
-        that resource's href, also for macOS, which on this answer uses the href given
-        (deliberate: one UID, one resource, RFC 4791 §5.3.2.1).
+        The UID rule is the store's (``put`` raises UIDConflict, mapped in
+        :meth:`put_member`): a UID already held by another name is refused with
+        ``no-uid-conflict`` and that resource's href, also for macOS, which on this
+        answer uses the href given (deliberate: one UID, one resource, RFC 4791
+        §5.3.2.1).
         """
         parsed = await self.parse(body, content_type)
-        holder = await self.collection.by_uid(parsed.uid)
-        if holder is not None and holder.name != name:
-            raise self.uid_conflict(ctx, holder.name)
         if self.window.strict:
             broken = self.window.violation(parsed.first_start, parsed.last_end)
             if broken is not None:
@@ -154,7 +153,7 @@ class CalendarCollection(FolderCollection):
         try:
             return await super().put_member(ctx, name, body, content_type,
                                             if_etag=if_etag, if_absent=if_absent)
-        except UIDConflict as conflict:  # a concurrent writer took the UID
+        except UIDConflict as conflict:
             raise self.uid_conflict(ctx, conflict.holder) from None
 
     # -- writable live properties --------------------------------------------------
