@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from oxdav.store import UNSET, Context, Store
 
-from .lookup import find_context, merged_config, parse_overrides
+from .lookup import add_context_argument, find_context, merged_config, parse_overrides
 from .output import print_rows
 
 COLUMNS = ("id", "name", "enabled", "mappings", "taxonomy", "config")
@@ -81,7 +81,7 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=create)
 
     p = verbs.add_parser("change", help="change a context")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("--name")
     p.add_argument("--mapping", action="append",
                    help="login mapping (repeatable; replaces all mappings)")
@@ -97,7 +97,7 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=change, enabled=None)
 
     p = verbs.add_parser("delete", help="delete a context with all its data")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.set_defaults(handler=delete)
 
     p = verbs.add_parser("list", help="list contexts")

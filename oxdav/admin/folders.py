@@ -21,7 +21,7 @@ from oxdav.store import (
 )
 
 from .errors import AdminError, not_found
-from .lookup import find_context, find_group, find_user
+from .lookup import add_context_argument, find_context, find_group, find_user
 from .output import print_rows
 
 COLUMNS = ("id", "module", "name", "owner", "default", "color", "permissions", "url")
@@ -137,7 +137,7 @@ def register(nouns: Any) -> None:
     verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("create", help="create a folder owned by a user")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("owner", metavar="OWNER", help="owner login or id")
     p.add_argument("name")
     p.add_argument("--module", choices=MODULES, required=True)
@@ -146,19 +146,19 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=create)
 
     p = verbs.add_parser("list", help="list folders")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("--user", metavar="LOGIN", help="only folders this user can see")
     p.add_argument("--module", choices=MODULES)
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.set_defaults(handler=list_)
 
     p = verbs.add_parser("delete", help="delete a folder and its objects")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("folder", type=int, metavar="FOLDER_ID")
     p.set_defaults(handler=delete)
 
     p = verbs.add_parser("share", help="set one user's or group's rights on a folder")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("folder", type=int, metavar="FOLDER_ID")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", metavar="LOGIN")

@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from oxdav.store import UNSET, Store
 
-from .lookup import find_context, find_group, find_users
+from .lookup import add_context_argument, find_context, find_group, find_users
 from .output import print_rows
 
 COLUMNS = ("id", "name", "display_name", "members")
@@ -68,7 +68,7 @@ def register(nouns: Any) -> None:
     verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("create", help="create a group")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("name")
     p.add_argument("--id", type=int, help="explicit group id")
     p.add_argument("--display-name")
@@ -77,7 +77,7 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=create)
 
     p = verbs.add_parser("change", help="change a group")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("group", metavar="NAME|ID")
     p.add_argument("--name", help="new name")
     p.add_argument("--display-name")
@@ -88,11 +88,11 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=change)
 
     p = verbs.add_parser("delete", help="delete a group")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("group", metavar="NAME|ID")
     p.set_defaults(handler=delete)
 
     p = verbs.add_parser("list", help="list the groups of a context")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.set_defaults(handler=list_)

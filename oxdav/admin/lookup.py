@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Mapping
 
 from oxdav.config import DECLARATIONS
 from oxdav.store import Context, Group, NotFound, Transaction, User
 
 from .errors import AdminError, not_found
+
+
+def add_context_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional CONTEXT every command that works in one context takes."""
+    parser.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
 
 
 async def find_context(txn: Transaction, spec: str) -> Context:

@@ -16,7 +16,7 @@ from oxdav.directory.passwords import hash_password
 from oxdav.store import Store, User
 
 from .errors import AdminError
-from .lookup import find_context, find_user, merged_config, parse_overrides
+from .lookup import add_context_argument, find_context, find_user, merged_config, parse_overrides
 from .output import print_rows
 
 COLUMNS = ("id", "login", "display_name", "email", "enabled", "permissions", "aliases",
@@ -143,7 +143,7 @@ def register(nouns: Any) -> None:
     verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("create", help="create a user with default folders and GAL card")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("login")
     p.add_argument("--id", type=int, help="explicit user id")
     p.add_argument("--disabled", action="store_true", help="create the user disabled")
@@ -151,7 +151,7 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=create)
 
     p = verbs.add_parser("change", help="change a user")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("user", metavar="LOGIN|ID")
     p.add_argument("--login", help="new login name")
     p.add_argument("--unset-config", action="append", default=[], metavar="KEY",
@@ -163,11 +163,11 @@ def register(nouns: Any) -> None:
     p.set_defaults(handler=change, enabled=None)
 
     p = verbs.add_parser("delete", help="delete a user, their data and GAL card")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("user", metavar="LOGIN|ID")
     p.set_defaults(handler=delete)
 
     p = verbs.add_parser("list", help="list the users of a context")
-    p.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+    add_context_argument(p)
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.set_defaults(handler=list_)
