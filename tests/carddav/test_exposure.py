@@ -19,7 +19,7 @@ from oxdav.store.models import GAL_FOLDER_ID, Folder
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
-#: (User-Agent, matches OX's default pattern), from /work/shared/clients/user-agents.txt.
+#: (User-Agent, matches OX's default pattern), from tests/data/clients/user-agents.txt.
 AGENTS = [
     ("Mac OS X/10.8.2 (12C60) AddressBook/1167", True),
     ("Mac OS X/10.13.1 (17B48) AddressBook/1806", True),

@@ -15,7 +15,7 @@ NS = {"D": "DAV:", "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calenda
 VCARD_DIR = Path(__file__).resolve().parents[1] / "data" / "vcard"
 PASSWORD = "correct horse"
 
-#: Real User-Agent strings (/work/shared/clients/user-agents.txt).
+#: Real User-Agent strings (tests/data/clients/user-agents.txt).
 MACOS_CONTACTS = "Mac OS X/10.13.1 (17B48) AddressBook/1806"
 MACOS_ADDRESSBOOK_107 = ("AddressBook/6.1.3 (1091) CardDAVPlugin/200 CFNetwork/520.5.3 "
                          "Mac_OS_X/10.7.5 (11G63)")

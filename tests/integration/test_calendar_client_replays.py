@@ -1,4 +1,4 @@
-"""Whole calendar sync sessions of real clients (``/work/shared/clients/*.yaml``) replayed
+"""Whole calendar sync sessions of real clients (``tests/data/clients/*.yaml``) replayed
 in order over TLS with the clients' User-Agents, headers and bodies: discovery, ctag and
 sync-token checks, sync-collection, multiget, conditional PUT/DELETE, calendar-query.
 

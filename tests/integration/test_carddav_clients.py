@@ -1,4 +1,4 @@
-"""Recorded client flows (/work/shared/clients/*.yaml) replayed over TLS with the
+"""Recorded client flows (tests/data/clients/*.yaml) replayed over TLS with the
 clients' own User-Agents and bodies: DAVx5 on per-folder books, macOS Contacts on the
 aggregated collection (exposedCollections=0)."""
 

@@ -1,4 +1,4 @@
-"""Client discovery sequences (``/work/shared/clients/*.yaml``) replayed over TLS, and the
+"""Client discovery sequences (``tests/data/clients/*.yaml``) replayed over TLS, and the
 python ``caldav`` library discovering the principal from the bare server URL."""
 
 from __future__ import annotations
@@ -71,7 +71,6 @@ def discover_with_caldav_library(url: str, login: str, password: str, cert: str)
 
 @pytest_twisted.ensureDeferred
 async def test_caldav_library_discovers_from_the_bare_url(server) -> None:
-    pytest.importorskip("caldav")
     cert = str(server.config / "data" / "tls" / "fullchain.pem")
     principal, home, calendars = await deferToThread(
         discover_with_caldav_library, server.https + "/", server.demo[0], server.demo[1], cert)
