@@ -121,11 +121,6 @@ class CardProperty:
         values = self.param(name)
         return values[0] if values else None
 
-    def has_type(self, value: str) -> bool:
-        """Whether ``TYPE`` holds ``value``, compared case-insensitively."""
-        wanted = value.lower()
-        return any(t.lower() == wanted for t in self.param("TYPE"))
-
     @property
     def text(self) -> str:
         """The value unescaped as one TEXT value."""

@@ -128,10 +128,6 @@ class DataURI:
     media_type: str
     base64: str
 
-    def to_uri(self) -> str:
-        """``data:<media type>;base64,<data>``."""
-        return f"data:{self.media_type};base64,{self.base64}"
-
 
 def parse_data_uri(uri: str) -> DataURI | None:
     """Split a ``data:`` URI (RFC 2397); ``None`` if ``uri`` is not one or is broken."""

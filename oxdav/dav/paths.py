@@ -262,9 +262,3 @@ class PathMapper:
         self._parents[parent] = encoded
         return encoded
 
-    def href_for_internal(self, internal_path: str, *, collection: bool = False) -> str:
-        """Internal path → percent-encoded external href (e.g. for well-known redirects)."""
-        encoded = quote_path(self.to_external(internal_path))
-        if collection and not encoded.endswith("/"):
-            encoded += "/"
-        return encoded

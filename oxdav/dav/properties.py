@@ -93,11 +93,6 @@ class PropertyRegistry:
         """The live properties ``resource`` has, in registration order."""
         return [p for p in self._properties.values() if p.applies_to(resource)]
 
-    def live_for(self, name: str, resource: DAVResource) -> LiveProperty | None:
-        """The live property ``name`` if registered and applicable to ``resource``."""
-        prop = self._properties.get(name)
-        return prop if prop is not None and prop.applies_to(resource) else None
-
     async def evaluate(
         self,
         ctx: RequestContext,
