@@ -13,7 +13,7 @@ every :class:`DAVError` and mapped lower-layer error (``ErrorMapper``) into a re
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -21,6 +21,7 @@ from twisted.logger import Logger
 
 from oxdav.dav.errors import ERROR_MAPPER, DAVError, ErrorMapper
 from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
@@ -83,35 +84,19 @@ class MethodHandler(abc.ABC):
         """Answer the request; raise :class:`DAVError` for failures."""
 
 
-class MethodRegistry:
+class MethodRegistry(NamedRegistry[MethodHandler]):
     """The handlers, by method name, in registration order."""
 
-    def __init__(self, handlers: Iterable[MethodHandler] = ()) -> None:
-        self._handlers: dict[str, MethodHandler] = {}
-        for handler in handlers:
-            self.register(handler)
-
-    def register(self, handler: MethodHandler) -> None:
-        """Add ``handler``. Raises: ValueError when the method is taken."""
-        if handler.name in self._handlers:
-            raise ValueError(f"method {handler.name} registered twice")
-        self._handlers[handler.name] = handler
-
-    def get(self, name: str) -> MethodHandler | None:
-        """The handler of ``name``, if registered."""
-        return self._handlers.get(name)
-
-    def __iter__(self) -> Iterator[MethodHandler]:
-        return iter(self._handlers.values())
+    kind = "method"
 
     @property
     def names(self) -> tuple[str, ...]:
         """Every registered method name."""
-        return tuple(self._handlers)
+        return tuple(self._entries)
 
     def allowed(self, resource: DAVResource | None) -> list[str]:
         """Methods applicable to ``resource`` (sorted, for ``Allow``)."""
-        return sorted(h.name for h in self._handlers.values() if h.allowed_on(resource))
+        return sorted(h.name for h in self._entries.values() if h.allowed_on(resource))
 
 
 @dataclass

@@ -12,7 +12,6 @@ Dead properties come from the resource (:meth:`DAVResource.dead_properties`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import ClassVar
 
@@ -21,6 +20,7 @@ from lxml import etree
 from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult, PropFindType
+from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 
 CANNOT_MODIFY_PROTECTED = clark(DAV_NS, "cannot-modify-protected-property")
@@ -61,37 +61,14 @@ class LiveProperty:
         raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{self.name} is protected")
 
 
-class PropertyRegistry:
+class PropertyRegistry(NamedRegistry[LiveProperty]):
     """All live properties, by name; evaluates PROPFIND requests against resources."""
 
-    def __init__(self, properties: Iterable[LiveProperty] = ()) -> None:
-        self._properties: dict[str, LiveProperty] = {}
-        for prop in properties:
-            self.register(prop)
-
-    def register(self, prop: LiveProperty) -> None:
-        """Add ``prop``.
-
-        Raises:
-            ValueError: another property of the same name is registered.
-        """
-        if prop.name in self._properties:
-            raise ValueError(f"live property {prop.name} registered twice")
-        self._properties[prop.name] = prop
-
-    def get(self, name: str) -> LiveProperty | None:
-        """The live property ``name``, if registered."""
-        return self._properties.get(name)
-
-    def __iter__(self) -> Iterator[LiveProperty]:
-        return iter(self._properties.values())
-
-    def __len__(self) -> int:
-        return len(self._properties)
+    kind = "live property"
 
     def supported_for(self, resource: DAVResource) -> list[LiveProperty]:
         """The live properties ``resource`` has, in registration order."""
-        return [p for p in self._properties.values() if p.applies_to(resource)]
+        return [p for p in self._entries.values() if p.applies_to(resource)]
 
     async def evaluate(
         self,
@@ -124,7 +101,7 @@ class PropertyRegistry:
                     prop.name, partial(prop.get, ctx, resource), in_allprop=prop.in_allprop
                 )
         for name, element in (await resource.dead_properties()).items():
-            if name in self._properties:
+            if name in self._entries:
                 continue
             if result.is_propname:
                 result.add_name(name)
@@ -144,7 +121,7 @@ class PropertyRegistry:
         Returns whether any requested name is not a registered live property, i.e.
         whether dead storage must be read.
         """
-        registered = self._properties
+        registered = self._entries
         dead_wanted = False
         for name in names:
             prop = registered.get(name)

@@ -12,13 +12,13 @@ with 403 ``DAV:supported-report`` (RFC 3253 §3.6).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 
@@ -50,34 +50,14 @@ class Report:
         raise NotImplementedError
 
 
-class ReportRegistry:
+class ReportRegistry(NamedRegistry[Report]):
     """All reports, by name."""
 
-    def __init__(self, reports: Iterable[Report] = ()) -> None:
-        self._reports: dict[str, Report] = {}
-        for report in reports:
-            self.register(report)
-
-    def register(self, report: Report) -> None:
-        """Add ``report``.
-
-        Raises:
-            ValueError: another report of the same name is registered.
-        """
-        if report.name in self._reports:
-            raise ValueError(f"report {report.name} registered twice")
-        self._reports[report.name] = report
-
-    def get(self, name: str) -> Report | None:
-        """The report ``name``, if registered."""
-        return self._reports.get(name)
-
-    def __iter__(self) -> Iterator[Report]:
-        return iter(self._reports.values())
+    kind = "report"
 
     def supported_for(self, resource: DAVResource) -> list[str]:
         """Clark names of the reports ``resource`` supports (for supported-report-set)."""
-        return [r.name for r in self._reports.values() if r.supported_by(resource)]
+        return [r.name for r in self._entries.values() if r.supported_by(resource)]
 
     def select(self, name: str, resource: DAVResource) -> Report:
         """The report ``name`` for ``resource``.
@@ -85,7 +65,7 @@ class ReportRegistry:
         Raises:
             DAVError: 403 ``DAV:supported-report`` when unknown or not supported here.
         """
-        report = self._reports.get(name)
+        report = self._entries.get(name)
         if report is None or not report.supported_by(resource):
             raise DAVError(403, SUPPORTED_REPORT, f"report {name} is not supported here")
         return report
