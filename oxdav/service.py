@@ -165,8 +165,9 @@ class OxdavService(MultiService):
         return TrustedProxies(str(network) for network in snapshot.get("oxdav.proxy.trusted"))
 
     def store_lookup(self) -> Any:
-        """A read transaction used as the authenticator's user lookup."""
-        return self.store.transaction("auth")
+        """The authenticator's user lookup: a read whose one call (the login's context
+        and user together) is its own transaction, so it costs one store call."""
+        return self.store.transaction("auth", snapshot=False)
 
     def interface_enabled(self, context: Any, user: Any, interface: str) -> bool:
         """``com.openexchange.{caldav,carddav}.enabled`` through the config cascade."""

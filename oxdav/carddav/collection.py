@@ -21,33 +21,15 @@ from oxdav.carddav.validation import (
 from oxdav.carddav.vcard import ParsedAddressObject
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
-from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.dav.resource import RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource
-from oxdav.store.errors import NotFound, UIDConflict
+from oxdav.store.errors import UIDConflict
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta
 
 
 class AddressObject(ObjectResource, NegotiatedContent):
-    """One stored vCard (an address object resource, RFC 6352 §5.1).
-
-    Args:
-        parent: the collection it is reached through.
-        collection: the store collection holding it.
-        meta: its listing entry.
-        data: its bytes when already fetched (a lookup by name reads them anyway),
-            so a GET or multiget does not read them twice.
-    """
-
-    def __init__(self, parent: FolderCollection, collection: Collection, meta: ObjectMeta,
-                 data: bytes | None = None) -> None:
-        super().__init__(parent, collection, meta)
-        self._data = data
-
-    async def read(self) -> bytes:
-        if self._data is None:
-            self._data = await super().read()
-        return self._data
+    """One stored vCard (an address object resource, RFC 6352 §5.1)."""
 
     async def read_for(self, ctx: RequestContext) -> tuple[bytes, str]:
         return await render_for_get(await self.read(), ctx.header("accept"),
@@ -80,15 +62,8 @@ class AddressBookCollection(FolderCollection):
         """CARDDAV:addressbook-description (§6.2.1): the folder's description."""
         return self.folder.description or None
 
-    def member(self, meta: ObjectMeta) -> AddressObject:
-        return AddressObject(self, self.collection, meta)
-
-    async def resolve_member(self, name: str) -> DAVResource | None:
-        try:
-            stored = await self.collection.get(name)
-        except NotFound:
-            return None
-        return AddressObject(self, self.collection, stored.meta, stored.data)
+    def member(self, meta: ObjectMeta, data: bytes | None = None) -> AddressObject:
+        return AddressObject(self, self.collection, meta, data)
 
     def writable_live_properties(self) -> frozenset[str]:
         return super().writable_live_properties() | {ADDRESSBOOK_DESCRIPTION}

@@ -90,6 +90,15 @@ class UserLookup(Protocol):
         """The user whose primary address or one of whose aliases is ``email``."""
         ...
 
+    async def login_in_mapping(self, mapping: str, login: str
+                               ) -> tuple[ContextRecord, UserRecord]:
+        """``context_by_mapping`` and that context's ``user_by_login`` in one call."""
+        ...
+
+    async def login_by_email(self, email: str) -> tuple[ContextRecord, UserRecord]:
+        """``user_by_email`` and that user's context in one call."""
+        ...
+
 
 #: Opens a (read-only) lookup, e.g. a store transaction, for one authentication.
 LookupFactory = Callable[[], AbstractAsyncContextManager[UserLookup]]

@@ -48,8 +48,7 @@ async def _by_mapping(
     lookup: UserLookup, mapping: str, name: str, not_found: NotFoundTypes
 ) -> tuple[ContextRecord, UserRecord] | None:
     try:
-        context = await lookup.context_by_mapping(mapping)
-        user = await lookup.user_by_login(context.id, name)
+        context, user = await lookup.login_in_mapping(mapping, name)
     except not_found:
         return None
     # The lookup is scoped to the context already; checked again so that a user of
@@ -61,8 +60,7 @@ async def _by_email(
     lookup: UserLookup, address: str, not_found: NotFoundTypes
 ) -> tuple[ContextRecord, UserRecord] | None:
     try:
-        user = await lookup.user_by_email(address)
-        context = await lookup.context(user.context_id)
+        context, user = await lookup.login_by_email(address)
     except not_found:
         return None
     return (context, user) if context.id == user.context_id else None

@@ -137,16 +137,18 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             return None
         return await home_quota(self.tree)
 
-    def member(self, meta: ObjectMeta) -> ObjectResource:
-        """The member resource of ``meta`` (subclasses return their own type)."""
-        return ObjectResource(self, self.collection, meta)
+    def member(self, meta: ObjectMeta, data: bytes | None = None) -> ObjectResource:
+        """The member resource of ``meta`` (subclasses return their own type), with its
+        bytes when they were read already."""
+        return ObjectResource(self, self.collection, meta, data)
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         """The member called ``name``, or ``None``."""
         try:
-            return self.member((await self.collection.get(name)).meta)
+            stored = await self.collection.get(name)
         except NotFound:
             return None
+        return self.member(stored.meta, stored.data)
 
     async def children(self) -> AsyncIterator[DAVResource]:
         for meta in await self.collection.list():
@@ -220,13 +222,16 @@ class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore)
         collection: the store collection that holds it (for an aggregated collection,
             the object's own folder).
         meta: its listing entry.
+        data: its bytes when already read (a lookup by name reads them anyway), so a
+            GET or multiget does not read them twice.
     """
 
     def __init__(self, parent: FolderCollection, collection: Collection,
-                 meta: ObjectMeta) -> None:
+                 meta: ObjectMeta, data: bytes | None = None) -> None:
         self.parent = parent
         self.collection = collection
         self.meta = meta
+        self._data = data
 
     @property
     def path(self) -> str:
@@ -260,7 +265,9 @@ class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore)
         return privileges_of(self.collection.rights)
 
     async def read(self) -> bytes:
-        return (await self.collection.get(self.meta.name)).data
+        if self._data is None:
+            self._data = (await self.collection.get(self.meta.name)).data
+        return self._data
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
         await self.collection.delete(self.meta.name, if_etag=if_etag)

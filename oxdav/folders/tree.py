@@ -118,7 +118,9 @@ class DavTree:
             return None
         parent: DAVResource | None
         if rest[0].isdigit():
-            collection = await (await self.home()).collection(int(rest[0]))
+            # A member path reads the member with the folder: one store call.
+            collection = await (await self.home()).collection(
+                int(rest[0]), prefetch=rest[1] if len(rest) == 2 else None)
             folder = collection.folder
             if folder.module not in kind.modules or not kind.exposes(self, folder):
                 return None

@@ -81,13 +81,20 @@ class Store(Protocol):
         ...
 
     def transaction(
-        self, label: str, *, write: bool = False
+        self, label: str, *, write: bool = False, snapshot: bool = True
     ) -> AbstractAsyncContextManager[Transaction]:
         """Open a transaction for ``async with``.
 
         Args:
             label: what the transaction is for (logged on failures).
             write: whether it may write; write transactions are exclusive.
+            snapshot: whether every call sees one snapshot (the default). A read
+                opened with ``snapshot=False`` runs each call as a transaction of its
+                own (consistent within the call, not across calls) and costs nothing
+                to end: for one-call lookups such as authentication.
+
+        Raises:
+            ValueError: ``write`` without ``snapshot``.
         """
         ...
 
@@ -194,6 +201,16 @@ class Transaction(Protocol):
         """Primary address or alias, in any context (case-insensitive). Raises: NotFound."""
         ...
 
+    async def login_in_mapping(self, mapping: str, login: str) -> tuple[Context, User]:
+        """``context_by_mapping(mapping)`` and that context's ``user_by_login(login)``
+        in one call (a sign-in of the form ``login@mapping``). Raises: NotFound."""
+        ...
+
+    async def login_by_email(self, email: str) -> tuple[Context, User]:
+        """``user_by_email(email)`` and that user's context in one call (a sign-in
+        with an e-mail address). Raises: NotFound."""
+        ...
+
     async def users(self, context_id: int) -> list[User]:
         """Every user of the context, by id. Raises: NotFound (no such context)."""
         ...
@@ -275,7 +292,8 @@ class Transaction(Protocol):
                 caller resolves it (the config cascade, ``oxdav.quota.bytes``); the
                 store enforces it on writes through this home, see ``Home``.
 
-        Raises: NotFound (no such user).
+        Raises: NotFound (no such user) -- here, or at the latest from the first call
+        on the home (a backend may open it without a database call of its own).
         """
         ...
 
@@ -322,8 +340,14 @@ class Home(Protocol):
         (including ``ALL_USERS_GROUP``), and system folders such as the GAL."""
         ...
 
-    async def collection(self, folder_id: int) -> Collection:
-        """Open a folder. Raises: NotFound when absent or not readable by the user."""
+    async def collection(self, folder_id: int, *, prefetch: str | None = None) -> Collection:
+        """Open a folder. Raises: NotFound when absent or not readable by the user.
+
+        Args:
+            prefetch: the name of a member to read in the same call: the collection's
+                ``get(prefetch)`` then answers (object or NotFound) without another
+                store call, until the transaction writes anything.
+        """
         ...
 
     async def collections(self, module: Module | None = None) -> builtins.list[Collection]:

@@ -146,7 +146,7 @@ class SQLiteStore:
     # -- transactions -----------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, label: str, *, write: bool = False
+    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True
                           ) -> AsyncIterator[SQLiteTransaction]:
         """See ``Store.transaction``. Never open a write transaction inside another:
         the second would wait for the first forever."""
@@ -158,7 +158,14 @@ class SQLiteStore:
             conn, pool = self._writer, WRITER
         else:
             conn, pool = await self._readers.get(), READER
-        txn = SQLiteTransaction(self._executor, pool, conn, label, write)
+        try:
+            txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot)
+        except ValueError:
+            if write:
+                self._write_lock.release()
+            else:
+                self._readers.put(conn)
+            raise
         try:
             try:
                 yield txn

@@ -45,44 +45,80 @@ def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, us
     return folder, rights
 
 
+def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: int,
+                 groups: frozenset[int] | None, *args: Any) -> tuple[frozenset[int], Any]:
+    """Run ``fn(conn, context_id, …, groups, *args)`` after loading the user's groups if
+    they are not known yet (a home is opened without a store call of its own)."""
+    if groups is None:
+        groups = folders_db.user_groups(conn, context_id, user_id)
+    return groups, fn(conn, groups, *args)
+
+
+def _open_member(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+                 folder_id: int, user_id: int, quota: int | None, member: str | None
+                 ) -> tuple[Folder, FolderPermission, StoredObject | None]:
+    """Open a readable folder and, when ``member`` is given, read that object too."""
+    folder, rights = _open_readable(conn, context_id, folder_id, user_id, groups)
+    if member is None:
+        return folder, rights, None
+    scope = objects_db.Scope(context_id, folder_id, user_id, rights,
+                             quota if folder.owner_id == user_id else None)
+    found = objects_db.get_objects(conn, scope, [member])
+    return folder, rights, found[0] if found else None
+
+
 class SQLiteHome:
-    """A user's view of a context's folders."""
+    """A user's view of a context's folders.
+
+    Opening it costs no store call: the user's groups (and so the check that the user
+    exists) are read with the first call that needs them.
+    """
 
     def __init__(self, txn: SQLiteTransaction, context_id: int, user_id: int,
-                 groups: frozenset[int], quota: int | None = None) -> None:
+                 groups: frozenset[int] | None = None, quota: int | None = None) -> None:
         self.context_id = context_id
         self.user_id = user_id
         self.quota = quota
         self._txn = txn
         self._groups = groups
 
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use."""
+        self._groups, result = await self._txn.call(_with_groups, fn, self.context_id,
+                                                    self.user_id, self._groups, *args)
+        return result
+
     async def used_bytes(self) -> int:
         """See ``Home.used_bytes``."""
-        return await self._txn.call(objects_db.used_bytes, self.context_id, self.user_id)
+        return await self._call(_used_bytes, self.context_id, self.user_id)
 
     async def folders(self, module: Module | None = None) -> list[Folder]:
         """See ``Home.folders``."""
-        return await self._txn.call(folders_db.readable_folders, self.context_id,
-                                    self.user_id, self._groups, module)
+        return await self._call(_readable_folders, self.context_id, self.user_id, module)
 
-    async def collection(self, folder_id: int) -> SQLiteCollection:
+    async def collection(self, folder_id: int, *, prefetch: str | None = None
+                         ) -> SQLiteCollection:
         """See ``Home.collection``."""
-        folder, rights = await self._txn.call(_open_readable, self.context_id, folder_id,
-                                              self.user_id, self._groups)
-        return self._open(folder, rights)
+        folder, rights, member = await self._call(
+            _open_member, self.context_id, folder_id, self.user_id, self.quota, prefetch)
+        collection = self._open(folder, rights)
+        if prefetch is not None:
+            collection.remember(prefetch, member)
+        return collection
 
     async def collections(self, module: Module | None = None
                           ) -> builtins.list[SQLiteCollection]:
         """See ``Home.collections``."""
         folders = await self.folders(module)
-        rights = [effective_rights(folder, self.user_id, self._groups) for folder in folders]
+        assert self._groups is not None
+        groups = self._groups
+        rights = [effective_rights(folder, self.user_id, groups) for folder in folders]
         return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
                 if right.read != "none"]
 
     async def folder_property(self, name: str) -> dict[int, str]:
         """See ``Home.folder_property``."""
-        return await self._txn.call(_folder_property, self.context_id, self.user_id,
-                                    self._groups, name)
+        return await self._call(_folder_property, self.context_id, self.user_id, name)
 
     def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
         """The collection of a readable folder; the quota binds only the user's own."""
@@ -94,10 +130,12 @@ class SQLiteHome:
                             permissions: Sequence[FolderPermission] = (),
                             is_default: bool = False, folder_id: int | None = None) -> Folder:
         """See ``Home.create_folder``."""
-        return await self._txn.call(
-            folders_db.create_folder, self.context_id, self.user_id, module, name,
-            color=color, description=description, permissions=tuple(permissions),
-            is_default=is_default, folder_id=folder_id, mutates=True)
+        self._groups, folder = await self._txn.call(
+            _with_groups, _create_folder, self.context_id, self.user_id, self._groups,
+            self.context_id, self.user_id, module, name,
+            dict(color=color, description=description, permissions=tuple(permissions),
+                 is_default=is_default, folder_id=folder_id), mutates=True)
+        return folder
 
 
 class SQLiteCollection:
@@ -111,6 +149,15 @@ class SQLiteCollection:
         self._quota = quota
         self._txn = txn
         self._deleted = False
+        # One member read along with the folder (Home.collection(prefetch=)): its name,
+        # the object (None: absent) and the transaction's write count when read, so
+        # that any later write in the transaction makes it stale.
+        self._remembered: tuple[str, StoredObject | None, int] | None = None
+
+    def remember(self, name: str, stored: StoredObject | None) -> None:
+        """Keep ``stored`` (just read in this transaction) as what ``get(name)``
+        answers until the transaction writes anything."""
+        self._remembered = (name, stored, self._txn.mutations)
 
     @property
     def _scope(self) -> objects_db.Scope:
@@ -127,6 +174,13 @@ class SQLiteCollection:
 
     async def get(self, name: str) -> StoredObject:
         """See ``Collection.get``."""
+        remembered = self._remembered
+        if (remembered is not None and remembered[0] == name and not self._deleted
+                and remembered[2] == self._txn.mutations):
+            stored = remembered[1]
+            if stored is None:
+                raise NotFound(f"object {name!r} in folder {self.folder.id}")
+            return stored
         found = await self._txn.call(objects_db.get_objects, self._scope, [name])
         if not found:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
@@ -203,8 +257,23 @@ class SQLiteCollection:
                              list(remove), mutates=True)
 
 
-def _folder_property(conn: sqlite3.Connection, context_id: int, user_id: int,
-                     groups: frozenset[int], name: str) -> dict[int, str]:
+def _create_folder(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+                   user_id: int, module: Module, name: str, options: dict[str, Any]) -> Folder:
+    return folders_db.create_folder(conn, context_id, user_id, module, name, **options)
+
+
+def _used_bytes(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+                user_id: int) -> int:
+    return objects_db.used_bytes(conn, context_id, user_id)
+
+
+def _readable_folders(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+                      user_id: int, module: Module | None) -> list[Folder]:
+    return folders_db.readable_folders(conn, context_id, user_id, groups, module)
+
+
+def _folder_property(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+                     user_id: int, name: str) -> dict[int, str]:
     readable = {folder.id for folder in folders_db.readable_folders(
         conn, context_id, user_id, groups, None)
         if effective_rights(folder, user_id, groups).read != "none"}

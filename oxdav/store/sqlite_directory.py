@@ -205,6 +205,19 @@ def user_by_email(conn: sqlite3.Connection, email: str) -> User:
     return user_from_row(row)
 
 
+def login_in_mapping(conn: sqlite3.Connection, mapping: str, login: str
+                     ) -> tuple[Context, User]:
+    """Raises: NotFound."""
+    context = context_by_mapping(conn, mapping)
+    return context, user_by_login(conn, context.id, login)
+
+
+def login_by_email(conn: sqlite3.Connection, email: str) -> tuple[Context, User]:
+    """Raises: NotFound."""
+    user = user_by_email(conn, email)
+    return load_context(conn, user.context_id), user
+
+
 def context_users(conn: sqlite3.Connection, context_id: int) -> list[User]:
     """Every user of a context by id. Raises: NotFound (no context)."""
     load_context(conn, context_id)

@@ -40,14 +40,19 @@ class SQLiteTransaction:
         conn: the connection, used by this transaction alone until it ends.
         label: what the transaction is for.
         write: whether it may write (``BEGIN IMMEDIATE`` instead of ``BEGIN``).
+        snapshot: one transaction spans every call (the default); when False (reads
+            only), each call is a transaction of its own, so ending costs no call.
     """
 
     log = Logger()
 
     def __init__(self, executor: DBExecutor, pool: str, conn: sqlite3.Connection, label: str,
-                 write: bool) -> None:
+                 write: bool, snapshot: bool = True) -> None:
+        if write and not snapshot:
+            raise ValueError("a write transaction spans its calls")
         self.label = label
         self.write = write
+        self.snapshot = snapshot
         self._executor = executor
         self._pool = pool
         self._conn = conn
@@ -56,6 +61,10 @@ class SQLiteTransaction:
         self._thread_lock = threading.Lock()
         self._begun = False
         self._closed = False
+        self._issued = False
+        #: Calls that may have written (counted when issued), so readers can tell
+        #: whether something they read earlier in this transaction may have changed.
+        self.mutations = 0
 
     # -- machinery --------------------------------------------------------------------
 
@@ -75,6 +84,9 @@ class SQLiteTransaction:
             raise TransactionClosed(f"transaction {self.label!r} has ended")
         if mutates and not self.write:
             raise ReadOnlyTransaction(f"transaction {self.label!r} is read-only")
+        self._issued = True
+        if mutates:
+            self.mutations += 1
         result: _T = await self._executor.run(self._pool, self._on_thread, fn, mutates, args,
                                               kwargs)
         return result
@@ -85,6 +97,12 @@ class SQLiteTransaction:
             if self._closed:
                 raise TransactionClosed(f"transaction {self.label!r} has ended")
             conn = self._conn
+            if not self.snapshot:
+                conn.execute("BEGIN")
+                try:
+                    return fn(conn, *args, **kwargs)
+                finally:
+                    conn.execute("COMMIT")
             if not self._begun:
                 conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
                 self._begun = True
@@ -119,6 +137,9 @@ class SQLiteTransaction:
     async def end(self, commit: bool) -> None:
         """Commit or roll back, once; the transaction is closed afterwards."""
         if self._closed:
+            return
+        if not self._issued or not self.snapshot:  # no transaction is open there
+            self._closed = True
             return
         await self._executor.run(self._pool, self._end_on_thread, commit)
 
@@ -189,6 +210,14 @@ class SQLiteTransaction:
         """See ``Transaction.user_by_email``."""
         return await self.call(directory.user_by_email, email)
 
+    async def login_in_mapping(self, mapping: str, login: str) -> tuple[Context, User]:
+        """See ``Transaction.login_in_mapping``."""
+        return await self.call(directory.login_in_mapping, mapping, login)
+
+    async def login_by_email(self, email: str) -> tuple[Context, User]:
+        """See ``Transaction.login_by_email``."""
+        return await self.call(directory.login_by_email, email)
+
     async def users(self, context_id: int) -> list[User]:
         """See ``Transaction.users``."""
         return await self.call(directory.context_users, context_id)
@@ -256,8 +285,7 @@ class SQLiteTransaction:
         """See ``Transaction.home``."""
         if quota is not None and quota < 0:
             raise ValueError("a quota is a number of bytes >= 0")
-        groups = await self.call(folders_db.user_groups, context_id, user_id)
-        return SQLiteHome(self, context_id, user_id, groups, quota)
+        return SQLiteHome(self, context_id, user_id, None, quota)
 
     async def folders(self, context_id: int, *, module: Module | None = None) -> list[Folder]:
         """See ``Transaction.folders``."""

@@ -102,6 +102,14 @@ class MemoryDirectory:
                 return user
         raise NotFound(email)
 
+    async def login_in_mapping(self, mapping: str, login: str) -> tuple[Context, User]:
+        context = await self.context_by_mapping(mapping)
+        return context, await self.user_by_login(context.id, login)
+
+    async def login_by_email(self, email: str) -> tuple[Context, User]:
+        user = await self.user_by_email(email)
+        return await self.context(user.context_id), user
+
 
 PASSWORDS = {
     "alice": "alice-secret",

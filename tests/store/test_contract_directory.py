@@ -131,6 +131,36 @@ async def test_user_by_login_ignores_case(store):
 
 
 @pytest_twisted.ensureDeferred
+async def test_login_in_mapping_reads_context_and_user_in_one_call(store):
+    async with store.transaction("t", write=True) as txn:
+        one = await txn.create_context("one", ["one.example"])
+        two = await txn.create_context("two", ["two.example"])
+        await txn.create_user(one.id, "alice", display_name="A1")
+        alice2 = await txn.create_user(two.id, "alice", display_name="A2")
+    async with store.transaction("r", snapshot=False) as txn:
+        context, user = await txn.login_in_mapping("TWO.example", "Alice")
+        assert (context.id, user.id, user.context_id) == (two.id, alice2.id, two.id)
+        with pytest.raises(NotFound):
+            await txn.login_in_mapping("three.example", "alice")
+        with pytest.raises(NotFound):
+            await txn.login_in_mapping("one.example", "bob")
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_by_email_reads_user_and_context_in_one_call(store):
+    async with store.transaction("t", write=True) as txn:
+        await txn.create_context("one")
+        two = await txn.create_context("two")
+        bob = await txn.create_user(two.id, "bob", display_name="B", email="bob@x.example",
+                                    aliases=["robert@x.example"])
+    async with store.transaction("r", snapshot=False) as txn:
+        context, user = await txn.login_by_email("Robert@X.example")
+        assert (context.id, user.id) == (two.id, bob.id)
+        with pytest.raises(NotFound):
+            await txn.login_by_email("nobody@x.example")
+
+
+@pytest_twisted.ensureDeferred
 async def test_email_unique_across_contexts_including_aliases(store):
     async with store.transaction("t", write=True) as txn:
         one = await txn.create_context("one")

@@ -172,7 +172,7 @@ async def test_foreign_context_folder_is_not_found(store, world):
 async def test_home_of_unknown_user_is_not_found(store, world):
     async with store.transaction("r") as txn:
         with pytest.raises(NotFound):
-            await txn.home(world.context.id, 9999)
+            await (await txn.home(world.context.id, 9999)).folders()
 
 
 @pytest_twisted.ensureDeferred

@@ -166,3 +166,61 @@ async def test_store_refuses_transactions_when_stopped(backend, tmp_path):
     with pytest.raises(StoreNotRunning):
         async with store.transaction("late"):
             pass
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_read_without_snapshot_sees_each_commit_in_its_next_call(store, world):
+    async with store.transaction("lookups", snapshot=False) as reader:
+        before = {c.name for c in await reader.contexts()}
+        async with store.transaction("writer", write=True) as writer:
+            await writer.create_context("meanwhile")
+        after = {c.name for c in await reader.contexts()}
+    assert "meanwhile" not in before and "meanwhile" in after
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_snapshot_read_does_not_see_a_commit_made_during_it(store, world):
+    async with store.transaction("snapshot") as reader:
+        before = {c.name for c in await reader.contexts()}
+        async with store.transaction("writer", write=True) as writer:
+            await writer.create_context("meanwhile")
+        assert {c.name for c in await reader.contexts()} == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_write_transaction_always_has_a_snapshot(store, world):
+    with pytest.raises(ValueError):
+        async with store.transaction("w", write=True, snapshot=False):
+            pass
+    async with store.transaction("w", write=True) as txn:  # the writer was released
+        await txn.create_context("after")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_prefetched_member_answers_get_until_the_transaction_writes(store, world):
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        await (await calendar_in(txn, world, folder_id)).put("a.ics", b"v1", EVENT)
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        calendar = await home.collection(folder_id, prefetch="a.ics")
+        assert (await calendar.get("a.ics")).data == b"v1"
+        other = await home.collection(folder_id)
+        await other.put("a.ics", b"v2", EVENT)
+        assert (await calendar.get("a.ics")).data == b"v2"
+        missing = await home.collection(folder_id, prefetch="none.ics")
+        with pytest.raises(NotFound):
+            await missing.get("none.ics")
+        await other.put("none.ics", b"new", ObjectIndex("uid-2", "VEVENT"))
+        assert (await missing.get("none.ics")).data == b"new"
+
+
+@pytest_twisted.ensureDeferred
+async def test_prefetch_respects_read_rights(store, world):
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        await (await calendar_in(txn, world, folder_id)).put("a.ics", b"v1", EVENT)
+    async with store.transaction("r") as txn:
+        bob = await txn.home(world.context.id, world.bob.id)
+        with pytest.raises(NotFound):
+            await bob.collection(folder_id, prefetch="a.ics")
