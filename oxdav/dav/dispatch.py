@@ -69,11 +69,15 @@ class MethodHandler(abc.ABC):
         name: the method, upper case.
         writes: needs a write transaction.
         creates: may target an unmapped path (PUT, MKCOL, LOCK of a new name).
+        snapshot: its store calls must see one snapshot. A read whose answer comes
+            from one store call (GET of an object) sets False: each call is then its
+            own transaction, and ending it costs no further call.
     """
 
     name: ClassVar[str]
     writes: ClassVar[bool] = False
     creates: ClassVar[bool] = False
+    snapshot: ClassVar[bool] = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         """Whether the method applies to ``resource`` (``None``: unmapped path)."""

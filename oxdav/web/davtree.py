@@ -71,8 +71,10 @@ class DavHandler:
         body = request.content.read() if request.content is not None else b""
         handler = self.env.methods.get(ctx.method)
         write = handler is not None and handler.writes
+        consistent = handler is None or handler.snapshot
         settings = snapshot.for_scope(scope_for(who.context, who.user))
-        async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write) as txn:
+        async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write,
+                                          snapshot=write or consistent) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
             if write and not isinstance(response.body, bytes):

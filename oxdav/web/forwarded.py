@@ -48,20 +48,33 @@ class TrustedProxies:
         ValueError: for an entry that is not an IP address or CIDR network.
     """
 
+    #: Most peer addresses whose verdict is remembered (parsing and matching an
+    #: address costs more than the rest of a forwarded-header check).
+    MEMO_SIZE = 1024
+
     def __init__(self, entries: Iterable[str]) -> None:
         self.networks: tuple[_Network, ...] = tuple(
             ipaddress.ip_network(entry.strip(), strict=False) for entry in entries
         )
+        self._memo: dict[str | None, bool] = {}
 
     def __bool__(self) -> bool:
         return bool(self.networks)
 
     def contains(self, address: str | _Address | None) -> bool:
         """Whether an address (an IPv4-mapped IPv6 one counts as IPv4) is trusted."""
-        ip = _parse_ip(address) if isinstance(address, str | None) else address
-        if ip is None:
-            return False
-        return any(ip in network for network in self.networks)
+        if isinstance(address, str | None):
+            known = self._memo.get(address)
+            if known is None:
+                known = self._contains(_parse_ip(address))
+                if len(self._memo) >= self.MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[address] = known
+            return known
+        return self._contains(address)
+
+    def _contains(self, ip: _Address | None) -> bool:
+        return ip is not None and any(ip in network for network in self.networks)
 
 
 def _parse_ip(text: str | None) -> _Address | None:

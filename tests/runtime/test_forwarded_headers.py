@@ -119,3 +119,13 @@ def test_invalid_proxy_entry_is_a_value_error():
 def test_unknown_header_family_is_a_value_error():
     with pytest.raises(ValueError, match="x-forwarded or forwarded"):
         ForwardedHeaders(["10.0.0.1"], use="x-real-ip")
+
+
+def test_trusted_proxy_verdicts_stay_right_when_remembered_and_when_the_memo_is_full():
+    proxies = TrustedProxies(["10.0.0.0/8", "::1"])
+    for _ in range(2):
+        assert proxies.contains("10.1.2.3") and proxies.contains("::1")
+        assert not proxies.contains("192.0.2.1") and not proxies.contains(None)
+    for n in range(TrustedProxies.MEMO_SIZE + 10):
+        proxies.contains(f"192.0.2.{n % 250}%{n}")
+    assert proxies.contains("10.1.2.3") and not proxies.contains("192.0.2.1")

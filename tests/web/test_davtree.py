@@ -48,10 +48,16 @@ class RecordingStore:
         self.events = events
 
     @asynccontextmanager
-    async def transaction(self, label: str, *, write: bool = False):
-        async with self.store.transaction(label, write=write) as txn:
+    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True):
+        async with self.store.transaction(label, write=write, snapshot=snapshot) as txn:
+            call = txn.call
+
+            async def counted(*args, **kwargs):
+                self.events.append("call")
+                return await call(*args, **kwargs)
+            txn.call = counted
             yield txn
-        self.events.append("commit" if write else "end")
+        self.events.append("commit" if write else "end" if snapshot else "end (no snapshot)")
 
 
 class RecordingRequest(DummyRequest):
@@ -84,7 +90,7 @@ async def test_a_write_is_committed_before_its_response_is_written(tmp_path) -> 
         await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}",
                       Authenticated(context, user))
         assert request.responseCode == 207
-        assert events == ["commit", "write"]
+        assert events[-2:] == ["commit", "write"]
     finally:
         await store.stop()
 
@@ -114,5 +120,30 @@ async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(tmp_path) ->
             codes.append(request.responseCode)
         assert codes == [201, 507]
         assert b"quota-not-exceeded" in b"".join(request.written)  # RFC 4331 §6
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(tmp_path) -> None:
+    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
+    await store.start()
+    try:
+        async with store.transaction("setup", write=True) as txn:
+            context = await txn.create_context("acme")
+            user = await txn.create_user(context.id, "alice", display_name="Alice")
+            folder = await (await txn.home(context.id, user.id)).create_folder(
+                "calendar", "Calendar")
+            collection = await (await txn.home(context.id, user.id)).collection(folder.id)
+            await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
+        events: list[str] = []
+        handler = build_dav(RecordingStore(store, events), ErrorMapper(), kinds=[StoringHome()])
+        snapshot = load_config(write_config(tmp_path / "config"))
+        path = f"/caldav/{folder.id}/a.ics"
+        request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
+        await handler(request, snapshot, PathMapper(), path, Authenticated(context, user))
+        assert request.responseCode == 200
+        assert b"".join(request.written) == b"BEGIN:VCALENDAR"
+        assert events == ["call", "end (no snapshot)", "write"]
     finally:
         await store.stop()

@@ -28,9 +28,14 @@ def representation_headers(resource: DAVResource) -> dict[str, str]:
 
 
 class GetMethod(MethodHandler):
-    """GET: the stored body."""
+    """GET: the stored body.
+
+    The target is resolved with its bytes in one store call (the ETag and the body come
+    from that one read), so GET needs no snapshot across calls.
+    """
 
     name = "GET"
+    snapshot = False
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         return isinstance(resource, ReadableContent)
