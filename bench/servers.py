@@ -167,7 +167,9 @@ async def _start(name: str, workdir: Path, spawned: list[asyncio.subprocess.Proc
         twistd = Path(sys.executable).parent / "twistd"
         profile = ["--profile", str(workdir / "oxdav.pstats"), "--profiler", "cprofile",
                    "--savestats"] if PROFILE_OXDAV else []
-        process = await _spawn([str(twistd), "-n", "--pidfile=", *profile, "oxdav",
+        # As systemd/oxdav.service runs it: the journald observer, access log on.
+        process = await _spawn([str(twistd), "-n", "--pidfile=", *profile,
+                                "--logger=oxdav.logging.observer", "oxdav",
                                 "-c", str(config)], log, env, workdir)
         spawned.append(process)
         await _wait_http(f"http://127.0.0.1:{metrics}/readyz", process, log,
