@@ -12,6 +12,7 @@ declared once on ``<D:multistatus>`` are reused and not repeated per response.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -43,19 +44,60 @@ def status_line(status: int) -> str:
     return f"HTTP/1.1 {status} {reason_phrase(status)}".rstrip()
 
 
+#: Characters XML 1.0 does not allow (§2.2); lxml refuses text holding them.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class TextProperty:
+    """A property whose value is text (or nothing), kept as strings.
+
+    Most PROPFIND values are like this (getetag, getcontenttype, displayname…); the
+    writer serialises them without building an lxml element, byte for byte as lxml
+    would (see :meth:`MultistatusWriter.response`).
+
+    It reads like a childless lxml element: ``tag``, ``text``, ``len() == 0``.
+
+    Attributes:
+        tag: the Clark name.
+        text: the text, or ``None`` for an empty element.
+    """
+
+    tag: str
+    text: str | None = None
+
+    def __len__(self) -> int:
+        return 0
+
+    def __post_init__(self) -> None:
+        if self.text is not None and _NOT_XML_CHAR.search(self.text):
+            raise ValueError("All strings must be XML compatible")  # as lxml refuses them
+
+    def element(self) -> etree._Element:
+        """The property as an lxml element (lxml checks the name and the text)."""
+        element = etree.Element(self.tag)
+        if self.text is not None:
+            element.text = self.text
+        return element
+
+
+#: A property in a ``propstat``: an lxml element, or text kept as strings.
+PropertyItem = etree._Element | TextProperty
+
+
 @dataclass
 class PropStat:
     """One ``propstat``: properties sharing a status (RFC 4918 §14.22).
 
     Attributes:
         status: the HTTP status of every property in the group.
-        properties: property elements (with values for 200, empty otherwise).
+        properties: the properties (with values for 200, empty otherwise).
         error: an optional ``DAV:error`` condition (Clark name or element).
         description: optional ``responsedescription`` text.
     """
 
     status: int
-    properties: list[etree._Element] = field(default_factory=list)
+    properties: list[PropertyItem] = field(default_factory=list)
     error: str | etree._Element | None = None
     description: str | None = None
 
@@ -136,7 +178,8 @@ class MultistatusWriter:
             parts.append(_PROPSTAT_OPEN)
             for value in propstat.properties:
                 plain = _plain_property(value)
-                parts.append(plain if plain is not None else self._serialise_property(value))
+                parts.append(plain if plain is not None else self._serialise_property(
+                    value.element() if isinstance(value, TextProperty) else value))
             parts.append(_status_close(propstat.status))
         parts.append(_RESPONSE_CLOSE)
         return "".join(parts).encode("utf-8")
@@ -194,7 +237,7 @@ class MultistatusWriter:
         element = etree.SubElement(response, _PROPSTAT)
         prop = etree.SubElement(element, _PROP)
         for value in propstat.properties:
-            prop.append(value)
+            prop.append(value.element() if isinstance(value, TextProperty) else value)
         etree.SubElement(element, _STATUS).text = status_line(propstat.status)
         _append_error(element, propstat.error)
         if propstat.description is not None:
@@ -214,12 +257,18 @@ def _escape(text: str) -> str:
     return text
 
 
-def _plain_property(element: etree._Element) -> str | None:
-    """Serialise a text-only property element in a root namespace, else ``None``.
+def _plain_property(element: PropertyItem) -> str | None:
+    """Serialise a text-only property in a root namespace, else ``None``.
 
     The output is what lxml writes for the element beneath ``<D:multistatus>``:
     ``<P:local>text</P:local>``, or ``<P:local/>`` when it has no text.
     """
+    if isinstance(element, TextProperty):
+        name = _PREFIXED[element.tag]
+        if name is None:
+            return None  # lxml declares the namespace where it is used
+        text = element.text
+        return f"<{name}/>" if text is None else f"<{name}>{_escape(text)}</{name}>"
     if len(element) or element.attrib or element.tail is not None:
         return None
     # lxml keeps an element's other namespace declarations when it is moved beneath

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import PropStat, ResponseEntry
+from oxdav.dav.multistatus import PropertyItem, PropStat, ResponseEntry, TextProperty
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.xml import child_elements
 
@@ -139,7 +139,7 @@ def property_element(name: str, value: PropertyValue) -> etree._Element:
 @dataclass
 class _Outcome:
     status: int
-    element: etree._Element
+    element: PropertyItem
     error: str | None = None
 
 
@@ -193,16 +193,17 @@ class PropFindResult:
             if name in self._outcomes:
                 self.set_status(name, 404)
             return
-        self._outcomes[name] = _Outcome(status, property_element(name, value))
+        self._outcomes[name] = _Outcome(status, TextProperty(name, value) if isinstance(
+            value, str) else property_element(name, value))
 
     def set_status(self, name: str, status: int, error: str | None = None) -> None:
         """Record a value-less outcome, e.g. 403 with ``{DAV:}need-privileges``."""
-        self._outcomes[name] = _Outcome(status, etree.Element(name), error)
+        self._outcomes[name] = _Outcome(status, TextProperty(name), error)
 
     def add_name(self, name: str) -> None:
         """Under ``propname``: list ``name`` as present (empty element, 200)."""
         if name not in self._outcomes:
-            self._outcomes[name] = _Outcome(200, etree.Element(name))
+            self._outcomes[name] = _Outcome(200, TextProperty(name))
 
     async def handle(
         self,
@@ -238,7 +239,10 @@ class PropFindResult:
     def value_of(self, name: str) -> etree._Element | None:
         """The property element recorded with status 200 for ``name``, if any."""
         outcome = self._outcomes.get(name)
-        return outcome.element if outcome and outcome.status == 200 else None
+        if not outcome or outcome.status != 200:
+            return None
+        element = outcome.element
+        return element.element() if isinstance(element, TextProperty) else element
 
     def propstats(self) -> list[PropStat]:
         """Group the outcomes by (status, error): 200 first, then ascending status."""
@@ -246,7 +250,7 @@ class PropFindResult:
         for name, outcome in self._outcomes.items():
             if outcome is None:
                 key: tuple[int, str | None] = (404, None)
-                element = etree.Element(name)
+                element: PropertyItem = TextProperty(name)
             else:
                 key = (outcome.status, outcome.error)
                 element = outcome.element

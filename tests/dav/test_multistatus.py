@@ -13,6 +13,7 @@ from oxdav.dav.multistatus import (
     MultistatusWriter,
     PropStat,
     ResponseEntry,
+    TextProperty,
     aiter_multistatus,
     iter_multistatus,
     render_multistatus,
@@ -222,3 +223,24 @@ async def test_async_stream_gathers_responses_into_chunks() -> None:
     assert len(gathered) == 2  # the first response alone, then the rest (< one chunk size)
     assert sum(map(len, gathered)) < STREAM_CHUNK_SIZE
     assert b"".join(gathered) == b"".join(small) == render_multistatus(entries_list)
+
+
+@pytest.mark.parametrize("text", ['"a&b<c>"', "caf\u00e9\r\n\tx", "", None, "\U0001f600"])
+@pytest.mark.parametrize("name", [D + "getetag", "{http://apple.com/ns/ical/}calendar-color",
+                                  "{urn:example:u}unknown"])
+def test_text_properties_serialise_as_lxml_serialises_their_elements(name, text) -> None:
+    def entry(as_element: bool) -> ResponseEntry:
+        props = [TextProperty(name, text), TextProperty(D + "getcontentlength")]
+        if as_element:
+            props = [p.element() for p in props]
+        return ResponseEntry("/dav/a", [PropStat(200, props[:1]), PropStat(404, props[1:])])
+
+    assert MultistatusWriter().response(entry(False)) == _tree_serialised(entry(True))
+    assert render_multistatus([entry(False)]) == render_multistatus([entry(True)])
+
+
+def test_a_text_property_refuses_text_xml_cannot_hold_as_lxml_does() -> None:
+    with pytest.raises(ValueError):
+        _prop(D + "displayname", "bad\x01")
+    with pytest.raises(ValueError):
+        TextProperty(D + "displayname", "bad\x01")
