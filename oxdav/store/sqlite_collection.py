@@ -125,16 +125,18 @@ class SQLiteCollection:
         return await self._txn.call(objects_db.list_objects, self._scope, time_range,
                                     component)
 
-    async def get(self, name: str) -> StoredObject:
+    async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
         """See ``Collection.get``."""
-        found = await self._txn.call(objects_db.get_objects, self._scope, [name])
+        found = await self._txn.call(objects_db.get_objects, self._scope, [name], alternate)
         if not found:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
 
-    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
+    async def get_many(self, names: Iterable[str], *, alternate: bool = False
+                       ) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
-        return await self._txn.call(objects_db.get_objects, self._scope, list(names))
+        return await self._txn.call(objects_db.get_objects, self._scope, list(names),
+                                    alternate)
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
         """See ``Collection.by_uid``."""
