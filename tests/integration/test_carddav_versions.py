@@ -9,10 +9,12 @@ import pytest_twisted
 
 from oxdav.carddav import representations
 from oxdav.carddav.convert import convert
-from oxdav.store import ObjectIndex
+from oxdav.directory.provisioning import gal_card_name
+from oxdav.store import GAL_FOLDER_ID, ObjectIndex
 from tests.integration.carddav_support import (
     NS,
     VCARD_DIR,
+    books,
     default_book,
     put,
     report,
@@ -134,3 +136,26 @@ async def test_a_card_stored_without_its_other_version_is_converted(book) -> Non
     response, body = await server.request("GET", href + "old.vcf", auth=server.demo,
                                           headers={"Accept": "text/vcard; version=3.0"})
     assert response.code == 200 and body == convert(data, "3.0")
+
+
+@pytest_twisted.ensureDeferred
+async def test_aggregated_multiget_reads_the_gal_card_in_4_0_from_its_stored_version(
+        tmp_path, monkeypatch) -> None:
+    server = await start_carddav(tmp_path, exposedCollections="2")
+    try:
+        [aggregated] = list(await books(server))
+        response, _ = await put(server, aggregated + CARD3.name, CARD3.read_bytes())
+        assert response.code == 201
+        async with server.service.store.transaction("demo") as txn:
+            [context] = [c for c in await txn.contexts() if c.name == "demo"]
+            demo = await txn.user_by_login(context.id, "demo")
+        gal = await stored(server, GAL_FOLDER_ID, gal_card_name(demo.id))
+        assert gal.alternate == convert(gal.data, "4.0")  # written with the demo account
+        forbid_conversion(monkeypatch)
+        hrefs = [aggregated + CARD3.name, aggregated + gal_card_name(demo.id)]
+        response, doc = await report(server, aggregated, multiget(hrefs, "4.0"))
+        assert response.code == 207
+        assert address_data(doc) == {hrefs[0]: convert(CARD3.read_bytes(), "4.0"),
+                                     hrefs[1]: gal.alternate}
+    finally:
+        await server.stop()
