@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from twisted.web.server import Site
 
 from oxdav import sdnotify
+from oxdav.carddav.representations import alternate_of
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
 from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
@@ -245,7 +246,8 @@ class OxdavService(MultiService):
         await self.store.start()
         snapshot = self.holder.current
         if snapshot.get("oxdav.demo.create"):
-            await ensure_demo_account(self.store, data_directory(snapshot), log)
+            await ensure_demo_account(self.store, data_directory(snapshot), log,
+                                      card_alternate=alternate_of)
 
     def _started(self, _: None) -> None:
         self.pruner.start()

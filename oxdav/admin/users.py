@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from oxdav.carddav.representations import alternate_of
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
 from oxdav.store import Store, User
@@ -68,7 +69,7 @@ async def create(store: Store, args: argparse.Namespace, out: TextIO) -> None:
             display_name=args.display_name or args.login, first_name=args.first_name,
             last_name=args.last_name, email=args.email, aliases=args.alias,
             phones=args.phone, permissions=permissions, config=config, enabled=not args.disabled,
-            user_id=args.id)
+            user_id=args.id, card_alternate=alternate_of)
     out.write(f"created user {user.id} ({user.login}) in context {context.id}\n")
 
 
@@ -92,7 +93,8 @@ async def change(store: Store, args: argparse.Namespace, out: TextIO) -> None:
         user = await find_user(txn, context, args.user)
         if args.config or args.unset_config:
             fields["config"] = merged_config(user.config, args.config, args.unset_config)
-        user = await provisioning.update_user(txn, context.id, user.id, **fields)
+        user = await provisioning.update_user(txn, context.id, user.id,
+                                              card_alternate=alternate_of, **fields)
     out.write(f"changed user {user.id} ({user.login}) in context {context.id}\n")
 
 

@@ -18,7 +18,9 @@ The home on the DAV tree (``oxdav.folders`` resources, DESIGN.md §5):
 - :mod:`oxdav.carddav.exposure`: exposedCollections, ignoreFolders, the aggregated set.
 - :mod:`oxdav.carddav.collection`: a contacts folder as an address book, its cards.
 - :mod:`oxdav.carddav.aggregate`: the aggregated "All Contacts" collection.
-- :mod:`oxdav.carddav.validation`: PUT validation and GET rendering as HTTP answers.
+- :mod:`oxdav.carddav.validation`: PUT validation as HTTP answers.
+- :mod:`oxdav.carddav.representations`: the other vCard version made on write and
+  kept by the store, so reads (GET, address-data) in either version need no parsing.
 - :mod:`oxdav.carddav.properties`, :mod:`oxdav.carddav.reports`,
   :mod:`oxdav.carddav.mkcol`: live properties, REPORTs, extended MKCOL bodies.
 """

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from oxdav.carddav.collection import AddressObject, store_card
+from oxdav.carddav.collection import AddressObject, CardLookup, store_card
 from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, FolderSet
 from oxdav.carddav.validation import uid_conflict, validate_body
 from oxdav.dav.errors import DAVError
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from oxdav.folders.homes import HomeKind
 
 
-class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
+class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup):
     """``/carddav/Contacts<hash>``: the cards of every folder of a :class:`FolderSet`.
 
     Args:
@@ -106,11 +106,20 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection):
         return None
 
     async def resolve_member(self, name: str) -> DAVResource | None:
-        found = await self._locate(name)
-        if found is None:
-            return None
-        collection, stored = found
-        return AddressObject(self, collection, stored.meta, stored.data)
+        return (await self.cards_named([name])).get(name)
+
+    async def cards_named(self, names: Sequence[str], *, alternate: bool = False
+                          ) -> dict[str, AddressObject]:
+        """One store call per folder for the names not found in an earlier one."""
+        found: dict[str, AddressObject] = {}
+        for collection in self.collections:
+            wanted = [name for name in names if name not in found]
+            if not wanted:
+                break
+            for stored in await collection.get_many(wanted, alternate=alternate):
+                found[stored.name] = AddressObject(self, collection, stored.meta, stored,
+                                                   alternate_read=alternate)
+        return found
 
     async def children(self) -> AsyncIterator[DAVResource]:
         seen: set[str] = set()

@@ -1,60 +1,105 @@
 """A contacts folder as an address book collection, and its address object resources
 (RFC 6352 §5.1, §5.2).
 
-PUT bodies are validated once (§6.3.2.1) and stored exactly as sent (§6.3.2.3); GET
-returns the vCard version the client accepts (§5.1.1).
+PUT bodies are validated once (§6.3.2.1) and stored exactly as sent (§6.3.2.3), with
+the card in the other vCard version beside them (:mod:`oxdav.carddav.representations`);
+GET returns the vCard version the client accepts (§5.1.1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import abc
+from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
 from oxdav.carddav.names import ADDRESSBOOK_DESCRIPTION
-from oxdav.carddav.validation import (
-    index_of,
-    render_for_get,
-    uid_conflict,
-    validate_body,
-)
+from oxdav.carddav.representations import card_index, in_version, render_for_get
+from oxdav.carddav.validation import uid_conflict, validate_body
 from oxdav.carddav.vcard import ParsedAddressObject
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
-from oxdav.dav.resource import RequestContext
+from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource
-from oxdav.store.errors import UIDConflict
+from oxdav.store.errors import NotFound, UIDConflict
 from oxdav.store.interfaces import Collection
-from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta
+from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta, StoredObject
 
 
 class AddressObject(ObjectResource, NegotiatedContent):
-    """One stored vCard (an address object resource, RFC 6352 §5.1)."""
+    """One stored vCard (an address object resource, RFC 6352 §5.1).
+
+    Args:
+        parent: the collection it is reached through.
+        collection: the store collection holding it.
+        meta: its listing entry.
+        stored: the object when already fetched (a lookup by name reads it anyway),
+            so a GET or multiget does not read it twice.
+        alternate_read: whether ``stored`` was read with its alternate representation
+            (else a read in the other vCard version fetches it when it needs it).
+    """
+
+    def __init__(self, parent: FolderCollection, collection: Collection, meta: ObjectMeta,
+                 stored: StoredObject | None = None, *, alternate_read: bool = False) -> None:
+        super().__init__(parent, collection, meta, None if stored is None else stored.data)
+        self._alternate = None if stored is None else stored.alternate
+        self._alternate_read = stored is not None and alternate_read
+
+    async def read_alternate(self) -> bytes | None:
+        """The stored card in the other vCard version (None: none stored), read once."""
+        if not self._alternate_read:
+            self._alternate_read = True
+            try:
+                stored = await self.collection.get(self.meta.name, alternate=True)
+            except NotFound:
+                return None  # removed meanwhile: what was read is converted
+            if stored.etag == self.meta.etag:
+                self._data, self._alternate = stored.data, stored.alternate
+        return self._alternate
+
+    async def in_version(self, version: str) -> bytes:
+        """The card as vCard ``version``: stored bytes when the card or its alternate
+        is in that version, else converted now.
+
+        Raises:
+            ConversionError: ``supported-address-data-conversion``.
+        """
+        return await in_version(await self.read(), version, self.read_alternate)
 
     async def read_for(self, ctx: RequestContext) -> tuple[bytes, str]:
         return await render_for_get(await self.read(), ctx.header("accept"),
-                                    ctx.header("user-agent"))
+                                    ctx.header("user-agent"), self.read_alternate)
+
+
+class CardLookup(abc.ABC):
+    """A collection whose cards are read by name in batches (addressbook-multiget)."""
+
+    @abc.abstractmethod
+    async def cards_named(self, names: Sequence[str], *, alternate: bool = False
+                          ) -> dict[str, AddressObject]:
+        """The members among ``names`` by name (missing ones left out), with their
+        bytes, and with their stored alternates when ``alternate``."""
 
 
 async def store_card(parent: FolderCollection, collection: Collection, ctx: RequestContext,
                      name: str, parsed: ParsedAddressObject, *, if_etag: str | None,
                      if_absent: bool) -> PutOutcome:
     """Store a validated card as ``name`` in ``collection`` (reached as ``parent``),
-    exactly as sent (RFC 6352 §6.3.2.3).
+    exactly as sent (RFC 6352 §6.3.2.3), with its other vCard version.
 
     Raises:
         DAVError: 403 ``no-uid-conflict`` with the href of the card holding the UID
             (§6.3.2.1).
     """
     try:
-        meta, created = await collection.put(name, parsed.data, index_of(parsed),
+        meta, created = await collection.put(name, parsed.data, await card_index(parsed),
                                              if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
         raise uid_conflict(ctx.href(f"{parent.path}/{error.holder}")) from None
     return PutOutcome(f'"{meta.etag}"', created)
 
 
-class AddressBookCollection(FolderCollection):
+class AddressBookCollection(FolderCollection, CardLookup):
     """A contacts folder as an address book (RFC 6352 §5.2)."""
 
     @property
@@ -63,7 +108,21 @@ class AddressBookCollection(FolderCollection):
         return self.folder.description or None
 
     def member(self, meta: ObjectMeta, data: bytes | None = None) -> AddressObject:
-        return AddressObject(self, self.collection, meta, data)
+        stored = None if data is None else StoredObject(meta, data)
+        return AddressObject(self, self.collection, meta, stored)
+
+    async def resolve_member(self, name: str) -> DAVResource | None:
+        try:  # one name: get() answers from the folder's prefetch when it has one
+            stored = await self.collection.get(name)
+        except NotFound:
+            return None
+        return AddressObject(self, self.collection, stored.meta, stored)
+
+    async def cards_named(self, names: Sequence[str], *, alternate: bool = False
+                          ) -> dict[str, AddressObject]:
+        stored = await self.collection.get_many(names, alternate=alternate)
+        return {s.name: AddressObject(self, self.collection, s.meta, s, alternate_read=alternate)
+                for s in stored}
 
     def writable_live_properties(self) -> frozenset[str]:
         return super().writable_live_properties() | {ADDRESSBOOK_DESCRIPTION}
@@ -80,7 +139,8 @@ class AddressBookCollection(FolderCollection):
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
-        return index_of(await validate_body(body, content_type, self.max_resource_size or 0))
+        return await card_index(
+            await validate_body(body, content_type, self.max_resource_size or 0))
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

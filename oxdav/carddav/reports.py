@@ -16,13 +16,12 @@ from typing import Final
 from lxml import etree
 
 from oxdav.carddav.addressdata import AddressDataRequest, parse_address_data
-from oxdav.carddav.collection import AddressObject
+from oxdav.carddav.collection import AddressObject, CardLookup
 from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
 from oxdav.carddav.validation import off_reactor
 from oxdav.dav.errors import DAVError
-from oxdav.dav.methods.capabilities import ReadableContent
 from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
 from oxdav.dav.namespaces import CARDDAV_NS, DAV_NS, clark
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
@@ -32,7 +31,7 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, element_text, find_child
-from oxdav.folders.base import MemberLookup
+from oxdav.store.models import StoredObject
 
 ADDRESSBOOK_MULTIGET: Final = clark(CARDDAV_NS, "addressbook-multiget")
 ADDRESSBOOK_QUERY: Final = clark(CARDDAV_NS, "addressbook-query")
@@ -41,7 +40,7 @@ _HREF: Final = clark(DAV_NS, "href")
 _FILTER: Final = clark(CARDDAV_NS, "filter")
 _LIMIT: Final = clark(CARDDAV_NS, "limit")
 _NRESULTS: Final = clark(CARDDAV_NS, "nresults")
-#: Cards read per store query while an addressbook-query scans a collection.
+#: Cards read per store query while a multiget or an addressbook-query runs.
 QUERY_BATCH: Final = 100
 
 
@@ -51,6 +50,11 @@ class CardProperties:
 
     others: PropFindRequest
     address_data: AddressDataRequest | None
+
+    @property
+    def whole_cards(self) -> bool:
+        """Whether whole cards are returned, which the stored alternates may serve."""
+        return self.address_data is not None and self.address_data.properties is None
 
 
 def parse_card_properties(root: etree._Element) -> CardProperties:
@@ -75,15 +79,12 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
 
 
 async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
-                     wanted: CardProperties, member: DAVResource,
-                     data: bytes | None = None) -> ResponseEntry:
+                     wanted: CardProperties, member: DAVResource) -> ResponseEntry:
     """One member's response: registry properties, then the rendered address-data."""
     result = await properties.evaluate(ctx, member, wanted.others)
-    if wanted.address_data is not None and isinstance(member, ReadableContent):
-        if data is None:
-            data = await member.read()
+    if wanted.address_data is not None and isinstance(member, AddressObject):
         try:
-            text = await off_reactor(len(data), wanted.address_data.render, data)
+            text = await _address_data(member, wanted.address_data)
         except CardDAVPreconditionError as error:
             # §5.1.1: a conversion failure is that resource's, not the report's.
             result.set_status(ADDRESS_DATA, 403, error.clark_name)
@@ -92,6 +93,15 @@ async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
             element.text = text.decode("utf-8")
             result.set(ADDRESS_DATA, element)
     return result.to_entry()
+
+
+async def _address_data(member: AddressObject, wanted: AddressDataRequest) -> bytes:
+    """The whole card from stored bytes in either version; a selection of properties
+    (§10.4.2) parses the card."""
+    if wanted.properties is None:
+        return await member.in_version(wanted.version)
+    data = await member.read()
+    return await off_reactor(len(data), wanted.render, data)
 
 
 class AddressbookMultigetReport(Report):
@@ -111,28 +121,38 @@ class AddressbookMultigetReport(Report):
             raise DAVError(400, None, "addressbook-multiget names no DAV:href")
 
         async def entries() -> AsyncIterator[ResponseEntry]:
-            for href in hrefs:
-                member = await self._member(ctx, resource, href)
-                if member is None:
-                    yield ResponseEntry(href, status=404)
-                else:
-                    yield await card_entry(ctx, self._properties, wanted, member)
+            for first in range(0, len(hrefs), QUERY_BATCH):
+                chunk = hrefs[first:first + QUERY_BATCH]
+                members = await self._members(ctx, resource, chunk, wanted.whole_cards)
+                for href in chunk:
+                    member = members.get(href)
+                    if member is None:
+                        yield ResponseEntry(href, status=404)
+                    else:
+                        yield await card_entry(ctx, self._properties, wanted, member)
 
         return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal),
                                        minimal_applied=ctx.prefer_minimal)
 
     @staticmethod
-    async def _member(ctx: RequestContext, resource: DAVResource, href: str
-                      ) -> DAVResource | None:
-        try:
-            path = ctx.paths.dav_path_of_href(href)
-        except PathError:
-            return None
-        if path is None or not isinstance(resource, MemberLookup):
-            return None
-        if not same_path(parent_path(path), resource.path):
-            return None
-        return await resource.resolve_member(basename(path))
+    async def _members(ctx: RequestContext, resource: DAVResource, hrefs: list[str],
+                       alternate: bool) -> dict[str, AddressObject]:
+        """The members ``hrefs`` name, by href, read in one store call per folder."""
+        if not isinstance(resource, CardLookup):
+            return {}
+        names: dict[str, str] = {}
+        for href in hrefs:
+            try:
+                path = ctx.paths.dav_path_of_href(href)
+            except PathError:
+                continue
+            if path is not None and same_path(parent_path(path), resource.path):
+                names[href] = basename(path)
+        if not names:
+            return {}
+        found = await resource.cards_named(list(dict.fromkeys(names.values())),
+                                           alternate=alternate)
+        return {href: found[name] for href, name in names.items() if name in found}
 
 
 def _parse_limit(root: etree._Element) -> int | None:
@@ -159,26 +179,29 @@ def _parse_query_filter(root: etree._Element) -> Filter:
         raise DAVError(403, condition, error.message) from None
 
 
-async def with_data(members: AsyncIterator[DAVResource], batch: int | None = None
-                    ) -> AsyncIterator[tuple[AddressObject, bytes]]:
-    """The address objects among ``members`` with their bytes, read ``batch`` (by
-    default :data:`QUERY_BATCH`) at a time per folder (``get_many``) rather than one
-    query per card."""
+async def with_data(members: AsyncIterator[DAVResource], batch: int | None = None, *,
+                    alternate: bool = False) -> AsyncIterator[AddressObject]:
+    """The address objects among ``members``, each with its bytes (and its stored
+    alternate when ``alternate``), read ``batch`` (by default :data:`QUERY_BATCH`) at a
+    time per folder (``get_many``) rather than one query per card; members removed
+    meanwhile are left out."""
     batch = batch or QUERY_BATCH
     pending: list[AddressObject] = []
 
-    async def flush() -> AsyncIterator[tuple[AddressObject, bytes]]:
+    async def flush() -> AsyncIterator[AddressObject]:
         by_folder: dict[int, list[AddressObject]] = {}
         for member in pending:
             by_folder.setdefault(id(member.collection), []).append(member)
-        data: dict[tuple[int, str], bytes] = {}
+        read: dict[tuple[int, str], StoredObject] = {}
         for group in by_folder.values():
-            stored = await group[0].collection.get_many([m.meta.name for m in group])
-            data.update({(id(group[0].collection), s.name): s.data for s in stored})
+            stored = await group[0].collection.get_many([m.meta.name for m in group],
+                                                        alternate=alternate)
+            read.update({(id(group[0].collection), s.name): s for s in stored})
         for member in pending:
-            found = data.get((id(member.collection), member.meta.name))
-            if found is not None:  # removed meanwhile: left out
-                yield member, found
+            found = read.get((id(member.collection), member.meta.name))
+            if found is not None:
+                yield AddressObject(member.parent, member.collection, found.meta, found,
+                                    alternate_read=alternate)
         pending.clear()
 
     async for member in members:
@@ -216,7 +239,8 @@ class AddressbookQueryReport(Report):
             if depth is Depth.ZERO:
                 return
             count = 0
-            async for member, data in with_data(resource.children()):
+            async for member in with_data(resource.children(), alternate=wanted.whole_cards):
+                data = await member.read()
                 if not await off_reactor(len(data), query.matches_data, data):
                     continue
                 if limit is not None and count >= limit:
@@ -224,7 +248,7 @@ class AddressbookQueryReport(Report):
                                         error=NUMBER_OF_MATCHES_WITHIN_LIMITS)
                     return
                 count += 1
-                yield await card_entry(ctx, self._properties, wanted, member, data)
+                yield await card_entry(ctx, self._properties, wanted, member)
 
         return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal),
                                        minimal_applied=ctx.prefer_minimal)

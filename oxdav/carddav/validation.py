@@ -1,9 +1,10 @@
-"""The HTTP face of address object validation (RFC 6352 §6.3.2.1) and GET rendering.
+"""The HTTP face of address object validation (RFC 6352 §6.3.2.1).
 
 :func:`validate_body` runs :func:`oxdav.carddav.vcard.parse_address_object` once per
 PUT, off the reactor thread for large bodies (vobject folding of big PHOTOs costs about
 a second per megabyte), and turns its precondition errors into :class:`DAVError`.
-:func:`render_for_get` does the same for a GET that needs a 3.0 ⇄ 4.0 conversion.
+GET rendering, which needs the same care for a 3.0 ⇄ 4.0 conversion, is
+:func:`oxdav.carddav.representations.render_for_get`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Final, TypeVar
 
 from twisted.internet.threads import deferToThread
 
-from oxdav.carddav.addressdata import negotiate_get
-from oxdav.carddav.convert import convert
 from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.vcard import SUPPORTED_ADDRESS_DATA, ParsedAddressObject, parse_address_object
 from oxdav.dav.errors import DAVError, condition_with_hrefs
@@ -77,9 +76,10 @@ async def validate_body(body: bytes, content_type: str | None,
         raise as_dav_error(error) from None
 
 
-def index_of(parsed: ParsedAddressObject) -> ObjectIndex:
-    """What the store indexes of a card."""
-    return ObjectIndex(uid=parsed.uid, component="VCARD")
+def index_of(parsed: ParsedAddressObject, alternate: bytes | None = None) -> ObjectIndex:
+    """What the store indexes of a card, with the card in the other vCard version as
+    its alternate representation (:mod:`oxdav.carddav.representations`)."""
+    return ObjectIndex(uid=parsed.uid, component="VCARD", alternate=alternate)
 
 
 def stored_version(data: bytes) -> str:
@@ -93,23 +93,3 @@ def content_type_of(version: str) -> str:
     if version == "3.0":
         return "text/vcard; charset=utf-8"
     return f"text/vcard; charset=utf-8; version={version}"
-
-
-async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
-                         ) -> tuple[bytes, str]:
-    """The body and Content-Type a GET returns (RFC 6352 §5.1.1: Accept negotiation).
-
-    Raises:
-        DAVError: 406 ``supported-address-data-conversion`` when no version is
-            acceptable or the conversion fails (§5.1.1.1).
-    """
-    version = stored_version(data)
-    try:
-        chosen = negotiate_get(accept, version,
-                               prefer="3.0" if takes_only_vcard3(user_agent) else None)
-        if chosen.version == version:
-            return data, chosen.content_type
-        body = await off_reactor(len(data), convert, data, chosen.version)
-    except CardDAVPreconditionError as error:
-        raise DAVError(406, error.clark_name, error.message) from None
-    return body, chosen.content_type

@@ -4,12 +4,18 @@ DESIGN.md §2: a new user gets a default calendar, tasks and contacts folder, an
 card in the context's global address list (folder 6) that follows the user directory.
 The store only stores; this module keeps those rules in one place for the admin
 command line and the first-start demo account alike.
+
+The GAL card is written with its vCard 4.0 alternate (issue 7: a read in either version
+returns stored bytes) when the caller passes the converter as ``card_alternate``
+(``oxdav.carddav.representations.alternate_of``): CardDAV sits above the directory
+(DESIGN.md §7), so it is handed in rather than imported. Without it the card is stored
+alone and 4.0 readers convert it on every read, as before.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,9 @@ DEFAULT_FOLDERS = (("calendar", "Calendar"), ("tasks", "Tasks"), ("contacts", "C
 #: Module permissions a user gets when none are given.
 DEFAULT_PERMISSIONS = frozenset({"calendar", "tasks", "contacts", "infostore"})
 DEMO_FILE = "demo-login.txt"
+
+CardAlternate = Callable[[bytes], "bytes | None"]
+"""Makes a card's alternate representation: the card in the other vCard version."""
 
 
 def gal_card_name(user_id: int) -> str:
@@ -53,12 +62,16 @@ def gal_card(user: User) -> bytes:
     return card.serialize().encode("utf-8")
 
 
-async def write_gal_card(txn: Transaction, user: User) -> None:
-    """Create or refresh the user's card in folder 6."""
+async def write_gal_card(txn: Transaction, user: User,
+                         card_alternate: CardAlternate | None = None) -> None:
+    """Create or refresh the user's card in folder 6 (with its other vCard version
+    when ``card_alternate`` is given)."""
     gal = await txn.system_collection(user.context_id, GAL_FOLDER_ID)
+    data = gal_card(user)
     index = ObjectIndex(uid=f"oxdav-gal-{user.context_id}-{user.id}", component="VCARD",
-                        first_start=None, last_end=None, recurring=False)
-    await gal.put(gal_card_name(user.id), gal_card(user), index, created_by=user.id)
+                        first_start=None, last_end=None, recurring=False,
+                        alternate=None if card_alternate is None else card_alternate(data))
+    await gal.put(gal_card_name(user.id), data, index, created_by=user.id)
 
 
 async def create_user(txn: Transaction, context_id: int, login: str, *, password_hash: str,
@@ -67,7 +80,8 @@ async def create_user(txn: Transaction, context_id: int, login: str, *, password
                       aliases: Iterable[str] = (), phones: Iterable[str] = (),
                       permissions: Iterable[str] = DEFAULT_PERMISSIONS,
                       config: Mapping[str, str] | None = None, enabled: bool = True,
-                      user_id: int | None = None) -> User:
+                      user_id: int | None = None,
+                      card_alternate: CardAlternate | None = None) -> User:
     """Create a user with default folders and a GAL card, in one transaction."""
     user = await txn.create_user(
         context_id, login, display_name=display_name, first_name=first_name,
@@ -77,14 +91,15 @@ async def create_user(txn: Transaction, context_id: int, login: str, *, password
     home = await txn.home(context_id, user.id)
     for module, name in DEFAULT_FOLDERS:
         await home.create_folder(module, name, is_default=True)  # type: ignore[arg-type]
-    await write_gal_card(txn, user)
+    await write_gal_card(txn, user, card_alternate)
     return user
 
 
-async def update_user(txn: Transaction, context_id: int, user_id: int, **fields: Any) -> User:
+async def update_user(txn: Transaction, context_id: int, user_id: int, *,
+                      card_alternate: CardAlternate | None = None, **fields: Any) -> User:
     """Change a user and keep their GAL card in step."""
     user = await txn.update_user(context_id, user_id, **fields)
-    await write_gal_card(txn, user)
+    await write_gal_card(txn, user, card_alternate)
     return user
 
 
@@ -99,7 +114,8 @@ async def delete_user(txn: Transaction, context_id: int, user_id: int) -> None:
 
 
 async def ensure_demo_account(store: Store, data_dir: Path, log: Any,
-                              hash_password: Any = None) -> None:
+                              hash_password: Any = None,
+                              card_alternate: CardAlternate | None = None) -> None:
     """On a store with no context yet, create context ``demo`` and user ``demo``.
 
     The generated password is written to ``<data_dir>/demo-login.txt`` (mode 0600)
@@ -116,7 +132,7 @@ async def ensure_demo_account(store: Store, data_dir: Path, log: Any,
             context = await txn.create_context("demo", mappings=("example.com", "defaultcontext"))
             await create_user(txn, context.id, "demo", password_hash=hashed,
                               display_name="Demo User", first_name="Demo", last_name="User",
-                              email="demo@example.com")
+                              email="demo@example.com", card_alternate=card_alternate)
             data_dir.mkdir(parents=True, exist_ok=True)
             path = data_dir / DEMO_FILE
             path.touch(mode=0o600)

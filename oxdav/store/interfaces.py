@@ -324,6 +324,11 @@ class Home(Protocol):
     user over a lowered limit can still shrink or replace). Writes into folders owned
     by someone else are counted against their owner but not checked here: this home
     does not know the owner's limit. ``system_collection`` is never limited.
+
+    An object's alternate representation (``ObjectIndex.alternate``) is not counted:
+    it is a server-made copy of content the user already pays for, not user content
+    (RFC 4331 §4 leaves what "used" covers to the server), and counting it would make a
+    user's room depend on the vCard version their client happens to send.
     """
 
     context_id: int
@@ -399,12 +404,19 @@ class Collection(Protocol):
         superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules."""
         ...
 
-    async def get(self, name: str) -> StoredObject:
-        """Raises: NotFound (absent or not readable)."""
+    async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
+        """One object with its data, and its alternate representation when
+        ``alternate`` (else ``StoredObject.alternate`` is None: reads that do not need
+        it do not load it).
+
+        Raises: NotFound (absent or not readable).
+        """
         ...
 
-    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
-        """The readable objects among ``names`` in the given order; missing omitted."""
+    async def get_many(self, names: Iterable[str], *, alternate: bool = False
+                       ) -> builtins.list[StoredObject]:
+        """The readable objects among ``names`` in the given order; missing omitted.
+        ``alternate`` as for ``get``."""
         ...
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
@@ -424,7 +436,9 @@ class Collection(Protocol):
         """Create or replace an object atomically; returns ``(meta, created)``.
 
         ``created_by`` is recorded only on creation; it defaults to the acting user and
-        may differ from it only in a system collection.
+        may differ from it only in a system collection. ``index.alternate`` is stored
+        with ``data`` and replaces the previous one; a put without one leaves the object
+        without one (an alternate never outlives the content it was made from).
 
         Raises:
             AlreadyExists: ``if_absent`` and the name exists.

@@ -172,23 +172,25 @@ class SQLiteCollection:
         return await self._txn.call(objects_db.list_objects, self._scope, time_range,
                                     component)
 
-    async def get(self, name: str) -> StoredObject:
+    async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
         """See ``Collection.get``."""
         remembered = self._remembered
-        if (remembered is not None and remembered[0] == name and not self._deleted
-                and remembered[2] == self._txn.mutations):
+        if (not alternate and remembered is not None and remembered[0] == name
+                and not self._deleted and remembered[2] == self._txn.mutations):
             stored = remembered[1]
             if stored is None:
                 raise NotFound(f"object {name!r} in folder {self.folder.id}")
             return stored
-        found = await self._txn.call(objects_db.get_objects, self._scope, [name])
+        found = await self._txn.call(objects_db.get_objects, self._scope, [name], alternate)
         if not found:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
 
-    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
+    async def get_many(self, names: Iterable[str], *, alternate: bool = False
+                       ) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
-        return await self._txn.call(objects_db.get_objects, self._scope, list(names))
+        return await self._txn.call(objects_db.get_objects, self._scope, list(names),
+                                    alternate)
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
         """See ``Collection.by_uid``."""

@@ -2,6 +2,7 @@
 
 import pytest_twisted
 
+from oxdav.carddav.convert import convert
 from oxdav.directory.passwords import verify_password
 from oxdav.directory.provisioning import gal_card_name
 from oxdav.store import GAL_FOLDER_ID
@@ -66,6 +67,21 @@ async def test_changed_name_reaches_the_gal_card(acme: Admin) -> None:
     async with acme.transaction() as txn:
         card = await (await txn.system_collection(1, GAL_FOLDER_ID)).get(gal_card_name(1))
     assert b"FN:Alice Cooper" in card.data
+
+
+@pytest_twisted.ensureDeferred
+async def test_gal_card_is_stored_with_its_vcard_4_0_version(acme: Admin) -> None:
+    async def stored():
+        async with acme.transaction() as txn:
+            gal = await txn.system_collection(1, GAL_FOLDER_ID)
+            return await gal.get(gal_card_name(1), alternate=True)
+
+    created = await stored()  # by "user create"
+    assert created.alternate == convert(created.data, "4.0")
+    acme.ok("user", "change", "acme", "alice", "--display-name", "Alice Cooper")
+    changed = await stored()
+    assert changed.alternate == convert(changed.data, "4.0")
+    assert b"FN:Alice Cooper" in changed.alternate
 
 
 @pytest_twisted.ensureDeferred

@@ -1,5 +1,4 @@
-"""The HTTP face of address object validation and GET rendering (RFC 6352 §5.1.1,
-§6.3.2.1)."""
+"""The HTTP face of address object validation (RFC 6352 §6.3.2.1)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from oxdav.carddav.validation import (
     THREAD_THRESHOLD_OCTETS,
     content_type_of,
     index_of,
-    render_for_get,
     stored_version,
     takes_only_vcard3,
     validate_body,
@@ -76,21 +74,3 @@ async def test_large_body_is_parsed_on_a_worker_thread() -> None:
     note = "NOTE:" + "x" * THREAD_THRESHOLD_OCTETS + "\r\n"
     body = CARD3.replace(b"END:VCARD", note.encode() + b"END:VCARD")
     assert (await validate_body(body, None, 10 * LIMIT)).uid == "u1"
-
-
-@pytest_twisted.ensureDeferred
-async def test_get_without_accept_returns_the_stored_bytes() -> None:
-    assert await render_for_get(CARD3, None, None) == (CARD3, "text/vcard; charset=utf-8")
-
-
-@pytest_twisted.ensureDeferred
-async def test_get_accepting_4_0_converts() -> None:
-    body, content_type = await render_for_get(CARD3, "text/vcard;version=4.0", None)
-    assert b"VERSION:4.0" in body and "version=4.0" in content_type
-
-
-@pytest_twisted.ensureDeferred
-async def test_get_accepting_nothing_usable_is_406() -> None:
-    with pytest.raises(DAVError) as caught:
-        await render_for_get(CARD3, "application/json", None)
-    assert caught.value.status == 406

@@ -71,3 +71,38 @@ async def test_update_user_without_phones_keeps_the_tels(store: Store) -> None:
     async with store.transaction("rename", write=True) as txn:
         await provisioning.update_user(txn, 1, user_id, display_name="Alice Liddell")
     assert await gal_tels(store, user_id) == [("111", ["WORK", "VOICE"])]
+
+
+def other_version(data: bytes) -> bytes:
+    """A stand-in for the CardDAV converter (the directory does not import CardDAV)."""
+    return data.replace(b"VERSION:3.0", b"VERSION:4.0")
+
+
+async def gal_alternate(store: Store, user_id: int) -> tuple[bytes, bytes | None]:
+    async with store.transaction("read card") as txn:
+        gal = await txn.system_collection(1, GAL_FOLDER_ID)
+        stored = await gal.get(provisioning.gal_card_name(user_id), alternate=True)
+    return stored.data, stored.alternate
+
+
+@pytest_twisted.ensureDeferred
+async def test_gal_card_is_stored_with_the_alternate_the_caller_makes(store: Store) -> None:
+    user_id = await create_alice(store, card_alternate=other_version)
+    data, alternate = await gal_alternate(store, user_id)
+    assert alternate == other_version(data)
+
+
+@pytest_twisted.ensureDeferred
+async def test_update_user_rewrites_the_gal_alternate_with_the_card(store: Store) -> None:
+    user_id = await create_alice(store, card_alternate=other_version)
+    async with store.transaction("update", write=True) as txn:
+        await provisioning.update_user(txn, 1, user_id, display_name="Alice Liddell",
+                                       card_alternate=other_version)
+    data, alternate = await gal_alternate(store, user_id)
+    assert b"Alice Liddell" in data and alternate == other_version(data)
+
+
+@pytest_twisted.ensureDeferred
+async def test_gal_card_without_a_converter_has_no_alternate(store: Store) -> None:
+    user_id = await create_alice(store)
+    assert (await gal_alternate(store, user_id))[1] is None
