@@ -27,7 +27,9 @@ from .sqlite_rows import (
 
 def user_groups(conn: sqlite3.Connection, context_id: int, user_id: int) -> frozenset[int]:
     """The user's group ids plus ``ALL_USERS_GROUP``. Raises: NotFound (no such user)."""
-    load_user(conn, context_id, user_id)
+    if conn.execute("SELECT 1 FROM users WHERE context_id = ? AND id = ?",
+                    (context_id, user_id)).fetchone() is None:
+        raise NotFound(f"user {user_id} in context {context_id}")
     rows = conn.execute("SELECT group_id FROM group_members WHERE context_id = ? AND user_id = ?",
                         (context_id, user_id))
     return frozenset([ALL_USERS_GROUP, *(r[0] for r in rows)])
