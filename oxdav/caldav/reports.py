@@ -196,7 +196,8 @@ class CalendarQueryReport(_ObjectReport):
         narrowing = flt.narrowing()
         window = resource.window.clamp(narrowing.start, narrowing.end)
         candidates = await resource.collection.list(time_range=window,
-                                                    component=narrowing.component)
+                                                    component=narrowing.component,
+                                                    spans=True)
         decided = {m.name: flt.index_match(m, tz) for m in candidates}
         stored = await resource.collection.get_many(
             name for name, decision in decided.items() if decision is not False)

@@ -396,12 +396,16 @@ class Collection(Protocol):
     user_id: int | None
 
     async def list(
-        self, *, time_range: TimeRange | None = None, component: str | None = None
+        self, *, time_range: TimeRange | None = None, component: str | None = None,
+        spans: bool = False
     ) -> builtins.list[ObjectMeta]:
         """Readable objects by name, optionally only those whose closed interval
         ``[first_start, last_end]`` overlaps the closed interval ``time_range`` (None
         bounds are unbounded on either side). This is an indexed pre-filter and a
-        superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules."""
+        superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules.
+
+        ``exact_spans`` are read only with ``spans`` (a query that decides from them);
+        else they are None, like the entries of ``changes``, to keep listings cheap."""
         ...
 
     async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
@@ -482,6 +486,7 @@ class Collection(Protocol):
         """Changes after revision ``since`` (RFC 6578), oldest first.
 
         ``since=None`` is the initial listing: every readable object, no tombstones.
+        The entries carry no ``exact_spans`` (see ``list``).
         With ``limit``, at most ``limit`` entries are returned and ``truncated`` is set
         when more follow; ``revision`` then is the last returned entry's, so asking
         again from it continues without gaps.

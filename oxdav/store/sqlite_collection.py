@@ -167,10 +167,11 @@ class SQLiteCollection:
                                 self.rights, self._quota)
 
     async def list(self, *, time_range: TimeRange | None = None,
-                   component: str | None = None) -> builtins.list[ObjectMeta]:
+                   component: str | None = None, spans: bool = False
+                   ) -> builtins.list[ObjectMeta]:
         """See ``Collection.list``."""
         return await self._txn.call(objects_db.list_objects, self._scope, time_range,
-                                    component)
+                                    component, spans)
 
     async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
         """See ``Collection.get``."""

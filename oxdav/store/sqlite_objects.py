@@ -92,10 +92,11 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
 
 
 def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int | None, int | None]
-                 | None, component: str | None) -> list[ObjectMeta]:
-    """Readable objects by name, pre-filtered by a closed time interval and component."""
+                 | None, component: str | None, spans: bool = False) -> list[ObjectMeta]:
+    """Readable objects by name, pre-filtered by a closed time interval and component;
+    ``exact_spans`` decoded only when ``spans``."""
     sql, params = list_query(scope, time_range, component)
-    return [meta_from_row(r) for r in conn.execute(sql, params)]
+    return [meta_from_row(r, spans) for r in conn.execute(sql, params)]
 
 
 #: Names bound per SELECT of ``get_objects`` (SQLite allows 32,766 parameters).
@@ -283,7 +284,7 @@ def changes_since(conn: sqlite3.Connection, scope: Scope, since: int | None,
     if truncated:
         rows = rows[:limit]
         revision = rows[-1]["change_modseq"]
-    changed = [meta_from_row(r) for r in rows if not r["deleted"]]
+    changed = [meta_from_row(r, spans=False) for r in rows if not r["deleted"]]
     deleted = [r["change_name"] for r in rows if r["deleted"]]
     return Changes(revision=revision, changed=changed, deleted=deleted, truncated=truncated)
 

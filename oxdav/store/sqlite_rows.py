@@ -163,8 +163,9 @@ def load_spans(text: str | None) -> tuple[tuple[int, int], ...] | None:
     return tuple((int(start), int(end)) for start, end in json.loads(text))
 
 
-def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
-    """Build an ObjectMeta from a row holding ``OBJECT_META_COLUMNS``."""
+def meta_from_row(row: sqlite3.Row | Any, spans: bool = True) -> ObjectMeta:
+    """Build an ObjectMeta from a row holding ``OBJECT_META_COLUMNS``; ``exact_spans``
+    is decoded only when ``spans`` (listings and sync need the envelope, not the spans)."""
     return ObjectMeta(
         name=row["name"],
         uid=row["uid"],
@@ -177,7 +178,7 @@ def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
         modified=to_datetime(row["modified"]),
         first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
         last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
-        exact_spans=load_spans(row["exact_spans"]),
+        exact_spans=load_spans(row["exact_spans"]) if spans else None,
         floating_spans=bool(row["floating_spans"]),
     )
 

@@ -343,18 +343,21 @@ async def test_listing_and_changes_carry_the_indexed_span(store, world):
 
 
 @pytest_twisted.ensureDeferred
-async def test_exact_spans_are_kept_in_listings_gets_and_changes(store, world):
+async def test_exact_spans_are_kept_in_listings_that_ask_and_in_gets(store, world):
     spans = ((1_000, 1_500), (1_800, 1_800), (1_900, 2_000))
     async with store.transaction("t", write=True) as txn:
         calendar = await alice_calendar(txn, world)
         meta, _ = await calendar.put("exact.ics", b"e", ObjectIndex(
             "uid-exact", "VEVENT", 1_000, 2_000, True, exact_spans=spans))
         await calendar.put("envelope.ics", b"v", EVENT)
-        listed = {m.name: m.exact_spans for m in await calendar.list(time_range=(0, 5_000))}
+        listed = {m.name: m.exact_spans
+                  for m in await calendar.list(time_range=(0, 5_000), spans=True)}
         got = {s.name: s.meta.exact_spans for s in await calendar.get_many(listed)}
+        plain = {m.name: m.exact_spans for m in await calendar.list()}
         changed = {m.name: m.exact_spans for m in (await calendar.changes(None)).changed}
     assert meta.exact_spans == spans
-    assert listed == got == changed == {"exact.ics": spans, "envelope.ics": None}
+    assert listed == got == {"exact.ics": spans, "envelope.ics": None}
+    assert plain == changed == {"exact.ics": None, "envelope.ics": None}  # not read
 
 
 @pytest_twisted.ensureDeferred
@@ -374,7 +377,7 @@ async def test_floating_spans_are_kept(store, world):
         await calendar.put("f.ics", b"f", ObjectIndex("uid-f", "VEVENT", 0, 10**6,
                                                       exact_spans=((50_400, 136_800),),
                                                       floating_spans=True))
-        [listed] = await calendar.list()
+        [listed] = await calendar.list(spans=True)
         [got] = await calendar.get_many(["f.ics"])
     assert listed.floating_spans and got.meta.floating_spans
     assert listed.exact_spans == got.meta.exact_spans == ((50_400, 136_800),)
