@@ -116,7 +116,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
             wanted = [name for name in names if name not in found]
             if not wanted:
                 break
-            for stored in await collection.get_many(wanted, alternate=alternate):
+            for stored in await collection.get_many(wanted, derived=alternate):
                 found[stored.name] = AddressObject(self, collection, stored.meta, stored,
                                                    alternate_read=alternate)
         return found

@@ -42,7 +42,7 @@ class AddressObject(ObjectResource, NegotiatedContent):
     def __init__(self, parent: FolderCollection, collection: Collection, meta: ObjectMeta,
                  stored: StoredObject | None = None, *, alternate_read: bool = False) -> None:
         super().__init__(parent, collection, meta, None if stored is None else stored.data)
-        self._alternate = None if stored is None else stored.alternate
+        self._alternate = None if stored is None else stored.derived
         self._alternate_read = stored is not None and alternate_read
 
     async def read_alternate(self) -> bytes | None:
@@ -50,11 +50,11 @@ class AddressObject(ObjectResource, NegotiatedContent):
         if not self._alternate_read:
             self._alternate_read = True
             try:
-                stored = await self.collection.get(self.meta.name, alternate=True)
+                stored = await self.collection.get(self.meta.name, derived=True)
             except NotFound:
                 return None  # removed meanwhile: what was read is converted
             if stored.etag == self.meta.etag:
-                self._data, self._alternate = stored.data, stored.alternate
+                self._data, self._alternate = stored.data, stored.derived
         return self._alternate
 
     async def in_version(self, version: str) -> bytes:
@@ -120,7 +120,7 @@ class AddressBookCollection(FolderCollection, CardLookup):
 
     async def cards_named(self, names: Sequence[str], *, alternate: bool = False
                           ) -> dict[str, AddressObject]:
-        stored = await self.collection.get_many(names, alternate=alternate)
+        stored = await self.collection.get_many(names, derived=alternate)
         return {s.name: AddressObject(self, self.collection, s.meta, s, alternate_read=alternate)
                 for s in stored}
 

@@ -195,7 +195,7 @@ async def with_data(members: AsyncIterator[DAVResource], batch: int | None = Non
         read: dict[tuple[int, str], StoredObject] = {}
         for group in by_folder.values():
             stored = await group[0].collection.get_many([m.meta.name for m in group],
-                                                        alternate=alternate)
+                                                        derived=alternate)
             read.update({(id(group[0].collection), s.name): s for s in stored})
         for member in pending:
             found = read.get((id(member.collection), member.meta.name))

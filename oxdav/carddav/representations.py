@@ -3,7 +3,7 @@ write (DESIGN.md §7: parsing happens once per write, never on a read path).
 
 A card is stored exactly as sent (RFC 6352 §6.3.2.3). The write also converts it to
 the other supported version with :func:`oxdav.carddav.convert.convert` (§5.1.1), and the
-store keeps that as the object's alternate representation (``ObjectIndex.alternate``).
+store keeps that as the object's derived bytes (``ObjectIndex.derived``).
 A read in either version then returns stored bytes, the very bytes the conversion
 would return:
 

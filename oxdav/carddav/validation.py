@@ -79,7 +79,7 @@ async def validate_body(body: bytes, content_type: str | None,
 def index_of(parsed: ParsedAddressObject, alternate: bytes | None = None) -> ObjectIndex:
     """What the store indexes of a card, with the card in the other vCard version as
     its alternate representation (:mod:`oxdav.carddav.representations`)."""
-    return ObjectIndex(uid=parsed.uid, component="VCARD", alternate=alternate)
+    return ObjectIndex(uid=parsed.uid, component="VCARD", derived=alternate)
 
 
 def stored_version(data: bytes) -> str:

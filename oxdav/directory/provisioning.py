@@ -70,7 +70,7 @@ async def write_gal_card(txn: Transaction, user: User,
     data = gal_card(user)
     index = ObjectIndex(uid=f"oxdav-gal-{user.context_id}-{user.id}", component="VCARD",
                         first_start=None, last_end=None, recurring=False,
-                        alternate=None if card_alternate is None else card_alternate(data))
+                        derived=None if card_alternate is None else card_alternate(data))
     await gal.put(gal_card_name(user.id), data, index, created_by=user.id)
 
 

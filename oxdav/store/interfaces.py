@@ -325,8 +325,8 @@ class Home(Protocol):
     by someone else are counted against their owner but not checked here: this home
     does not know the owner's limit. ``system_collection`` is never limited.
 
-    An object's alternate representation (``ObjectIndex.alternate``) is not counted:
-    it is a server-made copy of content the user already pays for, not user content
+    An object's derived bytes (``ObjectIndex.derived``) are not counted:
+    they are server-made from content the user already pays for, not user content
     (RFC 4331 §4 leaves what "used" covers to the server), and counting it would make a
     user's room depend on the vCard version their client happens to send.
     """
@@ -408,19 +408,19 @@ class Collection(Protocol):
         else they are None, like the entries of ``changes``, to keep listings cheap."""
         ...
 
-    async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
-        """One object with its data, and its alternate representation when
-        ``alternate`` (else ``StoredObject.alternate`` is None: reads that do not need
+    async def get(self, name: str, *, derived: bool = False) -> StoredObject:
+        """One object with its data, and its derived bytes when
+        ``derived`` (else ``StoredObject.derived`` is None: reads that do not need
         it do not load it).
 
         Raises: NotFound (absent or not readable).
         """
         ...
 
-    async def get_many(self, names: Iterable[str], *, alternate: bool = False
+    async def get_many(self, names: Iterable[str], *, derived: bool = False
                        ) -> builtins.list[StoredObject]:
         """The readable objects among ``names`` in the given order; missing omitted.
-        ``alternate`` as for ``get``."""
+        ``derived`` as for ``get``."""
         ...
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
@@ -440,9 +440,9 @@ class Collection(Protocol):
         """Create or replace an object atomically; returns ``(meta, created)``.
 
         ``created_by`` is recorded only on creation; it defaults to the acting user and
-        may differ from it only in a system collection. ``index.alternate`` is stored
+        may differ from it only in a system collection. ``index.derived`` is stored
         with ``data`` and replaces the previous one; a put without one leaves the object
-        without one (an alternate never outlives the content it was made from).
+        without any (derived bytes never outlive the content it was made from).
 
         Raises:
             AlreadyExists: ``if_absent`` and the name exists.

@@ -230,9 +230,9 @@ class ObjectIndex:
         floating_spans: ``exact_spans`` are wall-clock times written as if UTC (CalDAV:
             DATE and floating DATE-TIME instances, whose instant depends on the time
             zone of the query, RFC 4791 §7.3).
-        alternate: an alternate representation of the same content that the caller
-            made on write (CardDAV: the card in the other vCard version), so that reads
-            wanting it get stored bytes instead of converting; opaque to the store,
+        derived: bytes the caller derived from the content on write (CardDAV: the
+            card in the other vCard version; CalDAV: the prepared expansion), so that
+            reads wanting them get stored bytes instead of working them out; opaque to the store,
             stored with the object and replaced (or cleared, when None) by every
             ``put``. It is not the object's content: the ETag, ``size`` and the quota
             (RFC 4331) count ``data`` only, see ``Home``.
@@ -245,7 +245,7 @@ class ObjectIndex:
     recurring: bool = False
     exact_spans: tuple[tuple[int, int], ...] | None = None
     floating_spans: bool = False
-    alternate: bytes | None = field(default=None, repr=False)
+    derived: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -296,14 +296,14 @@ class StoredObject:
     Attributes:
         meta: its listing entry.
         data: the content as written.
-        alternate: ``ObjectIndex.alternate`` as written with this content; only read
-            when asked for (``Collection.get(..., alternate=True)``), else None. None
-            too when the object has none (e.g. written before alternates existed).
+        derived: ``ObjectIndex.derived`` as written with this content; only read
+            when asked for (``Collection.get(..., derived=True)``), else None. None
+            too when the object has none (e.g. written before derived bytes existed).
     """
 
     meta: ObjectMeta
     data: bytes
-    alternate: bytes | None = field(default=None, repr=False)
+    derived: bytes | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:

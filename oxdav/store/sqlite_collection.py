@@ -173,25 +173,25 @@ class SQLiteCollection:
         return await self._txn.call(objects_db.list_objects, self._scope, time_range,
                                     component, spans)
 
-    async def get(self, name: str, *, alternate: bool = False) -> StoredObject:
+    async def get(self, name: str, *, derived: bool = False) -> StoredObject:
         """See ``Collection.get``."""
         remembered = self._remembered
-        if (not alternate and remembered is not None and remembered[0] == name
+        if (not derived and remembered is not None and remembered[0] == name
                 and not self._deleted and remembered[2] == self._txn.mutations):
             stored = remembered[1]
             if stored is None:
                 raise NotFound(f"object {name!r} in folder {self.folder.id}")
             return stored
-        found = await self._txn.call(objects_db.get_objects, self._scope, [name], alternate)
+        found = await self._txn.call(objects_db.get_objects, self._scope, [name], derived)
         if not found:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
 
-    async def get_many(self, names: Iterable[str], *, alternate: bool = False
+    async def get_many(self, names: Iterable[str], *, derived: bool = False
                        ) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
         return await self._txn.call(objects_db.get_objects, self._scope, list(names),
-                                    alternate)
+                                    derived)
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
         """See ``Collection.by_uid``."""

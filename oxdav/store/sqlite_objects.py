@@ -104,12 +104,12 @@ _NAMES_PER_SELECT = 500
 
 
 def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str],
-                alternate: bool = False) -> list[StoredObject]:
+                derived: bool = False) -> list[StoredObject]:
     """Readable objects among ``names``, in the given order, missing ones omitted;
-    with their alternate representation only when ``alternate``."""
+    with their derived bytes only when ``derived``."""
     where, params = scope.where()
     wanted = list(dict.fromkeys(names))
-    columns = f"{OBJECT_META_COLUMNS}, data" + (", alternate" if alternate else "")
+    columns = f"{OBJECT_META_COLUMNS}, data" + (", derived" if derived else "")
     rows: dict[str, StoredObject] = {}
     for first in range(0, len(wanted), _NAMES_PER_SELECT):
         chunk = wanted[first:first + _NAMES_PER_SELECT]
@@ -117,7 +117,7 @@ def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str],
         for row in conn.execute(
                 f"SELECT {columns} FROM objects WHERE {where} AND name IN ({marks})",
                 {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
-            other = row["alternate"] if alternate else None
+            other = row["derived"] if derived else None
             rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]),
                                              None if other is None else bytes(other))
     return [rows[name] for name in wanted if name in rows]
@@ -206,18 +206,18 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     modseq = _bump_revision(conn, scope)
     now = now_us()
     created = now if existing is None else existing["created"]
-    # size counts data only: the alternate is no user content (quota, interfaces.Home).
+    # size counts data only: derived bytes are no user content (quota, interfaces.Home).
     conn.execute(
         "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
         " first_start, last_end, recurring, exact_spans, floating_spans, etag, size, modseq,"
-        " created_by, created, modified, data, alternate)"
+        " created_by, created, modified, data, derived)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scope.context_id, scope.folder_id, name, index.uid, index.component,
          UNBOUNDED_START if index.first_start is None else index.first_start,
          UNBOUNDED_END if index.last_end is None else index.last_end,
          int(index.recurring), dump_spans(index.exact_spans), int(index.floating_spans),
          compute_etag(data),
-         len(data), modseq, created_by, created, now, data, index.alternate))
+         len(data), modseq, created_by, created, now, data, index.derived))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
         f"SELECT {OBJECT_META_COLUMNS} FROM objects"

@@ -74,14 +74,14 @@ async def test_gal_card_is_stored_with_its_vcard_4_0_version(acme: Admin) -> Non
     async def stored():
         async with acme.transaction() as txn:
             gal = await txn.system_collection(1, GAL_FOLDER_ID)
-            return await gal.get(gal_card_name(1), alternate=True)
+            return await gal.get(gal_card_name(1), derived=True)
 
     created = await stored()  # by "user create"
-    assert created.alternate == convert(created.data, "4.0")
+    assert created.derived == convert(created.data, "4.0")
     acme.ok("user", "change", "acme", "alice", "--display-name", "Alice Cooper")
     changed = await stored()
-    assert changed.alternate == convert(changed.data, "4.0")
-    assert b"FN:Alice Cooper" in changed.alternate
+    assert changed.derived == convert(changed.data, "4.0")
+    assert b"FN:Alice Cooper" in changed.derived
 
 
 @pytest_twisted.ensureDeferred

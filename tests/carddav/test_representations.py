@@ -107,7 +107,7 @@ def test_an_alternate_in_the_wrong_version_is_not_served() -> None:
 async def test_card_index_carries_the_alternate() -> None:
     index = await card_index(parsed(CARD3))
     assert (index.uid, index.component) == ("u1", "VCARD")
-    assert index.alternate == convert(CARD3, "4.0")
+    assert index.derived == convert(CARD3, "4.0")
 
 
 def test_a_converter_failure_stores_no_alternate_and_is_logged(monkeypatch) -> None:

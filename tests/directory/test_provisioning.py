@@ -81,8 +81,8 @@ def other_version(data: bytes) -> bytes:
 async def gal_alternate(store: Store, user_id: int) -> tuple[bytes, bytes | None]:
     async with store.transaction("read card") as txn:
         gal = await txn.system_collection(1, GAL_FOLDER_ID)
-        stored = await gal.get(provisioning.gal_card_name(user_id), alternate=True)
-    return stored.data, stored.alternate
+        stored = await gal.get(provisioning.gal_card_name(user_id), derived=True)
+    return stored.data, stored.derived
 
 
 @pytest_twisted.ensureDeferred

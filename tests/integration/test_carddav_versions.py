@@ -48,7 +48,7 @@ async def stored(server, folder_id: int, name: str):
     async with server.service.store.transaction("test") as txn:
         [context] = [c for c in await txn.contexts() if c.name == "demo"]
         collection = await txn.system_collection(context.id, folder_id)
-        return await collection.get(name, alternate=True)
+        return await collection.get(name, derived=True)
 
 
 def folder_of(href: str) -> int:
@@ -81,7 +81,7 @@ async def test_put_stores_the_card_with_its_other_version(book) -> None:
     for path, other in ((CARD3, "4.0"), (CARD4, "3.0")):
         found = await stored(server, folder_of(href), path.name)
         assert found.data == path.read_bytes()
-        assert found.alternate == convert(path.read_bytes(), other)
+        assert found.derived == convert(path.read_bytes(), other)
 
 
 @pytest_twisted.ensureDeferred
@@ -130,7 +130,7 @@ async def test_a_card_stored_without_its_other_version_is_converted(book) -> Non
         [context] = [c for c in await txn.contexts() if c.name == "demo"]
         collection = await txn.system_collection(context.id, folder_of(href))
         await collection.put("old.vcf", data, ObjectIndex("old-uid", "VCARD"))
-    assert (await stored(server, folder_of(href), "old.vcf")).alternate is None
+    assert (await stored(server, folder_of(href), "old.vcf")).derived is None
     _, doc = await report(server, href, multiget([href + "old.vcf"], "3.0"))
     assert address_data(doc) == {href + "old.vcf": convert(data, "3.0")}
     response, body = await server.request("GET", href + "old.vcf", auth=server.demo,
@@ -150,12 +150,12 @@ async def test_aggregated_multiget_reads_the_gal_card_in_4_0_from_its_stored_ver
             [context] = [c for c in await txn.contexts() if c.name == "demo"]
             demo = await txn.user_by_login(context.id, "demo")
         gal = await stored(server, GAL_FOLDER_ID, gal_card_name(demo.id))
-        assert gal.alternate == convert(gal.data, "4.0")  # written with the demo account
+        assert gal.derived == convert(gal.data, "4.0")  # written with the demo account
         forbid_conversion(monkeypatch)
         hrefs = [aggregated + CARD3.name, aggregated + gal_card_name(demo.id)]
         response, doc = await report(server, aggregated, multiget(hrefs, "4.0"))
         assert response.code == 207
         assert address_data(doc) == {hrefs[0]: convert(CARD3.read_bytes(), "4.0"),
-                                     hrefs[1]: gal.alternate}
+                                     hrefs[1]: gal.derived}
     finally:
         await server.stop()

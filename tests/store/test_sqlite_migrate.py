@@ -55,7 +55,7 @@ def test_exact_spans_migration_keeps_objects_and_puts_data_last():
     assert {"objects_uid", "objects_time", "objects_time_end"} <= indexes
 
 
-def test_alternate_migration_keeps_objects_without_an_alternate():
+def test_derived_migration_keeps_objects_without_an_derived():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     migrate(conn, [m for m in migrations() if m.version < 4])
     conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'c', 0, 0)")
@@ -64,8 +64,8 @@ def test_alternate_migration_keeps_objects_without_an_alternate():
     conn.execute("INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
                  " last_end, recurring, etag, size, modseq, created_by, created, modified, data)"
                  " VALUES (1, 20, 'a.vcf', 'u', 'VCARD', 1, 2, 0, 'e', 1, 1, NULL, 0, 0, x'61')")
-    assert "0004_object_alternate.sql" in migrate(conn)
-    assert conn.execute("SELECT name, data, alternate FROM objects").fetchone() == (
+    assert "0004_object_derived.sql" in migrate(conn)
+    assert conn.execute("SELECT name, data, derived FROM objects").fetchone() == (
         "a.vcf", b"a", None)
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(objects)")}
     assert {"objects_uid", "objects_time", "objects_time_end"} <= indexes

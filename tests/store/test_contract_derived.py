@@ -1,4 +1,4 @@
-"""Contract: an object's alternate representation (``ObjectIndex.alternate``), stored
+"""Contract: an object's derived bytes (``ObjectIndex.derived``), stored
 with it on write and read back only when asked for (issue 7: reads in the other vCard
 version return stored bytes)."""
 
@@ -9,8 +9,8 @@ import pytest_twisted
 from oxdav.store import GAL_FOLDER_ID, ObjectIndex
 
 
-def card(uid: str, alternate: bytes | None) -> ObjectIndex:
-    return ObjectIndex(uid, "VCARD", alternate=alternate)
+def card(uid: str, derived: bytes | None) -> ObjectIndex:
+    return ObjectIndex(uid, "VCARD", derived=derived)
 
 
 async def alice_contacts(txn, world, quota=None):
@@ -20,59 +20,59 @@ async def alice_contacts(txn, world, quota=None):
 
 
 @pytest_twisted.ensureDeferred
-async def test_alternate_is_returned_only_when_asked_for(store, world):
+async def test_derived_is_returned_only_when_asked_for(store, world):
     async with store.transaction("t", write=True) as txn:
         _, contacts = await alice_contacts(txn, world)
         await contacts.put("a.vcf", b"three", card("u1", b"four"))
     async with store.transaction("t") as txn:
         home = await txn.home(world.context.id, world.alice.id)
         contacts = await home.collection(contacts.folder.id)
-        assert (await contacts.get("a.vcf")).alternate is None
-        stored = await contacts.get("a.vcf", alternate=True)
-        assert (stored.data, stored.alternate) == (b"three", b"four")
+        assert (await contacts.get("a.vcf")).derived is None
+        stored = await contacts.get("a.vcf", derived=True)
+        assert (stored.data, stored.derived) == (b"three", b"four")
 
 
 @pytest_twisted.ensureDeferred
-async def test_get_many_returns_each_objects_own_alternate_in_order(store, world):
+async def test_get_many_returns_each_objects_own_derived_in_order(store, world):
     async with store.transaction("t", write=True) as txn:
         _, contacts = await alice_contacts(txn, world)
         await contacts.put("a.vcf", b"a3", card("u1", b"a4"))
         await contacts.put("b.vcf", b"b3", card("u2", None))
         await contacts.put("c.vcf", b"c3", card("u3", b"c4"))
         found = await contacts.get_many(["c.vcf", "missing.vcf", "a.vcf", "b.vcf"],
-                                        alternate=True)
-        assert [(s.name, s.data, s.alternate) for s in found] == [
+                                        derived=True)
+        assert [(s.name, s.data, s.derived) for s in found] == [
             ("c.vcf", b"c3", b"c4"), ("a.vcf", b"a3", b"a4"), ("b.vcf", b"b3", None)]
         plain = await contacts.get_many(["a.vcf", "c.vcf"])
-        assert [s.alternate for s in plain] == [None, None]
+        assert [s.derived for s in plain] == [None, None]
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_put_replaces_or_clears_the_alternate(store, world):
+async def test_a_put_replaces_or_clears_the_derived(store, world):
     async with store.transaction("t", write=True) as txn:
         _, contacts = await alice_contacts(txn, world)
         await contacts.put("a.vcf", b"one", card("u1", b"ONE"))
         await contacts.put("a.vcf", b"two", card("u1", b"TWO"))
-        assert (await contacts.get("a.vcf", alternate=True)).alternate == b"TWO"
+        assert (await contacts.get("a.vcf", derived=True)).derived == b"TWO"
         await contacts.put("a.vcf", b"three", card("u1", None))
-        stored = await contacts.get("a.vcf", alternate=True)
-        assert (stored.data, stored.alternate) == (b"three", None)
+        stored = await contacts.get("a.vcf", derived=True)
+        assert (stored.data, stored.derived) == (b"three", None)
 
 
 @pytest_twisted.ensureDeferred
-async def test_alternate_counts_neither_in_size_etag_nor_quota(store, world):
+async def test_derived_counts_neither_in_size_etag_nor_quota(store, world):
     async with store.transaction("t", write=True) as txn:
         home, contacts = await alice_contacts(txn, world, quota=20)
-        with_alternate, _ = await contacts.put("a.vcf", b"x" * 10, card("u1", b"y" * 100))
+        with_derived, _ = await contacts.put("a.vcf", b"x" * 10, card("u1", b"y" * 100))
         without, _ = await contacts.put("b.vcf", b"x" * 10, card("u2", None))
-        assert with_alternate.size == 10 and with_alternate.etag == without.etag
+        assert with_derived.size == 10 and with_derived.etag == without.etag
         assert await home.used_bytes() == 20
         listed = {m.name: m.size for m in await contacts.list()}
         assert listed == {"a.vcf": 10, "b.vcf": 10}
 
 
 @pytest_twisted.ensureDeferred
-async def test_alternate_fits_a_full_quota_when_the_data_does(store, world):
+async def test_derived_fits_a_full_quota_when_the_data_does(store, world):
     async with store.transaction("t", write=True) as txn:
         home, contacts = await alice_contacts(txn, world, quota=10)
         await contacts.put("a.vcf", b"x" * 10, card("u1", b"y" * 1000))
@@ -80,7 +80,7 @@ async def test_alternate_fits_a_full_quota_when_the_data_does(store, world):
 
 
 @pytest_twisted.ensureDeferred
-async def test_system_collection_stores_and_reads_alternates(store, world):
+async def test_system_collection_stores_and_reads_derived_bytes(store, world):
     async with store.transaction("t", write=True) as txn:
         gal = await txn.system_collection(world.context.id, GAL_FOLDER_ID)
         await gal.put("user-1.vcf", b"three", card("gal-1", b"four"),
@@ -88,15 +88,15 @@ async def test_system_collection_stores_and_reads_alternates(store, world):
     async with store.transaction("t") as txn:
         home = await txn.home(world.context.id, world.bob.id)
         gal = await home.collection(GAL_FOLDER_ID)
-        assert (await gal.get("user-1.vcf", alternate=True)).alternate == b"four"
+        assert (await gal.get("user-1.vcf", derived=True)).derived == b"four"
 
 
 @pytest_twisted.ensureDeferred
-async def test_deleting_and_recreating_an_object_does_not_bring_back_its_alternate(
+async def test_deleting_and_recreating_an_object_does_not_bring_back_its_derived(
         store, world):
     async with store.transaction("t", write=True) as txn:
         _, contacts = await alice_contacts(txn, world)
         await contacts.put("a.vcf", b"one", card("u1", b"ONE"))
         await contacts.delete("a.vcf")
         await contacts.put("a.vcf", b"two", card("u1", None))
-        assert (await contacts.get("a.vcf", alternate=True)).alternate is None
+        assert (await contacts.get("a.vcf", derived=True)).derived is None

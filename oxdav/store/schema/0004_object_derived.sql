@@ -1,0 +1,11 @@
+-- Issue 7: objects.derived holds bytes the caller derived from the object's data on
+-- write, so that reads wanting them return stored bytes instead of working them out on
+-- every read (CardDAV: the card in the other vCard version; CalDAV: the prepared
+-- expansion of an event). Opaque to the store; NULL when there is none (objects written
+-- before this migration keep NULL until they are written again, and their readers take
+-- the slow path as before). Not counted in size (the ETag, quota and getcontentlength
+-- are the data's).
+-- Added at the end, after data, rather than by rebuilding the table: listings read
+-- neither column, plain reads of data stop before it, and only the reads that ask for
+-- the derived bytes step over data; the migration stays instant on a large store.
+ALTER TABLE objects ADD COLUMN derived BLOB;
