@@ -1,0 +1,5 @@
+-- Placeholder on branch `expand` only: version 4 belongs to a migration written in
+-- parallel on another branch. Migrations must be numbered 1..n without gaps
+-- (sqlite_migrate.migrations), so this empty file holds the number until that branch
+-- is merged. DELETE THIS FILE WHEN MERGING: the other branch's 0004 replaces it (two
+-- files numbered 0004 refuse to start, so it cannot be missed).
