@@ -379,8 +379,13 @@ class Collection(Protocol):
         """Raises: NotFound (absent or not readable)."""
         ...
 
-    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
-        """The readable objects among ``names`` in the given order; missing omitted."""
+    async def get_many(self, names: Iterable[str], *, with_derived: bool = False
+                       ) -> builtins.list[StoredObject]:
+        """The readable objects among ``names`` in the given order; missing omitted.
+
+        With ``with_derived``, each carries the ``ObjectIndex.derived`` bytes it was
+        last written with (None when there were none); without, ``derived`` is None
+        and the store does not read them."""
         ...
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:

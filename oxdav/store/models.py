@@ -230,6 +230,10 @@ class ObjectIndex:
         floating_spans: ``exact_spans`` are wall-clock times written as if UTC (CalDAV:
             DATE and floating DATE-TIME instances, whose instant depends on the time
             zone of the query, RFC 4791 §7.3).
+        derived: opaque bytes the caller derived from the object on write for its
+            read paths (CalDAV: the CALDAV:expand rendering of its instances), kept
+            with the object and handed back by ``get_many(..., with_derived=True)``;
+            never interpreted by the store. None: nothing derived.
     """
 
     uid: str
@@ -239,6 +243,7 @@ class ObjectIndex:
     recurring: bool = False
     exact_spans: tuple[tuple[int, int], ...] | None = None
     floating_spans: bool = False
+    derived: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -284,10 +289,15 @@ class ObjectMeta:
 
 @dataclass(frozen=True)
 class StoredObject:
-    """An object with its raw data."""
+    """An object with its raw data.
+
+    ``derived`` is ``ObjectIndex.derived`` as written, when it was asked for
+    (``Collection.get_many(..., with_derived=True)``); else None.
+    """
 
     meta: ObjectMeta
     data: bytes
+    derived: bytes | None = None
 
     @property
     def name(self) -> str:

@@ -132,9 +132,11 @@ class SQLiteCollection:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
 
-    async def get_many(self, names: Iterable[str]) -> builtins.list[StoredObject]:
+    async def get_many(self, names: Iterable[str], *, with_derived: bool = False
+                       ) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
-        return await self._txn.call(objects_db.get_objects, self._scope, list(names))
+        return await self._txn.call(objects_db.get_objects, self._scope, list(names),
+                                    with_derived)
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
         """See ``Collection.by_uid``."""

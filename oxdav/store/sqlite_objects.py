@@ -102,20 +102,23 @@ def list_objects(conn: sqlite3.Connection, scope: Scope, time_range: tuple[int |
 _NAMES_PER_SELECT = 500
 
 
-def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str]
-                ) -> list[StoredObject]:
-    """Readable objects among ``names``, in the given order, missing ones omitted."""
+def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str],
+                with_derived: bool = False) -> list[StoredObject]:
+    """Readable objects among ``names``, in the given order, missing ones omitted;
+    with their ``derived`` bytes when ``with_derived``."""
     where, params = scope.where()
     wanted = list(dict.fromkeys(names))
+    columns = f"{OBJECT_META_COLUMNS}, data" + (", derived" if with_derived else "")
     rows: dict[str, StoredObject] = {}
     for first in range(0, len(wanted), _NAMES_PER_SELECT):
         chunk = wanted[first:first + _NAMES_PER_SELECT]
         marks = ", ".join(f":n{i}" for i in range(len(chunk)))
         for row in conn.execute(
-                f"SELECT {OBJECT_META_COLUMNS}, data FROM objects WHERE {where}"
-                f" AND name IN ({marks})",
+                f"SELECT {columns} FROM objects WHERE {where} AND name IN ({marks})",
                 {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
-            rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]))
+            derived = row["derived"] if with_derived else None
+            rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]),
+                                             None if derived is None else bytes(derived))
     return [rows[name] for name in wanted if name in rows]
 
 
@@ -205,14 +208,15 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     conn.execute(
         "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
         " first_start, last_end, recurring, exact_spans, floating_spans, etag, size, modseq,"
-        " created_by, created, modified, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_by, created, modified, data, derived)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scope.context_id, scope.folder_id, name, index.uid, index.component,
          UNBOUNDED_START if index.first_start is None else index.first_start,
          UNBOUNDED_END if index.last_end is None else index.last_end,
          int(index.recurring), dump_spans(index.exact_spans), int(index.floating_spans),
          compute_etag(data),
-         len(data), modseq, created_by, created, now, data))
+         len(data), modseq, created_by, created, now, data,
+         None if index.derived is None else bytes(index.derived)))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
         f"SELECT {OBJECT_META_COLUMNS} FROM objects"

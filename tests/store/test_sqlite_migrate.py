@@ -43,7 +43,8 @@ def test_exact_spans_migration_keeps_objects_and_puts_data_last():
     conn.execute("INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
                  " last_end, recurring, etag, size, modseq, created_by, created, modified, data)"
                  " VALUES (1, 20, 'a.ics', 'u', 'VEVENT', 1, 2, 0, 'e', 1, 1, NULL, 0, 0, x'61')")
-    assert migrate(conn) == ["0003_object_exact_spans.sql"]
+    assert migrate(conn, [m for m in migrations() if m.version <= 3]) == [
+        "0003_object_exact_spans.sql"]
     row = conn.execute("SELECT name, first_start, last_end, exact_spans, floating_spans, data"
                        " FROM objects"
                        ).fetchone()
@@ -52,3 +53,20 @@ def test_exact_spans_migration_keeps_objects_and_puts_data_last():
     assert columns[-1] == "data" and "exact_spans" in columns
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(objects)")}
     assert {"objects_uid", "objects_time", "objects_time_end"} <= indexes
+
+
+def test_derived_migration_adds_an_empty_column_and_keeps_objects():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn, [m for m in migrations() if m.version < 5])
+    conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'c', 0, 0)")
+    conn.execute("INSERT INTO folders (context_id, id, module, name, created, modified)"
+                 " VALUES (1, 20, 'calendar', 'f', 0, 0)")
+    conn.execute("INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
+                 " last_end, recurring, exact_spans, etag, size, modseq, created_by, created,"
+                 " modified, data) VALUES (1, 20, 'a.ics', 'u', 'VEVENT', 1, 2, 0, '[[1, 2]]',"
+                 " 'e', 1, 1, NULL, 0, 0, x'61')")
+    assert migrate(conn) == ["0005_object_derived.sql"]
+    row = conn.execute("SELECT name, exact_spans, data, derived FROM objects").fetchone()
+    assert row == ("a.ics", "[[1, 2]]", b"a", None)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(objects)")]
+    assert columns[-2:] == ["data", "derived"]
