@@ -7,9 +7,8 @@ exactly can (:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects wi
 the matches, and parses only the rest to match them exactly in Python
 (:class:`oxdav.caldav.filters.CalendarFilter`). ``calendar-data`` in the property
 list is filled per object: as stored for a bare element, else with partial
-retrieval, expand (from the rendering prepared on write,
-:mod:`oxdav.caldav.expand_prepared`; for one-instance objects stored before that, from
-the stored text, :mod:`oxdav.caldav.expand_stored`) or limit-recurrence-set
+retrieval, expand (from the rendering prepared on write when there is one,
+:mod:`oxdav.caldav.expand_prepared`) or limit-recurrence-set
 (:mod:`oxdav.caldav.calendardata`). Answers stream through the multistatus writer.
 """
 
@@ -31,7 +30,6 @@ from oxdav.caldav.calendardata import (
 from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
 from oxdav.caldav.expand_prepared import expand_prepared
-from oxdav.caldav.expand_stored import expand_stored
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
@@ -83,8 +81,7 @@ def wants_derived(data_request: CalendarDataRequest | None) -> bool:
 def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None,
                   tz: tzinfo) -> bytes:
     """The calendar-data of one object: an expand from its prepared expansion when it
-    has one (:mod:`oxdav.caldav.expand_prepared`), from its text and index when it is a
-    one-instance object stored before (:mod:`oxdav.caldav.expand_stored`), else parsed
+    has one (:mod:`oxdav.caldav.expand_prepared`), else parsed
     (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
 
     Raises:
@@ -93,8 +90,6 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
     rng = None if data_request is None else data_request.expand_only
     if rng is not None:
         data = expand_prepared(stored.derived, rng, tz)
-        if data is None:
-            data = expand_stored(stored, rng, tz)
         if data is not None:
             return data
     try:
