@@ -72,6 +72,14 @@ class CalendarDataRequest:
             and self.limit_freebusy_set is None
         )
 
+    @property
+    def expand_only(self) -> TimeRange | None:
+        """The expand range, when expanding is all that is asked (no comp selection,
+        no limit-freebusy-set): what a prepared expansion can answer alone."""
+        if self.comp is not None or self.limit_freebusy_set is not None:
+            return None
+        return self.expand
+
 
 def _bad(message: str) -> CalendarDataRequestError:
     return CalendarDataRequestError(None, message)

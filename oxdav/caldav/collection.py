@@ -1,8 +1,9 @@
 """A calendar or task folder as a CalDAV calendar collection (RFC 4791 §4.2, §5.3.2).
 
 Every PUT is parsed once (:func:`oxdav.caldav.ical.parse_calendar_object`) and its
-index handed to the store, so nothing is parsed again on a read path except where a
-report must look inside objects. Listings (Depth: 1) and sync-collection are
+index handed to the store, with its instances rendered for CALDAV:expand
+(:mod:`oxdav.caldav.expand_prepared`), so nothing is parsed again on a read path except
+where a report must look inside objects. Listings (Depth: 1) and sync-collection are
 clamped to the user's sync window (DESIGN.md §4, :mod:`oxdav.caldav.window`).
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from functools import cached_property, partial
+from typing import Any
 
 from lxml import etree
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 
 from oxdav.caldav.errors import CalendarDataError
+from oxdav.caldav.expand_prepared import prepare_expansion
 from oxdav.caldav.ical import ParsedCalendarObject, parse_calendar_object
 from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
@@ -49,6 +52,12 @@ CALENDAR_PRIVILEGES = DAV_PRIVILEGES.with_child(
 
 #: Live properties kept in the collection's dead-property storage (no folder field).
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
+
+
+def _parse_and_prepare(body: bytes, **options: Any) -> tuple[ParsedCalendarObject, bytes | None]:
+    """:func:`parse_calendar_object`, then what CALDAV:expand will read instead of parsing."""
+    parsed = parse_calendar_object(body, **options)
+    return parsed, prepare_expansion(parsed)
 
 
 def dav_error(error: CalendarDataError) -> DAVError:
@@ -105,13 +114,18 @@ class CalendarCollection(FolderCollection):
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 
-    async def parse(self, body: bytes, content_type: str | None) -> ParsedCalendarObject:
-        """Parse and validate ``body`` for this collection.
+    async def parse(self, body: bytes, content_type: str | None
+                    ) -> tuple[ParsedCalendarObject, bytes | None]:
+        """Parse and validate ``body`` for this collection, and prepare its expansion.
+
+        Returns:
+            The parsed object and its :func:`~oxdav.caldav.expand_prepared.prepare_expansion`
+            bytes (``None`` when expand keeps the parsing path for it).
 
         Raises:
             DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
         """
-        parse = partial(parse_calendar_object, body, allowed_components=self.components,
+        parse = partial(_parse_and_prepare, body, allowed_components=self.components,
                         max_size=self.max_resource_size or 0,
                         content_type=content_type)
         try:
@@ -137,7 +151,7 @@ class CalendarCollection(FolderCollection):
         answer uses the href given (deliberate: one UID, one resource, RFC 4791
         §5.3.2.1).
         """
-        parsed = await self.parse(body, content_type)
+        parsed, expansion = await self.parse(body, content_type)
         if self.window.strict:
             broken = self.window.violation(parsed.first_start, parsed.last_end)
             if broken is not None:
@@ -145,7 +159,7 @@ class CalendarCollection(FolderCollection):
                                "the object lies outside the synchronised window")
         return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start,
                            parsed.last_end, parsed.recurring, exact_spans=parsed.exact_spans,
-                           floating_spans=parsed.all_day_spans)
+                           floating_spans=parsed.all_day_spans, derived=expansion)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

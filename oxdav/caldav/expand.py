@@ -4,6 +4,7 @@ limit-freebusy-set (RFC 4791 §9.6.5–§9.6.7).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -33,6 +34,14 @@ def _utc_value(old: Any, value: datetime) -> vDDDTypes:
     return new
 
 
+def in_utc(prop: Any) -> Any:
+    """``prop`` rewritten in UTC if it is a zoned DATE-TIME (§9.6.5), else ``prop``."""
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return _utc_value(prop, value)
+    return prop
+
+
 def to_utc_properties(component: Component) -> None:
     """Rewrite every zoned DATE-TIME property of ``component`` in UTC (§9.6.5).
 
@@ -40,9 +49,9 @@ def to_utc_properties(component: Component) -> None:
     """
     for name in list(component.keys()):
         prop = component[name]
-        value = getattr(prop, "dt", None)
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            component[name] = _utc_value(prop, value)
+        converted = in_utc(prop)
+        if converted is not prop:
+            component[name] = converted
 
 
 def _copy(component: Component) -> Component:
@@ -56,51 +65,65 @@ def _copy(component: Component) -> Component:
 def instance_component(instance: Instance) -> Component:
     """One instance as a standalone component, in UTC (§9.6.5).
 
-    Generated instances get the instance's DTSTART, end and a RECURRENCE-ID;
-    overrides and non-recurring components keep their own times. Recurrence
-    properties are dropped; zoned date-times become UTC.
+    Generated instances get the instance's DTSTART, end and a RECURRENCE-ID
+    (:func:`placed_properties`); overrides and non-recurring components keep
+    their own times. Recurrence properties are dropped; zoned date-times become
+    UTC.
     """
-    source = instance.component
-    result = _copy(source)
+    result = _copy(instance.component)
     for name in RECURRENCE_PROPERTIES:
         result.pop(name, None)
-    generated = defines_recurrence(source) and "RECURRENCE-ID" not in source
-    if generated and instance.start is not None and instance.end is not None:
-        _place(result, source, instance)
+    for name, prop in placed_properties(instance).items():
+        result[name] = prop
     to_utc_properties(result)
     return result
 
 
-def _place(result: Component, source: Component, instance: Instance) -> None:
-    assert instance.start is not None and instance.end is not None
+def placed_properties(instance: Instance) -> dict[str, Any]:
+    """The properties a generated instance of a series has of its own (§9.6.5).
+
+    Its DTSTART, its end (DTEND, DUE, or DURATION when an RDATE period gives it
+    another length than the master's) and its RECURRENCE-ID, in UTC, in the
+    order :func:`instance_component` sets them; empty for an override or a
+    component that does not recur. Every other property of the instance is its
+    master's.
+    """
+    source = instance.component
     start, end = instance.start, instance.end
+    generated = defines_recurrence(source) and "RECURRENCE-ID" not in source
+    if not generated or start is None or end is None:
+        return {}
+    placed: dict[str, Any] = {}
     if "DTSTART" in source:
-        result["DTSTART"] = vDDDTypes(start)
+        placed["DTSTART"] = vDDDTypes(start)
     if "DTEND" in source:
-        result["DTEND"] = vDDDTypes(end)
+        placed["DTEND"] = vDDDTypes(end)
     elif "DUE" in source:
-        result["DUE"] = vDDDTypes(end)
+        placed["DUE"] = vDDDTypes(end)
     elif "DURATION" in source and isinstance(start, datetime):
         length: timedelta = end - start
         if length != getattr(source["DURATION"], "dt", None):  # an RDATE period of its own length
-            result["DURATION"] = vDDDTypes(length)
+            placed["DURATION"] = vDDDTypes(length)
     rid = vDDDTypes(instance.recurrence_id if instance.recurrence_id is not None else start)
     if not isinstance(start, datetime):
         rid.params["VALUE"] = "DATE"
-    result["RECURRENCE-ID"] = rid
+    placed["RECURRENCE-ID"] = rid
+    return {name: in_utc(prop) for name, prop in placed.items()}
 
 
-def _start_key(component: Component) -> datetime:
+def start_key(component: Mapping[str, Any]) -> datetime:
+    """The order of expanded instances: their DTSTART (else DUE) in UTC, dates at UTC
+    midnight (of a component, or of its :func:`placed_properties`)."""
     value = getattr(component.get("DTSTART") or component.get("DUE"), "dt", None)
     return to_utc(value) if value is not None else datetime.min.replace(tzinfo=UTC)
 
 
-def expand(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
-    """The calendar with each recurrence set expanded into instances in ``rng`` (§9.6.5).
+def expansion_frame(calendar: Component) -> Calendar:
+    """What an expansion of ``calendar`` holds besides its instances (§9.6.5).
 
-    Only instances overlapping the range are returned (non-recurring components
-    too); VTIMEZONEs are dropped since every zoned time is now UTC. Other
-    components (VFREEBUSY…) are kept unchanged.
+    The VCALENDAR's properties and its components that neither recur nor are a
+    VTIMEZONE (dropped, since every zoned time becomes UTC); :func:`expand` adds
+    the instances after them.
     """
     result = Calendar()
     for name, value in calendar.items():
@@ -108,6 +131,18 @@ def expand(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
     for component in calendar.subcomponents:
         if component.name not in RECURRING_TYPES and component.name != "VTIMEZONE":
             result.add_component(_copy(component))
+    return result
+
+
+def expand(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
+    """The calendar with each recurrence set expanded into instances in ``rng`` (§9.6.5).
+
+    Only instances overlapping the range are returned (non-recurring components
+    too), as :func:`instance_component` renders them, in :func:`start_key` order
+    per component type; VTIMEZONEs are dropped since every zoned time is now UTC.
+    Other components (VFREEBUSY…) are kept unchanged (:func:`expansion_frame`).
+    """
+    result = expansion_frame(calendar)
     for name in RECURRING_TYPES:
         expanded = [
             instance_component(instance)
@@ -115,7 +150,7 @@ def expand(calendar: Component, rng: TimeRange, tz: tzinfo = UTC) -> Calendar:
                 calendar, rng.start, rng.end, component=name, tz=tz
             )
         ]
-        for component in sorted(expanded, key=_start_key):
+        for component in sorted(expanded, key=start_key):
             result.add_component(component)
     return result
 

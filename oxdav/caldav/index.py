@@ -238,7 +238,8 @@ def _owned_instances(events: list[Component], max_spans: int) -> list[Instance] 
     return owned + [single_instance(e) for e in events if e is not master]
 
 
-def _all_day(instance: Instance) -> bool:
+def is_all_day(instance: Instance) -> bool:
+    """Whether an instance is all-day: a DATE start and a DATE end after it."""
     start, end = instance.start, instance.end
     return (isinstance(start, date) and not isinstance(start, datetime)
             and isinstance(end, date) and not isinstance(end, datetime) and end > start)
@@ -247,6 +248,34 @@ def _all_day(instance: Instance) -> bool:
 def _epoch(moment: datetime) -> int | None:
     value = moment.timestamp()
     return int(value) if value == math.floor(value) else None
+
+
+def exact_span(instance: Instance, all_day: bool) -> tuple[int, int] | None:
+    """One VEVENT instance's span as :func:`exact_event_spans` indexes it, if exact.
+
+    Args:
+        instance: The instance.
+        all_day: Read it as an all-day instance (its midnights as if in UTC);
+            else it must start and end at zoned or UTC DATE-TIMEs.
+
+    Returns:
+        UTC epoch seconds ``(start, end)``, or ``None`` when the instance is not
+        of that kind or its times are not whole seconds.
+    """
+    if all_day:
+        if not is_all_day(instance):
+            return None
+        assert instance.start is not None and instance.end is not None
+        bounds = (to_utc(instance.start), to_utc(instance.end))
+    else:
+        if not _zoned(instance.start) or not _zoned(instance.end):
+            return None
+        found = event_bounds(instance)
+        if found is None:
+            return None
+        bounds = found
+    start, end = _epoch(bounds[0]), _epoch(bounds[1])
+    return None if start is None or end is None else (start, end)
 
 
 def exact_event_spans(calendar: Component,
@@ -275,25 +304,13 @@ def exact_event_spans(calendar: Component,
     instances = _owned_instances(events, max_spans)
     if not instances:
         return None
-    all_day = _all_day(instances[0])
+    all_day = is_all_day(instances[0])
     spans = []
     for instance in instances:
-        if all_day:
-            if not _all_day(instance):
-                return None
-            assert instance.start is not None and instance.end is not None
-            bounds = (to_utc(instance.start), to_utc(instance.end))
-        else:
-            if not _zoned(instance.start) or not _zoned(instance.end):
-                return None
-            found = event_bounds(instance)
-            if found is None:
-                return None
-            bounds = found
-        start, end = _epoch(bounds[0]), _epoch(bounds[1])
-        if start is None or end is None:
+        span = exact_span(instance, all_day)
+        if span is None:
             return None
-        spans.append((start, end))
+        spans.append(span)
     return tuple(spans), all_day
 
 

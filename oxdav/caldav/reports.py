@@ -7,8 +7,8 @@ exactly can (:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects wi
 the matches, and parses only the rest to match them exactly in Python
 (:class:`oxdav.caldav.filters.CalendarFilter`). ``calendar-data`` in the property
 list is filled per object: as stored for a bare element, else with partial
-retrieval, expand (from the stored text for one-instance objects,
-:mod:`oxdav.caldav.expand_stored`) or limit-recurrence-set
+retrieval, expand (from the rendering prepared on write when there is one,
+:mod:`oxdav.caldav.expand_prepared`) or limit-recurrence-set
 (:mod:`oxdav.caldav.calendardata`). Answers stream through the multistatus writer.
 """
 
@@ -29,7 +29,7 @@ from oxdav.caldav.calendardata import (
 )
 from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
-from oxdav.caldav.expand_stored import expand_stored
+from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
@@ -73,6 +73,31 @@ def query_timezone(text: str | None) -> tzinfo:
     return UTC
 
 
+def wants_derived(data_request: CalendarDataRequest | None) -> bool:
+    """Whether the objects' prepared expansions are worth reading (``get_many``)."""
+    return data_request is not None and data_request.expand_only is not None
+
+
+def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None,
+                  tz: tzinfo) -> bytes:
+    """The calendar-data of one object: an expand from its prepared expansion when it
+    has one (:mod:`oxdav.caldav.expand_prepared`), else parsed
+    (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
+
+    Raises:
+        DAVError: 400/403 for a calendar-data request the object cannot answer.
+    """
+    rng = None if data_request is None else data_request.expand_only
+    if rng is not None:
+        data = expand_prepared(stored.derived, rng, tz)
+        if data is not None:
+            return data
+    try:
+        return render_calendar_data(stored.data, data_request, tz)
+    except CalDAVError as error:
+        raise to_dav_error(error) from None
+
+
 class _ObjectReport(Report):
     """A report on a calendar collection answering with properties of its objects."""
 
@@ -111,16 +136,7 @@ class _ObjectReport(Report):
             member = collection.member(stored.meta)
             result = await self._properties.evaluate(ctx, member, request)
             if wants_data:
-                data = None
-                if (data_request is not None and data_request.expand is not None
-                        and data_request.comp is None and data_request.limit_freebusy_set is None):
-                    data = expand_stored(stored, data_request.expand, tz)
-                try:
-                    if data is None:
-                        data = render_calendar_data(stored.data, data_request, tz)
-                except CalDAVError as error:
-                    raise to_dav_error(error) from None
-                result.set(CALENDAR_DATA, data.decode("utf-8"))
+                result.set(CALENDAR_DATA, calendar_data(stored, data_request, tz).decode("utf-8"))
             yield result.to_entry()
 
 
@@ -145,7 +161,8 @@ class CalendarMultigetReport(_ObjectReport):
                 path = None
             if path is not None and parent_path(path).rstrip("/") == resource.path:
                 names[href] = path.rsplit("/", 1)[1]
-        found = {s.name: s for s in await resource.collection.get_many(names.values())}
+        found = {s.name: s for s in await resource.collection.get_many(
+            names.values(), derived=wants_derived(data_request))}
         tz = query_timezone(await resource.timezone_text())
         collection = resource
 
@@ -200,7 +217,8 @@ class CalendarQueryReport(_ObjectReport):
                                                     spans=True)
         decided = {m.name: flt.index_match(m, tz) for m in candidates}
         stored = await resource.collection.get_many(
-            name for name, decision in decided.items() if decision is not False)
+            (name for name, decision in decided.items() if decision is not False),
+            derived=wants_derived(data_request))
         try:
             matching = [s for s in stored
                         if decided[s.name] or flt.matches(load_calendar(s.data), tz)]

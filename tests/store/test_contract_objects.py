@@ -384,6 +384,34 @@ async def test_floating_spans_are_kept(store, world):
 
 
 @pytest_twisted.ensureDeferred
+async def test_derived_bytes_come_back_only_when_asked_for(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("d.ics", b"d", ObjectIndex("uid-d", "VEVENT", 1, 2,
+                                                      derived=b"\x00opaque\xff"))
+        await calendar.put("plain.ics", b"p", EVENT)
+        asked = {s.name: s.derived for s in await calendar.get_many(
+            ["d.ics", "plain.ics"], derived=True)}
+        default = {s.name: s.derived for s in await calendar.get_many(["d.ics", "plain.ics"])}
+        single = await calendar.get("d.ics")
+    assert asked == {"d.ics": b"\x00opaque\xff", "plain.ics": None}
+    assert default == {"d.ics": None, "plain.ics": None} and single.derived is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_rewriting_an_object_replaces_its_derived_bytes(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await alice_calendar(txn, world)
+        await calendar.put("a.ics", b"1", ObjectIndex("uid-a", "VEVENT", 1, 2, derived=b"one"))
+        await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2, derived=b"two"))
+        [second] = await calendar.get_many(["a.ics"], derived=True)
+        await calendar.put("a.ics", b"3", ObjectIndex("uid-a", "VEVENT", 1, 2))
+        [third] = await calendar.get_many(["a.ics"], derived=True)
+    assert (second.data, second.derived) == (b"2", b"two")
+    assert (third.data, third.derived) == (b"3", None)
+
+
+@pytest_twisted.ensureDeferred
 async def test_get_many_of_more_names_than_one_select_binds_keeps_the_order(store, world):
     names = [f"e{n:04d}.ics" for n in range(520)]
     async with store.transaction("t", write=True) as txn:
