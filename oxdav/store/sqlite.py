@@ -152,20 +152,15 @@ class SQLiteStore:
         the second would wait for the first forever."""
         if not self._running:
             raise StoreNotRunning("the store is not running")
+        if write and not snapshot:
+            raise ValueError("a write transaction spans its calls")
         if write:
             await self._write_lock.acquire()
             assert self._writer is not None
             conn, pool = self._writer, WRITER
         else:
             conn, pool = await self._readers.get(), READER
-        try:
-            txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot)
-        except ValueError:
-            if write:
-                self._write_lock.release()
-            else:
-                self._readers.put(conn)
-            raise
+        txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot)
         try:
             try:
                 yield txn

@@ -47,22 +47,22 @@ def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, us
 
 def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: int,
                  groups: frozenset[int] | None, *args: Any) -> tuple[frozenset[int], Any]:
-    """Run ``fn(conn, context_id, …, groups, *args)`` after loading the user's groups if
-    they are not known yet (a home is opened without a store call of its own)."""
+    """Run ``fn(conn, groups, *args)``, loading the user's groups first if they are not
+    known yet (a home is opened without a store call of its own)."""
     if groups is None:
         groups = folders_db.user_groups(conn, context_id, user_id)
     return groups, fn(conn, groups, *args)
 
 
 def _open_member(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
-                 folder_id: int, user_id: int, quota: int | None, member: str | None
+                 folder_id: int, user_id: int, member: str | None
                  ) -> tuple[Folder, FolderPermission, StoredObject | None]:
-    """Open a readable folder and, when ``member`` is given, read that object too."""
+    """Open a readable folder and, when ``member`` is given, read that object too (a
+    read: the scope needs no quota)."""
     folder, rights = _open_readable(conn, context_id, folder_id, user_id, groups)
     if member is None:
         return folder, rights, None
-    scope = objects_db.Scope(context_id, folder_id, user_id, rights,
-                             quota if folder.owner_id == user_id else None)
+    scope = objects_db.Scope(context_id, folder_id, user_id, rights)
     found = objects_db.get_objects(conn, scope, [member])
     return folder, rights, found[0] if found else None
 
@@ -100,7 +100,7 @@ class SQLiteHome:
                          ) -> SQLiteCollection:
         """See ``Home.collection``."""
         folder, rights, member = await self._call(
-            _open_member, self.context_id, folder_id, self.user_id, self.quota, prefetch)
+            _open_member, self.context_id, folder_id, self.user_id, prefetch)
         collection = self._open(folder, rights)
         if prefetch is not None:
             collection.remember(prefetch, member)
@@ -267,6 +267,7 @@ def _create_folder(conn: sqlite3.Connection, groups: frozenset[int], context_id:
 
 def _used_bytes(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
                 user_id: int) -> int:
+    # through the groups only for the contract's check that the user exists
     return objects_db.used_bytes(conn, context_id, user_id)
 
 

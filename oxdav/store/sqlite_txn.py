@@ -48,8 +48,6 @@ class SQLiteTransaction:
 
     def __init__(self, executor: DBExecutor, pool: str, conn: sqlite3.Connection, label: str,
                  write: bool, snapshot: bool = True) -> None:
-        if write and not snapshot:
-            raise ValueError("a write transaction spans its calls")
         self.label = label
         self.write = write
         self.snapshot = snapshot
