@@ -1,7 +1,9 @@
 """``207 Multi-Status`` bodies (RFC 4918 §13, §14.16, §14.24; RFC 6578 §6.4), streamed.
 
 A multistatus holds one ``response`` per resource, either with ``propstat`` groups (one
-per status) or with a plain ``status``. :class:`MultistatusWriter` serialises the
+per status) or with a plain ``status``. A listing's members nearly all look alike — each
+requested property text, empty or missing — and come as :class:`TextResponse`, written
+from a template made once per shape. :class:`MultistatusWriter` serialises the
 document in pieces — the opening tag, one piece per response, the closing part — so a
 PROPFIND over thousands of members or a large sync-collection never has to exist whole
 in memory: each response element is built, serialised and dropped.
@@ -48,6 +50,12 @@ def status_line(status: int) -> str:
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def check_text(text: str) -> None:
+    """Refuse text XML cannot hold, as lxml does (``ValueError``)."""
+    if not (text.isascii() and text.isprintable()) and _NOT_XML_CHAR.search(text):
+        raise ValueError("All strings must be XML compatible")
+
+
 @dataclass(frozen=True, slots=True)
 class TextProperty:
     """A property whose value is text (or nothing), kept as strings.
@@ -70,8 +78,8 @@ class TextProperty:
         return 0
 
     def __post_init__(self) -> None:
-        if self.text is not None and _NOT_XML_CHAR.search(self.text):
-            raise ValueError("All strings must be XML compatible")  # as lxml refuses them
+        if self.text is not None:
+            check_text(self.text)
 
     def element(self) -> etree._Element:
         """The property as an lxml element (lxml checks the name and the text)."""
@@ -128,6 +136,60 @@ class ResponseEntry:
     location: str | None = None
 
 
+#: :attr:`TextResponse.kinds` letters: a property with text (200), present and empty
+#: (200, ``<D:x/>``), or not there (404).
+TEXT: Final = "t"
+EMPTY: Final = "e"
+MISSING: Final = "m"
+
+
+@dataclass(frozen=True, slots=True)
+class TextResponse:
+    """A ``response`` whose requested properties are each text, empty or missing.
+
+    The shape of nearly every member of a listing (getetag, getcontenttype, an empty
+    resourcetype…). :class:`MultistatusWriter` writes it from a template made once per
+    (names, kinds), byte for byte as the :class:`ResponseEntry` of :meth:`to_entry`.
+
+    Attributes:
+        href: the percent-encoded external href.
+        names: the requested Clark names, in request order.
+        kinds: one letter per name: :data:`TEXT`, :data:`EMPTY` or :data:`MISSING`.
+        texts: the texts of the :data:`TEXT` names, in order (checked as lxml would).
+    """
+
+    href: str
+    names: tuple[str, ...]
+    kinds: str
+    texts: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for text in self.texts:
+            check_text(text)
+
+    def to_entry(self) -> ResponseEntry:
+        """The same response as a :class:`ResponseEntry`: found (200) first, then 404,
+        each in request order, as :class:`~oxdav.dav.propfind.PropFindResult` groups."""
+        texts = iter(self.texts)
+        found: list[PropertyItem] = []
+        missing: list[PropertyItem] = []
+        for name, kind in zip(self.names, self.kinds, strict=True):
+            if kind == MISSING:
+                missing.append(TextProperty(name))
+            else:
+                found.append(TextProperty(name, next(texts) if kind == TEXT else None))
+        propstats = [PropStat(status, items) for status, items in ((200, found), (404, missing))
+                     if items]
+        return ResponseEntry(self.href, propstats)
+
+
+#: What a multistatus is made of.
+ResponseItem = ResponseEntry | TextResponse
+
+#: Stands for the href and the texts while a :class:`TextResponse` template is made.
+_MARK: Final = "\ue000"
+
+
 def _append_error(parent: etree._Element, error: str | etree._Element | None) -> None:
     if error is None:
         return
@@ -149,20 +211,24 @@ class MultistatusWriter:
     def __init__(self, *, minimal: bool = False) -> None:
         self.minimal = minimal
         self._root_end = f"</{_prefixed(_MULTISTATUS)}>".encode()
+        self._templates: dict[tuple[tuple[str, ...], str], list[str]] = {}
 
     def begin(self) -> bytes:
         """Return the XML declaration and the ``<D:multistatus …>`` start tag."""
         document = etree.tostring(etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP))
         return _DECLARATION + document[: -len(b"/>")] + b">"
 
-    def response(self, entry: ResponseEntry) -> bytes:
+    def response(self, entry: ResponseItem) -> bytes:
         """Return the serialised ``<D:response>`` for ``entry``.
 
-        The common shape — an href and ``propstat`` groups without errors or
-        descriptions — is written from pre-serialised tags, with lxml serialising only
-        the property elements that are not plain text in a root namespace; the bytes are
-        the same as lxml's for the whole response.
+        A :class:`TextResponse` fills the template of its shape. The common shape — an
+        href and ``propstat`` groups without errors or descriptions — is written from
+        pre-serialised tags, with lxml serialising only the property elements that are
+        not plain text in a root namespace; the bytes are the same as lxml's for the
+        whole response.
         """
+        if isinstance(entry, TextResponse):
+            return self._text_response(entry)
         if entry.status is not None or entry.error is not None or (
             entry.description is not None or entry.location is not None
         ):
@@ -183,6 +249,28 @@ class MultistatusWriter:
             parts.append(_status_close(propstat.status))
         parts.append(_RESPONSE_CLOSE)
         return "".join(parts).encode("utf-8")
+
+    def _text_response(self, entry: TextResponse) -> bytes:
+        key = (entry.names, entry.kinds)
+        pieces = self._templates.get(key)
+        if pieces is None:
+            pieces = self._templates[key] = self._template(entry)
+        parts = [pieces[0], _escape(entry.href)]
+        for piece, text in zip(pieces[1:-1], entry.texts, strict=True):
+            parts.append(piece)
+            parts.append(_escape(text))
+        parts.append(pieces[-1])
+        return "".join(parts).encode("utf-8")
+
+    def _template(self, entry: TextResponse) -> list[str]:
+        """The fixed pieces around the href and the texts of ``entry``'s shape, cut from
+        the response written the general way with marks in their places."""
+        marked = TextResponse(_MARK, entry.names, entry.kinds,
+                              (_MARK,) * entry.kinds.count(TEXT))
+        pieces = self.response(marked.to_entry()).decode("utf-8").split(_MARK)
+        if len(pieces) != len(marked.texts) + 2:  # a mark would have been escaped or lost
+            raise AssertionError(f"no template for {entry.names}")
+        return pieces
 
     def _response_tree(self, entry: ResponseEntry) -> bytes:
         root = etree.Element(_MULTISTATUS, nsmap=RESPONSE_NSMAP)
@@ -327,7 +415,7 @@ def _prefixed(name: str) -> str:
 
 
 def iter_multistatus(
-    entries: Iterable[ResponseEntry],
+    entries: Iterable[ResponseItem],
     *,
     minimal: bool = False,
     sync_token: str | None = None,
@@ -342,7 +430,7 @@ def iter_multistatus(
 
 
 async def aiter_multistatus(
-    entries: AsyncIterable[ResponseEntry],
+    entries: AsyncIterable[ResponseItem],
     *,
     minimal: bool = False,
     sync_token: str | None = None,
@@ -373,7 +461,7 @@ async def aiter_multistatus(
 
 
 def render_multistatus(
-    entries: Iterable[ResponseEntry],
+    entries: Iterable[ResponseItem],
     *,
     minimal: bool = False,
     sync_token: str | None = None,

@@ -18,6 +18,7 @@ from typing import ClassVar
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
+from oxdav.dav.multistatus import EMPTY, MISSING, TEXT, ResponseItem, TextResponse
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult, PropFindType
 from oxdav.dav.registry import NamedRegistry
@@ -108,6 +109,50 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
             elif result.wants(name):
                 result.set(name, element)
         return result
+
+    async def respond(
+        self,
+        ctx: RequestContext,
+        resource: DAVResource,
+        request: PropFindRequest,
+        href: str | None = None,
+    ) -> ResponseItem:
+        """The ``response`` for ``resource``: what ``evaluate(…).to_entry()`` gives.
+
+        A member of a listing asked for live properties whose values are all text,
+        empty or missing comes back as a :class:`TextResponse`, with no result object
+        built and written from a template. Anything else (a collection, a dead
+        property, an element value, an error) is evaluated the general way; getters
+        are plain reads, so one that ran for the attempt may run again.
+        """
+        if request.type is PropFindType.PROP and not resource.is_collection:
+            registered = self._entries
+            kinds: list[str] = []
+            texts: list[str] = []
+            for name in request.names:
+                prop = registered.get(name)
+                if prop is None:
+                    break  # dead storage is read the general way
+                if not prop.applies_to(resource):
+                    kinds.append(MISSING)
+                    continue
+                try:
+                    value = await prop.get(ctx, resource)
+                except DAVError:
+                    break
+                if value is None:
+                    kinds.append(MISSING)
+                elif isinstance(value, str):
+                    kinds.append(TEXT)
+                    texts.append(value)
+                elif isinstance(value, list) and not value:
+                    kinds.append(EMPTY)
+                else:
+                    break
+            else:
+                return TextResponse(ctx.href(resource.path) if href is None else href,
+                                    request.names, "".join(kinds), tuple(texts))
+        return (await self.evaluate(ctx, resource, request, href)).to_entry()
 
     async def _evaluate_named(
         self,

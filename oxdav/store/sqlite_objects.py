@@ -256,10 +256,10 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     params["since"] = -1 if since is None else since
     params["limit"] = -1 if limit is None else limit + 1
     return (
-        "SELECT c.name AS change_name, c.modseq AS change_modseq, c.deleted,"
-        " o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by, o.created,"
-        " o.modified, o.first_start, o.last_end, o.exact_spans,"
-        " o.floating_spans"
+        "SELECT o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by,"
+        " o.created, o.modified, o.first_start, o.last_end, o.exact_spans,"
+        " o.floating_spans,"  # OBJECT_META_COLUMNS first: meta_from_row reads by position
+        " c.name AS change_name, c.modseq AS change_modseq, c.deleted"
         " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
         f" WHERE {where} AND c.modseq > :since ORDER BY c.modseq LIMIT :limit", params)

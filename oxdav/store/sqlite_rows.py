@@ -31,7 +31,7 @@ def now_us() -> int:
 
 def to_datetime(us: int) -> datetime:
     """Microseconds since the epoch → aware UTC datetime."""
-    return _EPOCH + timedelta(microseconds=us)
+    return _EPOCH + timedelta(0, 0, us)  # positional: a listing calls this twice a row
 
 
 def from_datetime(value: datetime) -> int:
@@ -145,6 +145,7 @@ def module_of(row: sqlite3.Row) -> Module:
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
                        " first_start, last_end, exact_spans, floating_spans")
+_META_COLUMN_COUNT = OBJECT_META_COLUMNS.count(",") + 1
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
@@ -164,23 +165,16 @@ def load_spans(text: str | None) -> tuple[tuple[int, int], ...] | None:
 
 
 def meta_from_row(row: sqlite3.Row | Any, spans: bool = True) -> ObjectMeta:
-    """Build an ObjectMeta from a row holding ``OBJECT_META_COLUMNS``; ``exact_spans``
-    is decoded only when ``spans`` (listings and sync need the envelope, not the spans)."""
+    """Build an ObjectMeta from a row starting with ``OBJECT_META_COLUMNS``;
+    ``exact_spans`` is decoded only when ``spans`` (listings and sync need the envelope,
+    not the spans). Read by position: a listing builds one per member."""
+    (name, uid, etag, component, size, modseq, created_by, created, modified, first_start,
+     last_end, exact_spans, floating_spans) = row[:_META_COLUMN_COUNT]
     return ObjectMeta(
-        name=row["name"],
-        uid=row["uid"],
-        etag=row["etag"],
-        component=row["component"],
-        size=row["size"],
-        modseq=row["modseq"],
-        created_by=row["created_by"],
-        created=to_datetime(row["created"]),
-        modified=to_datetime(row["modified"]),
-        first_start=None if row["first_start"] == UNBOUNDED_START else row["first_start"],
-        last_end=None if row["last_end"] == UNBOUNDED_END else row["last_end"],
-        exact_spans=load_spans(row["exact_spans"]) if spans else None,
-        floating_spans=bool(row["floating_spans"]),
-    )
+        name, uid, etag, component, size, modseq, created_by, to_datetime(created),
+        to_datetime(modified), None if first_start == UNBOUNDED_START else first_start,
+        None if last_end == UNBOUNDED_END else last_end,
+        load_spans(exact_spans) if spans else None, bool(floating_spans))
 
 
 def is_unique_violation(error: sqlite3.IntegrityError) -> bool:

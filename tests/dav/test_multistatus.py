@@ -10,10 +10,12 @@ from lxml import etree
 
 from oxdav.dav.multistatus import (
     STREAM_CHUNK_SIZE,
+    TEXT,
     MultistatusWriter,
     PropStat,
     ResponseEntry,
     TextProperty,
+    TextResponse,
     aiter_multistatus,
     iter_multistatus,
     render_multistatus,
@@ -244,3 +246,32 @@ def test_a_text_property_refuses_text_xml_cannot_hold_as_lxml_does() -> None:
         _prop(D + "displayname", "bad\x01")
     with pytest.raises(ValueError):
         TextProperty(D + "displayname", "bad\x01")
+
+
+_NAMES = (D + "getetag", D + "resourcetype", "{http://apple.com/ns/ical/}calendar-color",
+          "{urn:example:u}unknown", D + "displayname")
+
+
+@pytest.mark.parametrize("kinds", ["ttttt", "mmmmm", "eeeee", "tmemt", "mtete", "emtmm", ""])
+@pytest.mark.parametrize("minimal", [False, True])
+def test_a_text_response_is_written_as_its_entry(kinds: str, minimal: bool) -> None:
+    names = _NAMES[:len(kinds)]
+    texts = ('"a&b<c>"', "caf\u00e9\r\n", "\U0001f600", "", "x\ue000y")[:kinds.count(TEXT)]
+    response = TextResponse("/dav/caldav/12/a%20b&c.ics", names, kinds, texts)
+    writer = MultistatusWriter(minimal=minimal)
+    for _ in range(2):  # the second time from the template made by the first
+        assert writer.response(response) == writer.response(response.to_entry())
+    document = render_multistatus([response, response], minimal=minimal)
+    assert document == render_multistatus([response.to_entry()] * 2, minimal=minimal)
+    etree.fromstring(document)
+
+
+def test_a_text_response_groups_found_before_missing_in_request_order() -> None:
+    entry = TextResponse("/a", _NAMES[:4], "mtet", ("1", "2")).to_entry()
+    assert [(ps.status, [(p.tag, p.text) for p in ps.properties]) for ps in entry.propstats] == [
+        (200, [(_NAMES[1], "1"), (_NAMES[2], None), (_NAMES[3], "2")]), (404, [(_NAMES[0], None)])]
+
+
+def test_a_text_response_refuses_text_xml_cannot_hold() -> None:
+    with pytest.raises(ValueError):
+        TextResponse("/a", (D + "displayname",), TEXT, ("bad\x01",))

@@ -7,7 +7,7 @@ import pytest_twisted
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import render_multistatus
+from oxdav.dav.multistatus import TextResponse, render_multistatus
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult
 from oxdav.dav.reports import Report, ReportRegistry
@@ -274,3 +274,43 @@ async def test_dead_property_cannot_shadow_a_live_name(registry, ctx) -> None:  
     resource = FixtureResource("/x", dead={D + "getetag": dead_property(D + "getetag", "forged")})
     result = await registry.evaluate(ctx, resource, PropFindRequest.allprop())
     assert result.status_of(D + "getetag") is None
+
+
+@pytest.mark.parametrize("names", [
+    (D + "getetag", D + "getcontenttype"),
+    (D + "resourcetype", D + "getcontenttype", D + "getetag", D + "sync-token"),
+    (D + "getetag", D + "displayname", D + "getcontentlength", D + "getlastmodified"),
+    (D + "getetag", ICAL + "calendar-color"),  # a dead name: the general way
+    (D + "getetag", D + "current-user-privilege-set"),  # an element value: the general way
+    (D + "acl", D + "getetag"),  # 403 need-privileges: the general way
+    (),
+])
+@pytest_twisted.ensureDeferred
+async def test_respond_answers_as_evaluate_does(registry, ctx, calendar, names) -> None:  # type: ignore[no-untyped-def]
+    request = PropFindRequest.prop(names)
+    for resource in (calendar, calendar._children[0]):
+        expected = (await registry.evaluate(ctx, resource, request)).to_entry()
+        response = await registry.respond(ctx, resource, request)
+        assert render_multistatus([response]) == render_multistatus([expected])
+        assert render_multistatus([response], minimal=True) == render_multistatus(
+            [expected], minimal=True)
+
+
+@pytest_twisted.ensureDeferred
+async def test_respond_writes_a_text_member_from_one_pass(registry, ctx, calendar) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    class Counted(LiveProperty):
+        name = "{urn:x}counted"
+
+        async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+            calls.append(resource.path)
+            return "v"
+
+    registry.register(Counted())
+    event = calendar._children[0]
+    response = await registry.respond(
+        ctx, event, PropFindRequest.prop([D + "getetag", "{urn:x}counted", D + "resourcetype"]))
+    assert isinstance(response, TextResponse)
+    assert (response.kinds, response.texts) == ("tte", ('"e1"', "v"))
+    assert calls == [event.path]

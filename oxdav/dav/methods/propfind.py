@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
+from oxdav.dav.multistatus import ResponseItem, aiter_multistatus
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, parse_propfind
@@ -59,10 +59,10 @@ async def _entries(
     resource: DAVResource,
     request: PropFindRequest,
     properties: PropertyRegistry,
-    first: ResponseEntry,
+    first: ResponseItem,
     depth: Depth,
-) -> AsyncIterator[ResponseEntry]:
+) -> AsyncIterator[ResponseItem]:
     yield first
     if depth is Depth.ONE and resource.is_collection:
         async for child in resource.children():
-            yield (await properties.evaluate(ctx, child, request)).to_entry()
+            yield await properties.respond(ctx, child, request)

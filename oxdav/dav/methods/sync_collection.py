@@ -18,7 +18,7 @@ from lxml import etree
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import AggregatedSyncCollection, SyncableCollection
-from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
+from oxdav.dav.multistatus import ResponseEntry, ResponseItem, aiter_multistatus
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
@@ -58,10 +58,9 @@ class SyncCollectionReport(Report):
             changes = await resource.changes_since(since, request.limit)
             new_token = str(SyncToken.for_collection(resource.sync_identity, changes.revision))
 
-        async def entries() -> AsyncIterator[ResponseEntry]:
+        async def entries() -> AsyncIterator[ResponseItem]:
             for member in changes.changed:
-                result = await self._properties.evaluate(ctx, member, request.properties)
-                yield result.to_entry()
+                yield await self._properties.respond(ctx, member, request.properties)
             for path in changes.deleted:
                 yield ResponseEntry(ctx.href(path), status=404)
             if changes.truncated:
