@@ -40,7 +40,12 @@ class SQLiteStore:
         path: the database file (created with its directory if missing).
         reactor: delivers results from the database threads.
         synchronous: ``"FULL"`` (default) or ``"NORMAL"``.
-        readers: number of read-only connections (and reader threads).
+        readers: number of read-only connections: read transactions open at once (a
+            streamed PROPFIND keeps one until its last chunk is written).
+        reader_threads: threads the read calls run on. One by default: the calls are
+            short and hold the GIL for most of their time, and more threads only fight
+            the reactor thread for it (three threads cost ~25 % more CPU per GET under
+            16 concurrent clients, with lower throughput; bench/RESULTS.md).
         busy_timeout_ms: how long a connection waits for a lock held elsewhere.
     """
 
@@ -48,17 +53,18 @@ class SQLiteStore:
 
     def __init__(self, path: Path, reactor: IReactorFromThreads, *,
                  synchronous: Synchronous = "FULL", readers: int = 3,
-                 busy_timeout_ms: int = 5000) -> None:
+                 reader_threads: int = 1, busy_timeout_ms: int = 5000) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
-        if readers < 1:
-            raise ValueError("at least one reader connection is needed")
+        if readers < 1 or reader_threads < 1:
+            raise ValueError("at least one reader connection and thread are needed")
         self.path = Path(path)
         self.synchronous = synchronous
         self._readers_count = readers
+        self._reader_threads = min(reader_threads, readers)
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._reactor = reactor
-        self._executor = DBExecutor(reactor, {WRITER: 1, READER: readers})
+        self._executor = DBExecutor(reactor, {WRITER: 1, READER: self._reader_threads})
         self._write_lock = DeferredLock()
         self._readers: DeferredQueue[sqlite3.Connection] = DeferredQueue()
         self._writer: sqlite3.Connection | None = None
@@ -99,7 +105,7 @@ class SQLiteStore:
         if self._running:
             return
         # A fresh executor each time: Twisted thread pools do not restart once stopped.
-        self._executor = DBExecutor(self._reactor, {WRITER: 1, READER: self._readers_count})
+        self._executor = DBExecutor(self._reactor, {WRITER: 1, READER: self._reader_threads})
         self._executor.start()
         try:
             self._writer, applied = await self._executor.run(WRITER, self._open_writer)

@@ -176,7 +176,7 @@ async def test_no_statement_runs_on_the_reactor_thread(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_pool_stats_name_the_pools(tmp_path):
-    store = SQLiteStore(tmp_path / "db.sqlite3", reactor(), readers=2)
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor(), readers=3, reader_threads=2)
     await store.start()
     try:
         stats = {s.name: s for s in store.pool_stats()}
@@ -247,3 +247,23 @@ def test_changes_are_an_index_range_scan():
     plan = query_plan(*changes_query(scope(), 5, 10))
     assert "USING INDEX changes_modseq (context_id=? AND folder_id=? AND modseq>?)" in plan
     assert "SCAN" not in plan
+
+
+@pytest_twisted.ensureDeferred
+async def test_open_read_transactions_share_one_reader_thread(tmp_path):
+    """Three snapshots open at once on the default single reader thread: each keeps the
+    view of its first call while the others call in between."""
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor())
+    await store.start()
+    try:
+        assert {s.name: s.max_threads for s in store.pool_stats()}["reader"] == 1
+        async with store.transaction("first") as first, \
+                store.transaction("second") as second, \
+                store.transaction("third") as third:
+            assert await first.contexts() == await second.contexts() == []
+            async with store.transaction("writer", write=True) as writer:
+                await writer.create_context("later")
+            assert [c.name for c in await third.contexts()] == ["later"]  # first call after
+            assert [await t.contexts() for t in (second, first)] == [[], []]
+    finally:
+        await store.stop()
