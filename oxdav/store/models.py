@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 Module = Literal["calendar", "tasks", "contacts"]
 """Folder modules: VEVENT folders, VTODO folders, vCard folders."""
@@ -248,9 +248,12 @@ class ObjectIndex:
     derived: bytes | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class ObjectMeta:
+class ObjectMeta(NamedTuple):
     """One object's listing entry.
+
+    A named tuple rather than a frozen dataclass like the other values: a listing
+    builds one per member, and a frozen dataclass takes five times as long to make
+    (~1.9 against ~0.4 µs for 13 fields, a tenth of a 10,000-member PROPFIND).
 
     Attributes:
         name: resource name inside the collection (e.g. ``abc.ics``).
