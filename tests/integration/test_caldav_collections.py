@@ -248,3 +248,39 @@ async def test_an_event_moved_out_of_the_window_is_reported_removed_by_sync(serv
     [response] = doc.xpath("//D:response", namespaces=NS)
     assert response.findtext("D:href", namespaces=NS) == calendar + "moving.ics"
     assert "404" in response.findtext("D:status", namespaces=NS)
+
+
+LISTING = """<D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:prop>
+<D:resourcetype/><D:getetag/><D:getcontenttype/><D:displayname/><A:calendar-color/>
+</D:prop></D:propfind>"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_depth_1_listing_gives_each_member_its_etag_and_404s(server) -> None:
+    """The members of a Depth 1 PROPFIND (written from one template per shape): the href
+    percent-encoded, getetag the ETag of GET, an empty resourcetype, the content type,
+    404 for what an object lacks; ``Brief: t`` drops the 404s (RFC 4918 §9.1, §15)."""
+    calendar = (await folders(server))["VEVENT"]
+    for name in ("plain.ics", "a%20b%26c.ics"):
+        response, _ = await put(server, calendar + name, ics(vevent(name)))
+        assert response.code == 201
+    _, doc = await xml_request(server, "PROPFIND", calendar, LISTING, depth="1")
+    members = {r.findtext("D:href", namespaces=NS): r
+               for r in doc.xpath("//D:response", namespaces=NS)
+               if not r.findtext("D:href", namespaces=NS).endswith("/")}
+    assert set(members) == {calendar + "plain.ics", calendar + "a%20b%26c.ics"}
+    for href, member in members.items():
+        got, _ = await server.request("GET", href, auth=server.demo)
+        assert member.findtext(".//D:getetag", namespaces=NS) == \
+            got.headers.getRawHeaders("etag")[0]
+        found = member.xpath("D:propstat[D:status='HTTP/1.1 200 OK']/D:prop/*", namespaces=NS)
+        assert [e.tag for e in found] == ["{DAV:}resourcetype", "{DAV:}getetag",
+                                          "{DAV:}getcontenttype"]
+        assert len(found[0]) == 0 and found[2].text.startswith("text/calendar")
+        missing = member.xpath("D:propstat[D:status='HTTP/1.1 404 Not Found']/D:prop/*",
+                               namespaces=NS)
+        assert [e.tag for e in missing] == ["{DAV:}displayname",
+                                            "{http://apple.com/ns/ical/}calendar-color"]
+    _, brief = await xml_request(server, "PROPFIND", calendar, LISTING, depth="1", Brief="t")
+    assert len(brief.xpath("//D:response", namespaces=NS)) == len(members) + 1
+    assert not brief.xpath("//D:status[contains(., '404')]", namespaces=NS)
