@@ -37,6 +37,19 @@ def registry() -> PropertyRegistry:
     return PropertyRegistry(generic_properties(ReportRegistry([ExpandReport(), SyncReport()])))
 
 
+class Counted(LiveProperty):
+    """A text property that records the path of every resource it is computed for."""
+
+    name = "{urn:x}counted"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        self.calls.append(resource.path)
+        return "v"
+
+
 async def _props(
     registry: PropertyRegistry, ctx: RequestContext, resource: DAVResource, *names: str
 ) -> PropFindResult:
@@ -112,16 +125,9 @@ async def test_dead_properties_are_not_read_when_only_live_ones_are_asked(
 
 @pytest_twisted.ensureDeferred
 async def test_only_requested_live_properties_are_computed(ctx, calendar) -> None:  # type: ignore[no-untyped-def]
-    calls: list[str] = []
-
-    class Counted(LiveProperty):
-        name = "{urn:x}counted"
-
-        async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-            calls.append(resource.path)
-            return "v"
-
-    registry = PropertyRegistry([Counted()])
+    counted = Counted()
+    calls = counted.calls
+    registry = PropertyRegistry([counted])
     await _props(registry, ctx, calendar, D + "displayname")
     assert calls == []
     await _props(registry, ctx, calendar, "{urn:x}counted")
@@ -298,19 +304,11 @@ async def test_respond_answers_as_evaluate_does(registry, ctx, calendar, names) 
 
 @pytest_twisted.ensureDeferred
 async def test_respond_writes_a_text_member_from_one_pass(registry, ctx, calendar) -> None:  # type: ignore[no-untyped-def]
-    calls: list[str] = []
-
-    class Counted(LiveProperty):
-        name = "{urn:x}counted"
-
-        async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
-            calls.append(resource.path)
-            return "v"
-
-    registry.register(Counted())
+    counted = Counted()
+    registry.register(counted)
     event = calendar._children[0]
     response = await registry.respond(
         ctx, event, PropFindRequest.prop([D + "getetag", "{urn:x}counted", D + "resourcetype"]))
     assert isinstance(response, TextResponse)
     assert (response.kinds, response.texts) == ("tte", ('"e1"', "v"))
-    assert calls == [event.path]
+    assert counted.calls == [event.path]
