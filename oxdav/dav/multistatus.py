@@ -164,6 +164,8 @@ class TextResponse:
     texts: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if len(self.kinds) != len(self.names) or len(self.texts) != self.kinds.count(TEXT):
+            raise ValueError("a TextResponse needs one kind per name and one text per TEXT")
         for text in self.texts:
             check_text(text)
 

@@ -272,6 +272,10 @@ def test_a_text_response_groups_found_before_missing_in_request_order() -> None:
         (200, [(_NAMES[1], "1"), (_NAMES[2], None), (_NAMES[3], "2")]), (404, [(_NAMES[0], None)])]
 
 
-def test_a_text_response_refuses_text_xml_cannot_hold() -> None:
+def test_a_text_response_refuses_text_xml_cannot_hold_or_a_shape_that_does_not_fit() -> None:
     with pytest.raises(ValueError):
         TextResponse("/a", (D + "displayname",), TEXT, ("bad\x01",))
+    with pytest.raises(ValueError):
+        TextResponse("/a", (D + "displayname",), TEXT, ())
+    with pytest.raises(ValueError):
+        TextResponse("/a", (D + "displayname", D + "getetag"), TEXT, ("x",))
