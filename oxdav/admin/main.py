@@ -19,7 +19,7 @@ from twisted.internet.task import react
 from oxdav.config import ConfigError, load_config
 from oxdav.store import AlreadyExists, NotFound, StoreError, open_store
 
-from . import contexts, dns, folders, groups, users
+from . import contexts, dns, folders, groups, objects, users
 from .errors import (
     EXIT_CODES_HELP,
     EXIT_EXISTS,
@@ -43,14 +43,14 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     """The whole command line."""
     parser = ArgumentParser(
-        prog=PROG, description="Manage oxdav contexts, users, groups and folders.",
+        prog=PROG, description="Manage oxdav contexts, users, groups, folders and objects.",
         epilog=EXIT_CODES_HELP + "\nCONTEXT is a context id, name or login mapping.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--config", dest="config_dir", type=Path,
                         default=Path("/etc/oxdav"),
                         help="configuration directory (default /etc/oxdav)")
     nouns = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
-    for module in (contexts, users, groups, folders, dns):
+    for module in (contexts, users, groups, folders, objects, dns):
         module.register(nouns)
     return parser
 

@@ -60,6 +60,25 @@ def _parse_and_prepare(body: bytes, **options: Any) -> tuple[ParsedCalendarObjec
     return parsed, prepare_expansion(parsed)
 
 
+def object_index(parsed: ParsedCalendarObject, expansion: bytes | None) -> ObjectIndex:
+    """What the store keeps of a calendar object besides its bytes."""
+    return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
+                       parsed.recurring, exact_spans=parsed.exact_spans,
+                       floating_spans=parsed.all_day_spans, derived=expansion)
+
+
+def stored_object_index(data: bytes) -> ObjectIndex:
+    """The index of a calendar object stored before (and checked when it was written),
+    made as a PUT makes it: for a re-index after the indexing changed.
+
+    Raises:
+        CalendarDataError: the bytes no longer parse.
+    """
+    components = frozenset().union(*COMPONENTS_BY_MODULE.values())
+    return object_index(*_parse_and_prepare(data, allowed_components=components,
+                                            max_size=len(data)))
+
+
 def dav_error(error: CalendarDataError) -> DAVError:
     """The response for a refused body: 415 for a foreign media type, else 403 with the
     RFC 4791 §5.3.2.1 precondition."""
@@ -157,9 +176,7 @@ class CalendarCollection(FolderCollection):
             if broken is not None:
                 raise DAVError(403, clark(CALDAV_NS, broken),
                                "the object lies outside the synchronised window")
-        return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start,
-                           parsed.last_end, parsed.recurring, exact_spans=parsed.exact_spans,
-                           floating_spans=parsed.all_day_spans, derived=expansion)
+        return object_index(parsed, expansion)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

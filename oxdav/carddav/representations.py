@@ -29,7 +29,7 @@ from oxdav.carddav.convert import PRODID, convert, stored_version
 from oxdav.carddav.errors import CardDAVPreconditionError, ConversionError
 from oxdav.carddav.validation import index_of, off_reactor, takes_only_vcard3
 from oxdav.carddav.validation import stored_version as negotiated_stored_version
-from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject
+from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject, parse_address_object
 from oxdav.dav.errors import DAVError
 from oxdav.store.models import ObjectIndex
 
@@ -73,6 +73,16 @@ async def card_index(parsed: ParsedAddressObject) -> ObjectIndex:
     """What the store keeps of a validated card besides its bytes: the index and the
     card in the other version (converted on a worker thread when the card is large)."""
     return index_of(parsed, await off_reactor(len(parsed.data), alternate_of, parsed))
+
+
+async def stored_card_index(data: bytes) -> ObjectIndex:
+    """The index and other-version bytes of a card stored before (and checked when it
+    was written), made as a PUT makes them: for a re-index after the indexing changed.
+
+    Raises:
+        CardDAVPreconditionError: the bytes no longer parse.
+    """
+    return await card_index(parse_address_object(data, content_type=None, max_size=len(data)))
 
 
 def stored_in_version(data: bytes, alternate: bytes | None, version: str) -> bytes | None:

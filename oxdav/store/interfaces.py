@@ -456,6 +456,17 @@ class Collection(Protocol):
         """
         ...
 
+    async def reindex(self, name: str, index: ObjectIndex, *, if_etag: str) -> bool:
+        """Replace the index and derived bytes of ``name`` while its bytes are still
+        those of ``if_etag`` and its UID ``index.uid``; returns whether it did.
+
+        Not a change: etag, modseq, modification time and the change log stay, since
+        the content a client syncs is the same (a re-index after the indexing changed).
+
+        Raises: Forbidden (no write right for this object).
+        """
+        ...
+
     async def delete(self, name: str, *, if_etag: str | None = None) -> None:
         """Delete an object and its dead properties, leaving a tombstone.
 

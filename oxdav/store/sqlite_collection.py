@@ -209,6 +209,12 @@ class SQLiteCollection:
         self.folder = replace(self.folder, revision=meta.modseq)
         return meta, created
 
+    async def reindex(self, name: str, index: ObjectIndex, *, if_etag: str) -> bool:
+        """See ``Collection.reindex``."""
+        done: bool = await self._txn.call(objects_db.reindex_object, self._scope, name, index,
+                                          if_etag, mutates=True)
+        return done
+
     async def delete(self, name: str, *, if_etag: str | None = None) -> None:
         """See ``Collection.delete``."""
         revision = await self._txn.call(objects_db.delete_object, self._scope, name, if_etag,

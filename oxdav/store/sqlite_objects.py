@@ -289,6 +289,25 @@ def changes_since(conn: sqlite3.Connection, scope: Scope, since: int | None,
     return Changes(revision=revision, changed=changed, deleted=deleted, truncated=truncated)
 
 
+def reindex_object(conn: sqlite3.Connection, scope: Scope, name: str, index: ObjectIndex,
+                   if_etag: str) -> bool:
+    """Replace the index columns and derived bytes of an unchanged object; no revision,
+    no change row (``Collection.reindex``)."""
+    existing = _existing(conn, scope, name)
+    if existing is None or existing["etag"] != if_etag or existing["uid"] != index.uid:
+        return False
+    scope.require("write", existing["created_by"], f"object {name!r}")
+    conn.execute(
+        "UPDATE objects SET component = ?, first_start = ?, last_end = ?, recurring = ?,"
+        " exact_spans = ?, floating_spans = ?, derived = ?"
+        " WHERE context_id = ? AND folder_id = ? AND name = ?",
+        (index.component, UNBOUNDED_START if index.first_start is None else index.first_start,
+         UNBOUNDED_END if index.last_end is None else index.last_end, int(index.recurring),
+         dump_spans(index.exact_spans), int(index.floating_spans), index.derived,
+         scope.context_id, scope.folder_id, name))
+    return True
+
+
 def prune_tombstones(conn: sqlite3.Connection, before_us: int) -> int:
     """Drop tombstones older than ``before_us`` and raise each folder's pruned revision."""
     conn.execute(

@@ -52,13 +52,13 @@ class Admin:
         return result
 
     @asynccontextmanager
-    async def transaction(self) -> Any:
-        """A read transaction on the same database, from the test's reactor."""
+    async def transaction(self, *, write: bool = False) -> Any:
+        """A read (or write) transaction on the same database, from the test's reactor."""
         snapshot = load_config(self.config)
         store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor)
         await store.start()
         try:
-            async with store.transaction("test check") as txn:
+            async with store.transaction("test check", write=write) as txn:
                 yield txn
         finally:
             await store.stop()

@@ -100,3 +100,35 @@ async def test_deleting_and_recreating_an_object_does_not_bring_back_its_derived
         await contacts.delete("a.vcf")
         await contacts.put("a.vcf", b"two", card("u1", None))
         assert (await contacts.get("a.vcf", derived=True)).derived is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_reindex_replaces_index_and_derived_without_a_change(store, world):
+    async with store.transaction("t", write=True) as txn:
+        _, contacts = await alice_contacts(txn, world)
+        meta, _ = await contacts.put("a.vcf", b"three", card("u1", None))
+        revision = contacts.folder.revision
+        assert await contacts.reindex("a.vcf", ObjectIndex("u1", "VCARD", 5, 9,
+                                                           derived=b"four"), if_etag=meta.etag)
+    async with store.transaction("t") as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        contacts = await home.collection(contacts.folder.id)
+        stored = await contacts.get("a.vcf", derived=True)
+        assert (stored.data, stored.derived) == (b"three", b"four")
+        assert (stored.meta.first_start, stored.meta.last_end) == (5, 9)
+        assert stored.meta[:9] == meta[:9]  # etag, modseq, times: the same object
+        assert contacts.folder.revision == revision
+        assert (await contacts.changes(revision)).changed == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_reindex_leaves_an_object_changed_meanwhile_or_of_another_uid(store, world):
+    async with store.transaction("t", write=True) as txn:
+        _, contacts = await alice_contacts(txn, world)
+        old, _ = await contacts.put("a.vcf", b"one", card("u1", None))
+        await contacts.put("a.vcf", b"two", card("u1", b"TWO"))
+        assert not await contacts.reindex("a.vcf", card("u1", b"stale"), if_etag=old.etag)
+        current = await contacts.get("a.vcf", derived=True)
+        assert not await contacts.reindex("a.vcf", card("u9", b"x"), if_etag=current.meta.etag)
+        assert not await contacts.reindex("gone.vcf", card("u1", b"x"), if_etag=old.etag)
+        assert (await contacts.get("a.vcf", derived=True)).derived == b"TWO"

@@ -1,0 +1,55 @@
+"""``oxdav-admin object reindex``: the index of objects written before the indexing
+changed is rebuilt from their bytes, without changing the objects (issue 7)."""
+
+from __future__ import annotations
+
+import pytest_twisted
+
+from oxdav.store import ObjectIndex
+
+EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+         b"UID:weekly\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T090000Z\r\n"
+         b"DURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nSUMMARY:Standup\r\n"
+         b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+CARD = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card\r\nFN:Ann Smith\r\nN:Smith;Ann;;;\r\nEND:VCARD\r\n"
+
+
+@pytest_twisted.ensureDeferred
+async def test_reindex_rebuilds_old_indexes_and_changes_no_object(acme) -> None:
+    async with acme.transaction(write=True) as txn:
+        context, alice = await txn.login_in_mapping("acme.test", "alice")
+        home = await txn.home(context.id, alice.id)
+        calendar = await home.collection((await home.create_folder("calendar", "Old")).id)
+        contacts = await home.collection((await home.create_folder("contacts", "Old")).id)
+        # As stored before spans, prepared expansions and card versions were indexed.
+        event, _ = await calendar.put("weekly.ics", EVENT, ObjectIndex("weekly", "VEVENT"))
+        card, _ = await contacts.put("card.vcf", CARD, ObjectIndex("card", "VCARD"))
+        await calendar.put("broken.ics", b"not iCalendar", ObjectIndex("broken", "VEVENT"))
+        revisions = {c.folder.id: c.folder.revision for c in (calendar, contacts)}
+
+    result = acme.ok("object", "reindex", "acme")
+
+    # the two above and alice's own card in the global address book
+    assert "re-indexed 3 objects in 6 folders" in result.out
+    assert "1 no longer parse" in result.out
+    assert "broken.ics: not re-indexed" in result.out
+    async with acme.transaction() as txn:
+        home = await txn.home(context.id, alice.id)
+        calendar = await home.collection(calendar.folder.id)
+        contacts = await home.collection(contacts.folder.id)
+        stored_event = await calendar.get("weekly.ics", derived=True)
+        assert stored_event.meta[:9] == event[:9]  # same etag, modseq and times
+        assert stored_event.meta.first_start is not None
+        assert len((await calendar.list(spans=True))[-1].exact_spans or ()) == 3
+        assert stored_event.derived is not None  # the prepared expansion
+        stored_card = await contacts.get("card.vcf", derived=True)
+        assert stored_card.meta[:9] == card[:9]
+        assert b"VERSION:4.0" in (stored_card.derived or b"")
+        for collection in (calendar, contacts):
+            assert collection.folder.revision == revisions[collection.folder.id]
+            assert (await collection.changes(revisions[collection.folder.id])).changed == []
+
+
+def test_reindex_of_an_unknown_context_fails_with_not_found(acme) -> None:
+    result = acme("object", "reindex", "nowhere")
+    assert result.code == 2 and "nowhere" in result.err
