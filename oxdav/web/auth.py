@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +37,9 @@ from oxdav.directory.results import (
     Throttled,
     Unauthorized,
 )
+
+#: Control characters, refused in a user-id or password (RFC 7617 §2).
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 #: Longest Authorization header value looked at; longer ones are refused unread.
 MAX_AUTHORIZATION_LENGTH = 8192
@@ -96,7 +100,7 @@ def parse_basic_authorization(value: bytes | None) -> BasicCredentials | None:
     login, colon, password = decoded.partition(":")
     if not colon or not login:
         return None
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in decoded):
+    if _CONTROL.search(decoded):
         return None
     return BasicCredentials(login, password)
 

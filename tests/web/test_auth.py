@@ -112,6 +112,8 @@ def test_empty_password_is_kept() -> None:
         basic(b"\xff\xfe:latin1-garbage"),
         basic(b"us\x00er:p"),
         basic(b"user:pa\nss"),
+        basic(b"user:pass\x7f"),
+        basic(b"\x1fuser:pass"),
         b"Basic \xff\xff",
         b"Basic " + b"A" * 9000,
     ],
