@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.web.test.requesthelper import DummyRequest
 
-from oxdav.config import load_config
+from oxdav.config import ConfigSnapshot, load_config
 from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
 from oxdav.dav.paths import PathMapper
 from oxdav.directory.results import Authenticated
 from oxdav.folders.collection import FolderCollection
 from oxdav.folders.homes import HomeKind
-from oxdav.store import ObjectIndex, open_store
+from oxdav.store import Context, Folder, ObjectIndex, User, open_store
 from oxdav.web.davtree import build_dav
 from tests.integration.harness import write_config
 
@@ -72,31 +74,23 @@ class RecordingRequest(DummyRequest):
         super().write(data)
 
 
-@pytest_twisted.ensureDeferred
-async def test_a_write_is_committed_before_its_response_is_written(tmp_path) -> None:
-    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
-    await store.start()
-    try:
-        async with store.transaction("setup", write=True) as txn:
-            context = await txn.create_context("acme")
-            user = await txn.create_user(context.id, "alice", display_name="Alice")
-            home = await txn.home(context.id, user.id)
-            folder = await home.create_folder("calendar", "Calendar")
-        events: list[str] = []
-        handler = build_dav(RecordingStore(store, events), ErrorMapper())
-        snapshot = load_config(write_config(tmp_path / "config"))
-        path = f"/dav/caldav/{folder.id}/".encode()
-        request = RecordingRequest(b"PROPPATCH", path, RENAME, events)
-        await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}",
-                      Authenticated(context, user))
-        assert request.responseCode == 207
-        assert events[-2:] == ["commit", "write"]
-    finally:
-        await store.stop()
+@dataclass
+class World:
+    """A started store with context acme, user alice (quota 10 bytes) and her calendar."""
+
+    store: Any
+    context: Context
+    user: User
+    folder: Folder
+    snapshot: ConfigSnapshot
+
+    @property
+    def alice(self) -> Authenticated:
+        return Authenticated(self.context, self.user)
 
 
-@pytest_twisted.ensureDeferred
-async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(tmp_path) -> None:
+@pytest_twisted.async_yield_fixture
+async def world(tmp_path):
     store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
     await store.start()
     try:
@@ -106,44 +100,52 @@ async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(tmp_path) ->
                                          config={"oxdav.quota.bytes": "10"})
             folder = await (await txn.home(context.id, user.id)).create_folder(
                 "calendar", "Calendar")
-        errors = ErrorMapper()
-        for name, factory in generic_store_error_factories().items():
-            errors.register(name, factory)
-        handler = build_dav(store, errors, kinds=[StoringHome()])
-        snapshot = load_config(write_config(tmp_path / "config"))
-        codes = []
-        for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
-            request = RecordingRequest(b"PUT", f"/dav/caldav/{folder.id}/{name}".encode(),
-                                       body, [])
-            await handler(request, snapshot, PathMapper(), f"/caldav/{folder.id}/{name}",
-                          Authenticated(context, user))
-            codes.append(request.responseCode)
-        assert codes == [201, 507]
-        assert b"quota-not-exceeded" in b"".join(request.written)  # RFC 4331 §6
+        yield World(store, context, user, folder,
+                    load_config(write_config(tmp_path / "config")))
     finally:
         await store.stop()
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(tmp_path) -> None:
-    store = open_store("sqlite:s.sqlite3", tmp_path, reactor)
-    await store.start()
-    try:
-        async with store.transaction("setup", write=True) as txn:
-            context = await txn.create_context("acme")
-            user = await txn.create_user(context.id, "alice", display_name="Alice")
-            folder = await (await txn.home(context.id, user.id)).create_folder(
-                "calendar", "Calendar")
-            collection = await (await txn.home(context.id, user.id)).collection(folder.id)
-            await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
-        events: list[str] = []
-        handler = build_dav(RecordingStore(store, events), ErrorMapper(), kinds=[StoringHome()])
-        snapshot = load_config(write_config(tmp_path / "config"))
-        path = f"/caldav/{folder.id}/a.ics"
-        request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
-        await handler(request, snapshot, PathMapper(), path, Authenticated(context, user))
-        assert request.responseCode == 200
-        assert b"".join(request.written) == b"BEGIN:VCALENDAR"
-        assert events == ["call", "end (no snapshot)", "write"]
-    finally:
-        await store.stop()
+async def test_a_write_is_committed_before_its_response_is_written(world) -> None:
+    events: list[str] = []
+    handler = build_dav(RecordingStore(world.store, events), ErrorMapper())
+    path = f"/dav/caldav/{world.folder.id}/".encode()
+    request = RecordingRequest(b"PROPPATCH", path, RENAME, events)
+    await handler(request, world.snapshot, PathMapper(), f"/caldav/{world.folder.id}",
+                  world.alice)
+    assert request.responseCode == 207
+    assert events[-2:] == ["commit", "write"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(world) -> None:
+    errors = ErrorMapper()
+    for name, factory in generic_store_error_factories().items():
+        errors.register(name, factory)
+    handler = build_dav(world.store, errors, kinds=[StoringHome()])
+    codes = []
+    for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
+        path = f"/caldav/{world.folder.id}/{name}"
+        request = RecordingRequest(b"PUT", f"/dav{path}".encode(), body, [])
+        await handler(request, world.snapshot, PathMapper(), path, world.alice)
+        codes.append(request.responseCode)
+    assert codes == [201, 507]
+    assert b"quota-not-exceeded" in b"".join(request.written)  # RFC 4331 §6
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(world) -> None:
+    async with world.store.transaction("setup", write=True) as txn:
+        home = await txn.home(world.context.id, world.user.id)
+        collection = await home.collection(world.folder.id)
+        await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
+    events: list[str] = []
+    handler = build_dav(RecordingStore(world.store, events), ErrorMapper(),
+                        kinds=[StoringHome()])
+    path = f"/caldav/{world.folder.id}/a.ics"
+    request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
+    await handler(request, world.snapshot, PathMapper(), path, world.alice)
+    assert request.responseCode == 200
+    assert b"".join(request.written) == b"BEGIN:VCALENDAR"
+    assert events == ["call", "end (no snapshot)", "write"]
