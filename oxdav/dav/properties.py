@@ -13,7 +13,7 @@ Dead properties come from the resource (:meth:`DAVResource.dead_properties`).
 from __future__ import annotations
 
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from lxml import etree
 
@@ -86,11 +86,71 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
             request: which properties are wanted.
             href: the href to report; by default ``ctx.href(resource.path)``.
         """
+        values = (await self._named_values(ctx, resource, request.names)
+                  if request.type is PropFindType.PROP else None)
+        return await self._result(ctx, resource, request, href, values)
+
+    async def respond(
+        self,
+        ctx: RequestContext,
+        resource: DAVResource,
+        request: PropFindRequest,
+        href: str | None = None,
+    ) -> ResponseItem:
+        """The ``response`` for ``resource``: what ``evaluate(…).to_entry()`` gives.
+
+        A member of a listing asked for live properties whose values are all text,
+        empty or missing comes back as a :class:`TextResponse`, with no result object
+        built and written from a template. Anything else (a collection, a dead
+        property, an element value, an error) is recorded the general way, from the
+        same values.
+        """
+        if request.type is not PropFindType.PROP or resource.is_collection:
+            return (await self.evaluate(ctx, resource, request, href)).to_entry()
+        values = await self._named_values(ctx, resource, request.names)
+        shape = _text_shape(values)
+        if shape is None:
+            return (await self._result(ctx, resource, request, href, values)).to_entry()
+        return TextResponse(ctx.href(resource.path) if href is None else href,
+                            request.names, *shape)
+
+    async def _named_values(self, ctx: RequestContext, resource: DAVResource,
+                            names: tuple[str, ...]) -> list[object]:
+        """Per requested name (a ``prop`` request): what its getter returned, the
+        :class:`DAVError` it raised, :data:`_NOT_HERE` for a live property the resource
+        lacks, or :data:`_DEAD` for a name that is no live property."""
+        registered = self._entries
+        values: list[object] = []
+        for name in names:
+            prop = registered.get(name)
+            if prop is None:
+                values.append(_DEAD)
+            elif not prop.applies_to(resource):
+                values.append(_NOT_HERE)
+            else:
+                try:
+                    values.append(await prop.get(ctx, resource))
+                except DAVError as err:
+                    values.append(err)
+        return values
+
+    async def _result(self, ctx: RequestContext, resource: DAVResource,
+                      request: PropFindRequest, href: str | None,
+                      values: list[object] | None) -> PropFindResult:
+        """The result of ``request``: from ``values`` of :meth:`_named_values` for a
+        ``prop`` request, else computed here (allprop, propname); then dead storage."""
         if href is None:
             href = ctx.href(resource.path, collection=resource.is_collection)
         result = PropFindResult(request, href)
-        if request.type is PropFindType.PROP:
-            dead_wanted = await self._evaluate_named(ctx, resource, result, request.names)
+        if values is not None:
+            dead_wanted = False
+            for name, value in zip(request.names, values, strict=True):
+                if value is _DEAD:
+                    dead_wanted = True
+                elif isinstance(value, DAVError):
+                    result.set_status(name, value.status, value.precondition_name)
+                elif value is not _NOT_HERE:  # that one stays 404
+                    result.set(name, cast(PropertyValue, value))
             # A registered live name is never read from dead storage, even where the
             # live property does not apply; so a listing asking only for live
             # properties never touches dead storage at all.
@@ -110,75 +170,26 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
                 result.set(name, element)
         return result
 
-    async def respond(
-        self,
-        ctx: RequestContext,
-        resource: DAVResource,
-        request: PropFindRequest,
-        href: str | None = None,
-    ) -> ResponseItem:
-        """The ``response`` for ``resource``: what ``evaluate(…).to_entry()`` gives.
 
-        A member of a listing asked for live properties whose values are all text,
-        empty or missing comes back as a :class:`TextResponse`, with no result object
-        built and written from a template. Anything else (a collection, a dead
-        property, an element value, an error) is evaluated the general way; getters
-        are plain reads, so one that ran for the attempt may run again.
-        """
-        if request.type is PropFindType.PROP and not resource.is_collection:
-            registered = self._entries
-            kinds: list[str] = []
-            texts: list[str] = []
-            for name in request.names:
-                prop = registered.get(name)
-                if prop is None:
-                    break  # dead storage is read the general way
-                if not prop.applies_to(resource):
-                    kinds.append(MISSING)
-                    continue
-                try:
-                    value = await prop.get(ctx, resource)
-                except DAVError:
-                    break
-                if value is None:
-                    kinds.append(MISSING)
-                elif isinstance(value, str):
-                    kinds.append(TEXT)
-                    texts.append(value)
-                elif isinstance(value, list) and not value:
-                    kinds.append(EMPTY)
-                else:
-                    break
-            else:
-                return TextResponse(ctx.href(resource.path) if href is None else href,
-                                    request.names, "".join(kinds), tuple(texts))
-        return (await self.evaluate(ctx, resource, request, href)).to_entry()
+#: In :meth:`PropertyRegistry._named_values`: a name that is no registered live
+#: property (read from dead storage), and a live property the resource does not have.
+_DEAD = object()
+_NOT_HERE = object()
 
-    async def _evaluate_named(
-        self,
-        ctx: RequestContext,
-        resource: DAVResource,
-        result: PropFindResult,
-        names: tuple[str, ...],
-    ) -> bool:
-        """Compute the requested live properties by name (a ``prop`` request).
 
-        Returns whether any requested name is not a registered live property, i.e.
-        whether dead storage must be read.
-        """
-        registered = self._entries
-        dead_wanted = False
-        for name in names:
-            prop = registered.get(name)
-            if prop is None:
-                dead_wanted = True
-                continue
-            if not prop.applies_to(resource):
-                continue  # stays 404
-            try:
-                value = await prop.get(ctx, resource)
-            except DAVError as err:
-                result.set_status(name, err.status, err.precondition_name)
-                continue
-            result.set(name, value)
-        return dead_wanted
+def _text_shape(values: list[object]) -> tuple[str, tuple[str, ...]] | None:
+    """The :class:`TextResponse` kinds and texts of ``values``, or ``None`` when one is
+    more than text, empty or missing (an element, an error, a dead property)."""
+    kinds: list[str] = []
+    texts: list[str] = []
+    for value in values:
+        if value is None or value is _NOT_HERE:
+            kinds.append(MISSING)
+        elif isinstance(value, str):
+            kinds.append(TEXT)
+            texts.append(value)
+        elif isinstance(value, list) and not value:
+            kinds.append(EMPTY)
+        else:
+            return None
+    return "".join(kinds), tuple(texts)
