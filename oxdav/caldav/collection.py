@@ -40,6 +40,8 @@ THREADED_PARSE_SIZE = 64 * 1024
 #: Component types per folder module (DESIGN.md §4).
 COMPONENTS_BY_MODULE: Mapping[str, frozenset[str]] = {
     "calendar": frozenset({"VEVENT"}), "tasks": frozenset({"VTODO"})}
+#: Every component type a calendar object may hold, whatever its folder.
+ALL_COMPONENTS = frozenset().union(*COMPONENTS_BY_MODULE.values())
 
 CALENDAR_DESCRIPTION = clark(CALDAV_NS, "calendar-description")
 CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
@@ -74,8 +76,7 @@ def stored_object_index(data: bytes) -> ObjectIndex:
     Raises:
         CalendarDataError: the bytes no longer parse.
     """
-    components = frozenset().union(*COMPONENTS_BY_MODULE.values())
-    return object_index(*_parse_and_prepare(data, allowed_components=components,
+    return object_index(*_parse_and_prepare(data, allowed_components=ALL_COMPONENTS,
                                             max_size=len(data)))
 
 

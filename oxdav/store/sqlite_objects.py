@@ -177,6 +177,18 @@ def _record_change(conn: sqlite3.Connection, scope: Scope, name: str, modseq: in
         (scope.context_id, scope.folder_id, name, modseq, int(deleted), created_by, now))
 
 
+#: The columns an ``ObjectIndex`` is stored in, in :func:`_index_values` order.
+_INDEX_COLUMNS = ("component, first_start, last_end, recurring, exact_spans, floating_spans,"
+                  " derived")
+
+
+def _index_values(index: ObjectIndex) -> tuple[object, ...]:
+    """``index`` as stored in :data:`_INDEX_COLUMNS` (the UID is a column of its own)."""
+    return (index.component, UNBOUNDED_START if index.first_start is None else index.first_start,
+            UNBOUNDED_END if index.last_end is None else index.last_end, int(index.recurring),
+            dump_spans(index.exact_spans), int(index.floating_spans), index.derived)
+
+
 def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
                index: ObjectIndex, if_etag: str | None, if_absent: bool,
                created_by: int | None) -> tuple[ObjectMeta, bool]:
@@ -208,16 +220,11 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     created = now if existing is None else existing["created"]
     # size counts data only: derived bytes are no user content (quota, interfaces.Home).
     conn.execute(
-        "INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, component,"
-        " first_start, last_end, recurring, exact_spans, floating_spans, etag, size, modseq,"
-        " created_by, created, modified, data, derived)"
+        f"INSERT OR REPLACE INTO objects (context_id, folder_id, name, uid, {_INDEX_COLUMNS},"
+        " etag, size, modseq, created_by, created, modified, data)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (scope.context_id, scope.folder_id, name, index.uid, index.component,
-         UNBOUNDED_START if index.first_start is None else index.first_start,
-         UNBOUNDED_END if index.last_end is None else index.last_end,
-         int(index.recurring), dump_spans(index.exact_spans), int(index.floating_spans),
-         compute_etag(data),
-         len(data), modseq, created_by, created, now, data, index.derived))
+        (scope.context_id, scope.folder_id, name, index.uid, *_index_values(index),
+         compute_etag(data), len(data), modseq, created_by, created, now, data))
     _record_change(conn, scope, name, modseq, False, created_by, now)
     row = conn.execute(
         f"SELECT {OBJECT_META_COLUMNS} FROM objects"
@@ -297,14 +304,10 @@ def reindex_object(conn: sqlite3.Connection, scope: Scope, name: str, index: Obj
     if existing is None or existing["etag"] != if_etag or existing["uid"] != index.uid:
         return False
     scope.require("write", existing["created_by"], f"object {name!r}")
+    assignments = ", ".join(f"{column} = ?" for column in _INDEX_COLUMNS.split(", "))
     conn.execute(
-        "UPDATE objects SET component = ?, first_start = ?, last_end = ?, recurring = ?,"
-        " exact_spans = ?, floating_spans = ?, derived = ?"
-        " WHERE context_id = ? AND folder_id = ? AND name = ?",
-        (index.component, UNBOUNDED_START if index.first_start is None else index.first_start,
-         UNBOUNDED_END if index.last_end is None else index.last_end, int(index.recurring),
-         dump_spans(index.exact_spans), int(index.floating_spans), index.derived,
-         scope.context_id, scope.folder_id, name))
+        f"UPDATE objects SET {assignments} WHERE context_id = ? AND folder_id = ? AND name = ?",
+        (*_index_values(index), scope.context_id, scope.folder_id, name))
     return True
 
 
