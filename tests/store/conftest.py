@@ -61,3 +61,10 @@ async def world(store: Store) -> World:
                                       email="carol@acme.example")
         team = await txn.create_group(context.id, "team", members=[bob.id])
     return World(context, alice, bob, carol, team)
+
+
+async def alice_folder(txn, world: World, module: str, quota: int | None = None):
+    """Alice's home (opened with ``quota``) and a new folder of ``module`` in it."""
+    home = await txn.home(world.context.id, world.alice.id, quota=quota)
+    folder = await home.create_folder(module, module.capitalize())
+    return home, await home.collection(folder.id)

@@ -8,15 +8,15 @@ import pytest_twisted
 
 from oxdav.store import GAL_FOLDER_ID, ObjectIndex
 
+from .conftest import alice_folder
+
 
 def card(uid: str, derived: bytes | None) -> ObjectIndex:
     return ObjectIndex(uid, "VCARD", derived=derived)
 
 
 async def alice_contacts(txn, world, quota=None):
-    home = await txn.home(world.context.id, world.alice.id, quota=quota)
-    folder = await home.create_folder("contacts", "Contacts")
-    return home, await home.collection(folder.id)
+    return await alice_folder(txn, world, "contacts", quota)
 
 
 @pytest_twisted.ensureDeferred

@@ -7,15 +7,15 @@ import pytest_twisted
 
 from oxdav.store import FolderPermission, NotFound, ObjectIndex, QuotaExceeded
 
+from .conftest import alice_folder
+
 
 def index(n: int) -> ObjectIndex:
     return ObjectIndex(f"uid-{n}", "VEVENT")
 
 
 async def alice_calendar(txn, world, quota):
-    home = await txn.home(world.context.id, world.alice.id, quota=quota)
-    folder = await home.create_folder("calendar", "Calendar")
-    return home, await home.collection(folder.id)
+    return await alice_folder(txn, world, "calendar", quota)
 
 
 @pytest_twisted.ensureDeferred
