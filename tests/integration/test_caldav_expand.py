@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest_twisted
 from icalendar import Calendar
 
+from oxdav.caldav.collection import object_index
 from oxdav.caldav.ical import parse_calendar_object
-from oxdav.store import ObjectIndex
 from tests.integration.caldav_requests import (
     NEXT_YEAR,
     NS,
@@ -114,9 +114,7 @@ async def test_object_stored_without_a_prepared_expansion_expands_alike(tmp_path
             folder_id = int(calendar.rstrip("/").rsplit("/", 1)[1])
             collection = await home.collection(folder_id)
             [written] = await collection.get_many(["weekly.ics"], derived=True)
-            await collection.put("weekly.ics", SERIES, ObjectIndex(
-                parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
-                parsed.recurring, exact_spans=parsed.exact_spans))
+            await collection.put("weekly.ics", SERIES, object_index(parsed, None))
             [stored] = await collection.get_many(["weekly.ics"], derived=True)
         assert written.derived is not None and stored.derived is None
         assert await expanded(server, calendar) == prepared
