@@ -82,10 +82,11 @@ class SQLiteHome:
         self._txn = txn
         self._groups = groups
 
-    async def _call(self, fn: Any, *args: Any) -> Any:
+    async def _call(self, fn: Any, *args: Any, mutates: bool = False) -> Any:
         """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use."""
         self._groups, result = await self._txn.call(_with_groups, fn, self.context_id,
-                                                    self.user_id, self._groups, *args)
+                                                    self.user_id, self._groups, *args,
+                                                    mutates=mutates)
         return result
 
     async def used_bytes(self) -> int:
@@ -130,9 +131,8 @@ class SQLiteHome:
                             permissions: Sequence[FolderPermission] = (),
                             is_default: bool = False, folder_id: int | None = None) -> Folder:
         """See ``Home.create_folder``."""
-        self._groups, folder = await self._txn.call(
-            _with_groups, _create_folder, self.context_id, self.user_id, self._groups,
-            self.context_id, self.user_id, module, name,
+        folder: Folder = await self._call(
+            _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),
                  is_default=is_default, folder_id=folder_id), mutates=True)
         return folder
