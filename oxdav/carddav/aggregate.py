@@ -31,9 +31,7 @@ from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
 from oxdav.folders.collection import FolderCollection, privileges_of
 from oxdav.principals.resources import user_principal_path
-from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
-from oxdav.store.models import StoredObject
 
 if TYPE_CHECKING:
     from oxdav.folders.base import FolderTree
@@ -97,14 +95,6 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
     def writable_live_properties(self) -> frozenset[str]:
         return frozenset()
 
-    async def _locate(self, name: str) -> tuple[Collection, StoredObject] | None:
-        for collection in self.collections:
-            try:
-                return collection, await collection.get(name)
-            except NotFound:
-                continue
-        return None
-
     async def resolve_member(self, name: str) -> DAVResource | None:
         return (await self.cards_named([name])).get(name)
 
@@ -133,11 +123,11 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
         parsed = await validate_body(body, content_type, self.max_resource_size or 0)
-        found = await self._locate(name)
-        if found is not None:
+        existing = (await self.cards_named([name])).get(name)
+        if existing is not None:
             # An update goes to the card's own folder, with that folder's rights.
-            return await store_card(self, found[0], ctx, name, parsed, if_etag=if_etag,
-                                    if_absent=if_absent)
+            return await store_card(self, existing.collection, ctx, name, parsed,
+                                    if_etag=if_etag, if_absent=if_absent)
         if self.folder_set.default is None:
             raise DAVError(403, None, "no default address book to store new cards in")
         for collection in self.collections:
