@@ -6,6 +6,7 @@ Protocols, the models, the typed errors, and ``open_store``.
 
 from .errors import (
     AlreadyExists,
+    ContextChanged,
     ETagMismatch,
     Forbidden,
     InvalidSyncToken,
@@ -43,7 +44,8 @@ from .models import (
 
 __all__ = [
     "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MODULES",
-    "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ETagMismatch", "Folder",
+    "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ContextChanged",
+    "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Module",
     "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction", "Store",
     "StoreError", "StoreNotRunning", "StoredObject", "TimeRange", "Transaction",

@@ -107,3 +107,9 @@ class StoreNotRunning(StoreError):
 
 class UnsupportedStorageURL(StoreError, ValueError):
     """``open_store`` was given a storage URL whose scheme has no backend."""
+
+
+class ContextChanged(StoreError):
+    """A transaction opened with ``confirm=context`` found that context's version moved
+    (or the context gone): what the caller kept from it, such as a login's verdict, is
+    out of date and must be read again. Nothing was done in the transaction."""

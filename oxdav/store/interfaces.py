@@ -81,7 +81,8 @@ class Store(Protocol):
         ...
 
     def transaction(
-        self, label: str, *, write: bool = False, snapshot: bool = True
+        self, label: str, *, write: bool = False, snapshot: bool = True,
+        confirm: Context | None = None,
     ) -> AbstractAsyncContextManager[Transaction]:
         """Open a transaction for ``async with``.
 
@@ -92,6 +93,11 @@ class Store(Protocol):
                 opened with ``snapshot=False`` runs each call as a transaction of its
                 own (consistent within the call, not across calls) and costs nothing
                 to end: for one-call lookups such as authentication.
+            confirm: a context as read earlier (a remembered login): the first call
+                first checks, in its own snapshot and at no extra call, that the
+                context's ``version`` is still ``confirm.version``, and raises
+                ``ContextChanged`` (having done nothing) if not;
+                ``Transaction.confirmed`` runs the check when no call has yet.
 
         Raises:
             ValueError: ``write`` without ``snapshot``.
@@ -105,6 +111,10 @@ class Transaction(Protocol):
 
     label: str
     write: bool
+
+    async def confirmed(self) -> None:
+        """Make sure the ``confirm`` check of ``Store.transaction`` has run (costs a
+        call only when no call has run yet). Raises: ContextChanged."""
 
     # -- contexts ---------------------------------------------------------------------
 

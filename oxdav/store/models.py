@@ -61,6 +61,12 @@ class Context:
         taxonomy_types: ``taxonomy/types`` tags used by the config cascade.
         config: context-level configuration overrides.
         enabled: whether users of the context may log in.
+        version: an opaque token that changes whenever anything changes that decides who
+            may log in to the context and what its users see: the context itself, its
+            mappings, users, addresses, groups, folders (not their contents) and folder
+            permissions, or any login name anywhere (a new one may take precedence).
+            Kept with what was read from the context, it tells whether that is still
+            current (``Store.transaction(confirm=...)``). Not part of equality.
     """
 
     id: int
@@ -69,6 +75,7 @@ class Context:
     taxonomy_types: tuple[str, ...] = ()
     config: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(None), hash=False)
     enabled: bool = True
+    version: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from twisted.logger import Logger
 
 from .errors import StoreNotRunning
 from .executor import DBExecutor, PoolStats
+from .models import Context
+from .sqlite_cache import MetadataCache, StoreConnection
 from .sqlite_migrate import migrate
 from .sqlite_txn import SQLiteTransaction
 
@@ -70,13 +72,17 @@ class SQLiteStore:
         self._writer: sqlite3.Connection | None = None
         self._all: list[sqlite3.Connection] = []
         self._running = False
+        #: Folders and groups kept between transactions (``sqlite_cache``).
+        self.metadata = MetadataCache()
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def _open_connection(self, readonly: bool) -> sqlite3.Connection:
+    def _open_connection(self, readonly: bool) -> StoreConnection:
         """Open and configure one connection (runs on a database thread)."""
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=self._busy_timeout_ms / 1000)
+                               timeout=self._busy_timeout_ms / 1000, factory=StoreConnection)
+        conn.metadata = self.metadata
+        conn.fills_metadata = readonly  # see sqlite_cache: readers only
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -152,8 +158,8 @@ class SQLiteStore:
     # -- transactions -----------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True
-                          ) -> AsyncIterator[SQLiteTransaction]:
+    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True,
+                          confirm: Context | None = None) -> AsyncIterator[SQLiteTransaction]:
         """See ``Store.transaction``. Never open a write transaction inside another:
         the second would wait for the first forever."""
         if not self._running:
@@ -166,7 +172,7 @@ class SQLiteStore:
             conn, pool = self._writer, WRITER
         else:
             conn, pool = await self._readers.get(), READER
-        txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot)
+        txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot, confirm)
         try:
             try:
                 yield txn

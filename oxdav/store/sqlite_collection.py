@@ -28,6 +28,7 @@ from .models import (
     Unset,
 )
 from .permissions import effective_rights
+from .sqlite_cache import folder_for, groups_for, versions
 
 if TYPE_CHECKING:
     from .sqlite_txn import SQLiteTransaction
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, user_id: int,
                    groups: frozenset[int]) -> tuple[Folder, FolderPermission]:
     try:
-        folder = folders_db.load_folder(conn, context_id, folder_id)
+        folder = folder_for(conn, context_id, folder_id)
     except NotFound:
         folder = None
     rights = None if folder is None else effective_rights(folder, user_id, groups)
@@ -46,11 +47,16 @@ def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, us
 
 
 def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: int,
-                 groups: frozenset[int] | None, *args: Any) -> tuple[frozenset[int], Any]:
+                 groups: frozenset[int] | None, folder_id: int | None,
+                 *args: Any) -> tuple[frozenset[int], Any]:
     """Run ``fn(conn, groups, *args)``, loading the user's groups first if they are not
-    known yet (a home is opened without a store call of its own)."""
+    known yet (a home is opened without a store call of its own). ``folder_id``: the
+    folder ``fn`` opens, whose revision is then read with the versions the groups need
+    (one query, ``sqlite_cache.versions``)."""
     if groups is None:
-        groups = folders_db.user_groups(conn, context_id, user_id)
+        if folder_id is not None:
+            versions(conn, context_id, folder_id)
+        groups = groups_for(conn, context_id, user_id)
     return groups, fn(conn, groups, *args)
 
 
@@ -82,11 +88,13 @@ class SQLiteHome:
         self._txn = txn
         self._groups = groups
 
-    async def _call(self, fn: Any, *args: Any, mutates: bool = False) -> Any:
-        """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use."""
+    async def _call(self, fn: Any, *args: Any, mutates: bool = False,
+                    folder_id: int | None = None) -> Any:
+        """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use
+        (``folder_id``: the folder ``fn`` opens, see ``_with_groups``)."""
         self._groups, result = await self._txn.call(_with_groups, fn, self.context_id,
-                                                    self.user_id, self._groups, *args,
-                                                    mutates=mutates)
+                                                    self.user_id, self._groups, folder_id,
+                                                    *args, mutates=mutates)
         return result
 
     async def used_bytes(self) -> int:
@@ -101,7 +109,8 @@ class SQLiteHome:
                          ) -> SQLiteCollection:
         """See ``Home.collection``."""
         folder, rights, member = await self._call(
-            _open_member, self.context_id, folder_id, self.user_id, prefetch)
+            _open_member, self.context_id, folder_id, self.user_id, prefetch,
+            folder_id=folder_id)
         collection = self._open(folder, rights)
         if prefetch is not None:
             collection.remember(prefetch, member)

@@ -53,7 +53,9 @@ def unique(values: Iterable[str]) -> list[str]:
 
 def load_context(conn: sqlite3.Connection, context_id: int) -> Context:
     """Raises: NotFound."""
-    row = conn.execute("SELECT * FROM contexts WHERE id = ?", (context_id,)).fetchone()
+    row = conn.execute(
+        "SELECT *, (SELECT version FROM login_names) AS names_version FROM contexts"
+        " WHERE id = ?", (context_id,)).fetchone()
     if row is None:
         raise NotFound(f"context {context_id}")
     mappings = [r[0] for r in conn.execute(

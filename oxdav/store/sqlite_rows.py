@@ -70,8 +70,13 @@ def int_to_level(value: int) -> Level:
     return LEVELS[value]
 
 
+def context_version(context_version: int, names_version: int) -> str:
+    """``Context.version`` from the context's own counter and ``login_names.version``."""
+    return f"{context_version}.{names_version}"
+
+
 def context_from_row(row: sqlite3.Row, mappings: Iterable[str]) -> Context:
-    """Build a Context."""
+    """Build a Context from a ``contexts`` row with ``names_version`` added."""
     return Context(
         id=row["id"],
         name=row["name"],
@@ -79,6 +84,7 @@ def context_from_row(row: sqlite3.Row, mappings: Iterable[str]) -> Context:
         taxonomy_types=load_list(row["taxonomy_types"]),
         config=load_mapping(row["config"]),
         enabled=bool(row["enabled"]),
+        version=context_version(row["version"], row["names_version"]),
     )
 
 

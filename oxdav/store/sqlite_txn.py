@@ -17,17 +17,23 @@ from twisted.logger import Logger
 from . import sqlite_directory as directory
 from . import sqlite_folders as folders_db
 from . import sqlite_objects as objects_db
-from .errors import ReadOnlyTransaction, TransactionClosed
+from .errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from .executor import DBExecutor
 from .models import UNSET, Context, Folder, Group, Module, Unset, User
 from .permissions import full_rights
+from .sqlite_cache import versions
 from .sqlite_collection import SQLiteCollection, SQLiteHome
-from .sqlite_rows import from_datetime
+from .sqlite_rows import context_version, from_datetime
 
 if TYPE_CHECKING:
     from .interfaces import Collection, Home
 
 _P = ParamSpec("_P")
+
+
+def _nothing(conn: sqlite3.Connection) -> None:
+    """A call that only lets the transaction's checks run."""
+
 _T = TypeVar("_T")
 
 
@@ -42,12 +48,13 @@ class SQLiteTransaction:
         write: whether it may write (``BEGIN IMMEDIATE`` instead of ``BEGIN``).
         snapshot: one transaction spans every call (the default); when False (reads
             only), each call is a transaction of its own, so ending costs no call.
+        confirm: a context whose version the first call checks (``Store.transaction``).
     """
 
     log = Logger()
 
     def __init__(self, executor: DBExecutor, pool: str, conn: sqlite3.Connection, label: str,
-                 write: bool, snapshot: bool = True) -> None:
+                 write: bool, snapshot: bool = True, confirm: Context | None = None) -> None:
         self.label = label
         self.write = write
         self.snapshot = snapshot
@@ -63,6 +70,8 @@ class SQLiteTransaction:
         #: Calls that may have written (counted when issued), so readers can tell
         #: whether something they read earlier in this transaction may have changed.
         self.mutations = 0
+        #: (context id, version) still to be checked by the first call.
+        self._confirm = None if confirm is None else (confirm.id, confirm.version)
 
     # -- machinery --------------------------------------------------------------------
 
@@ -98,14 +107,16 @@ class SQLiteTransaction:
             if not self.snapshot:
                 conn.execute("BEGIN")
                 try:
-                    return fn(conn, *args, **kwargs)
+                    return self._read(conn, fn, args, kwargs)
                 finally:
                     conn.execute("COMMIT")
             if not self._begun:
                 conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
                 self._begun = True
             if not mutates:
-                return fn(conn, *args, **kwargs)
+                return self._read(conn, fn, args, kwargs)
+            if self._confirm is not None:
+                self._check_confirm(conn)  # before anything is written
             conn.execute("SAVEPOINT store_call")
             try:
                 result = fn(conn, *args, **kwargs)
@@ -115,6 +126,35 @@ class SQLiteTransaction:
                 raise
             conn.execute("RELEASE store_call")
             return result
+
+    def _read(self, conn: sqlite3.Connection, fn: Callable[..., _T], args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> _T:
+        """A call that only reads. The versions it reads are kept for its duration
+        (``sqlite_cache.versions``), and a pending confirmation is checked after it, in
+        the same snapshot, usually from what it read already: a read has nothing to
+        undo, and a stale context replaces whatever it returned or raised."""
+        conn.call_memo = {}  # type: ignore[attr-defined]
+        try:
+            result = fn(conn, *args, **kwargs)
+        finally:
+            try:
+                if self._confirm is not None:
+                    self._check_confirm(conn)
+            finally:
+                conn.call_memo = None  # type: ignore[attr-defined]
+        return result
+
+    def _check_confirm(self, conn: sqlite3.Connection) -> None:
+        context_id, version = self._confirm  # type: ignore[misc]
+        self._confirm = None
+        tags = versions(conn, context_id)
+        if tags is None or context_version(tags[0], tags[1]) != version:
+            raise ContextChanged(f"context {context_id} changed since {version}")
+
+    async def confirmed(self) -> None:
+        """See ``Transaction.confirmed``."""
+        if self._confirm is not None:
+            await self.call(_nothing)
 
     def _end_on_thread(self, commit: bool) -> None:
         with self._thread_lock:

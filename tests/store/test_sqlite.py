@@ -267,3 +267,53 @@ async def test_open_read_transactions_share_one_reader_thread(tmp_path):
             assert [await t.contexts() for t in (second, first)] == [[], []]
     finally:
         await store.stop()
+
+
+#: Columns whose change must not move Context.version: the id counters, the version
+#: itself, and what object writes and tombstone pruning change (migration 0005).
+UNVERSIONED = {("contexts", "version"), ("contexts", "next_user_id"),
+               ("contexts", "next_group_id"), ("contexts", "next_folder_id"),
+               ("folders", "revision"), ("folders", "pruned_revision")}
+
+VERSIONED_ROWS = {  # one row each, inserted in this order
+    "context_mappings": "INSERT INTO context_mappings VALUES ('acme.test', 1, 0)",
+    "users": "INSERT INTO users (context_id, id, login, display_name, created, modified)"
+             " VALUES (1, 1, 'alice', 'Alice', 0, 0)",
+    "user_addresses": "INSERT INTO user_addresses VALUES ('alice@acme.test', 1, 1)",
+    "groups": "INSERT INTO groups VALUES (1, 1, 'team', 'Team', 0, 0)",
+    "group_members": "INSERT INTO group_members VALUES (1, 1, 1)",
+    "folders": "INSERT INTO folders (context_id, id, module, owner_id, name, created,"
+               " modified) VALUES (1, 20, 'calendar', 1, 'Calendar', 0, 0)",
+    "folder_permissions": "INSERT INTO folder_permissions VALUES (1, 20, 1, 0, 2, 2, 2, 1, 0)",
+}
+
+
+def test_every_column_of_the_directory_tables_moves_the_context_version(tmp_path):
+    # Raw SQL, as another process would write: the triggers keep the version, and a
+    # column added later without one fails here.
+    conn = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    migrate(conn)
+    conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'acme', 0, 0)")
+
+    def version():
+        return conn.execute("SELECT c.version, n.version FROM contexts c, login_names n"
+                            " WHERE c.id = 1").fetchone()
+
+    wrong = []
+    for table, insert in VERSIONED_ROWS.items():
+        before = version()
+        conn.execute(insert)
+        if version() == before:
+            wrong.append(f"INSERT {table}")
+    for table in ["contexts", *VERSIONED_ROWS]:
+        for column in [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]:
+            before = version()
+            conn.execute(f"UPDATE {table} SET {column} = {column}")
+            if (version() != before) == ((table, column) in UNVERSIONED):
+                wrong.append(f"UPDATE {table}.{column}")
+    for table in reversed(VERSIONED_ROWS):
+        before = version()
+        conn.execute(f"DELETE FROM {table}")
+        if version() == before:
+            wrong.append(f"DELETE {table}")
+    assert wrong == []
