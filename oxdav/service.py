@@ -166,9 +166,10 @@ class OxdavService(MultiService):
         return TrustedProxies(str(network) for network in snapshot.get("oxdav.proxy.trusted"))
 
     def store_lookup(self) -> Any:
-        """The authenticator's user lookup: a read whose one call (the login's context
-        and user together) is its own transaction, so it costs one store call."""
-        return self.store.transaction("auth", snapshot=False)
+        """The authenticator's user lookup: one snapshot, so that a login resolved in
+        two calls (mapping, then e-mail) carries a context version that describes the
+        state both calls saw (a remembered verdict is confirmed against it)."""
+        return self.store.transaction("auth")
 
     def interface_enabled(self, context: Any, user: Any, interface: str) -> bool:
         """``com.openexchange.{caldav,carddav}.enabled`` through the config cascade."""

@@ -2,8 +2,13 @@
 
 One attempt goes: throttle check → login resolution (``resolution``) → cached
 credential or Argon2 verification on a small dedicated thread pool → account and
-interface checks. Unknown logins are verified against a decoy hash so they cost
-the same as a wrong password, and both give the same :class:`Unauthorized`.
+interface checks. A login and password that passed are remembered with the context and
+user they named, so the next attempt with them skips the lookup too; that verdict is
+:class:`Authenticated` with ``remembered`` set, and whoever serves the request must
+confirm that ``context.version`` is still current (the web layer opens the request's
+store transaction with ``confirm``) and, if not, ask again with ``fresh=True``.
+Unknown logins are verified against a decoy hash so they cost the same as a wrong
+password, and both give the same :class:`Unauthorized`.
 Passwords are never logged; logins are logged with ``!r`` so that control
 characters cannot forge log lines.
 """
@@ -98,6 +103,8 @@ class Authenticator(Service):
         self._not_found = not_found
         self._verify = verify
         self.cache = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
+        #: Login and password → (context, user) of the last attempt that passed.
+        self.logins = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
         self.login_throttle = FailureThrottle(time_source, login_throttle, kind="login")
         self.address_throttle = FailureThrottle(time_source, address_throttle, kind="address")
         self._pool = ThreadPool(minthreads=0, maxthreads=kdf_threads, name=KDF_POOL_NAME)
@@ -116,7 +123,8 @@ class Authenticator(Service):
         self._pool.stop()
 
     async def authenticate(
-        self, login: str, password: str, client_address: str, interface: Interface
+        self, login: str, password: str, client_address: str, interface: Interface,
+        *, fresh: bool = False,
     ) -> AuthResult:
         """Check one login and password.
 
@@ -125,6 +133,8 @@ class Authenticator(Service):
             password: The clear-text password.
             client_address: The client's IP address, one throttling key.
             interface: ``"caldav"`` or ``"carddav"``.
+            fresh: look the login up even if it is remembered (the remembered
+                context's version was found out of date).
 
         Returns:
             :class:`Authenticated`, :class:`Unauthorized` (unknown login or wrong
@@ -137,6 +147,11 @@ class Authenticator(Service):
             return Throttled(wait)
         if len(login) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             return self._failed(login, login_key, client_address)
+        remembered_key = self.logins.key_for(login, password, "")
+        remembered = None if fresh else self.logins.get(remembered_key)
+        if remembered is not None:
+            return self._admit(*remembered, interface, remembered=True)
+        self.logins.discard(remembered_key)
         async with self._lookup_factory() as lookup:
             found = await resolve_login(lookup, login, self._not_found)
         if found is None:
@@ -156,7 +171,12 @@ class Authenticator(Service):
                 return self._failed(login, login_key, client_address)
             self.cache.add(key)
         self.login_throttle.forget(login_key)
-        return self._admit(context, user, interface)
+        verdict = self._admit(context, user, interface)
+        if isinstance(verdict, Authenticated):
+            # Only a login that got in: a refusal is not remembered, so that
+            # re-enabling an account needs no confirmation to take effect.
+            self.logins.add(remembered_key, (context, user))
+        return verdict
 
     def _retry_after(self, login_key: str, client_address: str) -> float | None:
         waits = [
@@ -170,7 +190,8 @@ class Authenticator(Service):
         return max(waits) if waits else None
 
     def _admit(
-        self, context: ContextRecord, user: UserRecord, interface: Interface
+        self, context: ContextRecord, user: UserRecord, interface: Interface,
+        *, remembered: bool = False,
     ) -> Authenticated | Forbidden:
         if not context.enabled:
             reason = ForbiddenReason.CONTEXT_DISABLED
@@ -179,7 +200,7 @@ class Authenticator(Service):
         elif not self._interface_enabled(context, user, interface):
             reason = ForbiddenReason.INTERFACE_DISABLED
         else:
-            return Authenticated(context, user)
+            return Authenticated(context, user, remembered)
         log.info(
             "Refusing {interface} to user {user} of context {context}: {reason}",
             interface=interface,

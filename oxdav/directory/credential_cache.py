@@ -7,7 +7,9 @@ the clear-text password and the *stored* password hash. Nothing in the cache can
 be turned back into a password, and a changed password or a changed stored hash
 (password reset, rehash) can never produce a hit for the old credential.
 Entries live at most ``ttl`` seconds from the moment they were verified; at most
-``max_size`` are kept, the oldest going first.
+``max_size`` are kept, the oldest going first. An entry may carry a value: the
+authenticator's second cache keeps, per login and password, the context and user they
+named when last verified.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 from collections import OrderedDict
+from typing import Any
 
 from oxdav.directory.clock import TimeSource
 
@@ -53,8 +56,8 @@ class CredentialCache:
         self._ttl = ttl
         self._max_size = max_size
         self._secret = secret if secret is not None else secrets.token_bytes(32)
-        # key -> expiry time; insertion order is expiry order (one TTL for all).
-        self._entries: OrderedDict[bytes, float] = OrderedDict()
+        # key -> (expiry time, value); insertion order is expiry order (one TTL for all).
+        self._entries: OrderedDict[bytes, tuple[float, Any]] = OrderedDict()
 
     def key_for(self, identity: str, password: str, password_hash: str) -> bytes:
         """The cache key of one credential.
@@ -73,19 +76,24 @@ class CredentialCache:
 
     def __contains__(self, key: bytes) -> bool:
         """Whether ``key`` was verified less than ``ttl`` seconds ago."""
-        expires = self._entries.get(key)
-        if expires is None:
-            return False
-        if self._clock.seconds() >= expires:
-            del self._entries[key]
-            return False
-        return True
+        return self.get(key) is not None
 
-    def add(self, key: bytes) -> None:
+    def get(self, key: bytes) -> Any:
+        """The value ``key`` was added with less than ``ttl`` seconds ago, else None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self._clock.seconds() >= entry[0]:
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def add(self, key: bytes, value: Any = True) -> None:
         """Remember ``key`` as verified now, for ``ttl`` seconds.
 
         Args:
             key: A digest from :meth:`key_for`.
+            value: What :meth:`get` returns for it (not None).
         """
         if self._max_size == 0 or self._ttl == 0:
             return
@@ -94,7 +102,7 @@ class CredentialCache:
         self._purge_expired(now)
         while len(self._entries) >= self._max_size:
             self._entries.popitem(last=False)
-        self._entries[key] = now + self._ttl
+        self._entries[key] = (now + self._ttl, value)
 
     def discard(self, key: bytes) -> None:
         """Forget ``key`` if present."""
@@ -110,7 +118,7 @@ class CredentialCache:
 
     def _purge_expired(self, now: float) -> None:
         while self._entries:
-            key, expires = next(iter(self._entries.items()))
+            key, (expires, _) = next(iter(self._entries.items()))
             if expires > now:
                 return
             del self._entries[key]

@@ -35,6 +35,12 @@ class ContextRecord(Protocol):
     @property
     def enabled(self) -> bool: ...
 
+    @property
+    def version(self) -> str:
+        """Changes whenever anything that decides its logins or what its users see
+        changes (the store's ``Context.version``)."""
+        ...
+
 
 class UserRecord(Protocol):
     """A user of one context (DESIGN.md §2), as far as authentication needs it."""

@@ -19,10 +19,16 @@ InterfaceCheck = Callable[[ContextRecord, UserRecord, Interface], bool]
 
 @dataclass(frozen=True, repr=False)
 class Authenticated:
-    """The password was right and the user may use the interface."""
+    """The password was right and the user may use the interface.
+
+    ``remembered``: the context and user are those the same login and password named
+    when they last passed, not read now; the request's store access must confirm that
+    ``context.version`` is still current (``Store.transaction(confirm=...)``).
+    """
 
     context: ContextRecord
     user: UserRecord
+    remembered: bool = False
 
     def __repr__(self) -> str:
         # Never let a log line carry the user record (it holds the password hash).

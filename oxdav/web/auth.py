@@ -68,9 +68,10 @@ class CredentialChecker(Protocol):
     """What :func:`authenticate_request` needs: an ``Authenticator``."""
 
     async def authenticate(
-        self, login: str, password: str, client_address: str, interface: Interface
+        self, login: str, password: str, client_address: str, interface: Interface,
+        *, fresh: bool = False,
     ) -> AuthResult:
-        """Check one login and password."""
+        """Check one login and password (``fresh``: without a remembered verdict)."""
         ...
 
 
@@ -168,15 +169,32 @@ async def authenticate_request(
         credentials; :class:`InsecureTransport` for plain HTTP not from a trusted
         proxy.
     """
-    credentials = take_credentials(request)
+    return await check_credentials(request, take_credentials(request), authenticator,
+                                   interface, trusted_proxy=trusted_proxy)
+
+
+async def check_credentials(
+    request: Request,
+    credentials: BasicCredentials | None,
+    authenticator: CredentialChecker,
+    interface: Interface,
+    *,
+    trusted_proxy: bool,
+    fresh: bool = False,
+) -> AuthResult | InsecureTransport:
+    """:func:`authenticate_request` with the credentials already taken from ``request``.
+
+    Args:
+        fresh: have the authenticator look the login up again even if it remembers
+            it (its remembered context was found out of date).
+    """
     if not (request.isSecure() or trusted_proxy):
         return InsecureTransport()
     if credentials is None:
         return Unauthorized()
     address = client_address(request, trusted_proxy=trusted_proxy)
     result = await authenticator.authenticate(
-        credentials.login, credentials.password, address, interface
-    )
+        credentials.login, credentials.password, address, interface, fresh=fresh)
     if isinstance(result, Authenticated):
         record_user(request, credentials.login)
     return result
@@ -236,6 +254,7 @@ __all__ = [
     "InsecureTransport",
     "authenticate_request",
     "challenge",
+    "check_credentials",
     "client_address",
     "parse_basic_authorization",
     "record_user",

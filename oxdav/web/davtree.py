@@ -73,10 +73,15 @@ class DavHandler:
         write = handler is not None and handler.writes
         consistent = handler is None or handler.snapshot
         settings = snapshot.for_scope(scope_for(who.context, who.user))
+        # A remembered login is confirmed by the transaction's first call, at no extra
+        # call; ContextChanged (raised before anything is done) goes up to the Root.
         async with self.store.transaction(f"{ctx.method} {ctx.path}", write=write,
-                                          snapshot=write or consistent) as txn:
+                                          snapshot=write or consistent,
+                                          confirm=who.context if who.remembered else None
+                                          ) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
             response = await self.dispatcher.serve(ctx, tree, body)
+            await txn.confirmed()  # a request that needed no store call: check now
             if write and not isinstance(response.body, bytes):
                 response.body = await response.read_body()
             if not isinstance(response.body, bytes):  # a read streams inside the transaction

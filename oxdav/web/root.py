@@ -22,7 +22,8 @@ from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.paths import PathMapper
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated
-from oxdav.web.auth import authenticate_request, render_auth_failure
+from oxdav.store.errors import ContextChanged
+from oxdav.web.auth import check_credentials, render_auth_failure, take_credentials
 
 log = Logger()
 
@@ -107,14 +108,27 @@ class Root(Resource):
         # client address reflect X-Forwarded-* -- but only for peers listed in
         # oxdav.proxy.trusted. Basic credentials are accepted only when the request
         # is secure that way, so the flag is never set here.
-        result = await authenticate_request(
-            request, self.authenticator, interface_of(dav_path),  # type: ignore[arg-type]
-            trusted_proxy=False)
-        realm = snapshot.get("oxdav.auth.realm")
+        credentials = take_credentials(request)
+        interface = interface_of(dav_path)
+        result = await check_credentials(request, credentials, self.authenticator,
+                                         interface, trusted_proxy=False)  # type: ignore[arg-type]
+        body: bytes | None = None
+        if isinstance(result, Authenticated):
+            try:
+                body = await self.dav(request, snapshot, mapper, dav_path, result)
+            except ContextChanged:
+                # A remembered login whose context changed since (a password, an
+                # account, a permission): nothing was done or answered; look the
+                # login up again and serve the request once more on what is current.
+                result = await check_credentials(request, credentials, self.authenticator,
+                                                 interface,  # type: ignore[arg-type]
+                                                 trusted_proxy=False, fresh=True)
+                if isinstance(result, Authenticated):
+                    if request.content is not None:
+                        request.content.seek(0)
+                    body = await self.dav(request, snapshot, mapper, dav_path, result)
         if not isinstance(result, Authenticated):
-            body = render_auth_failure(request, result, realm)
-        else:
-            body = await self.dav(request, snapshot, mapper, dav_path, result)
+            body = render_auth_failure(request, result, snapshot.get("oxdav.auth.realm"))
         if body is not None and not request.finished:
             request.write(body)
             request.finish()

@@ -27,6 +27,7 @@ class Context:
     taxonomy_types: tuple[str, ...] = ()
     config: Mapping[str, str] = field(default_factory=dict)
     enabled: bool = True
+    version: str = "0"
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,18 @@ class MemoryDirectory:
         return user
 
     def change_user(self, user: User, **changes: object) -> User:
-        """Replace ``user`` by a copy with ``changes`` applied."""
+        """Replace ``user`` by a copy with ``changes`` applied; its context's version
+        moves, as the store's triggers move it."""
+        context = self.contexts[user.context_id]
+        moved = str(int(context.version) + 1)
+        self.contexts[context.id] = dataclasses.replace(context, version=moved)
         return self.add_user(dataclasses.replace(user, **changes))  # type: ignore[arg-type]
+
+    def is_current(self, context: Context) -> bool:
+        """Whether ``context.version`` is still the directory's (the store's
+        ``transaction(confirm=...)`` check)."""
+        now = self.contexts.get(context.id)
+        return now is not None and now.version == context.version
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryDirectory]:

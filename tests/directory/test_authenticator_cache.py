@@ -18,6 +18,18 @@ async def alice(auth: Authenticator, password: str = "alice-secret"):
     return await auth.authenticate("alice@example.com", password, ADDRESS, "caldav")
 
 
+async def served(auth: Authenticator, directory: MemoryDirectory,
+                 password: str = "alice-secret"):
+    """An attempt as a request makes it: a remembered verdict is confirmed against the
+    directory (the store's ``confirm``) and, when its context moved, asked again fresh."""
+    result = await alice(auth, password)
+    if isinstance(result, Authenticated) and result.remembered \
+            and not directory.is_current(result.context):
+        result = await auth.authenticate("alice@example.com", password, ADDRESS, "caldav",
+                                         fresh=True)
+    return result
+
+
 @pytest_twisted.ensureDeferred
 async def test_second_login_with_same_credentials_skips_the_kdf(
     authenticator: Authenticator, verifier: CountingVerifier
@@ -54,8 +66,8 @@ async def test_old_password_is_refused_after_the_hash_changed(
 ) -> None:
     assert isinstance(await alice(authenticator), Authenticated)
     directory.change_user(directory.users[(10, 3)], password_hash=hashed("new-secret"))
-    assert await alice(authenticator) == Unauthorized()
-    assert isinstance(await alice(authenticator, "new-secret"), Authenticated)
+    assert await served(authenticator, directory) == Unauthorized()
+    assert isinstance(await served(authenticator, directory, "new-secret"), Authenticated)
 
 
 @pytest_twisted.ensureDeferred
@@ -66,7 +78,7 @@ async def test_rehashed_same_password_runs_the_kdf_again(
 
     await alice(authenticator)
     directory.change_user(directory.users[(10, 3)], password_hash=hash_password("alice-secret"))
-    assert isinstance(await alice(authenticator), Authenticated)
+    assert isinstance(await served(authenticator, directory), Authenticated)
     assert verifier.calls == 2
 
 
@@ -89,7 +101,7 @@ async def test_cache_hit_still_refuses_a_user_disabled_since(
 ) -> None:
     await alice(authenticator)
     directory.change_user(directory.users[(10, 3)], enabled=False)
-    assert not isinstance(await alice(authenticator), Authenticated)
+    assert not isinstance(await served(authenticator, directory), Authenticated)
 
 
 @pytest_twisted.ensureDeferred
@@ -100,3 +112,60 @@ async def test_parallel_identical_credentials_share_one_kdf_run(
     results = await gatherResults(attempts)
     assert all(isinstance(r, Authenticated) for r in results)
     assert verifier.calls == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_login_that_passed_is_remembered_without_a_lookup(
+    authenticator: Authenticator, directory: MemoryDirectory
+) -> None:
+    first = await alice(authenticator)
+    opened = directory.transactions_opened
+    second = await alice(authenticator)
+    assert isinstance(first, Authenticated) and not first.remembered
+    assert isinstance(second, Authenticated) and second.remembered
+    assert directory.transactions_opened == opened
+    assert second.context == first.context and second.user == first.user
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_is_not_used_for_another_password(
+    authenticator: Authenticator, directory: MemoryDirectory, verifier: CountingVerifier
+) -> None:
+    await alice(authenticator)
+    assert await alice(authenticator, "guess") == Unauthorized()
+    assert verifier.calls == 2
+    again = await alice(authenticator)
+    assert isinstance(again, Authenticated) and again.remembered
+
+
+@pytest_twisted.ensureDeferred
+async def test_fresh_looks_the_login_up_and_remembers_the_new_answer(
+    authenticator: Authenticator, directory: MemoryDirectory
+) -> None:
+    await alice(authenticator)
+    opened = directory.transactions_opened
+    fresh = await authenticator.authenticate("alice@example.com", "alice-secret", ADDRESS,
+                                             "caldav", fresh=True)
+    assert isinstance(fresh, Authenticated) and not fresh.remembered
+    assert directory.transactions_opened == opened + 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_is_not_remembered(
+    authenticator: Authenticator, directory: MemoryDirectory
+) -> None:
+    directory.change_user(directory.users[(10, 3)], enabled=False)
+    assert not isinstance(await alice(authenticator), Authenticated)
+    directory.change_user(directory.users[(10, 3)], enabled=True)
+    result = await alice(authenticator)
+    assert isinstance(result, Authenticated) and not result.remembered
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_expires_with_the_credential_ttl(
+    authenticator: Authenticator, directory: MemoryDirectory, clock: Clock
+) -> None:
+    await alice(authenticator)
+    clock.advance(CACHE_TTL)
+    result = await alice(authenticator)
+    assert isinstance(result, Authenticated) and not result.remembered

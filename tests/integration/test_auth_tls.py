@@ -117,3 +117,39 @@ async def test_user_created_by_oxdav_admin_while_serving_can_log_in(server) -> N
     response, body = await server.request("OPTIONS", "/dav/carddav/",
                                           auth=("ada@example.com", PASSWORD))
     assert response.code == 200, body
+
+
+async def admin(server: Any, *args: str, password: str | None = None) -> None:
+    """Run oxdav-admin in another process against the running server's configuration."""
+    command = [sys.executable, "-m", "oxdav.admin.main", "-c", str(server.config), *args]
+    done = await deferToThread(
+        subprocess.run, command, input=None if password is None else password + "\n",
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_follows_oxdav_admin_on_the_very_next_request(server) -> None:
+    # The second request on the same credentials skips the login lookup (a remembered
+    # verdict, confirmed by the request's own store call); a change made by another
+    # process must still decide the next request, whatever the method.
+    await add_user(server, "rita", email="rita@mail.test")
+
+    async def code(method: str, password: str = PASSWORD, login: str = "rita@mail.test"):
+        response, _ = await server.request(method, "/dav/caldav/", auth=(login, password),
+                                           headers={"Depth": "0"})
+        return response.code
+
+    seen = [await code("PROPFIND"), await code("PROPFIND")]
+    await admin(server, "user", "change", "demo", "rita", "--disable")
+    seen += [await code("PROPFIND"), await code("OPTIONS")]
+    await admin(server, "user", "change", "demo", "rita", "--enable")
+    seen += [await code("OPTIONS"), await code("PROPFIND")]
+    await admin(server, "user", "change", "demo", "rita", "--password-stdin",
+                password="new password")
+    seen += [await code("PROPFIND"), await code("PROPFIND", "new password")]
+    await admin(server, "user", "change", "demo", "rita", "--email", "rita@other.test")
+    seen += [await code("PROPFIND", "new password"),
+             await code("PROPFIND", "new password", "rita@other.test")]
+    assert seen == [207, 207, 403, 403, 200, 207, 401, 207, 401, 207]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+import pytest
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.web.test.requesthelper import DummyRequest
@@ -17,7 +18,15 @@ from oxdav.dav.paths import PathMapper
 from oxdav.directory.results import Authenticated
 from oxdav.folders.collection import FolderCollection
 from oxdav.folders.homes import HomeKind
-from oxdav.store import Context, Folder, ObjectIndex, User, open_store
+from oxdav.store import (
+    Context,
+    ContextChanged,
+    Folder,
+    NotFound,
+    ObjectIndex,
+    User,
+    open_store,
+)
 from oxdav.web.davtree import build_dav
 from tests.integration.harness import write_config
 
@@ -50,8 +59,10 @@ class RecordingStore:
         self.events = events
 
     @asynccontextmanager
-    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True):
-        async with self.store.transaction(label, write=write, snapshot=snapshot) as txn:
+    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True,
+                          confirm=None):
+        async with self.store.transaction(label, write=write, snapshot=snapshot,
+                                          confirm=confirm) as txn:
             call = txn.call
 
             async def counted(*args, **kwargs):
@@ -149,3 +160,51 @@ async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(world
     assert request.responseCode == 200
     assert b"".join(request.written) == b"BEGIN:VCALENDAR"
     assert events == ["call", "end (no snapshot)", "write"]
+
+
+async def remembered(world, *, current: bool) -> Authenticated:
+    """alice as a remembered login: with her context as it is now, or as it was read
+    before her user and folder were made (a version since moved)."""
+    async with world.store.transaction("read") as txn:
+        context = await txn.context(world.context.id) if current else world.context
+    return Authenticated(context, world.user, remembered=True)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_is_confirmed_within_the_gets_one_store_call(world) -> None:
+    async with world.store.transaction("setup", write=True) as txn:
+        home = await txn.home(world.context.id, world.user.id)
+        await (await home.collection(world.folder.id)).put(
+            "a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
+    events: list[str] = []
+    handler = build_dav(RecordingStore(world.store, events), ErrorMapper(),
+                        kinds=[StoringHome()])
+    path = f"/caldav/{world.folder.id}/a.ics"
+    request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
+    await handler(request, world.snapshot, PathMapper(), path,
+                  await remembered(world, current=True))
+    assert request.responseCode == 200
+    assert events == ["call", "end (no snapshot)", "write"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_of_a_changed_context_does_and_answers_nothing(world) -> None:
+    events: list[str] = []
+    handler = build_dav(RecordingStore(world.store, events), ErrorMapper(),
+                        kinds=[StoringHome()])
+    who = await remembered(world, current=False)
+    for method, path, body in ((b"PUT", f"/caldav/{world.folder.id}/b.ics", b"x"),
+                               (b"OPTIONS", "/", b"")):  # the second needs no store call
+        request = RecordingRequest(method, f"/dav{path}".encode(), body, events)
+        try:
+            await handler(request, world.snapshot, PathMapper(), path, who)
+        except ContextChanged:
+            pass
+        else:
+            raise AssertionError(f"{method!r} was served on a changed context")
+        assert request.written == []
+    assert "write" not in events
+    async with world.store.transaction("check") as txn:
+        home = await txn.home(world.context.id, world.user.id)
+        with pytest.raises(NotFound):
+            await (await home.collection(world.folder.id)).get("b.ics")
