@@ -193,3 +193,24 @@ async def test_reads_see_every_folder_change_at_once(store, world) -> None:
     seen.append(await open_as(store, world, world.alice, folder_id))
     assert seen == ["NotFound", ("Calendar", 0), ("Work", 0), ("Work", 1), "NotFound",
                     ("Work", 1), ("Work", 1), "NotFound"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_context_created_again_under_its_old_id_shows_nothing_kept(store, world) -> None:
+    # oxdav-admin allows explicit ids: the new context's versions must never repeat the
+    # old one's, or a folder kept from the old context would pass for the new one's.
+    async def make(name: str) -> tuple[str, object]:
+        async with store.transaction("make", write=True) as txn:
+            context = await txn.create_context(name, context_id=77)
+            user = await txn.create_user(77, "u", display_name="U", user_id=5)
+            await (await txn.home(77, 5)).create_folder("calendar", name, folder_id=30)
+        async with store.transaction("read") as txn:
+            folder = (await (await txn.home(77, 5)).collection(30)).folder
+            return (await txn.context(77)).version, (folder.name, folder.owner_id, user.id)
+
+    old_version, old_folder = await make("first")
+    async with store.transaction("drop", write=True) as txn:
+        await txn.delete_context(77)
+    new_version, new_folder = await make("second")
+    assert new_version != old_version
+    assert (old_folder, new_folder) == (("first", 5, 5), ("second", 5, 5))
