@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -15,6 +16,9 @@ from oxdav.directory.passwords import hash_password
 from tests.integration.harness import REPO, start_server
 
 PASSWORD = "correct horse"
+ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x\r\n"
+       "DTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nSUMMARY:w\r\n"
+       "END:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
 @pytest_twisted.async_yield_fixture
@@ -153,3 +157,17 @@ async def test_a_remembered_login_follows_oxdav_admin_on_the_very_next_request(s
     seen += [await code("PROPFIND", "new password"),
              await code("PROPFIND", "new password", "rita@other.test")]
     assert seen == [207, 207, 403, 403, 200, 207, 401, 207, 401, 207]
+
+    # A write on a remembered login whose context changed meanwhile is served once the
+    # login is looked up again, with its body read again from the start.
+    auth = ("rita@other.test", "new password")
+    _, listing = await server.request("PROPFIND", "/dav/caldav/", auth=auth,
+                                      headers={"Depth": "1"})
+    calendar = re.findall(rb"<[^>]*href>(/dav/caldav/\d+/)</", listing)[0].decode()
+    await admin(server, "user", "change", "demo", "rita", "--display-name", "Rita R.")
+    event = ICS.replace("UID:x", "UID:remembered-write")
+    response, body = await server.request("PUT", calendar + "w.ics", auth=auth, body=event,
+                                          headers={"Content-Type": "text/calendar"})
+    assert response.code == 201, body
+    response, body = await server.request("GET", calendar + "w.ics", auth=auth)
+    assert b"UID:remembered-write" in body

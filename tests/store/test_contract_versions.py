@@ -201,7 +201,7 @@ async def test_a_context_created_again_under_its_old_id_shows_nothing_kept(store
     # old one's, or a folder kept from the old context would pass for the new one's.
     async def make(name: str) -> tuple[str, object]:
         async with store.transaction("make", write=True) as txn:
-            context = await txn.create_context(name, context_id=77)
+            await txn.create_context(name, context_id=77)
             user = await txn.create_user(77, "u", display_name="U", user_id=5)
             await (await txn.home(77, 5)).create_folder("calendar", name, folder_id=30)
         async with store.transaction("read") as txn:
