@@ -23,6 +23,7 @@ from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.representations import stored_card_index
 from oxdav.store import Folder, ObjectIndex, Store
 
+from .errors import not_found
 from .lookup import find_context
 
 #: Objects read, parsed and written per transaction.
@@ -40,11 +41,17 @@ INDEXERS: dict[str, Callable[[bytes], Awaitable[ObjectIndex]]] = {
 
 async def _folders(store: Store, spec: str | None, folder_id: int | None
                    ) -> list[tuple[int, Folder]]:
+    """The chosen folders. Raises: AdminError (exit 2) for a context or a ``--folder``
+    that exists in none of the chosen contexts."""
     async with store.transaction("admin: object reindex, folders") as txn:
         contexts = [await find_context(txn, spec)] if spec else await txn.contexts()
-        return [(context.id, folder) for context in contexts
-                for folder in await txn.folders(context.id)
-                if folder_id in (None, folder.id)]
+        found = [(context.id, folder) for context in contexts
+                 for folder in await txn.folders(context.id)
+                 if folder_id in (None, folder.id)]
+    if folder_id is not None and not found:
+        where = f"context {spec}" if spec else "any context"
+        raise not_found(f"no folder {folder_id} in {where}")
+    return found
 
 
 async def reindex(store: Store, args: argparse.Namespace, out: TextIO) -> None:

@@ -53,3 +53,10 @@ async def test_reindex_rebuilds_old_indexes_and_changes_no_object(acme) -> None:
 def test_reindex_of_an_unknown_context_fails_with_not_found(acme) -> None:
     result = acme("object", "reindex", "nowhere")
     assert result.code == 2 and "nowhere" in result.err
+
+
+def test_reindex_of_an_unknown_folder_fails_with_not_found(acme) -> None:
+    result = acme("object", "reindex", "acme", "--folder", "9999")
+    assert result.code == 2 and "no folder 9999 in context acme" in result.err
+    result = acme("object", "reindex", "--folder", "9999")
+    assert result.code == 2 and "no folder 9999 in any context" in result.err
