@@ -28,6 +28,7 @@ from typing import Any
 from .errors import NotFound
 from .models import Folder
 from .sqlite_folders import load_folder, user_groups
+from .sqlite_rows import OBJECT_META_COLUMNS
 
 #: Entries kept per kind before the cache starts afresh.
 MAX_ENTRIES = 10_000
@@ -36,24 +37,43 @@ MAX_ENTRIES = 10_000
 Versions = tuple[int, int, int | None]
 
 
-def versions(conn: sqlite3.Connection, context_id: int, folder_id: int | None = None
-             ) -> Versions | None:
+_MEMBER_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_META_COLUMNS.split(","))
+
+#: ``prefetched_member`` when the call did not read the member with the versions.
+NOT_PREFETCHED: Any = object()
+
+
+def versions(conn: sqlite3.Connection, context_id: int, folder_id: int | None = None,
+             member: str | None = None) -> Versions | None:
     """The context's version and the login-names version (``Context.version`` is made
     of the two) and, if ``folder_id`` is given, that folder's revision (None when there
     is no such folder); None when the context does not exist.
 
     Within a read call the answer is kept (``call_memo``): the snapshot cannot change
     under it, and the versions of a context are read with a folder's when one is asked.
+    ``member`` (with ``folder_id``, in a read call) reads that object's row in the same
+    statement, for :func:`prefetched_member`: a GET is then one statement between BEGIN
+    and COMMIT.
     """
-    memo: dict[Any, Versions] | None = getattr(conn, "call_memo", None)
+    memo: dict[Any, Any] | None = getattr(conn, "call_memo", None)
     if memo is not None:
         found = memo.get((context_id, folder_id))
-        if found is not None:
-            return found
-    row = conn.execute(
-        "SELECT c.version, n.version, f.revision FROM contexts c CROSS JOIN login_names n"
-        " LEFT JOIN folders f ON f.context_id = c.id AND f.id = ? WHERE c.id = ?",
-        (folder_id, context_id)).fetchone()
+        if found is not None and (member is None or (context_id, folder_id, member) in memo):
+            return found  # type: ignore[no-any-return]
+    if member is not None and folder_id is not None and memo is not None:
+        row = conn.execute(
+            f"SELECT c.version, n.version, f.revision, {_MEMBER_COLUMNS}, o.data"
+            " FROM contexts c CROSS JOIN login_names n"
+            " LEFT JOIN folders f ON f.context_id = c.id AND f.id = :f"
+            " LEFT JOIN objects o ON o.context_id = c.id AND o.folder_id = :f AND o.name = :m"
+            " WHERE c.id = :c", {"c": context_id, "f": folder_id, "m": member}).fetchone()
+        if row is not None:
+            memo[(context_id, folder_id, member)] = None if row[3] is None else tuple(row)[3:]
+    else:
+        row = conn.execute(
+            "SELECT c.version, n.version, f.revision FROM contexts c CROSS JOIN login_names n"
+            " LEFT JOIN folders f ON f.context_id = c.id AND f.id = ? WHERE c.id = ?",
+            (folder_id, context_id)).fetchone()
     if row is None:
         return None
     result: Versions = (row[0], row[1], row[2])
@@ -61,6 +81,17 @@ def versions(conn: sqlite3.Connection, context_id: int, folder_id: int | None = 
         memo[(context_id, folder_id)] = result
         memo[(context_id, None)] = (row[0], row[1], None)
     return result
+
+
+def prefetched_member(conn: sqlite3.Connection, context_id: int, folder_id: int,
+                      member: str) -> Any:
+    """The object row ``versions(..., member=)`` read in this call (columns
+    ``OBJECT_META_COLUMNS`` then ``data``; None: no such object), or NOT_PREFETCHED.
+    Every object of the folder: the caller applies the reader's rights."""
+    memo: dict[Any, Any] | None = getattr(conn, "call_memo", None)
+    if memo is None:
+        return NOT_PREFETCHED
+    return memo.get((context_id, folder_id, member), NOT_PREFETCHED)
 
 
 class MetadataCache:

@@ -28,7 +28,7 @@ from .models import (
     Unset,
 )
 from .permissions import effective_rights
-from .sqlite_cache import folder_for, groups_for, versions
+from .sqlite_cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
 
 if TYPE_CHECKING:
     from .sqlite_txn import SQLiteTransaction
@@ -47,15 +47,15 @@ def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, us
 
 
 def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: int,
-                 groups: frozenset[int] | None, folder_id: int | None,
+                 groups: frozenset[int] | None, opens: tuple[int, str | None] | None,
                  *args: Any) -> tuple[frozenset[int], Any]:
     """Run ``fn(conn, groups, *args)``, loading the user's groups first if they are not
-    known yet (a home is opened without a store call of its own). ``folder_id``: the
-    folder ``fn`` opens, whose revision is then read with the versions the groups need
-    (one query, ``sqlite_cache.versions``)."""
+    known yet (a home is opened without a store call of its own). ``opens``: the folder
+    (and member) ``fn`` opens, read with the versions the groups need in one statement
+    (``sqlite_cache.versions``)."""
+    if opens is not None:
+        versions(conn, context_id, *opens)
     if groups is None:
-        if folder_id is not None:
-            versions(conn, context_id, folder_id)
         groups = groups_for(conn, context_id, user_id)
     return groups, fn(conn, groups, *args)
 
@@ -69,6 +69,9 @@ def _open_member(conn: sqlite3.Connection, groups: frozenset[int], context_id: i
     if member is None:
         return folder, rights, None
     scope = objects_db.Scope(context_id, folder_id, user_id, rights)
+    row = prefetched_member(conn, context_id, folder_id, member)
+    if row is not NOT_PREFETCHED:
+        return folder, rights, None if row is None else objects_db.readable_object(scope, row)
     found = objects_db.get_objects(conn, scope, [member])
     return folder, rights, found[0] if found else None
 
@@ -89,11 +92,11 @@ class SQLiteHome:
         self._groups = groups
 
     async def _call(self, fn: Any, *args: Any, mutates: bool = False,
-                    folder_id: int | None = None) -> Any:
+                    opens: tuple[int, str | None] | None = None) -> Any:
         """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use
-        (``folder_id``: the folder ``fn`` opens, see ``_with_groups``)."""
+        (``opens``: the folder and member ``fn`` reads, see ``_with_groups``)."""
         self._groups, result = await self._txn.call(_with_groups, fn, self.context_id,
-                                                    self.user_id, self._groups, folder_id,
+                                                    self.user_id, self._groups, opens,
                                                     *args, mutates=mutates)
         return result
 
@@ -110,7 +113,7 @@ class SQLiteHome:
         """See ``Home.collection``."""
         folder, rights, member = await self._call(
             _open_member, self.context_id, folder_id, self.user_id, prefetch,
-            folder_id=folder_id)
+            opens=(folder_id, prefetch))
         collection = self._open(folder, rights)
         if prefetch is not None:
             collection.remember(prefetch, member)

@@ -24,6 +24,7 @@ from .errors import (
 )
 from .models import Changes, FolderPermission, ObjectIndex, ObjectMeta, StoredObject
 from .sqlite_rows import (
+    OBJECT_META_COLUMN_COUNT,
     OBJECT_META_COLUMNS,
     UNBOUNDED_END,
     UNBOUNDED_START,
@@ -59,6 +60,11 @@ class Scope:
         if self.own_only:
             clause += f" AND {prefix}created_by = :u"
         return clause, {"c": self.context_id, "f": self.folder_id, "u": self.user_id}
+
+    def admits(self, created_by: int | None) -> bool:
+        """Whether ``where()`` selects an object of ``created_by`` (for a row read
+        without it)."""
+        return not self.own_only or created_by == self.user_id
 
     def require(self, right: str, created_by: int | None, what: str) -> None:
         """Raise Forbidden unless the rights allow ``right`` on an object of ``created_by``."""
@@ -121,6 +127,15 @@ def get_objects(conn: sqlite3.Connection, scope: Scope, names: Iterable[str],
             rows[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]),
                                              None if other is None else bytes(other))
     return [rows[name] for name in wanted if name in rows]
+
+
+def readable_object(scope: Scope, row: Any) -> StoredObject | None:
+    """A row of ``OBJECT_META_COLUMNS`` then ``data`` (any object of the folder) as
+    ``get_objects`` would return it: None unless the scope may read it."""
+    meta = meta_from_row(row)
+    if not scope.admits(meta.created_by):
+        return None
+    return StoredObject(meta, bytes(row[OBJECT_META_COLUMN_COUNT]), None)
 
 
 def by_uid(conn: sqlite3.Connection, scope: Scope, uid: str) -> ObjectMeta | None:

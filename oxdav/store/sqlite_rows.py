@@ -151,7 +151,7 @@ def module_of(row: sqlite3.Row) -> Module:
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
                        " first_start, last_end, exact_spans, floating_spans")
-_META_COLUMN_COUNT = OBJECT_META_COLUMNS.count(",") + 1
+OBJECT_META_COLUMN_COUNT = OBJECT_META_COLUMNS.count(",") + 1
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
@@ -175,7 +175,7 @@ def meta_from_row(row: sqlite3.Row | Any, spans: bool = True) -> ObjectMeta:
     ``exact_spans`` is decoded only when ``spans`` (listings and sync need the envelope,
     not the spans). Read by position: a listing builds one per member."""
     (name, uid, etag, component, size, modseq, created_by, created, modified, first_start,
-     last_end, exact_spans, floating_spans) = row[:_META_COLUMN_COUNT]
+     last_end, exact_spans, floating_spans) = row[:OBJECT_META_COLUMN_COUNT]
     return ObjectMeta(
         name, uid, etag, component, size, modseq, created_by, to_datetime(created),
         to_datetime(modified), None if first_start == UNBOUNDED_START else first_start,

@@ -224,3 +224,31 @@ async def test_prefetch_respects_read_rights(store, world):
         bob = await txn.home(world.context.id, world.bob.id)
         with pytest.raises(NotFound):
             await bob.collection(folder_id, prefetch="a.ics")
+
+
+@pytest_twisted.ensureDeferred
+async def test_prefetch_gives_what_get_gives_and_keeps_read_own_rights(store, world):
+    from oxdav.store import FolderPermission
+
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        calendar = await calendar_in(txn, world, folder_id)
+        await calendar.update_folder(permissions=[
+            FolderPermission(entity=world.alice.id, is_group=False, read="all", write="all",
+                             delete="all", admin=True),
+            FolderPermission(entity=world.bob.id, is_group=False, read="own", write="own")])
+        await calendar.put("alices.ics", b"alice's", EVENT)
+        bobs = await (await txn.home(world.context.id, world.bob.id)).collection(folder_id)
+        await bobs.put("bobs.ics", b"bob's", ObjectIndex("uid-b", "VEVENT"))
+    for snapshot in (True, False):  # a GET reads without a snapshot
+        async with store.transaction("r", snapshot=snapshot) as txn:
+            bob = await txn.home(world.context.id, world.bob.id)
+            own = await bob.collection(folder_id, prefetch="bobs.ics")
+            other = await bob.collection(folder_id, prefetch="alices.ics")
+            got = await own.get("bobs.ics")
+            with pytest.raises(NotFound):
+                await other.get("alices.ics")
+        async with store.transaction("r2") as txn:
+            alice = await txn.home(world.context.id, world.alice.id)
+            plain = await (await alice.collection(folder_id)).get_many(["bobs.ics"])
+        assert (got.meta, got.data, got.derived) == (plain[0].meta, plain[0].data, None)
