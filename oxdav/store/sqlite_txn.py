@@ -29,12 +29,11 @@ if TYPE_CHECKING:
     from .interfaces import Collection, Home
 
 _P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def _nothing(conn: sqlite3.Connection) -> None:
     """A call that only lets the transaction's checks run."""
-
-_T = TypeVar("_T")
 
 
 class SQLiteTransaction:

@@ -16,6 +16,10 @@
 -- resolved through an e-mail address may then resolve through the mapping instead
 -- (resolution order, DESIGN.md §2), which no single context's version would show.
 -- Context.version combines both.
+--
+-- The triggers repeat one pattern per table and event on purpose: SQLite has no way to
+-- share a trigger body, and tests/store/test_sqlite.py checks every column of every
+-- table listed here (a column added to one of them later, and left out, fails there).
 ALTER TABLE contexts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE version_clock (now INTEGER NOT NULL);
