@@ -174,8 +174,9 @@ class Authenticator(Service):
         verdict = self._admit(context, user, interface)
         if isinstance(verdict, Authenticated):
             # Only a login that got in: a refusal is not remembered, so that
-            # re-enabling an account needs no confirmation to take effect.
-            self.logins.add(remembered_key, (context, user))
+            # re-enabling an account needs no confirmation to take effect. It is
+            # trusted no longer than the verification of its password.
+            self.logins.add(remembered_key, (context, user), until=self.cache.expires(key))
         return verdict
 
     def _retry_after(self, login_key: str, client_address: str) -> float | None:

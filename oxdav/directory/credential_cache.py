@@ -56,7 +56,8 @@ class CredentialCache:
         self._ttl = ttl
         self._max_size = max_size
         self._secret = secret if secret is not None else secrets.token_bytes(32)
-        # key -> (expiry time, value); insertion order is expiry order (one TTL for all).
+        # key -> (expiry time, value); insertion order is expiry order (one TTL for all),
+        # except for entries added with an earlier ``until``, which get() still expires.
         self._entries: OrderedDict[bytes, tuple[float, Any]] = OrderedDict()
 
     def key_for(self, identity: str, password: str, password_hash: str) -> bytes:
@@ -88,12 +89,14 @@ class CredentialCache:
             return None
         return entry[1]
 
-    def add(self, key: bytes, value: Any = True) -> None:
+    def add(self, key: bytes, value: Any = True, *, until: float | None = None) -> None:
         """Remember ``key`` as verified now, for ``ttl`` seconds.
 
         Args:
             key: A digest from :meth:`key_for`.
             value: What :meth:`get` returns for it (not None).
+            until: expire it then instead, if that is sooner (an entry that rests on
+                another's verification ends with it).
         """
         if self._max_size == 0 or self._ttl == 0:
             return
@@ -102,7 +105,12 @@ class CredentialCache:
         self._purge_expired(now)
         while len(self._entries) >= self._max_size:
             self._entries.popitem(last=False)
-        self._entries[key] = (now + self._ttl, value)
+        expires = now + self._ttl if until is None else min(until, now + self._ttl)
+        self._entries[key] = (expires, value)
+
+    def expires(self, key: bytes) -> float | None:
+        """When ``key`` stops being trusted, or None if it is not (any longer)."""
+        return self._entries[key][0] if self.get(key) is not None else None
 
     def discard(self, key: bytes) -> None:
         """Forget ``key`` if present."""

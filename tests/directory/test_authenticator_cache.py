@@ -169,3 +169,20 @@ async def test_a_remembered_login_expires_with_the_credential_ttl(
     clock.advance(CACHE_TTL)
     result = await alice(authenticator)
     assert isinstance(result, Authenticated) and not result.remembered
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_ends_with_its_passwords_verification(
+    authenticator: Authenticator, verifier: CountingVerifier, clock: Clock
+) -> None:
+    # Looked up again half-way (fresh), the login is remembered anew from a credential
+    # verified at the start: it must not outlive that verification.
+    await alice(authenticator)
+    clock.advance(CACHE_TTL / 2)
+    await authenticator.authenticate("alice@example.com", "alice-secret", ADDRESS, "caldav",
+                                     fresh=True)
+    assert verifier.calls == 1
+    clock.advance(CACHE_TTL / 2)
+    result = await alice(authenticator)
+    assert isinstance(result, Authenticated) and not result.remembered
+    assert verifier.calls == 2
