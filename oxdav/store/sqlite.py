@@ -110,6 +110,9 @@ class SQLiteStore:
         """See ``Store.start``: open the writer, migrate, open the readers."""
         if self._running:
             return
+        # Nothing kept from before a restart: the file may have been replaced (a restored
+        # backup can repeat version numbers with other contents).
+        self.metadata.clear()
         # A fresh executor each time: Twisted thread pools do not restart once stopped.
         self._executor = DBExecutor(self._reactor, {WRITER: 1, READER: self._reader_threads})
         self._executor.start()
