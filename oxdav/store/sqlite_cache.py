@@ -60,26 +60,21 @@ def versions(conn: sqlite3.Connection, context_id: int, folder_id: int | None = 
         found = memo.get((context_id, folder_id))
         if found is not None and (member is None or (context_id, folder_id, member) in memo):
             return found  # type: ignore[no-any-return]
-    if member is not None and folder_id is not None and memo is not None:
-        row = conn.execute(
-            f"SELECT c.version, n.version, f.revision, {_MEMBER_COLUMNS}, o.data"
-            " FROM contexts c CROSS JOIN login_names n"
-            " LEFT JOIN folders f ON f.context_id = c.id AND f.id = :f"
-            " LEFT JOIN objects o ON o.context_id = c.id AND o.folder_id = :f AND o.name = :m"
-            " WHERE c.id = :c", {"c": context_id, "f": folder_id, "m": member}).fetchone()
-        if row is not None:
-            memo[(context_id, folder_id, member)] = None if row[3] is None else tuple(row)[3:]
-    else:
-        row = conn.execute(
-            "SELECT c.version, n.version, f.revision FROM contexts c CROSS JOIN login_names n"
-            " LEFT JOIN folders f ON f.context_id = c.id AND f.id = ? WHERE c.id = ?",
-            (folder_id, context_id)).fetchone()
+    # One statement either way: without a member the objects join matches nothing.
+    row = conn.execute(
+        f"SELECT c.version, n.version, f.revision, {_MEMBER_COLUMNS}, o.data"
+        " FROM contexts c CROSS JOIN login_names n"
+        " LEFT JOIN folders f ON f.context_id = c.id AND f.id = :f"
+        " LEFT JOIN objects o ON o.context_id = c.id AND o.folder_id = :f AND o.name = :m"
+        " WHERE c.id = :c", {"c": context_id, "f": folder_id, "m": member}).fetchone()
     if row is None:
         return None
     result: Versions = (row[0], row[1], row[2])
     if memo is not None:
         memo[(context_id, folder_id)] = result
         memo[(context_id, None)] = (row[0], row[1], None)
+        if member is not None and folder_id is not None:
+            memo[(context_id, folder_id, member)] = None if row[3] is None else tuple(row)[3:]
     return result
 
 
