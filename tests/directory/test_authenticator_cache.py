@@ -14,8 +14,9 @@ from tests.directory.memory_directory import MemoryDirectory, hashed
 ADDRESS = "192.0.2.1"
 
 
-async def alice(auth: Authenticator, password: str = "alice-secret"):
-    return await auth.authenticate("alice@example.com", password, ADDRESS, "caldav")
+async def alice(auth: Authenticator, password: str = "alice-secret", *, fresh: bool = False):
+    return await auth.authenticate("alice@example.com", password, ADDRESS, "caldav",
+                                   fresh=fresh)
 
 
 async def served(auth: Authenticator, directory: MemoryDirectory,
@@ -25,8 +26,7 @@ async def served(auth: Authenticator, directory: MemoryDirectory,
     result = await alice(auth, password)
     if isinstance(result, Authenticated) and result.remembered \
             and not directory.is_current(result.context):
-        result = await auth.authenticate("alice@example.com", password, ADDRESS, "caldav",
-                                         fresh=True)
+        result = await alice(auth, password, fresh=True)
     return result
 
 
@@ -144,8 +144,7 @@ async def test_fresh_looks_the_login_up_and_remembers_the_new_answer(
 ) -> None:
     await alice(authenticator)
     opened = directory.transactions_opened
-    fresh = await authenticator.authenticate("alice@example.com", "alice-secret", ADDRESS,
-                                             "caldav", fresh=True)
+    fresh = await alice(authenticator, fresh=True)
     assert isinstance(fresh, Authenticated) and not fresh.remembered
     assert directory.transactions_opened == opened + 1
 
@@ -179,8 +178,7 @@ async def test_a_remembered_login_ends_with_its_passwords_verification(
     # verified at the start: it must not outlive that verification.
     await alice(authenticator)
     clock.advance(CACHE_TTL / 2)
-    await authenticator.authenticate("alice@example.com", "alice-secret", ADDRESS, "caldav",
-                                     fresh=True)
+    await alice(authenticator, fresh=True)
     assert verifier.calls == 1
     clock.advance(CACHE_TTL / 2)
     result = await alice(authenticator)
