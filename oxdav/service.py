@@ -57,6 +57,7 @@ from oxdav.web.health import ReadinessResource, build_ops_site
 from oxdav.web.metrics import OxdavMetrics
 from oxdav.web.root import build_root
 from oxdav.web.site import OxdavSite
+from oxdav.work import WorkPool
 
 log = Logger()
 
@@ -123,7 +124,9 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         for error_name, factory in generic_store_error_factories().items():
             self.errors.register(error_name, factory)
-        self.dav = build_dav(self.store, self.errors)
+        self.work = WorkPool(reactor)
+        self.work.setServiceParent(self)
+        self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
                                methods=tuple(m.encode() for m in self.dav.env.methods.names))
         self.sites = self._build_sites(snapshot)

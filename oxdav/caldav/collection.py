@@ -14,7 +14,6 @@ from functools import cached_property, partial
 from typing import Any
 
 from lxml import etree
-from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 
 from oxdav.caldav.errors import CalendarDataError
@@ -29,13 +28,14 @@ from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
 from oxdav.store.errors import UIDConflict
 from oxdav.store.models import ObjectIndex
+from oxdav.work import INLINE_BYTES
 
 log = Logger()
 
-#: CALDAV:max-resource-size (RFC 4791 §5.2.5), below oxdav.http.maxBodySize's default.
-
-#: Bodies larger than this are parsed in the reactor's thread pool.
-THREADED_PARSE_SIZE = 64 * 1024
+#: CALDAV:max-instances (RFC 4791 §5.2.8), through the user's cascade.
+MAX_INSTANCES = "oxdav.caldav.maxInstances"
+#: Markers of a body whose parse may expand a recurrence set: never parsed inline.
+_RECURRENCE_MARKERS = (b"RRULE", b"RDATE", b"rrule", b"rdate")
 
 #: Component types per folder module (DESIGN.md §4).
 COMPONENTS_BY_MODULE: Mapping[str, frozenset[str]] = {
@@ -104,6 +104,11 @@ class CalendarCollection(FolderCollection):
         """Component types this collection takes (CALDAV:supported-calendar-component-set)."""
         return COMPONENTS_BY_MODULE.get(str(self.folder.module), frozenset({"VEVENT"}))
 
+    @property
+    def max_instances(self) -> int:
+        """CALDAV:max-instances: most recurrence instances an object here may have."""
+        return int(self.tree.settings.get(MAX_INSTANCES))
+
     @cached_property
     def window(self) -> SyncWindow:
         """The user's sync window."""
@@ -147,11 +152,13 @@ class CalendarCollection(FolderCollection):
         """
         parse = partial(_parse_and_prepare, body, allowed_components=self.components,
                         max_size=self.max_resource_size or 0,
-                        content_type=content_type)
+                        content_type=content_type, max_instances=self.max_instances,
+                        horizon=self.window.end)
+        # A small body parses in well under a millisecond, unless a recurrence set
+        # makes its index cost up to max-instances steps: that runs off the reactor.
+        cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)
         try:
-            if len(body) > THREADED_PARSE_SIZE:
-                return await deferToThread(parse)  # type: ignore[no-any-return]
-            return parse()
+            return parse() if cheap else await self.tree.work.run(parse)
         except CalendarDataError as error:
             raise dav_error(error) from None
 

@@ -13,8 +13,9 @@ misread (unknown TZIDs, broken dates or rules, truncated bodies).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +26,11 @@ from icalendar.parser import Contentlines
 from icalendar.timezone import tzp
 from twisted.logger import Logger
 
+from oxdav.caldav.budget import estimated_instances, recurrence_dates
 from oxdav.caldav.errors import CalendarDataError
-from oxdav.caldav.index import DEFAULT_MAX_INSTANCES, compute_index, estimated_instances
+from oxdav.caldav.index import DEFAULT_MAX_INSTANCES, compute_index
+from oxdav.caldav.instances import defines_recurrence, owned_instances
+from oxdav.caldav.timerange import to_utc
 
 log = Logger()
 
@@ -249,6 +253,43 @@ def _check_components(components: list[Component], max_instances: int) -> None:
                 raise _invalid(f"RRULE FREQ={freq} is too dense; at most {max_instances} instances")
 
 
+def _count_up_to(master: Component, horizon: datetime | None, limit: int) -> int:
+    """Instances of ``master``'s own recurrence set (before the horizon, when it has no
+    end), counted only up to ``limit + 1``."""
+    count = 0
+    for instance in owned_instances(master, None, None, None):
+        if horizon is not None and isinstance(instance.start, date) and \
+                to_utc(instance.start) >= horizon:
+            break
+        count += 1
+        if count > limit:
+            break
+    return count
+
+
+def _check_instances(components: list[Component], max_instances: int,
+                     horizon: datetime | None) -> None:
+    """CALDAV:max-instances (RFC 4791 §5.2.8, §5.3.2.1): a series, its RDATE and EXDATE
+    values and its overrides each count; a series without end counts up to ``horizon``
+    (not at all without one). The estimate decides when it is clear, else a count."""
+    def refuse(what: str) -> CalendarDataError:
+        return CalendarDataError("max-instances", f"{what}; at most {max_instances} allowed")
+
+    if len(components) > max_instances:
+        raise refuse(f"{len(components)} components")
+    for component in components:
+        if not defines_recurrence(component) or "RECURRENCE-ID" in component:
+            continue
+        dates = recurrence_dates(component)
+        if dates > max_instances:
+            raise refuse(f"{dates} RDATE and EXDATE values")
+        estimate = estimated_instances(component, horizon)
+        if estimate <= max_instances or math.isinf(estimate):  # inf: no end, no horizon
+            continue
+        if _count_up_to(component, horizon, max_instances) > max_instances:
+            raise refuse("the recurrence set has more instances")
+
+
 def _check_timezones(calendar: Calendar) -> None:
     """Every TZID needs a VTIMEZONE or a name the tz database knows (RFC 5545 §3.2.19)."""
     for tzid in sorted(calendar.get_missing_tzids()):
@@ -263,6 +304,7 @@ def parse_calendar_object(
     max_size: int,
     content_type: str | None = "text/calendar; charset=utf-8",
     max_instances: int = DEFAULT_MAX_INSTANCES,
+    horizon: datetime | None = None,
 ) -> ParsedCalendarObject:
     """Validate a PUT body and compute its index (RFC 4791 §4.1, §5.3.2.1).
 
@@ -272,14 +314,16 @@ def parse_calendar_object(
             (``{"VEVENT"}`` for calendar folders, ``{"VTODO"}`` for task folders).
         max_size: Largest accepted body in bytes (CALDAV:max-resource-size).
         content_type: The request's Content-Type header, ``None`` if absent.
-        max_instances: Largest bounded series enumerated for the index.
+        max_instances: CALDAV:max-instances.
+        horizon: Until when a series without end is counted against
+            ``max_instances`` (the end of the sync window); ``None``: not counted.
 
     Returns:
         The parsed object; ``data`` is kept byte for byte.
 
     Raises:
         CalendarDataError: with precondition ``supported-calendar-data``,
-            ``max-resource-size``, ``valid-calendar-data``,
+            ``max-resource-size``, ``max-instances``, ``valid-calendar-data``,
             ``valid-calendar-object-resource`` or ``supported-calendar-component``.
     """
     check_content_type(content_type)
@@ -298,9 +342,10 @@ def parse_calendar_object(
             f"{component_type} is not accepted here, only {allowed}",
         )
     _check_components(_content_components(calendar), max_instances)
+    _check_instances(_content_components(calendar), max_instances, horizon)
     _check_timezones(calendar)
     try:
-        index = compute_index(calendar, component_type, max_instances=max_instances)
+        index = compute_index(calendar, component_type)
     except (recurring_ical_events.InvalidCalendar, ValueError, TypeError, OverflowError) as exc:
         log.debug("Cannot expand {uid}: {error}", uid=uid, error=exc)
         raise _invalid(f"the recurrence set cannot be computed: {exc}") from exc

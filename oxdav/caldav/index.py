@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Component
 
+from oxdav.caldav.budget import estimated_instances
 from oxdav.caldav.instances import (
     Instance,
     defines_recurrence,
@@ -45,16 +46,6 @@ FLOATING_SLACK = timedelta(hours=14)
 
 #: Most instances of a bounded series enumerated to find its real last end.
 DEFAULT_MAX_INSTANCES = 20_000
-
-_FREQ_SECONDS = {
-    "SECONDLY": 1,
-    "MINUTELY": 60,
-    "HOURLY": 3600,
-    "DAILY": 86400,
-    "WEEKLY": 7 * 86400,
-    "MONTHLY": 28 * 86400,
-    "YEARLY": 365 * 86400,
-}
 
 Bound = datetime | None
 
@@ -148,33 +139,6 @@ def _unbounded(master: Component) -> bool:
         if "COUNT" not in rule and "UNTIL" not in rule:
             return True
     return False
-
-
-def estimated_instances(master: Component) -> float:
-    """A generous estimate of a bounded series' size (a guard, not a count)."""
-    total = 0.0
-    start = date_value(master, "DTSTART") or date_value(master, "DUE")
-    rules = master.get("RRULE", [])
-    for rule in rules if isinstance(rules, list) else [rules]:
-        if "COUNT" in rule:
-            total += int(rule["COUNT"][0])
-            continue
-        if start is None:
-            return math.inf
-        freq = str(rule.get("FREQ", ["DAILY"])[0]).upper()
-        interval = int(rule.get("INTERVAL", [1])[0]) or 1
-        span = (to_utc(rule["UNTIL"][0]) - to_utc(start)).total_seconds()
-        factor = 1
-        for part, values in rule.items():
-            if part.startswith("BY") and part != "BYSETPOS":
-                factor *= len(values)
-        if "BYDAY" in rule and freq in ("MONTHLY", "YEARLY"):
-            factor *= 5 if freq == "MONTHLY" else 53
-        total += (max(span, 0) / (_FREQ_SECONDS.get(freq, 1) * interval) + 1) * factor
-    rdates = master.get("RDATE", [])
-    for rdate in rdates if isinstance(rdates, list) else [rdates]:
-        total += len(rdate.dts)
-    return total
 
 
 def _merge(envelopes: list[tuple[Bound, Bound]]) -> tuple[Bound, Bound]:

@@ -27,6 +27,8 @@ from recurring_ical_events import (
     TodoAdapter,
 )
 
+from oxdav.caldav.budget import charge, estimated_instances
+
 #: Components whose instances this module computes (RFC 4791 §9.9).
 RECURRING_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL", "AVAILABLE"})
 
@@ -155,6 +157,20 @@ def _is_recurring_group(group: list[Component]) -> bool:
     return any(defines_recurrence(c) and "RECURRENCE-ID" not in c for c in group)
 
 
+def _charge_series(group: list[Component], until: datetime) -> None:
+    """Charge the active budget (:mod:`oxdav.caldav.budget`) with what expanding the
+    series up to ``until`` costs: every step from its first instance on."""
+    charge(sum(estimated_instances(c, until) if "RECURRENCE-ID" not in c else 1
+               for c in group))
+
+
+def _charged(instances: Iterator[Instance]) -> Iterator[Instance]:
+    """An open-ended expansion, charged one instance at a time as it is consumed."""
+    for instance in instances:
+        charge(1)
+        yield instance
+
+
 def single_instance(component: Component) -> Instance:
     """A component's own instance: its DTSTART and end, ignoring any recurrence."""
     adapter = cast(Any, _ADAPTERS[str(component.name)](component))
@@ -203,8 +219,9 @@ def iter_instances(
         else:  # nothing starts before the earliest DTSTART/RDATE
             low = max(EARLIEST, (_earliest_date(group) or EARLIEST) - WINDOW_PADDING)
         if end is None:
-            yield from cast(Iterator[Instance], query.after(low))
+            yield from _charged(cast(Iterator[Instance], query.after(low)))
         elif low < end + WINDOW_PADDING:  # else the series starts after the range
+            _charge_series(group, end + WINDOW_PADDING)
             yield from cast(list[Instance], query.between(low, end + WINDOW_PADDING))
 
 
@@ -244,6 +261,7 @@ def series_instances(group: list[Component], limit: int) -> list[Instance] | Non
     if not _is_recurring_group(group):
         return [single_instance(c) for c in group]
     query = _query(group, str(group[0].name))
+    _charge_series(group, LATEST)
     found = cast(list[Instance], query.between(EARLIEST, LATEST))
     return found if len(found) <= limit else None
 

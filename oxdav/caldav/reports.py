@@ -14,7 +14,8 @@ retrieval, expand (from the rendering prepared on write when there is one,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from icalendar import Calendar
@@ -22,6 +23,7 @@ from icalendar.timezone import tzp
 from lxml import etree
 from twisted.logger import Logger
 
+from oxdav.caldav.budget import InstanceBudget, TooManyInstances
 from oxdav.caldav.calendardata import (
     CalendarDataRequest,
     parse_calendar_data_request,
@@ -33,8 +35,10 @@ from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
+from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS, multiget_hrefs
+from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.paths import PathError, parent_path
 from oxdav.dav.properties import PropertyRegistry
@@ -43,12 +47,11 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements
-from oxdav.store.models import StoredObject
+from oxdav.store.models import ObjectMeta, StoredObject
 
 log = Logger()
 
 CALENDAR_DATA = clark(CALDAV_NS, "calendar-data")
-_HREF = clark(DAV_NS, "href")
 _PROP = clark(DAV_NS, "prop")
 
 
@@ -98,8 +101,75 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
         raise to_dav_error(error) from None
 
 
+#: Objects read and answered per store call and per hop to the work pool.
+BATCH = 200
+#: Candidates a calendar-query decides from the index inline, below which the hop to
+#: the work pool costs more than it saves.
+INLINE_CANDIDATES = 500
+#: The server-level setting bounding the recurrence instances of one report.
+MAX_REPORT_INSTANCES = "oxdav.caldav.maxReportInstances"
+
+
+def report_budget(resource: CalendarCollection) -> InstanceBudget:
+    """The recurrence instances one report on ``resource`` may expand."""
+    return InstanceBudget(int(resource.tree.settings.get(MAX_REPORT_INSTANCES)))
+
+
+def truncated(ctx: RequestContext, resource: CalendarCollection) -> ResponseEntry:
+    """The response ending an answer cut short by the instance budget: 507 for the
+    request URI with ``DAV:number-of-matches-within-limits`` (as RFC 6352 §8.6.1 and
+    RFC 6578 §3.6 say for answers cut short)."""
+    return ResponseEntry(ctx.href(resource.path, collection=True), status=507,
+                         error=NUMBER_OF_MATCHES_WITHIN_LIMITS,
+                         description="the answer needs more recurrence instances than a "
+                                     "report may expand; ask for a shorter time range")
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What the work pool found for one object: its calendar-data, or why not."""
+
+    stored: StoredObject
+    data: str | None = None
+    error: DAVError | None = None
+
+
+def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, wants_data: bool,
+            tz: tzinfo) -> _Answer:
+    if not wants_data:
+        return _Answer(stored)
+    try:
+        return _Answer(stored, calendar_data(stored, data_request, tz).decode("utf-8"))
+    except DAVError as error:  # that object's, not the report's (cf. RFC 6352 §5.1.1)
+        return _Answer(stored, error=error)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        log.warn("cannot render {name}: {error}", name=stored.name, error=error)
+        return _Answer(stored, error=DAVError(500, None, "the object cannot be rendered"))
+
+
+def _answers(objects: Sequence[StoredObject], keep: Callable[[StoredObject], bool],
+             data_request: CalendarDataRequest | None, wants_data: bool, tz: tzinfo,
+             budget: InstanceBudget) -> tuple[list[_Answer], bool]:
+    """The answers for the ``objects`` that ``keep`` admits, in order, and whether the
+    budget ran out on the way (the answers then stop there). Runs on the work pool."""
+    answers: list[_Answer] = []
+    with budget.active():
+        try:
+            for stored in objects:
+                if keep(stored):
+                    answers.append(_answer(stored, data_request, wants_data, tz))
+        except TooManyInstances:
+            return answers, True
+    return answers, False
+
+
 class _ObjectReport(Report):
-    """A report on a calendar collection answering with properties of its objects."""
+    """A report on a calendar collection answering with properties of its objects.
+
+    Objects are read :data:`BATCH` at a time; what needs parsing (the exact filter,
+    calendar-data other than the stored text) runs on the work pool under the
+    report's instance budget.
+    """
 
     def __init__(self, properties: PropertyRegistry) -> None:
         self._properties = properties
@@ -127,17 +197,29 @@ class _ObjectReport(Report):
         rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
         return rest, data_request, True
 
-    async def entries(self, ctx: RequestContext, collection: CalendarCollection,
-                      objects: Iterable[StoredObject], request: PropFindRequest,
-                      data_request: CalendarDataRequest | None, wants_data: bool,
-                      tz: tzinfo) -> AsyncIterator[ResponseEntry]:
-        """One response per object, calendar-data included when asked for."""
-        for stored in objects:
-            member = collection.member(stored.meta)
-            result = await self._properties.evaluate(ctx, member, request)
-            if wants_data:
-                result.set(CALENDAR_DATA, calendar_data(stored, data_request, tz).decode("utf-8"))
-            yield result.to_entry()
+    async def answer_batch(self, resource: CalendarCollection, names: Sequence[str],
+                           keep: Callable[[StoredObject], bool],
+                           data_request: CalendarDataRequest | None, wants_data: bool,
+                           tz: tzinfo, budget: InstanceBudget) -> tuple[list[_Answer], bool]:
+        """Read ``names`` and answer those ``keep`` admits (see :func:`_answers`)."""
+        stored = await resource.collection.get_many(names, derived=wants_derived(data_request))
+        return await resource.tree.work.run(_answers, stored, keep, data_request, wants_data,
+                                            tz, budget)
+
+    async def entry(self, ctx: RequestContext, resource: CalendarCollection,
+                    answer: _Answer, request: PropFindRequest, wants_data: bool
+                    ) -> ResponseEntry:
+        """One object's response, calendar-data included when asked for."""
+        result = await self._properties.evaluate(ctx, resource.member(answer.stored.meta),
+                                                 request)
+        if answer.data is not None:
+            result.set(CALENDAR_DATA, answer.data)
+        elif wants_data and answer.error is not None:
+            error = answer.error
+            result.set_status(CALENDAR_DATA, error.status,
+                              error.precondition if isinstance(error.precondition, str)
+                              else None)
+        return result.to_entry()
 
 
 class CalendarMultigetReport(_ObjectReport):
@@ -150,9 +232,7 @@ class CalendarMultigetReport(_ObjectReport):
                   depth: Depth) -> DAVResponse:
         assert isinstance(resource, CalendarCollection)
         request, data_request, wants_data = self.selection(body)
-        hrefs = [(e.text or "").strip() for e in child_elements(body) if e.tag == _HREF]
-        if not hrefs:
-            raise DAVError(400, None, "calendar-multiget needs at least one href")
+        hrefs = multiget_hrefs(ctx.limits, body)
         names: dict[str, str] = {}
         for href in hrefs:
             try:
@@ -161,22 +241,37 @@ class CalendarMultigetReport(_ObjectReport):
                 path = None
             if path is not None and parent_path(path).rstrip("/") == resource.path:
                 names[href] = path.rsplit("/", 1)[1]
-        found = {s.name: s for s in await resource.collection.get_many(
-            names.values(), derived=wants_derived(data_request))}
         tz = query_timezone(await resource.timezone_text())
-        collection = resource
+        budget = report_budget(resource)
 
         async def entries() -> AsyncIterator[ResponseEntry]:
-            present = [found[names[h]] for h in hrefs if h in names and names[h] in found]
-            async for entry in self.entries(ctx, collection, present, request, data_request,
-                                            wants_data, tz):
-                yield entry
-            for href in hrefs:
-                if href not in names or names[href] not in found:
-                    yield ResponseEntry(href, status=404)
+            for first in range(0, len(hrefs), BATCH):
+                batch = hrefs[first:first + BATCH]
+                wanted = list(dict.fromkeys(names[h] for h in batch if h in names))
+                answers, cut = await self.answer_batch(resource, wanted, _always, data_request,
+                                                       wants_data, tz, budget)
+                found = {a.stored.name: a for a in answers}
+                for href in batch:
+                    answer = found.get(names.get(href, ""))
+                    if answer is not None:
+                        yield await self.entry(ctx, resource, answer, request, wants_data)
+                    elif not cut:
+                        yield ResponseEntry(href, status=404)
+                if cut:
+                    yield truncated(ctx, resource)
+                    return
 
-        return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal),
-                                       minimal_applied=ctx.prefer_minimal)
+        return multistatus_answer(ctx, entries())
+
+
+def _always(stored: StoredObject) -> bool:
+    return True
+
+
+def _decide(flt: CalendarFilter, candidates: Sequence[ObjectMeta], tz: tzinfo
+            ) -> dict[str, bool | None]:
+    """What the index decides of each candidate (None: the object must be parsed)."""
+    return {m.name: flt.index_match(m, tz) for m in candidates}
 
 
 class CalendarQueryReport(_ObjectReport):
@@ -215,19 +310,28 @@ class CalendarQueryReport(_ObjectReport):
         candidates = await resource.collection.list(time_range=window,
                                                     component=narrowing.component,
                                                     spans=True)
-        decided = {m.name: flt.index_match(m, tz) for m in candidates}
-        stored = await resource.collection.get_many(
-            (name for name, decision in decided.items() if decision is not False),
-            derived=wants_derived(data_request))
-        try:
-            matching = [s for s in stored
-                        if decided[s.name] or flt.matches(load_calendar(s.data), tz)]
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
-        return DAVResponse.multistatus(
-            aiter_multistatus(self.entries(ctx, resource, matching, request, data_request,
-                                           wants_data, tz), minimal=ctx.minimal),
-            minimal_applied=ctx.prefer_minimal)
+        if len(candidates) <= INLINE_CANDIDATES:
+            decided = _decide(flt, candidates, tz)
+        else:
+            decided = await resource.tree.work.run(_decide, flt, candidates, tz)
+        names = [name for name, decision in decided.items() if decision is not False]
+        budget = report_budget(resource)
+
+        def keep(stored: StoredObject) -> bool:
+            return bool(decided[stored.name]) or flt.matches(load_calendar(stored.data), tz)
+
+        async def entries() -> AsyncIterator[ResponseEntry]:
+            for first in range(0, len(names), BATCH):
+                answers, cut = await self.answer_batch(
+                    resource, names[first:first + BATCH], keep, data_request, wants_data, tz,
+                    budget)
+                for answer in answers:
+                    yield await self.entry(ctx, resource, answer, request, wants_data)
+                if cut:
+                    yield truncated(ctx, resource)
+                    return
+
+        return multistatus_answer(ctx, entries())
 
 
 class FreeBusyQueryReport(Report):
@@ -249,10 +353,27 @@ class FreeBusyQueryReport(Report):
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
         metas = await resource.collection.list(time_range=span)
-        stored = await resource.collection.get_many(m.name for m in metas)
+        objects: list[bytes] = []
+        for first in range(0, len(metas), BATCH):
+            batch = metas[first:first + BATCH]
+            objects += [s.data for s in await resource.collection.get_many(
+                m.name for m in batch)]
         tz = query_timezone(await resource.timezone_text())
-        data = render_free_busy([load_calendar(s.data) for s in stored], rng, tz=tz)
+        try:
+            data = await resource.tree.work.run(_free_busy, objects, rng, tz,
+                                                report_budget(resource))
+        except TooManyInstances:
+            raise DAVError(507, NUMBER_OF_MATCHES_WITHIN_LIMITS,
+                           "the range holds more recurrence instances than a report may "
+                           "expand; ask for a shorter range") from None
         return DAVResponse(200, {"Content-Type": "text/calendar; charset=utf-8"}, data)
+
+
+def _free_busy(objects: Sequence[bytes], rng: TimeRange, tz: tzinfo,
+               budget: InstanceBudget) -> bytes:
+    """The VFREEBUSY of ``objects`` (runs on the work pool, charged to ``budget``)."""
+    with budget.active():
+        return render_free_busy((load_calendar(data) for data in objects), rng, tz=tz)
 
 
 def calendar_reports(properties: PropertyRegistry) -> Sequence[Report]:

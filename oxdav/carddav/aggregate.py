@@ -122,7 +122,8 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(body, content_type, self.max_resource_size or 0)
+        parsed = await validate_body(self.tree.work, body, content_type,
+                                     self.max_resource_size or 0)
         existing = (await self.cards_named([name])).get(name)
         if existing is not None:
             # An update goes to the card's own folder, with that folder's rights.

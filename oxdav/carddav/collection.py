@@ -64,11 +64,13 @@ class AddressObject(ObjectResource, NegotiatedContent):
         Raises:
             ConversionError: ``supported-address-data-conversion``.
         """
-        return await in_version(await self.read(), version, self.read_alternate)
+        return await in_version(await self.read(), version, self.read_alternate,
+                                self.parent.tree.work)
 
     async def read_for(self, ctx: RequestContext) -> tuple[bytes, str]:
         return await render_for_get(await self.read(), ctx.header("accept"),
-                                    ctx.header("user-agent"), self.read_alternate)
+                                    ctx.header("user-agent"), self.read_alternate,
+                                    self.parent.tree.work)
 
 
 class CardLookup(abc.ABC):
@@ -92,7 +94,8 @@ async def store_card(parent: FolderCollection, collection: Collection, ctx: Requ
             (§6.3.2.1).
     """
     try:
-        meta, created = await collection.put(name, parsed.data, await card_index(parsed),
+        meta, created = await collection.put(name, parsed.data,
+                                             await card_index(parsed, parent.tree.work),
                                              if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
         raise uid_conflict(ctx.href(f"{parent.path}/{error.holder}")) from None
@@ -140,12 +143,14 @@ class AddressBookCollection(FolderCollection, CardLookup):
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
         return await card_index(
-            await validate_body(body, content_type, self.max_resource_size or 0))
+            await validate_body(self.tree.work, body, content_type,
+                                self.max_resource_size or 0), self.tree.work)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(body, content_type, self.max_resource_size or 0)
+        parsed = await validate_body(self.tree.work, body, content_type,
+                                     self.max_resource_size or 0)
         return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
                                 if_absent=if_absent)
 

@@ -8,7 +8,7 @@ other properties are evaluated through the registry and address-data is added he
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Final
@@ -20,9 +20,9 @@ from oxdav.carddav.collection import AddressObject, CardLookup
 from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
-from oxdav.carddav.validation import off_reactor
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS, multiget_hrefs
+from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CARDDAV_NS, DAV_NS, clark
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
 from oxdav.dav.properties import PropertyRegistry
@@ -31,12 +31,12 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, element_text, find_child
+from oxdav.folders.base import TreeResource
 from oxdav.store.models import StoredObject
+from oxdav.work import INLINE, Work
 
 ADDRESSBOOK_MULTIGET: Final = clark(CARDDAV_NS, "addressbook-multiget")
 ADDRESSBOOK_QUERY: Final = clark(CARDDAV_NS, "addressbook-query")
-NUMBER_OF_MATCHES_WITHIN_LIMITS: Final = clark(DAV_NS, "number-of-matches-within-limits")
-_HREF: Final = clark(DAV_NS, "href")
 _FILTER: Final = clark(CARDDAV_NS, "filter")
 _LIMIT: Final = clark(CARDDAV_NS, "limit")
 _NRESULTS: Final = clark(CARDDAV_NS, "nresults")
@@ -78,30 +78,64 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
     return CardProperties(others, wanted)
 
 
+#: A card's address-data as rendered, or the precondition that failed for it.
+Rendered = bytes | CardDAVPreconditionError
+
+
 async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
-                     wanted: CardProperties, member: DAVResource) -> ResponseEntry:
-    """One member's response: registry properties, then the rendered address-data."""
+                     wanted: CardProperties, member: DAVResource,
+                     rendered: Rendered | None = None) -> ResponseEntry:
+    """One member's response: registry properties, then its address-data (``rendered``
+    by :func:`render_batch`, or read now)."""
     result = await properties.evaluate(ctx, member, wanted.others)
     if wanted.address_data is not None and isinstance(member, AddressObject):
-        try:
-            text = await _address_data(member, wanted.address_data)
-        except CardDAVPreconditionError as error:
+        if rendered is None:
+            rendered = await _whole_card(member, wanted.address_data)
+        if isinstance(rendered, CardDAVPreconditionError):
             # §5.1.1: a conversion failure is that resource's, not the report's.
-            result.set_status(ADDRESS_DATA, 403, error.clark_name)
+            result.set_status(ADDRESS_DATA, 403, rendered.clark_name)
         else:
             element = etree.Element(ADDRESS_DATA)
-            element.text = text.decode("utf-8")
+            element.text = rendered.decode("utf-8")
             result.set(ADDRESS_DATA, element)
     return result.to_entry()
 
 
-async def _address_data(member: AddressObject, wanted: AddressDataRequest) -> bytes:
-    """The whole card from stored bytes in either version; a selection of properties
-    (§10.4.2) parses the card."""
-    if wanted.properties is None:
+async def _whole_card(member: AddressObject, wanted: AddressDataRequest) -> Rendered:
+    """The whole card in the version asked for: stored bytes in either version, else
+    converted (on the work pool when large)."""
+    try:
         return await member.in_version(wanted.version)
-    data = await member.read()
-    return await off_reactor(len(data), wanted.render, data)
+    except CardDAVPreconditionError as error:
+        return error
+
+
+def _selections(wanted: AddressDataRequest, cards: Sequence[bytes]) -> list[Rendered]:
+    """A selection of properties (§10.4.2) of each card; parses them (work pool)."""
+    rendered: list[Rendered] = []
+    for data in cards:
+        try:
+            rendered.append(wanted.render(data))
+        except CardDAVPreconditionError as error:
+            rendered.append(error)
+    return rendered
+
+
+async def render_batch(work: Work, wanted: CardProperties, members: Sequence[AddressObject]
+                       ) -> list[Rendered | None]:
+    """The address-data of ``members`` that has to be made by parsing, made in one hop
+    to the work pool; None where :func:`card_entry` reads stored bytes instead."""
+    request = wanted.address_data
+    if request is None or request.properties is None:
+        return [None] * len(members)
+    cards = [await member.read() for member in members]
+    rendered = await work.sized(sum(map(len, cards)), _selections, request, cards)
+    return list(rendered)
+
+
+def _matching(query: Filter, cards: Sequence[bytes]) -> list[bool]:
+    """Which cards match ``query`` (parses them: work pool)."""
+    return [query.matches_data(data) for data in cards]
 
 
 class AddressbookMultigetReport(Report):
@@ -116,23 +150,24 @@ class AddressbookMultigetReport(Report):
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
         wanted = parse_card_properties(body)
-        hrefs = [element_text(h) for h in child_elements(body) if h.tag == _HREF]
-        if not hrefs:
-            raise DAVError(400, None, "addressbook-multiget names no DAV:href")
+        hrefs = multiget_hrefs(ctx.limits, body)
 
         async def entries() -> AsyncIterator[ResponseEntry]:
             for first in range(0, len(hrefs), QUERY_BATCH):
                 chunk = hrefs[first:first + QUERY_BATCH]
                 members = await self._members(ctx, resource, chunk, wanted.whole_cards)
+                present = [members[h] for h in chunk if h in members]
+                rendered = dict(zip(map(id, present), await render_batch(
+                    work_of(resource), wanted, present), strict=True))
                 for href in chunk:
                     member = members.get(href)
                     if member is None:
                         yield ResponseEntry(href, status=404)
                     else:
-                        yield await card_entry(ctx, self._properties, wanted, member)
+                        yield await card_entry(ctx, self._properties, wanted, member,
+                                               rendered[id(member)])
 
-        return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal),
-                                       minimal_applied=ctx.prefer_minimal)
+        return multistatus_answer(ctx, entries())
 
     @staticmethod
     async def _members(ctx: RequestContext, resource: DAVResource, hrefs: list[str],
@@ -235,23 +270,47 @@ class AddressbookQueryReport(Report):
         query = _parse_query_filter(body)
         limit = _parse_limit(body)
 
+        work = work_of(resource)
+
         async def entries() -> AsyncIterator[ResponseEntry]:
             if depth is Depth.ZERO:
                 return
             count = 0
-            async for member in with_data(resource.children(), alternate=wanted.whole_cards):
-                data = await member.read()
-                if not await off_reactor(len(data), query.matches_data, data):
-                    continue
-                if limit is not None and count >= limit:
-                    yield ResponseEntry(ctx.href(resource.path, collection=True), status=507,
-                                        error=NUMBER_OF_MATCHES_WITHIN_LIMITS)
-                    return
-                count += 1
-                yield await card_entry(ctx, self._properties, wanted, member)
+            members = with_data(resource.children(), alternate=wanted.whole_cards)
+            async for batch in batches(members, QUERY_BATCH):
+                cards = [await member.read() for member in batch]
+                keep = await work.sized(sum(map(len, cards)), _matching, query, cards)
+                matched = [m for m, ok in zip(batch, keep, strict=True) if ok]
+                if limit is not None:
+                    matched = matched[:limit - count + 1]
+                rendered = await render_batch(work, wanted, matched)
+                for member, data in zip(matched, rendered, strict=True):
+                    if limit is not None and count >= limit:
+                        yield ResponseEntry(ctx.href(resource.path, collection=True),
+                                            status=507, error=NUMBER_OF_MATCHES_WITHIN_LIMITS)
+                        return
+                    count += 1
+                    yield await card_entry(ctx, self._properties, wanted, member, data)
 
-        return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal),
-                                       minimal_applied=ctx.prefer_minimal)
+        return multistatus_answer(ctx, entries())
+
+
+def work_of(resource: DAVResource) -> Work:
+    """Where the CPU-heavy part of a report on ``resource`` runs."""
+    return resource.tree.work if isinstance(resource, TreeResource) else INLINE
+
+
+async def batches(items: AsyncIterator[AddressObject], size: int
+                  ) -> AsyncIterator[list[AddressObject]]:
+    """``items`` in lists of up to ``size``."""
+    batch: list[AddressObject] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def carddav_reports(properties: PropertyRegistry) -> list[Report]:

@@ -27,11 +27,12 @@ from oxdav.carddav.addressdata import negotiate_get
 from oxdav.carddav.card import CardProperty, encode_text
 from oxdav.carddav.convert import PRODID, convert, stored_version
 from oxdav.carddav.errors import CardDAVPreconditionError, ConversionError
-from oxdav.carddav.validation import index_of, off_reactor, takes_only_vcard3
+from oxdav.carddav.validation import index_of, takes_only_vcard3
 from oxdav.carddav.validation import stored_version as negotiated_stored_version
 from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject, parse_address_object
 from oxdav.dav.errors import DAVError
 from oxdav.store.models import ObjectIndex
+from oxdav.work import INLINE, Work
 
 log = Logger()
 
@@ -69,10 +70,10 @@ def alternate_of(card: ParsedAddressObject | bytes) -> bytes | None:
         return None
 
 
-async def card_index(parsed: ParsedAddressObject) -> ObjectIndex:
+async def card_index(parsed: ParsedAddressObject, work: Work = INLINE) -> ObjectIndex:
     """What the store keeps of a validated card besides its bytes: the index and the
-    card in the other version (converted on a worker thread when the card is large)."""
-    return index_of(parsed, await off_reactor(len(parsed.data), alternate_of, parsed))
+    card in the other version (converted on ``work`` when the card is large)."""
+    return index_of(parsed, await work.sized(len(parsed.data), alternate_of, parsed))
 
 
 async def stored_card_index(data: bytes) -> ObjectIndex:
@@ -97,8 +98,8 @@ def stored_in_version(data: bytes, alternate: bytes | None, version: str) -> byt
 
 
 async def in_version(data: bytes, version: str,
-                     read_alternate: Callable[[], Awaitable[bytes | None]] | None = None
-                     ) -> bytes:
+                     read_alternate: Callable[[], Awaitable[bytes | None]] | None = None,
+                     work: Work = INLINE) -> bytes:
     """The card in vCard ``version``: stored bytes, else converted now (what
     :func:`convert` returns either way).
 
@@ -107,6 +108,7 @@ async def in_version(data: bytes, version: str,
         version: the version wanted.
         read_alternate: reads the stored alternate; called only when ``data`` is not
             in ``version``.
+        work: where a conversion of a large card runs.
 
     Raises:
         ConversionError: ``supported-address-data-conversion`` (see :func:`convert`).
@@ -117,12 +119,12 @@ async def in_version(data: bytes, version: str,
     found = stored_in_version(data, alternate, version)
     if found is not None:
         return found
-    return await off_reactor(len(data), convert, data, version)
+    return await work.sized(len(data), convert, data, version)
 
 
 async def render_for_get(data: bytes, accept: str | None, user_agent: str | None,
-                         read_alternate: Callable[[], Awaitable[bytes | None]] | None = None
-                         ) -> tuple[bytes, str]:
+                         read_alternate: Callable[[], Awaitable[bytes | None]] | None = None,
+                         work: Work = INLINE) -> tuple[bytes, str]:
     """The body and Content-Type a GET returns (RFC 6352 §5.1.1: Accept negotiation).
 
     Args:
@@ -131,6 +133,7 @@ async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
         user_agent: the User-Agent header (Apple's clients get vCard 3.0).
         read_alternate: reads the stored alternate; called only when the negotiated
             version is not the stored one.
+        work: where a conversion of a large card runs.
 
     Raises:
         DAVError: 406 ``supported-address-data-conversion`` when no version is
@@ -142,7 +145,7 @@ async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
                                prefer="3.0" if takes_only_vcard3(user_agent) else None)
         if chosen.version == version:
             return data, chosen.content_type
-        body = await in_version(data, chosen.version, read_alternate)
+        body = await in_version(data, chosen.version, read_alternate, work)
     except CardDAVPreconditionError as error:
         raise DAVError(406, error.clark_name, error.message) from None
     return body, chosen.content_type

@@ -1,7 +1,7 @@
 """The HTTP face of address object validation (RFC 6352 §6.3.2.1).
 
 :func:`validate_body` runs :func:`oxdav.carddav.vcard.parse_address_object` once per
-PUT, off the reactor thread for large bodies (vobject folding of big PHOTOs costs about
+PUT, on the work pool for large bodies (vobject folding of big PHOTOs costs about
 a second per megabyte), and turns its precondition errors into :class:`DAVError`.
 GET rendering, which needs the same care for a 3.0 ⇄ 4.0 conversion, is
 :func:`oxdav.carddav.representations.render_for_get`.
@@ -10,20 +10,15 @@ GET rendering, which needs the same care for a 3.0 ⇄ 4.0 conversion, is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Final, TypeVar
-
-from twisted.internet.threads import deferToThread
+from typing import Final
 
 from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.vcard import SUPPORTED_ADDRESS_DATA, ParsedAddressObject, parse_address_object
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.store.models import ObjectIndex
+from oxdav.work import Work
 
-#: CARDDAV:max-resource-size (RFC 6352 §6.2.3) in octets.
-#: Bodies larger than this are parsed and converted on a worker thread.
-THREAD_THRESHOLD_OCTETS: Final = 128 * 1024
 NO_UID_CONFLICT: Final = clark(CARDDAV_NS, "no-uid-conflict")
 
 #: User-Agents of Apple's clients, which take vCard 3.0 only (DESIGN.md §5).
@@ -31,9 +26,6 @@ _APPLE_AGENTS: Final = re.compile(
     r"AddressBook|CardDAVPlugin|dataaccessd|accountsd|CFNetwork|Darwin|iOS/|Mac[ _+]OS[ _+]X|macOS",
     re.IGNORECASE)
 _VERSION_LINE: Final = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
-
-T = TypeVar("T")
-
 
 def takes_only_vcard3(user_agent: str | None) -> bool:
     """Whether the client is one of Apple's, which cannot take vCard 4.0."""
@@ -53,25 +45,17 @@ def uid_conflict(href: str) -> DAVError:
                     "another address object in this address book has the same UID")
 
 
-async def off_reactor(size: int, fn: Callable[..., T], *args: object,
-                           **kwargs: object) -> T:
-    if size > THREAD_THRESHOLD_OCTETS:
-        return await deferToThread(fn, *args, **kwargs)  # type: ignore[no-any-return]
-    return fn(*args, **kwargs)
-
-
-async def validate_body(body: bytes, content_type: str | None,
+async def validate_body(work: Work, body: bytes, content_type: str | None,
                         max_size: int) -> ParsedAddressObject:
-    """Parse and check a PUT body once (RFC 6352 §6.3.2.1).
+    """Parse and check a PUT body once (RFC 6352 §6.3.2.1), on ``work`` when large.
 
     Raises:
         DAVError: 403 ``valid-address-data`` / ``max-resource-size``, 415
             ``supported-address-data``.
     """
     try:
-        return await off_reactor(len(body), parse_address_object, body,
-                                      content_type=content_type,
-                                      max_size=max_size)
+        return await work.sized(len(body), parse_address_object, body,
+                                content_type=content_type, max_size=max_size)
     except CardDAVPreconditionError as error:
         raise as_dav_error(error) from None
 

@@ -133,6 +133,20 @@ _declare("oxdav.caldav.maxResourceSize", kinds.SIZE, "4M",
 _declare("oxdav.carddav.maxResourceSize", kinds.SIZE, "5M",
          "Largest vCard (CARDDAV:max-resource-size, RFC 6352 §6.2.3); larger PUTs get 403 "
          "max-resource-size.", cascade=True)
+_declare("oxdav.caldav.maxInstances", kinds.integer(1), "20000",
+         "Most recurrence instances a calendar object may generate (CALDAV:max-instances, "
+         "RFC 4791 §5.2.8; a series without end counted up to the end of the sync window, "
+         "RDATE and EXDATE values each counting one); larger PUTs get 403 max-instances.",
+         cascade=True)
+_declare("oxdav.caldav.maxReportInstances", kinds.integer(1), "200000",
+         "Most recurrence instances one calendar report may expand over all the objects "
+         "it looks at; a query answer stops there with a 507 for the collection, a "
+         "free-busy query gets 507.")
+_declare("oxdav.dav.maxHrefs", kinds.integer(1), "100000",
+         "Most hrefs in one multiget REPORT; more get 403 number-of-matches-within-limits.")
+_declare("oxdav.dav.maxResponseSize", kinds.SIZE, "100M",
+         "Largest multi-status answer held for a client; a longer listing or report stops "
+         "there with a 507 for the collection (RFC 6578 §3.2's truncation).")
 _declare("oxdav.http.idleTimeout", kinds.DURATION, "60",
          "Close a connection idle (or sending too slowly) for this long.", reloadable=False)
 

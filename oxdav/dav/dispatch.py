@@ -13,7 +13,7 @@ every :class:`DAVError` and mapped lower-layer error (``ErrorMapper``) into a re
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -26,6 +26,7 @@ from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits
+from oxdav.work import Pacer
 
 if TYPE_CHECKING:
     from twisted.web.iweb import IRequest
@@ -144,7 +145,10 @@ class Dispatcher:
     async def serve(self, ctx: RequestContext, tree: ResourceTree, body: bytes) -> DAVResponse:
         """Answer one request; never raises for DAV or mapped store errors."""
         try:
-            return await self._serve(ctx, tree, body)
+            response = await self._serve(ctx, tree, body)
+            if not isinstance(response.body, bytes):
+                response.body = await _started(response.body)
+            return response
         except Exception as exc:  # noqa: BLE001 - every mapped error becomes a response
             error = self.env.errors.to_dav_error(exc)
             if error is None:
@@ -165,10 +169,28 @@ class Dispatcher:
         return await handler.handle(DAVRequest(ctx, target, body, tree, self.env))
 
 
-async def write_response(request: IRequest, response: DAVResponse) -> None:
+async def _started(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``stream`` with its first chunk already made, so that a failure before the first
+    byte still becomes an error response (:meth:`Dispatcher.serve`)."""
+    try:
+        first = await anext(stream)
+    except StopAsyncIteration:
+        first = b""
+
+    async def resumed() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in stream:
+            yield chunk
+
+    return resumed()
+
+
+async def write_response(request: IRequest, response: DAVResponse,
+                         pacer: Pacer | None = None) -> None:
     """Write ``response`` onto a twisted.web request, streaming async bodies.
 
-    A stream that fails after the status was sent can only be cut off: the connection
+    Between chunks of a stream, ``pacer`` lets other requests have the reactor. A
+    stream that fails after the status was sent can only be cut off: the connection
     is aborted so the client sees a truncated (invalid) document, never a valid one.
     """
     request.setResponseCode(response.status)
@@ -184,6 +206,8 @@ async def write_response(request: IRequest, response: DAVResponse) -> None:
         async for chunk in response.body:
             if chunk:
                 request.write(chunk)
+            if pacer is not None:
+                await pacer.breathe()
     except Exception:
         log.failure("streaming the {status} body failed; aborting", status=response.status)
         transport = getattr(request.channel, "transport", None)

@@ -22,7 +22,10 @@ from typing import Final
 from lxml import etree
 
 from oxdav.dav.errors import reason_phrase
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
+from oxdav.dav.resource import RequestContext
+from oxdav.dav.response import DAVResponse
 
 _MULTISTATUS = clark(DAV_NS, "multistatus")
 _RESPONSE = clark(DAV_NS, "response")
@@ -438,19 +441,30 @@ async def aiter_multistatus(
     sync_token: str | None = None,
     description: str | None = None,
     chunk_size: int = STREAM_CHUNK_SIZE,
+    max_bytes: int | None = None,
+    truncated_href: str = "",
 ) -> AsyncIterator[bytes]:
     """Like :func:`iter_multistatus`, for entries produced asynchronously.
 
     Responses are gathered into chunks of about ``chunk_size`` bytes, so the web layer
     writes (and frames, when chunked) a few dozen pieces rather than one per resource;
-    the first response goes out on its own so the status line leaves early.
+    the first response goes out on its own so the status line leaves early. Once the
+    responses exceed ``max_bytes``, the rest is left out and a 507 response for
+    ``truncated_href`` says so (:mod:`oxdav.dav.limits`).
     """
     writer = MultistatusWriter(minimal=minimal)
     pending = [writer.begin()]
-    size = 0
+    size = total = 0
     first = True
     async for entry in entries:
         response = writer.response(entry)
+        total += len(response)
+        if max_bytes is not None and total > max_bytes:
+            await _close(entries)
+            pending.append(writer.response(ResponseEntry(
+                truncated_href, status=507, error=NUMBER_OF_MATCHES_WITHIN_LIMITS,
+                description=f"the answer is longer than {max_bytes} bytes")))
+            break
         pending.append(response)
         size += len(response)
         if first or size >= chunk_size:
@@ -460,6 +474,25 @@ async def aiter_multistatus(
             first = False
     pending.append(writer.end(sync_token=sync_token, description=description))
     yield b"".join(pending)
+
+
+async def _close(entries: AsyncIterable[ResponseItem]) -> None:
+    """End an entry generator left early (its ``finally`` blocks run now)."""
+    close = getattr(entries, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def multistatus_answer(ctx: RequestContext, entries: AsyncIterable[ResponseItem], *,
+                       sync_token: str | None = None, bounded: bool = True) -> DAVResponse:
+    """The 207 answer streaming ``entries``, as minimal as the client asked and bounded by
+    the request's ``max_answer_bytes`` (``bounded``; a 507 for the request URI then ends
+    a longer one)."""
+    limit = ctx.limits.max_answer_bytes if bounded else None
+    body = aiter_multistatus(entries, minimal=ctx.minimal, sync_token=sync_token,
+                             max_bytes=limit,
+                             truncated_href=ctx.href(ctx.path, collection=ctx.trailing_slash))
+    return DAVResponse.multistatus(body, minimal_applied=ctx.prefer_minimal)
 
 
 def render_multistatus(

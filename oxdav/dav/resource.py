@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
+from oxdav.dav.limits import RequestLimits
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.paths import PathError, PathMapper, decode_href, normalize_path
 from oxdav.dav.privileges import DAV_PRIVILEGES, Ace, Privilege
@@ -89,6 +90,7 @@ class RequestContext:
         principal: the authenticated user, or ``None``.
         config: the configuration snapshot the request started with (opaque here).
         trailing_slash: whether the request URI ended with ``/``.
+        limits: the bounds of this request (:mod:`oxdav.dav.limits`).
     """
 
     method: str
@@ -98,6 +100,7 @@ class RequestContext:
     principal: Principal | None = None
     config: object = None
     trailing_slash: bool = False
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
     def header(self, name: str) -> str | None:
         """Return the header ``name`` (case-insensitive), or ``None``."""
@@ -130,6 +133,7 @@ class RequestContext:
         paths: PathMapper,
         principal: Principal | None = None,
         config: object = None,
+        limits: RequestLimits | None = None,
     ) -> RequestContext:
         """Build the context from a twisted.web request (the only place that reads one).
 
@@ -157,6 +161,7 @@ class RequestContext:
             principal=principal,
             config=config,
             trailing_slash=raw_path.endswith("/"),
+            limits=limits or RequestLimits(),
         )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.principals.resources import ReadableCollection
 from oxdav.store.interfaces import Home, Transaction
+from oxdav.work import Work
 
 if TYPE_CHECKING:
     from oxdav.folders.homes import HomeKind
@@ -29,6 +30,8 @@ class FolderTree(Protocol):
         settings: the user's configuration view through the cascade (DESIGN.md §6):
             ``settings.get(name)``.
         kinds: the home kinds by first path segment (``caldav``, ``carddav``).
+        work: where CPU-heavy work runs (:mod:`oxdav.work`): parsing large bodies,
+            expanding recurrences, reports over many objects.
     """
 
     txn: Transaction
@@ -37,6 +40,7 @@ class FolderTree(Protocol):
     ctx: RequestContext
     settings: Any
     kinds: Mapping[str, HomeKind]
+    work: Work
 
     async def home(self) -> Home:
         """The user's view of the folders (opened once per request)."""

@@ -30,6 +30,7 @@ from oxdav.principals.resources import (
 from oxdav.principals.search import search_principals
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Home, Transaction
+from oxdav.work import INLINE, Work
 
 
 class DavRoot(TreeResource):
@@ -52,16 +53,19 @@ class DavTree:
         kinds: home kinds by name.
         ctx: the request context.
         settings: the user's configuration view (``get(name)``).
+        work: where CPU-heavy work runs.
     """
 
     def __init__(self, txn: Transaction, context_id: int, user_id: int,
-                 kinds: Mapping[str, HomeKind], ctx: RequestContext, settings: Any) -> None:
+                 kinds: Mapping[str, HomeKind], ctx: RequestContext, settings: Any,
+                 work: Work = INLINE) -> None:
         self.txn = txn
         self.context_id = context_id
         self.user_id = user_id
         self.kinds = kinds
         self.ctx = ctx
         self.settings = settings
+        self.work = work
         self._home: Home | None = None
 
     async def home(self) -> Home:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import aiter_multistatus, render_multistatus
+from oxdav.dav.multistatus import multistatus_answer, render_multistatus
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, prop_names
@@ -67,7 +67,7 @@ class PrincipalPropertySearchReport(Report):
             for principal in found:
                 yield (await self._properties.evaluate(ctx, principal, request)).to_entry()
 
-        return DAVResponse.multistatus(aiter_multistatus(entries(), minimal=ctx.minimal))
+        return multistatus_answer(ctx, entries())
 
 
 class PrincipalSearchPropertySetReport(Report):

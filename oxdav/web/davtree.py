@@ -21,6 +21,7 @@ from oxdav.carddav.home import AddressBookHome
 from oxdav.config import ConfigSnapshot
 from oxdav.dav.dispatch import DAVEnvironment, Dispatcher, write_response
 from oxdav.dav.errors import DAVError, ErrorMapper
+from oxdav.dav.limits import RequestLimits
 from oxdav.dav.methods.lock import LockTable, lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
@@ -37,6 +38,7 @@ from oxdav.folders.tree import DavTree
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
 from oxdav.principals.resources import user_principal_path
+from oxdav.work import INLINE, Pacer, Work
 
 
 @dataclass
@@ -47,14 +49,27 @@ class DavHandler:
         store: the store (``store.transaction``).
         env: the DAV environment (registries, locks).
         kinds: the home kinds by name (``caldav``/``carddav``).
+        work: where CPU-heavy request work runs.
+        reactor: paces streamed answers (:class:`oxdav.work.Pacer`); None: unpaced.
     """
 
     store: Any
     env: DAVEnvironment
     kinds: Mapping[str, HomeKind]
+    work: Work = INLINE
+    reactor: Any = None
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self.env)
+        self._limits: tuple[ConfigSnapshot, RequestLimits] | None = None
+
+    def limits(self, snapshot: ConfigSnapshot) -> RequestLimits:
+        """The request bounds of a configuration (made once per snapshot)."""
+        if self._limits is None or self._limits[0] is not snapshot:
+            self._limits = (snapshot, RequestLimits(
+                max_hrefs=snapshot.get("oxdav.dav.maxHrefs"),
+                max_answer_bytes=snapshot.get("oxdav.dav.maxResponseSize") or None))
+        return self._limits[1]
 
     async def __call__(self, request: Request, snapshot: ConfigSnapshot, mapper: PathMapper,
                        dav_path: str, who: Authenticated) -> None:
@@ -63,7 +78,7 @@ class DavHandler:
         request.notifyFinish().addErrback(lost.append)
         try:
             ctx = RequestContext.from_twisted(request, paths=mapper, principal=principal,
-                                              config=snapshot)
+                                              config=snapshot, limits=self.limits(snapshot))
         except DAVError as error:
             await write_response(request, DAVResponse.from_error(error))
             request.finish()
@@ -79,13 +94,15 @@ class DavHandler:
                                           snapshot=write or consistent,
                                           confirm=who.context if who.remembered else None
                                           ) as txn:
-            tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings)
+            tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings,
+                           self.work)
             response = await self.dispatcher.serve(ctx, tree, body)
             await txn.confirmed()  # a request that needed no store call: check now
             if write and not isinstance(response.body, bytes):
                 response.body = await response.read_body()
             if not isinstance(response.body, bytes):  # a read streams inside the transaction
-                await write_response(request, response)
+                pacer = None if self.reactor is None else Pacer(self.reactor)
+                await write_response(request, response, pacer)
         if isinstance(response.body, bytes):  # answered only once committed
             await write_response(request, response)
         if not request.finished and not lost:
@@ -98,13 +115,16 @@ def home_kinds() -> list[HomeKind]:
 
 
 def build_dav(store: Any, errors: ErrorMapper, *,
-              kinds: Sequence[HomeKind] | None = None) -> DavHandler:
+              kinds: Sequence[HomeKind] | None = None, work: Work = INLINE,
+              reactor: Any = None) -> DavHandler:
     """Compose the DAV layer: the visible lists of properties, reports and methods.
 
     Args:
         store: the store.
         errors: the lower-layer error map (filled by the composition root).
         kinds: the home kinds; by default :func:`home_kinds`.
+        work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
+        reactor: paces streamed answers; None leaves them unpaced.
     """
     kinds = list(home_kinds() if kinds is None else kinds)
     reports = ReportRegistry()
@@ -123,4 +143,4 @@ def build_dav(store: Any, errors: ErrorMapper, *,
     compliance = tuple(c for kind in kinds for c in kind.compliance)
     env = DAVEnvironment(properties, reports, methods, locks=locks,
                          compliance=compliance, errors=errors)
-    return DavHandler(store, env, {kind.name: kind for kind in kinds})
+    return DavHandler(store, env, {kind.name: kind for kind in kinds}, work, reactor)

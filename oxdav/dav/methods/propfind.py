@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import ResponseItem, aiter_multistatus
+from oxdav.dav.multistatus import ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, parse_propfind
@@ -49,9 +49,7 @@ async def propfind(
     request = parse_propfind(parse_body(body, limits))
     first = (await properties.evaluate(ctx, resource, request)).to_entry()
     entries = _entries(ctx, resource, request, properties, first, depth)
-    return DAVResponse.multistatus(
-        aiter_multistatus(entries, minimal=ctx.minimal), minimal_applied=ctx.prefer_minimal
-    )
+    return multistatus_answer(ctx, entries)
 
 
 async def _entries(

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.methods.capabilities import AggregatedSyncCollection, SyncableCollection
-from oxdav.dav.multistatus import ResponseEntry, ResponseItem, aiter_multistatus
+from oxdav.dav.multistatus import ResponseEntry, ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
@@ -28,7 +29,6 @@ from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken, parse_sync_collection, p
 if TYPE_CHECKING:
     from oxdav.dav.properties import PropertyRegistry
 
-NUMBER_OF_MATCHES_WITHIN_LIMITS = clark(DAV_NS, "number-of-matches-within-limits")
 
 
 class SyncCollectionReport(Report):
@@ -67,6 +67,6 @@ class SyncCollectionReport(Report):
                 yield ResponseEntry(ctx.href(resource.path, collection=True), status=507,
                                     error=NUMBER_OF_MATCHES_WITHIN_LIMITS)
 
-        return DAVResponse.multistatus(
-            aiter_multistatus(entries(), minimal=ctx.minimal, sync_token=new_token),
-            minimal_applied=ctx.prefer_minimal)
+        # Not bounded by size: a cut here would lose the changes left out; the client's
+        # DAV:limit and the store's paging bound it (RFC 6578 §3.6).
+        return multistatus_answer(ctx, entries(), sync_token=new_token, bounded=False)
