@@ -85,6 +85,26 @@ def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
     return load_certificate_options(cert, key)
 
 
+def check_tls(snapshot: ConfigSnapshot) -> str:
+    """``--check-config``'s verdict on the TLS files: loaded as the start loads them
+    (the key must match the certificate), without generating anything.
+
+    Returns:
+        A line for the summary.
+
+    Raises:
+        TLSConfigError: the start would fail; the message names the files.
+    """
+    if not snapshot.get("oxdav.listen.https"):
+        return "TLS: no https listener"
+    cert, key = snapshot.path("oxdav.tls.certificate"), snapshot.path("oxdav.tls.key")
+    if (snapshot.get("oxdav.tls.generateDevCertificate")
+            and not cert.exists() and not key.exists()):
+        return f"TLS: a development certificate will be generated: {cert}, {key}"
+    expiry = time.gmtime(certificate_not_after(load_tls(snapshot)))
+    return f"TLS: {cert} with key {key}, valid until {time.strftime('%Y-%m-%d', expiry)}"
+
+
 def _exit_status_at_exit(status: int) -> None:
     """Make the process exit with ``status`` once twistd (or twist) has finished.
 
