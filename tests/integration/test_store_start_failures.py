@@ -2,18 +2,14 @@
 systemd's ``Restart=on-failure`` counts as a failure) and the database path in the log.
 
 Permissions are part of the story (an unwritable data directory, a read-only
-database file). Root ignores them, so when the tests run as root the daemon runs
-without the capabilities that override file permissions, as a root service does
-under systemd's ``CapabilityBoundingSet=``; as any other user it runs as is.
+database file): see ``daemon.bound_by_permissions`` for how they bind the daemon
+when the tests run as root.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,24 +19,13 @@ import pytest_twisted
 from oxdav import tap
 from oxdav.store import StoreError
 from oxdav.store.sqlite_migrate import migrate
-from tests.integration.harness import REPO, write_config
-
-#: Long enough for a start on a loaded machine; a daemon that is still running then
-#: has started, which is the failure these tests look for.
-START_TIMEOUT = 30.0
+from tests.integration.daemon import bound_by_permissions, start_until_ready_or_exit
+from tests.integration.harness import write_config
 
 TLS_OUTSIDE_THE_DATA_DIR = {
     "oxdav.tls.certificate = data/tls/fullchain.pem": "oxdav.tls.certificate = tls/cert.pem",
     "oxdav.tls.key = data/tls/privkey.pem": "oxdav.tls.key = tls/key.pem",
 }
-
-
-def bound_by_permissions(command: list[str]) -> list[str]:
-    """``command`` run so that file permissions apply to it."""
-    if os.geteuid() != 0:
-        return command
-    return ["setpriv", "--inh-caps=-all",
-            "--bounding-set=-dac_override,-dac_read_search,-fowner", "--", *command]
 
 
 def config_dir(tmp_path: Path) -> Path:
@@ -104,26 +89,6 @@ CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
 }
 
 
-def start_daemon(config: Path) -> tuple[int | None, str]:
-    """Run the daemon until it exits or reports ready; (exit status or None, output)."""
-    log = config / "twistd.log"
-    twistd = Path(sys.executable).parent / "twistd"
-    command = bound_by_permissions([str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)])
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=config,
-                                   env={**os.environ, "PYTHONPATH": str(REPO)})
-        deadline = time.monotonic() + START_TIMEOUT
-        while process.poll() is None and time.monotonic() < deadline:
-            if "oxdav ready" in log.read_text(errors="replace"):
-                break
-            time.sleep(0.1)
-        status = process.poll()
-        if status is None:
-            process.terminate()
-            process.wait(timeout=30)
-    return status, log.read_text(errors="replace")
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_store_that_cannot_be_opened_exits_non_zero_naming_the_database(
         tmp_path: Path, case: str) -> None:
@@ -132,7 +97,7 @@ def test_store_that_cannot_be_opened_exits_non_zero_naming_the_database(
     data = config / "data"
     prepare(data)
     try:
-        status, output = start_daemon(config)
+        status, output = start_until_ready_or_exit(config)
     finally:
         if data.is_dir():
             data.chmod(0o755)
