@@ -80,7 +80,11 @@ def makeService(options: Options) -> IService:
     """Compose the oxdav service from parsed options (called by twistd)."""
     from twisted.internet import reactor
 
-    from oxdav.service import OxdavService
+    from oxdav.service import OxdavService, StartupError
 
-    return OxdavService(options.snapshot, reactor)
+    try:
+        return OxdavService(options.snapshot, reactor)
+    except StartupError as error:
+        # Unusable TLS files: the message names them; a traceback would bury it.
+        raise SystemExit(f"oxdav: {error}") from None
 
