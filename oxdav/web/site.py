@@ -89,7 +89,7 @@ class RequestMetrics(Protocol):
         """The connection was lost before the response was finished."""
 
     def request_refused(self, method: bytes, status: int) -> None:
-        """The request was answered by the connection itself (413, 408) unprocessed."""
+        """The request was answered by the connection itself (408, 413, 414, 431) unprocessed."""
 
 
 def method_not_allowed(request: server.Request, allowed: Sequence[bytes]) -> bytes:
