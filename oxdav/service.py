@@ -10,6 +10,9 @@ then drops privileges and calls ``startService``; OPS.md §B1, §B2):
 3. ``startService``: the SIGHUP handler is installed, the store is opened and migrated,
    the authenticator's thread pool starts; once the store is up, systemd gets READY=1,
    the watchdog starts and tombstone pruning is scheduled (``oxdav.sync.*``).
+   If the store cannot be opened, the error is logged and the process exits with
+   status 1 (see :func:`_exit_status_at_exit`), so that ``Restart=on-failure`` sees
+   a failure.
 
 SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
 (``callFromThread``); the previous handler is restored on stop.
@@ -17,7 +20,10 @@ SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
 
 from __future__ import annotations
 
+import atexit
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +31,7 @@ from typing import Any
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.interfaces import IListeningPort
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
@@ -40,7 +46,7 @@ from oxdav.directory.provisioning import ensure_demo_account
 from oxdav.logging import reset_log_levels, set_log_level
 from oxdav.reload import ReloadCoordinator
 from oxdav.store import open_store
-from oxdav.store.errors import NotFound
+from oxdav.store.errors import NotFound, StoreError
 from oxdav.store.pruning import TombstonePruner
 from oxdav.tls import (
     SwappableServerTLS,
@@ -80,6 +86,43 @@ def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
     return load_certificate_options(cert, key)
 
 
+def check_tls(snapshot: ConfigSnapshot) -> str:
+    """``--check-config``'s verdict on the TLS files: loaded as the start loads them
+    (the key must match the certificate), without generating anything.
+
+    Returns:
+        A line for the summary.
+
+    Raises:
+        TLSConfigError: the start would fail; the message names the files.
+    """
+    if not snapshot.get("oxdav.listen.https"):
+        return "TLS: no https listener"
+    cert, key = snapshot.path("oxdav.tls.certificate"), snapshot.path("oxdav.tls.key")
+    if (snapshot.get("oxdav.tls.generateDevCertificate")
+            and not cert.exists() and not key.exists()):
+        return f"TLS: a development certificate will be generated: {cert}, {key}"
+    expiry = time.gmtime(certificate_not_after(load_tls(snapshot)))
+    return f"TLS: {cert} with key {key}, valid until {time.strftime('%Y-%m-%d', expiry)}"
+
+
+def _exit_status_at_exit(status: int) -> None:
+    """Make the process exit with ``status`` once twistd (or twist) has finished.
+
+    Both runners exit 0 whenever the reactor stops, however it stopped, and nothing
+    raised after ``reactor.run()`` has begun reaches them. An exit handler runs after
+    their clean-up (pid file, last log lines); ``os._exit`` is the only way left to
+    set the status (Synapse ends a failed start with ``os._exit(1)`` too).
+    """
+
+    def exit_now() -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+    atexit.register(exit_now)
+
+
 def _endpoint_description(address: ListenAddress) -> str:
     if address.systemd_name:
         return f"systemd:domain=INET6:name={address.systemd_name}"
@@ -98,6 +141,8 @@ class OxdavService(MultiService):
         self._previous_sighup: Any = None
         self._shutdown_trigger: Any = None
         self.ready: Deferred[None] = Deferred()
+        self._store_up = False
+        self._ends_process = False
 
         self.store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot),
                                 reactor, synchronous=snapshot.get("oxdav.sqlite.synchronous"))
@@ -120,7 +165,7 @@ class OxdavService(MultiService):
             self.tls = SwappableServerTLS(options)
             self.metrics.record_certificate(certificate_not_after(options))
         self.readiness = ReadinessResource(reactor)
-        self.readiness.add_check("store", lambda: self.ready.called)
+        self.readiness.add_check("store", lambda: self._store_up)
         self.errors = ErrorMapper()
         for error_name, factory in generic_store_error_factories().items():
             self.errors.register(error_name, factory)
@@ -240,6 +285,10 @@ class OxdavService(MultiService):
         return outcome[0]
 
     def startService(self) -> None:
+        # twistd and twist start the service before they run the reactor: then a
+        # failed start ends the process. Started on a running reactor (in-process
+        # tests), it fails ``ready`` instead.
+        self._ends_process = not self.reactor.running
         self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         super().startService()
         self._shutdown_trigger = self.reactor.addSystemEventTrigger(
@@ -255,14 +304,23 @@ class OxdavService(MultiService):
 
     def _started(self, _: None) -> None:
         self.pruner.start()
+        self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
         self.watchdog.start()
         log.info("oxdav ready")
 
     def _start_failed(self, failure: Failure) -> None:
-        log.failure("the store could not be opened; stopping", failure)
-        self.reactor.stop()
+        if failure.check(StoreError):
+            # The message names the database and what is wrong with it.
+            log.critical("oxdav cannot start: {error}", error=failure.getErrorMessage())
+        else:
+            log.failure("oxdav cannot start", failure, LogLevel.critical)
+        if not self._ends_process:
+            self.ready.errback(failure)
+            return
+        _exit_status_at_exit(1)
+        self.reactor.callWhenRunning(self.reactor.stop)
 
     def stopService(self) -> Deferred[None]:
         if self._previous_sighup is not None:

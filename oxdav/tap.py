@@ -2,7 +2,9 @@
 
 ``Options`` parses ``-c DIR`` and validates the whole configuration, so a broken file
 stops twistd before it daemonises, with exit code 1 and the problems listed (file,
-line, property, what is allowed). ``--check-config`` validates and exits.
+line, property, what is allowed). ``--check-config`` validates, loads the TLS files
+as the start would (so a key that does not match its certificate is refused), and
+exits.
 ``makeService`` only composes: the work happens in :mod:`oxdav.service`.
 """
 
@@ -40,13 +42,23 @@ class Options(usage.Options):
         except ConfigError as error:
             raise usage.UsageError(str(error)) from None
         if self["check-config"]:
-            print(describe(self.snapshot, verbose=bool(self["verbose"])))
+            from oxdav.service import check_tls
+            from oxdav.tls import TLSConfigError
+
+            try:
+                tls = check_tls(self.snapshot)
+            except TLSConfigError as error:
+                raise usage.UsageError(str(error)) from None
+            print(describe(self.snapshot, verbose=bool(self["verbose"]), tls=tls))
             raise SystemExit(0)
 
 
-def describe(snapshot: ConfigSnapshot, *, verbose: bool = False) -> str:
+def describe(snapshot: ConfigSnapshot, *, verbose: bool = False,
+             tls: str | None = None) -> str:
     """A human summary of a valid configuration, for ``--check-config``."""
     lines = [f"configuration OK: {snapshot.directory}"]
+    if tls is not None:
+        lines.append(tls)
     lines += [f"warning: {warning}" for warning in snapshot.warnings]
     lines.append(f"context sets: {len(snapshot.context_sets)}")
     for context_set in snapshot.context_sets:
@@ -68,7 +80,11 @@ def makeService(options: Options) -> IService:
     """Compose the oxdav service from parsed options (called by twistd)."""
     from twisted.internet import reactor
 
-    from oxdav.service import OxdavService
+    from oxdav.service import OxdavService, StartupError
 
-    return OxdavService(options.snapshot, reactor)
+    try:
+        return OxdavService(options.snapshot, reactor)
+    except StartupError as error:
+        # Unusable TLS files: the message names them; a traceback would bury it.
+        raise SystemExit(f"oxdav: {error}") from None
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from twisted.internet.defer import DeferredLock, DeferredQueue
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
-from .errors import StoreNotRunning
+from .errors import StoreError, StoreNotRunning
 from .executor import DBExecutor, PoolStats
 from .models import Context
 from .sqlite_cache import MetadataCache, StoreConnection
@@ -33,6 +34,20 @@ Synchronous = Literal["FULL", "NORMAL"]
 
 WRITER = "writer"
 READER = "reader"
+
+
+def _check_writable(conn: sqlite3.Connection) -> None:
+    """Prove that the writer can write, with a change that is rolled back at once.
+
+    SQLite opens a file it may not write (permissions, a read-only mount) read-only
+    without an error, and even ``BEGIN IMMEDIATE`` succeeds; only the first change
+    fails, with "attempt to write a readonly database".
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE oxdav_write_check (x)")
+    finally:
+        conn.execute("ROLLBACK")
 
 
 class SQLiteStore:
@@ -90,24 +105,34 @@ class SQLiteStore:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 conn.close()
-                raise RuntimeError(f"{self.path}: cannot switch to WAL (journal_mode={mode})")
+                raise RuntimeError(f"cannot switch to WAL (journal_mode={mode})")
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         if readonly:
             conn.execute("PRAGMA query_only = 1")
         return conn
 
     def _open_writer(self) -> tuple[sqlite3.Connection, list[str]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        directory = self.path.parent
+        if directory.exists() and not directory.is_dir():
+            # mkdir would only say "File exists".
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(directory))
+        directory.mkdir(parents=True, exist_ok=True)
         conn = self._open_connection(readonly=False)
         try:
             applied = migrate(conn)
+            _check_writable(conn)
         except BaseException:
             conn.close()
             raise
         return conn, applied
 
     async def start(self) -> None:
-        """See ``Store.start``: open the writer, migrate, open the readers."""
+        """See ``Store.start``: open the writer, migrate, open the readers.
+
+        Raises:
+            StoreError: the database cannot be opened, migrated or written; the
+                message names the file.
+        """
         if self._running:
             return
         # Nothing kept from before a restart: the file may have been replaced (a restored
@@ -126,6 +151,11 @@ class SQLiteStore:
                 reader = await self._executor.run(READER, self._open_connection, True)
                 self._all.append(reader)
                 self._readers.put(reader)
+        except (OSError, sqlite3.Error, RuntimeError) as e:
+            # Unusable directory or file, not a database, read-only, schema too new:
+            # the operator needs the file's name more than a traceback.
+            await self._close_all()
+            raise StoreError(f"cannot open the database {self.path}: {e}") from e
         except BaseException:
             await self._close_all()
             raise

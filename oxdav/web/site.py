@@ -8,6 +8,9 @@ row "leave behind"):
   body passes the limit;
 - deadlines for receiving a request's headers and its body (slow clients get
   ``408`` and are disconnected), besides Twisted's idle-connection timeout;
+- ``431`` for a header line, a header section or a header count over Twisted's
+  limits and ``414`` for a request line over the line limit, on every listener
+  (Twisted itself only cuts the connection, and behind TLS not even that);
 - ``Server: oxdav`` without a version;
 - an access log in combined format through twisted.logger (namespace
   ``oxdav.access``), with the user name but never the Authorization value;
@@ -61,10 +64,15 @@ KNOWN_METHODS = frozenset(
 # Module-level: a Logger class attribute would take the class's namespace.
 _access_log = Logger(namespace="oxdav.access")
 
+#: RFC 6585 §5 (twisted.web.http has no constant for it).
+REQUEST_HEADER_FIELDS_TOO_LARGE = 431
+
 #: Reason phrases for the responses the channel itself sends (RFC 9110 §15).
 _REFUSAL_PHRASES = {
     http.REQUEST_TIMEOUT: b"Request Timeout",
     http.REQUEST_ENTITY_TOO_LARGE: b"Content Too Large",
+    http.REQUEST_URI_TOO_LONG: b"URI Too Long",
+    REQUEST_HEADER_FIELDS_TOO_LARGE: b"Request Header Fields Too Large",
 }
 
 
@@ -81,7 +89,7 @@ class RequestMetrics(Protocol):
         """The connection was lost before the response was finished."""
 
     def request_refused(self, method: bytes, status: int) -> None:
-        """The request was answered by the connection itself (413, 408) unprocessed."""
+        """The request was answered by the connection itself (408, 413, 414, 431) unprocessed."""
 
 
 def method_not_allowed(request: server.Request, allowed: Sequence[bytes]) -> bytes:
@@ -155,11 +163,15 @@ def access_log_line(timestamp: str, request: server.Request) -> str:
 
 
 class OxdavChannel(http.HTTPChannel):
-    """HTTP/1.1 channel with a body limit and header/body receive deadlines.
+    """HTTP/1.1 channel with a body limit, header limits and receive deadlines.
 
     The deadline starts with the first byte of a request, is renewed for the body
     when the headers are complete, and ends when the body is complete. Twisted's own
     idle timeout (``Site.timeout``) covers the time between requests.
+
+    The header limits are Twisted's: ``MAX_LENGTH`` bytes per line,
+    ``totalHeadersSize`` bytes for the request line and all header lines, and
+    ``maxHeaders`` header fields.
     """
 
     _log = Logger()
@@ -178,6 +190,36 @@ class OxdavChannel(http.HTTPChannel):
     def rawDataReceived(self, data: bytes) -> None:
         if not self._refused:
             super().rawDataReceived(data)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._receivedHeaderSize + len(line) > self.totalHeadersSize:
+            self._refuse_oversized_head("request header section too large")
+            return
+        super().lineReceived(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        # LineReceiver's default closes the transport under the channel's feet, which
+        # a TLS transport postpones for as long as the channel is its producer.
+        self._refuse_oversized_head("request line too long" if self._in_request_line()
+                                    else "request header line too long")
+
+    def headerReceived(self, line: bytes) -> bool:
+        if self._receivedHeaderCount >= self.maxHeaders:
+            self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE, "too many request header fields")
+            return False
+        return bool(super().headerReceived(line))
+
+    def _in_request_line(self) -> bool:
+        # HTTPChannel sets _command once the request line is parsed and deletes it
+        # when the request is complete.
+        return not hasattr(self, "_command")
+
+    def _refuse_oversized_head(self, reason: str) -> None:
+        # RFC 9110 §15.5.15: 414 for a request target longer than the server will
+        # interpret; RFC 6585 §5: 431 for header fields over the server's limits.
+        status = (http.REQUEST_URI_TOO_LONG if self._in_request_line()
+                  else REQUEST_HEADER_FIELDS_TOO_LARGE)
+        self.refuse(status, reason)
 
     def allHeadersReceived(self) -> None:
         limit = self.site.max_body_bytes

@@ -96,3 +96,41 @@ class Daemon:
         """SIGKILL: no shutdown code runs."""
         self.process.send_signal(signal.SIGKILL)
         return self.process.wait(timeout=30)
+
+
+#: Long enough for a start on a loaded machine; a daemon still running then has
+#: started.
+START_TIMEOUT = 30.0
+
+
+def bound_by_permissions(command: list[str]) -> list[str]:
+    """``command`` run so that file permissions apply to it.
+
+    Root ignores them, so as root the command runs without the capabilities that
+    override them, as a root service does under systemd's ``CapabilityBoundingSet=``;
+    as any other user it runs as is.
+    """
+    if os.geteuid() != 0:
+        return command
+    return ["setpriv", "--inh-caps=-all",
+            "--bounding-set=-dac_override,-dac_read_search,-fowner", "--", *command]
+
+
+def start_until_ready_or_exit(config: Path) -> tuple[int | None, str]:
+    """Run the daemon until it exits or reports ready; (exit status or None, output)."""
+    log = config / "twistd.log"
+    twistd = Path(sys.executable).parent / "twistd"
+    command = bound_by_permissions([str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)])
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=config,
+                                   env={**os.environ, "PYTHONPATH": str(REPO)})
+        deadline = time.monotonic() + START_TIMEOUT
+        while process.poll() is None and time.monotonic() < deadline:
+            if "oxdav ready" in log.read_text(errors="replace"):
+                break
+            time.sleep(0.1)
+        status = process.poll()
+        if status is None:
+            process.terminate()
+            process.wait(timeout=30)
+    return status, log.read_text(errors="replace")

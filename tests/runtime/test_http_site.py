@@ -13,7 +13,7 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 from twisted.web.resource import Resource
 
-from oxdav.web.site import OxdavSite
+from oxdav.web.site import OxdavChannel, OxdavSite
 
 LIMIT = 1000
 
@@ -271,3 +271,43 @@ def test_metrics_hooks_see_an_aborted_request(clock):
 
     protocol.connectionLost(Failure(ConnectionDone()))
     assert metrics.events == [("started",), ("aborted", b"GET")]
+
+
+def test_header_line_over_the_line_limit_gets_431_and_is_cut(clock):
+    protocol, transport = _connect(_clocked_site(clock))
+    protocol.dataReceived(b"GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+    assert _status_line(transport.value()) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert transport.disconnecting
+
+
+def test_request_line_over_the_line_limit_gets_414_and_is_cut(clock):
+    protocol, transport = _connect(_clocked_site(clock))
+    protocol.dataReceived(b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert _status_line(transport.value()) == b"HTTP/1.1 414 URI Too Long"
+    assert transport.disconnecting
+
+
+def test_header_section_over_the_total_limit_gets_431(clock):
+    protocol, transport = _connect(_clocked_site(clock))
+    lines = b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 1000) for i in range(20))
+    protocol.dataReceived(b"GET /x HTTP/1.1\r\nHost: a\r\n" + lines + b"\r\n")
+    assert _status_line(transport.value()) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert transport.disconnecting
+
+
+def test_header_count_over_the_limit_gets_431_and_at_the_limit_is_served(clock):
+    site = _clocked_site(clock)
+    limit = OxdavChannel.maxHeaders
+    for count, status in ((limit, b"HTTP/1.1 200 OK"),
+                          (limit + 1, b"HTTP/1.1 431 Request Header Fields Too Large")):
+        protocol, transport = _connect(site)
+        lines = b"Host: a\r\n" + b"".join(b"X%d: 1\r\n" % i for i in range(count - 1))
+        protocol.dataReceived(b"GET /x HTTP/1.1\r\n" + lines + b"\r\n")
+        assert _status_line(transport.value()) == status
+
+
+def test_refused_header_is_counted_in_the_metrics(clock):
+    metrics = RecordingMetrics()
+    protocol, _ = _connect(_clocked_site(clock, metrics=metrics))
+    protocol.dataReceived(b"GET /x HTTP/1.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+    assert metrics.events == [("refused", b"GET", 431)]

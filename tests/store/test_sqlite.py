@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from oxdav.store import UnsupportedStorageURL, open_store
+from oxdav.store import StoreError, UnsupportedStorageURL, open_store
 from oxdav.store.factory import sqlite_path
 from oxdav.store.sqlite import SQLiteStore
 from oxdav.store.sqlite_migrate import migrate, migrations
@@ -105,6 +105,49 @@ def test_database_newer_than_code_is_refused(tmp_path):
             migrate(conn)
     finally:
         conn.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_file_that_is_not_a_database_fails_the_start_naming_it(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"not a database" * 512)
+    store = SQLiteStore(path, reactor())
+    with pytest.raises(StoreError, match=f"{path}: file is not a database"):
+        await store.start()
+
+
+@pytest_twisted.ensureDeferred
+async def test_data_directory_that_is_a_file_fails_the_start_naming_both(tmp_path):
+    (tmp_path / "data").write_text("a file where the data directory belongs\n")
+    path = tmp_path / "data" / "db.sqlite3"
+    store = SQLiteStore(path, reactor())
+    with pytest.raises(StoreError) as raised:
+        await store.start()
+    assert str(path) in str(raised.value)
+    assert f"not a directory: '{tmp_path / 'data'}'" in str(raised.value)
+
+
+@pytest_twisted.ensureDeferred
+async def test_database_newer_than_code_fails_the_start_naming_it(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn)
+    conn.execute("INSERT INTO schema_version VALUES (999, '0999_future.sql', 0)")
+    conn.close()
+    with pytest.raises(StoreError, match=f"{path}: database schema version 999 is newer"):
+        await SQLiteStore(path, reactor()).start()
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_checks_the_writer_can_write_and_leaves_no_trace(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite3", reactor())
+    await store.start()
+    await store.stop()
+    conn = sqlite3.connect(tmp_path / "db.sqlite3")
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "schema_version" in names
+    assert not [name for name in names if "write_check" in name]
 
 
 @pytest_twisted.ensureDeferred
