@@ -154,7 +154,8 @@ _declare("oxdav.quota.bytes", kinds.SIZE, "0",
 
 # --- oxdav: sync history (RFC 6578) ---
 _declare("oxdav.sync.pruneInterval", kinds.DURATION, "1d",
-         "How often tombstones of deleted objects are pruned (also once at start).",
+         "How often tombstones of deleted objects and expired locks are pruned (also once "
+         "at start).",
          reloadable=False)
 _declare("oxdav.sync.tombstoneRetention", kinds.DURATION, "30d",
          "How long deletions stay visible to sync-collection; a client whose sync token "
