@@ -21,7 +21,7 @@ from oxdav.carddav.home import AddressBookHome
 from oxdav.config import ConfigSnapshot
 from oxdav.dav.dispatch import DAVEnvironment, Dispatcher, write_response
 from oxdav.dav.errors import DAVError, ErrorMapper
-from oxdav.dav.methods.lock import LockTable, lock_properties
+from oxdav.dav.methods.lock import lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.paths import PathMapper
@@ -45,7 +45,7 @@ class DavHandler:
 
     Attributes:
         store: the store (``store.transaction``).
-        env: the DAV environment (registries, locks).
+        env: the DAV environment (registries).
         kinds: the home kinds by name (``caldav``/``carddav``).
     """
 
@@ -108,8 +108,7 @@ def build_dav(store: Any, errors: ErrorMapper, *,
     """
     kinds = list(home_kinds() if kinds is None else kinds)
     reports = ReportRegistry()
-    locks = LockTable()
-    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(locks),
+    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(),
                                    *principal_properties()])
     for kind in kinds:
         for prop in kind.properties(reports):
@@ -121,6 +120,5 @@ def build_dav(store: Any, errors: ErrorMapper, *,
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
     compliance = tuple(c for kind in kinds for c in kind.compliance)
-    env = DAVEnvironment(properties, reports, methods, locks=locks,
-                         compliance=compliance, errors=errors)
+    env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors)
     return DavHandler(store, env, {kind.name: kind for kind in kinds})
