@@ -196,6 +196,24 @@ async def test_only_the_creator_writes_with_the_token_and_unlocks(tmp_path) -> N
 
 
 @pytest_twisted.ensureDeferred
+async def test_only_the_creator_refreshes_a_lock(tmp_path) -> None:
+    server = await start_server(tmp_path, "oxdav.lock.maxTimeout = 10m\n")
+    try:
+        await colleagues(server)
+        code, token, _ = await lock(server, server.demo, path("x.ics"),
+                                    headers={"Timeout": "Second-60"})
+        assert code == 200
+        refresh = {"If": f"(<{token}>)", "Timeout": "Second-3600"}
+        code, _, _ = await lock(server, auth("wade"), path("x.ics"), b"", refresh)
+        assert code == 412  # RFC 4918 §9.10.2: not a lock of wade's
+        code, renewed, body = await lock(server, server.demo, path("x.ics"), b"", refresh)
+        assert (code, renewed) == (200, token)
+        assert etree.fromstring(body).findtext(f".//{D}timeout") == "Second-600"
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_free_name_is_locked_for_its_creator_until_unlocked(tmp_path) -> None:
     server = await start_server(tmp_path)
     try:

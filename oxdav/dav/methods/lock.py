@@ -183,22 +183,26 @@ class LockMethod(MethodHandler):
         timeout = _timeout(ctx.header("timeout"), max(1, limits.max_timeout))
         href = ctx.href(ctx.path)
         root = parse_body(request.body, request.env.limits)
-        if root is None:
+        if root is None:  # a refresh (RFC 4918 §9.10.2): of one of the principal's locks
             header = ctx.header("if")
-            for token in sorted(parse_if_header(header).state_tokens() if header else ()):
-                refreshed = await lockable.refresh_lock(token, timeout)
-                if refreshed is not None:
-                    return _lock_response(200, href, refreshed)
+            submitted = parse_if_header(header).state_tokens() if header else set()
+            for held in await lockable.active_locks():
+                if held.mine and held.token is not None and held.token in submitted:
+                    refreshed = await lockable.refresh_lock(held.token, timeout)
+                    if refreshed is not None:
+                        return _lock_response(200, href, refreshed)
             raise DAVError(412, LOCK_TOKEN_MATCHES, "no lock of yours to refresh")
         if root.tag != _dav("lockinfo"):
             raise DAVError(400, None, "expected DAV:lockinfo")
         scope = find_child(root, _dav("lockscope"))
         exclusive = scope is None or find_child(scope, _dav("exclusive")) is not None
         element = find_child(root, _dav("owner"))
-        owner = None if element is None else etree.tostring(element, encoding="unicode")
-        if owner is not None and len(owner.encode("utf-8")) > limits.max_owner_bytes:
-            raise DAVError(400, None, f"the DAV:owner element has {len(owner.encode())} bytes;"
-                                      f" at most {limits.max_owner_bytes} are accepted")
+        owner = None if element is None else etree.tostring(element, encoding="unicode",
+                                                            with_tail=False)
+        size = 0 if owner is None else len(owner.encode("utf-8"))
+        if size > limits.max_owner_bytes:
+            raise DAVError(400, None, f"the DAV:owner element has {size} bytes; at most "
+                                      f"{limits.max_owner_bytes} are accepted")
         lock = await lockable.acquire_lock(exclusive=exclusive, owner=owner, timeout=timeout)
         # Locking an unmapped URL would create an empty resource (RFC 4918 §9.10.4);
         # member creation is the content layers' business, so the lock stays on the name.
