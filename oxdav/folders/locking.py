@@ -78,11 +78,11 @@ class MemberLocks(Lockable):
                           mine=lock.creator_id == self.lock_holder.tree.user_id)
 
     async def active_locks(self) -> Sequence[ActiveLock]:
+        held = await self.lock_holder.member_locks.on(self.lock_collection, self.lock_name)
         now = int(time.time())
         # RFC 4918 §14.29: the timeout shown is what remains.
         return [self._shown(lock, max(1, min(lock.timeout, lock.expires - now)))
-                for lock in await self.lock_holder.member_locks.on(self.lock_collection,
-                                                            self.lock_name)]
+                for lock in held]
 
     async def acquire_lock(self, *, exclusive: bool, owner: str | None, timeout: int
                            ) -> ActiveLock:
