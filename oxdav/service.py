@@ -9,10 +9,10 @@ then drops privileges and calls ``startService``; OPS.md §B1, §B2):
 2. ``privilegedStartService``: every listener is bound (port 443 needs it).
 3. ``startService``: the SIGHUP handler is installed, the store is opened and migrated,
    the authenticator's thread pool starts; once the store is up, systemd gets READY=1,
-   the watchdog starts and tombstone pruning is scheduled (``oxdav.sync.*``).
-   If the store cannot be opened, the error is logged and the process exits with
-   status 1 (see :func:`_exit_status_at_exit`), so that ``Restart=on-failure`` sees
-   a failure.
+   the watchdog starts and the pruning of tombstones and expired locks is scheduled
+   (``oxdav.sync.*``). If the store cannot be opened, the error is logged and the
+   process exits with status 1 (see :func:`_exit_status_at_exit`), so that
+   ``Restart=on-failure`` sees a failure.
 
 SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
 (``callFromThread``); the previous handler is restored on stop.

@@ -25,7 +25,12 @@ from oxdav.carddav.collection import AddressObject, CardLookup, store_card
 from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, FolderSet
 from oxdav.carddav.validation import uid_conflict, validate_body
 from oxdav.dav.errors import DAVError
-from oxdav.dav.methods.capabilities import AggregatedSyncCollection, PutOutcome, SyncChanges
+from oxdav.dav.methods.capabilities import (
+    AggregatedSyncCollection,
+    Lockable,
+    PutOutcome,
+    SyncChanges,
+)
 from oxdav.dav.privileges import BIND, READ, WRITE_CONTENT
 from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
@@ -97,6 +102,10 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         return (await self.cards_named([name])).get(name)
+
+    def unmapped_member(self, name: str) -> Lockable | None:
+        # A new card lands in the default folder: a free name is locked there.
+        return None if self.folder_set.default is None else super().unmapped_member(name)
 
     async def cards_named(self, names: Sequence[str], *, alternate: bool = False
                           ) -> dict[str, AddressObject]:

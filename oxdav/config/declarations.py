@@ -166,9 +166,20 @@ _declare("oxdav.quota.bytes", kinds.SIZE, "0",
          "Most bytes a user may store in the folders they own (k, M, G allowed); "
          "a PUT beyond it gets 507 quota-not-exceeded. 0 = unlimited.", cascade=True)
 
+# --- oxdav: locks (RFC 4918 §6), per context or user through the cascade ---
+_declare("oxdav.lock.maxTimeout", kinds.DURATION, "1h",
+         "Longest a LOCK lasts without a refresh; a longer Timeout (or Infinite) gets this.",
+         cascade=True)
+_declare("oxdav.lock.maxOwnerSize", kinds.SIZE, "4k",
+         "Largest DAV:owner element a LOCK may carry (as sent); a larger one gets 400.",
+         cascade=True)
+_declare("oxdav.lock.maxPerUser", kinds.integer(1), "100",
+         "Most unexpired locks one user may hold; a LOCK beyond it gets 507.", cascade=True)
+
 # --- oxdav: sync history (RFC 6578) ---
 _declare("oxdav.sync.pruneInterval", kinds.DURATION, "1d",
-         "How often tombstones of deleted objects are pruned (also once at start).",
+         "How often tombstones of deleted objects and expired locks are pruned (also once "
+         "at start).",
          reloadable=False)
 _declare("oxdav.sync.tombstoneRetention", kinds.DURATION, "30d",
          "How long deletions stay visible to sync-collection; a client whose sync token "

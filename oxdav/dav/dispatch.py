@@ -31,8 +31,6 @@ from oxdav.work import Pacer
 if TYPE_CHECKING:
     from twisted.web.iweb import IRequest
 
-    from oxdav.dav.methods.lock import LockTable
-
 log = Logger()
 
 
@@ -112,7 +110,6 @@ class DAVEnvironment:
         properties: the live-property registry.
         reports: the report registry.
         methods: the method registry.
-        locks: the in-memory lock table (class 2), if LOCK is offered.
         compliance: extra ``DAV:`` compliance classes the tree serves (e.g.
             ``calendar-access``, ``addressbook``; RFC 4791 §5.1, RFC 6352 §6.1).
         errors: the lower-layer error map.
@@ -122,7 +119,6 @@ class DAVEnvironment:
     properties: PropertyRegistry
     reports: ReportRegistry
     methods: MethodRegistry = field(default_factory=MethodRegistry)
-    locks: LockTable | None = None
     compliance: Sequence[str] = ()
     errors: ErrorMapper = ERROR_MAPPER
     limits: XMLLimits = DEFAULT_LIMITS
@@ -130,7 +126,7 @@ class DAVEnvironment:
     def dav_header(self) -> str:
         """The ``DAV`` header value: 1, 3, access-control, plus 2 when LOCK is served."""
         classes = ["1"]
-        if self.methods.get("LOCK") is not None and self.locks is not None:
+        if self.methods.get("LOCK") is not None:
             classes.append("2")
         classes += ["3", "access-control", *self.compliance]
         return ", ".join(dict.fromkeys(classes))

@@ -196,4 +196,10 @@ def generic_store_error_factories() -> dict[str, ErrorFactory]:
         "oxdav.store.errors.QuotaExceeded": lambda exc: DAVError(
             507, clark(DAV_NS, "quota-not-exceeded"), str(exc) or None
         ),
+        # RFC 4918 §9.10.6: a conflicting lock is held.
+        "oxdav.store.errors.Locked": lambda exc: DAVError(
+            423, clark(DAV_NS, "no-conflicting-lock"), str(exc) or None
+        ),
+        # A cap on locks per user, answered like a quota (RFC 4918 §11.5).
+        "oxdav.store.errors.LockLimitExceeded": lambda exc: DAVError(507, None, str(exc) or None),
     }

@@ -10,5 +10,6 @@ and permissions, never iCalendar or vCard: each home (``/caldav/``, ``/carddav/`
 - :mod:`.base`: the per-request tree protocol and the tree's own resource base.
 - :mod:`.collection`: one folder as a collection, one stored object as a resource.
 - :mod:`.homes`: what a home kind provides, and the home collection.
+- :mod:`.locking`: write locks of folder members, kept by the store.
 - :mod:`.tree`: path resolution for one authenticated request.
 """

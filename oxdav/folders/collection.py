@@ -19,6 +19,8 @@ from oxdav.dav.methods.capabilities import (
     DeadPropertyStore,
     Deletable,
     LivePropertyWriter,
+    Lockable,
+    LockableMembers,
     PutOutcome,
     ReadableContent,
     SyncableCollection,
@@ -32,6 +34,7 @@ from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContex
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
 from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
+from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
@@ -75,14 +78,16 @@ def load_value(text: str) -> etree._Element | None:
 
 
 class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable, DeadPropertyStore,
-                       LivePropertyWriter, SyncableCollection):
-    """One folder as a collection: name, colour, revision (ctag / sync-token), members."""
+                       LivePropertyWriter, SyncableCollection, LockableMembers):
+    """One folder as a collection: name, colour, revision (ctag / sync-token), members,
+    and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
     def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
                  path: str | None = None) -> None:
         super().__init__(tree, path or f"/{kind.name}/{collection.folder.id}")
         self.kind = kind
         self.collection = collection
+        self.member_locks = FolderLocks()
 
     @property
     def folder(self) -> Any:
@@ -154,6 +159,10 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         for meta in await self.collection.list():
             yield self.member(meta)
 
+    def unmapped_member(self, name: str) -> Lockable | None:
+        """The name in this folder: locking it needs the right to create objects here."""
+        return UnmappedMember(self, self.collection, name)
+
     async def dead_properties(self) -> Mapping[str, etree._Element]:
         stored = await self.collection.dead_properties("")
         return {k: e for k, v in stored.items()
@@ -214,8 +223,9 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             truncated=changes.truncated)
 
 
-class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore):
-    """One stored object: strong ETag, size, dates, media type of its home.
+class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore, MemberLocks):
+    """One stored object: strong ETag, size, dates, media type of its home, write locks
+    (in its own folder, also when reached through an aggregated collection).
 
     Args:
         parent: the collection it is reached through (its path and media type).
@@ -263,6 +273,18 @@ class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore)
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         return privileges_of(self.collection.rights)
+
+    @property
+    def lock_holder(self) -> FolderCollection:
+        return self.parent
+
+    @property
+    def lock_collection(self) -> Collection:
+        return self.collection
+
+    @property
+    def lock_name(self) -> str:
+        return str(self.meta.name)
 
     async def read(self) -> bytes:
         if self._data is None:

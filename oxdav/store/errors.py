@@ -93,6 +93,33 @@ class QuotaExceeded(StoreError):
         self.requested = requested
 
 
+class Locked(StoreError):
+    """A lock request met an unexpired conflicting lock on the same member: an exclusive
+    one, or any one when an exclusive lock was asked for (RFC 4918 §6.1, §9.10.6
+    ``no-conflicting-lock``).
+
+    Attributes:
+        name: the locked member name.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} is locked")
+        self.name = name
+
+
+class LockLimitExceeded(StoreError):
+    """A user who already holds ``limit`` unexpired locks in the context asked for
+    another (the cap given to ``Collection.lock``).
+
+    Attributes:
+        limit: the most locks a user may hold.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a user may hold at most {limit} locks; unlock some first")
+        self.limit = limit
+
+
 class ReadOnlyTransaction(StoreError):
     """A write was attempted in a transaction opened with ``write=False``."""
 

@@ -27,7 +27,11 @@ view; its collections carry the user's effective ``rights`` and:
   ``delete`` needs ``delete``; otherwise ``Forbidden`` is raised;
 * ``update_folder``, ``delete_folder`` and dead properties of the collection itself
   (resource ``""``) need ``admin``; dead properties of an object need ``write`` on it;
-* system folders (no owner) and default folders cannot be deleted through a Home.
+* system folders (no owner) and default folders cannot be deleted through a Home;
+* ``lock``/``refresh_lock`` need the right ``put`` would need on the name (RFC 4918
+  §7.3: for a name no object holds, the right to create one), ``unlock`` the lock's
+  creator or ``admin`` (RFC 3744 §3.5 ``DAV:unlock``); ``locks`` lists only locks on
+  names the user may read, with token and owner for the creator and admins only.
 
 Whether a user or context is enabled, and the user's module permissions (calendar,
 contacts...), are the directory/DAV layers' business; the store does not check them.
@@ -52,6 +56,7 @@ from .models import (
     Folder,
     FolderPermission,
     Group,
+    Lock,
     Module,
     ObjectIndex,
     ObjectMeta,
@@ -323,6 +328,12 @@ class Transaction(Protocol):
         tombstones were removed."""
         ...
 
+    async def prune_locks(self, now: float | None = None) -> int:
+        """Delete every lock that expired by ``now`` (epoch seconds; default the wall
+        clock) in every folder; returns how many. Expired locks have no effect anyway:
+        this only reclaims their rows."""
+        ...
+
 
 class Home(Protocol):
     """One user's view of a context's folders.
@@ -478,7 +489,7 @@ class Collection(Protocol):
         ...
 
     async def delete(self, name: str, *, if_etag: str | None = None) -> None:
-        """Delete an object and its dead properties, leaving a tombstone.
+        """Delete an object with its dead properties and locks, leaving a tombstone.
 
         Raises: NotFound, ETagMismatch, Forbidden.
         """
@@ -498,7 +509,7 @@ class Collection(Protocol):
         ...
 
     async def delete_folder(self) -> None:
-        """Delete the folder with its objects and properties.
+        """Delete the folder with its objects, properties and locks.
 
         Raises: Forbidden (no admin right; system or default folder via a Home).
         """
@@ -530,3 +541,55 @@ class Collection(Protocol):
 
         Raises: NotFound, Forbidden.
         """
+
+    # -- locks (RFC 4918 §6-§7) ----------------------------------------------------------
+    # A lock is on a member name of this folder (an object, or a name no object holds
+    # yet) and belongs to the user who took it. Times are wall-clock epoch seconds, the
+    # clock every node on one database shares; ``now`` defaults to it (tests pass it).
+    # No lock call moves ``Context.version``.
+
+    async def locks(self, name: str | None = None, *, now: float | None = None
+                    ) -> builtins.list[Lock]:
+        """The unexpired locks on member ``name`` (on every member name when None), by
+        name and oldest first, that the user may see: on an object they may read, or on a name
+        no object holds. ``token`` and ``owner`` are given only to the lock's creator
+        and to users with the folder's admin right (RFC 4918 §15.8 lets a server
+        withhold them; RFC 3744 §3.5: an admin may remove them)."""
+        ...
+
+    async def lock(self, name: str, *, exclusive: bool, owner: str | None, timeout: int,
+                   limit: int | None = None, now: float | None = None) -> Lock:
+        """Take a write lock on member ``name`` for the acting user, ``timeout`` seconds
+        from ``now``. Expired locks on the name are deleted first.
+
+        Args:
+            owner: the client's ``DAV:owner`` element as text (opaque), if any.
+            limit: the most unexpired locks the user may hold in the context (None: no
+                limit).
+
+        Raises:
+            Forbidden: the user may not write the object (may not create one there,
+                for a name no object holds).
+            Locked: an unexpired exclusive lock is on the name, or any lock is and
+                ``exclusive`` was asked for.
+            LockLimitExceeded: the user holds ``limit`` unexpired locks already.
+            ValueError: ``timeout`` below 1, or a system collection (no user).
+        """
+        ...
+
+    async def refresh_lock(self, name: str, token: str, timeout: int, *,
+                           now: float | None = None) -> Lock | None:
+        """Give the acting user's own unexpired lock ``token`` on ``name`` ``timeout``
+        seconds from ``now`` (RFC 4918 §9.10.2); None when they hold no such lock.
+
+        Raises: Forbidden (the user may no longer write the name).
+        """
+        ...
+
+    async def unlock(self, name: str, token: str, *, now: float | None = None) -> bool:
+        """Remove the unexpired lock ``token`` on ``name`` (RFC 4918 §9.11); False when
+        there is no such lock.
+
+        Raises: Forbidden (neither the lock's creator nor an admin of the folder).
+        """
+        ...

@@ -341,3 +341,30 @@ class Changes:
     changed: list[ObjectMeta]
     deleted: list[str]
     truncated: bool
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A write lock (RFC 4918 §6) on one member name of a folder: an object, or a name
+    no object holds yet (RFC 4918 §7.3). It belongs to the folder, so the same name in
+    another folder or context is another resource.
+
+    Attributes:
+        token: the lock token URI; None when the viewer is neither its creator nor an
+            admin of the folder (RFC 4918 §15.8 lets the server withhold it).
+        name: the member name.
+        creator_id: the user who took it; only they may write with its token (§6.4).
+        exclusive: an exclusive (else shared) lock.
+        owner: the client's ``DAV:owner`` element as text, opaque to the store; None
+            when the client sent none or it is withheld like ``token``.
+        timeout: the seconds the last lock or refresh granted.
+        expires: wall-clock epoch seconds after which it has no effect.
+    """
+
+    token: str | None
+    name: str
+    creator_id: int
+    exclusive: bool
+    owner: str | None
+    timeout: int
+    expires: int

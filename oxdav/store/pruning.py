@@ -1,10 +1,11 @@
-"""Scheduled pruning of sync tombstones (RFC 6578 §3.2).
+"""Scheduled pruning of sync tombstones (RFC 6578 §3.2) and expired locks.
 
 Every deletion leaves a tombstone so that ``sync-collection`` can report it; without
 pruning they grow for ever. :class:`TombstonePruner` drops the ones older than the
 retention at a fixed interval (a ``twisted.internet.task.LoopingCall``); a client whose
 sync token predates a dropped tombstone then gets ``InvalidSyncToken`` (403
-``DAV:valid-sync-token``) and syncs from scratch.
+``DAV:valid-sync-token``) and syncs from scratch. The same run deletes the locks that
+have expired (RFC 4918 §6.6): they have no effect any more, only their rows remain.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from .interfaces import Store
 
 
 class TombstonePruner:
-    """Prunes tombstones every ``interval`` seconds, once at :meth:`start`.
+    """Prunes tombstones and expired locks every ``interval`` seconds, once at
+    :meth:`start`.
 
     Args:
         store: the started store.
@@ -59,13 +61,15 @@ class TombstonePruner:
             self._loop.stop()
 
     async def prune(self) -> int:
-        """Drop tombstones older than the retention; return how many were dropped."""
-        horizon = datetime.fromtimestamp(self.clock.seconds(), UTC) - timedelta(
-            seconds=self.retention())
-        async with self.store.transaction("prune tombstones", write=True) as txn:
+        """Drop tombstones older than the retention and the locks expired by now;
+        return how many tombstones were dropped."""
+        now = self.clock.seconds()
+        horizon = datetime.fromtimestamp(now, UTC) - timedelta(seconds=self.retention())
+        async with self.store.transaction("prune tombstones and locks", write=True) as txn:
             removed = await txn.prune_tombstones(horizon)
-        self.log.info("pruned {removed} tombstones older than {horizon}", removed=removed,
-                      horizon=horizon.isoformat())
+            locks = await txn.prune_locks(now)
+        self.log.info("pruned {removed} tombstones older than {horizon} and {locks} expired "
+                      "locks", removed=removed, horizon=horizon.isoformat(), locks=locks)
         return removed
 
     def _run(self) -> Deferred[Any]:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import sqlite_folders as folders_db
+from . import sqlite_locks as locks_db
 from . import sqlite_objects as objects_db
 from .errors import Forbidden, NotFound
 from .interfaces import TimeRange
@@ -21,6 +22,7 @@ from .models import (
     Changes,
     Folder,
     FolderPermission,
+    Lock,
     Module,
     ObjectIndex,
     ObjectMeta,
@@ -266,6 +268,32 @@ class SQLiteCollection:
     async def changes(self, since: int | None, limit: int | None = None) -> Changes:
         """See ``Collection.changes``."""
         return await self._txn.call(objects_db.changes_since, self._scope, since, limit)
+
+    async def locks(self, name: str | None = None, *, now: float | None = None
+                    ) -> builtins.list[Lock]:
+        """See ``Collection.locks``."""
+        return await self._txn.call(locks_db.list_locks, self._scope, name,
+                                    locks_db.seconds(now))
+
+    async def lock(self, name: str, *, exclusive: bool, owner: str | None, timeout: int,
+                   limit: int | None = None, now: float | None = None) -> Lock:
+        """See ``Collection.lock``."""
+        if not name:
+            raise ValueError("a lock needs a member name")
+        return await self._txn.call(locks_db.acquire, self._scope, name, exclusive, owner,
+                                    int(timeout), limit, locks_db.seconds(now), mutates=True)
+
+    async def refresh_lock(self, name: str, token: str, timeout: int, *,
+                           now: float | None = None) -> Lock | None:
+        """See ``Collection.refresh_lock``."""
+        return await self._txn.call(locks_db.refresh, self._scope, name, token, int(timeout),
+                                    locks_db.seconds(now), mutates=True)
+
+    async def unlock(self, name: str, token: str, *, now: float | None = None) -> bool:
+        """See ``Collection.unlock``."""
+        done: bool = await self._txn.call(locks_db.release, self._scope, name, token,
+                                          locks_db.seconds(now), mutates=True)
+        return done
 
     async def dead_properties(self, resource: str) -> dict[str, str]:
         """See ``Collection.dead_properties``."""

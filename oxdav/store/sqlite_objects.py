@@ -250,7 +250,8 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
 
 def delete_object(conn: sqlite3.Connection, scope: Scope, name: str, if_etag: str | None
                   ) -> int:
-    """Delete one object and its dead properties, leave a tombstone; returns the revision."""
+    """Delete one object with its dead properties and locks, leave a tombstone; returns
+    the revision."""
     existing = _existing(conn, scope, name)
     if existing is None or (scope.own_only and existing["created_by"] != scope.user_id):
         if if_etag is not None:
@@ -264,6 +265,7 @@ def delete_object(conn: sqlite3.Connection, scope: Scope, name: str, if_etag: st
     conn.execute(
         "DELETE FROM dead_properties WHERE context_id = ? AND folder_id = ? AND resource = ?",
         key)
+    conn.execute("DELETE FROM locks WHERE context_id = ? AND folder_id = ? AND name = ?", key)
     modseq = _bump_revision(conn, scope)
     _record_change(conn, scope, name, modseq, True, existing["created_by"], now_us())
     return modseq

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 
 from . import sqlite_directory as directory
 from . import sqlite_folders as folders_db
+from . import sqlite_locks as locks_db
 from . import sqlite_objects as objects_db
 from .errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from .executor import DBExecutor
@@ -337,6 +338,10 @@ class SQLiteTransaction:
         """See ``Transaction.prune_tombstones``."""
         return await self.call(objects_db.prune_tombstones, from_datetime(older_than),
                                mutates=True)
+
+    async def prune_locks(self, now: float | None = None) -> int:
+        """See ``Transaction.prune_locks``."""
+        return await self.call(locks_db.prune_locks, locks_db.seconds(now), mutates=True)
 
 
 def _listed(values: Iterable[Any] | Unset) -> list[Any] | Unset:

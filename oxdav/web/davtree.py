@@ -22,7 +22,7 @@ from oxdav.config import ConfigSnapshot
 from oxdav.dav.dispatch import DAVEnvironment, Dispatcher, write_response
 from oxdav.dav.errors import DAVError, ErrorMapper
 from oxdav.dav.limits import RequestLimits
-from oxdav.dav.methods.lock import LockTable, lock_properties
+from oxdav.dav.methods.lock import lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.paths import PathMapper
@@ -47,7 +47,7 @@ class DavHandler:
 
     Attributes:
         store: the store (``store.transaction``).
-        env: the DAV environment (registries, locks).
+        env: the DAV environment (registries).
         kinds: the home kinds by name (``caldav``/``carddav``).
         work: where CPU-heavy request work runs.
         reactor: paces streamed answers (:class:`oxdav.work.Pacer`); None: unpaced.
@@ -128,8 +128,7 @@ def build_dav(store: Any, errors: ErrorMapper, *,
     """
     kinds = list(home_kinds() if kinds is None else kinds)
     reports = ReportRegistry()
-    locks = LockTable()
-    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(locks),
+    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(),
                                    *principal_properties()])
     for kind in kinds:
         for prop in kind.properties(reports):
@@ -141,6 +140,5 @@ def build_dav(store: Any, errors: ErrorMapper, *,
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
     compliance = tuple(c for kind in kinds for c in kind.compliance)
-    env = DAVEnvironment(properties, reports, methods, locks=locks,
-                         compliance=compliance, errors=errors)
+    env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors)
     return DavHandler(store, env, {kind.name: kind for kind in kinds}, work, reactor)

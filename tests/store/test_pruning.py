@@ -1,4 +1,5 @@
-"""Scheduled tombstone pruning (oxdav.store.pruning) against every backend."""
+"""Scheduled pruning of tombstones and expired locks (oxdav.store.pruning) against every
+backend."""
 
 from __future__ import annotations
 
@@ -54,6 +55,22 @@ async def test_tombstones_within_the_retention_are_kept(store, world):
     pruner = TombstonePruner(store, clock_at(time.time() + 29 * DAY), DAY, lambda: 30 * DAY)
     assert await pruner.prune() == 0
     assert (await changes_since(store, world, folder_id, token)).deleted == ["a.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_run_deletes_the_locks_expired_by_its_clock(store, world):
+    now = time.time()
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        calendar = await home.collection((await home.create_folder("calendar", "C")).id)
+        await calendar.lock("a.ics", exclusive=True, owner=None, timeout=60, now=now)
+        await calendar.lock("b.ics", exclusive=True, owner=None, timeout=600, now=now)
+    pruner = TombstonePruner(store, clock_at(now + 120), DAY, lambda: 30 * DAY)
+    await pruner.prune()
+    async with store.transaction("t") as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        left = await (await home.collection(calendar.folder.id)).locks(now=now)
+    assert [lock.name for lock in left] == ["b.ics"]  # a.ics is gone, not just expired
 
 
 @pytest_twisted.ensureDeferred

@@ -152,3 +152,82 @@ class CollectionMaker(abc.ABC):
             DAVError: 403 when this kind of collection cannot be made here (with the
                 RFC precondition), 409/207-style failures for refused properties.
         """
+
+
+@dataclass(frozen=True)
+class LockLimits:
+    """Bounds a LOCK request must keep, from the requesting user's configuration.
+
+    Attributes:
+        max_timeout: the longest lock in seconds (a longer or ``Infinite`` Timeout gets
+            this, RFC 4918 §10.7 lets the server choose).
+        max_owner_bytes: the largest ``DAV:owner`` element, serialized.
+    """
+
+    max_timeout: int
+    max_owner_bytes: int
+
+
+@dataclass(frozen=True)
+class ActiveLock:
+    """One write lock on a resource, as the requesting principal may see it.
+
+    Attributes:
+        token: the lock token URI; None when withheld (RFC 4918 §15.8).
+        exclusive: exclusive (else shared) scope.
+        owner: the ``DAV:owner`` element as text; None when absent or withheld.
+        timeout: seconds it still lasts (RFC 4918 §14.29).
+        mine: taken by the requesting principal: only then does its token admit a
+            write (RFC 4918 §6.4).
+    """
+
+    token: str | None
+    exclusive: bool
+    owner: str | None
+    timeout: int
+    mine: bool
+
+
+class Lockable(abc.ABC):
+    """A resource that takes write locks of depth 0 (RFC 4918 §6, §9.10, §9.11): a
+    non-collection resource, or the name of one not mapped yet (§7.3)."""
+
+    @abc.abstractmethod
+    def lock_limits(self) -> LockLimits:
+        """The bounds a LOCK of this resource must keep."""
+
+    @abc.abstractmethod
+    async def active_locks(self) -> Sequence[ActiveLock]:
+        """The unexpired locks the requesting principal may see."""
+
+    @abc.abstractmethod
+    async def acquire_lock(self, *, exclusive: bool, owner: str | None, timeout: int
+                           ) -> ActiveLock:
+        """Lock for the requesting principal, ``timeout`` seconds.
+
+        Raises:
+            DAVError: (or a mapped lower-layer error) 403 without the write privilege,
+                423 ``no-conflicting-lock``, 507 when the principal holds too many.
+        """
+
+    @abc.abstractmethod
+    async def refresh_lock(self, token: str, timeout: int) -> ActiveLock | None:
+        """Restart the principal's own lock ``token``; None when they hold no such lock."""
+
+    @abc.abstractmethod
+    async def release_lock(self, token: str) -> bool:
+        """Remove lock ``token``; False when there is no such lock.
+
+        Raises:
+            DAVError: (or a mapped lower-layer error) 403 when the principal may not
+                remove it (RFC 3744 §3.5 ``DAV:unlock``).
+        """
+
+
+class LockableMembers(abc.ABC):
+    """A collection whose unmapped member names can be locked (RFC 4918 §7.3)."""
+
+    @abc.abstractmethod
+    def unmapped_member(self, name: str) -> Lockable | None:
+        """The lockable for member ``name``, which no resource maps; None when names
+        here cannot be locked."""

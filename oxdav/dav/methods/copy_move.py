@@ -11,7 +11,7 @@ from __future__ import annotations
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import Deletable, ReadableContent, WritableCollection
-from oxdav.dav.methods.lock import check_write_locks
+from oxdav.dav.methods.lock import check_destination_locks, check_write_locks
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
@@ -58,6 +58,7 @@ class CopyMethod(MethodHandler):
         existing = await request.tree.resolve(target_path)
         if existing is not None and not overwrite:
             raise DAVError(412, None, "the destination exists and Overwrite is F")
+        await check_destination_locks(request, target_path, existing, parent)
         if self.moves:
             await check_write_locks(request)
             if not isinstance(source, Deletable):

@@ -26,7 +26,6 @@ class DeleteMethod(MethodHandler):
         evaluate_preconditions("DELETE", request.ctx.headers,
                                ResourceState(True, target.etag, target.last_modified))
         await check_write_locks(request)
+        # Its locks go with it (RFC 4918 §7: a lock whose root becomes unmapped is deleted).
         await target.delete(request.ctx, if_etag=_if_match_etag(request.ctx.header("if-match")))
-        if request.env.locks is not None:
-            request.env.locks.release_path(request.ctx.path)
         return DAVResponse(204)

@@ -48,7 +48,7 @@ class PutMethod(MethodHandler):
         state = ResourceState(target is not None, target.etag if target else None,
                               target.last_modified if target else None)
         evaluate_preconditions("PUT", ctx.headers, state)
-        await check_write_locks(request)
+        await check_write_locks(request, parent=parent)
         if_none_match = (ctx.header("if-none-match") or "").strip()
         outcome = await parent.put_member(
             ctx, basename(ctx.path), request.body, ctx.header("content-type"),
