@@ -243,8 +243,7 @@ def _check_components(components: list[Component], max_instances: int) -> None:
             raise _invalid("VEVENT without DTSTART")
         if "DURATION" in component and ("DTEND" in component or "DUE" in component):
             raise _invalid(f"{name} has both DURATION and {'DTEND' if name == 'VEVENT' else 'DUE'}")
-        rules = component.get("RRULE", [])
-        for rule in rules if isinstance(rules, list) else [rules]:
+        for rule in _rules(component):
             freq = str(rule.get("FREQ", [""])[0]).upper()
             bounded = "COUNT" in rule or "UNTIL" in rule
             if freq in _DENSE_FREQUENCIES and (
@@ -254,17 +253,24 @@ def _check_components(components: list[Component], max_instances: int) -> None:
 
 
 def _count_up_to(master: Component, horizon: datetime | None, limit: int) -> int:
-    """Instances of ``master``'s own recurrence set (before the horizon, when it has no
-    end), counted only up to ``limit + 1``."""
+    """Instances of ``master``'s own recurrence set, counted only up to ``limit + 1``;
+    those of a series without end only before ``horizon``."""
+    open_ended = any("COUNT" not in r and "UNTIL" not in r for r in _rules(master))
+    until = horizon if open_ended else None
     count = 0
     for instance in owned_instances(master, None, None, None):
-        if horizon is not None and isinstance(instance.start, date) and \
-                to_utc(instance.start) >= horizon:
+        if until is not None and isinstance(instance.start, date) and \
+                to_utc(instance.start) >= until:
             break
         count += 1
         if count > limit:
             break
     return count
+
+
+def _rules(component: Component) -> list[Any]:
+    rules = component.get("RRULE", [])
+    return rules if isinstance(rules, list) else [rules]
 
 
 def _check_instances(components: list[Component], max_instances: int,

@@ -63,6 +63,16 @@ class MaxResourceSizeProperty(_OnCalendars):
         return str(resource.max_resource_size)
 
 
+class MaxInstancesProperty(_OnCalendars):
+    """CALDAV:max-instances (§5.2.8): most recurrence instances an object may generate."""
+
+    name = _caldav("max-instances")
+
+    async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
+        assert isinstance(resource, CalendarCollection)
+        return str(resource.max_instances)
+
+
 def _window(resource: DAVResource) -> SyncWindow:
     assert isinstance(resource, CalendarCollection)
     return resource.window
@@ -140,6 +150,7 @@ def calendar_properties() -> list[LiveProperty]:
         MaxResourceSizeProperty(),
         MinDateTimeProperty(),
         MaxDateTimeProperty(),
+        MaxInstancesProperty(),
         CalendarDescriptionProperty(),
         CalendarTimezoneProperty(),
         CalendarColorProperty(),
