@@ -6,7 +6,9 @@ interface checks. A login and password that passed are remembered with the conte
 user they named, so the next attempt with them skips the lookup too; that verdict is
 :class:`Authenticated` with ``remembered`` set, and whoever serves the request must
 confirm that ``context.version`` is still current (the web layer opens the request's
-store transaction with ``confirm``) and, if not, ask again with ``fresh=True``.
+store transaction with ``confirm``) and, if not, ask again with ``fresh=True``. A
+remembered login is only ever let in that way, never refused: a refusal is decided on
+records read now, so an account or interface enabled again counts at once.
 Unknown logins are verified against a decoy hash so they cost the same as a wrong
 password, and both give the same :class:`Unauthorized`.
 Passwords are never logged; logins are logged with ``!r`` so that control
@@ -149,8 +151,10 @@ class Authenticator(Service):
             return self._failed(login, login_key, client_address)
         remembered_key = self.logins.key_for(login, password, "")
         remembered = None if fresh else self.logins.get(remembered_key)
-        if remembered is not None:
-            return self._admit(*remembered, interface, remembered=True)
+        if remembered is not None and self._refusal(*remembered, interface) is None:
+            return Authenticated(*remembered, remembered=True)
+        # Only current records may refuse: a remembered user record may predate the
+        # change that lets it in (an interface enabled again), so look it up.
         self.logins.discard(remembered_key)
         async with self._lookup_factory() as lookup:
             found = await resolve_login(lookup, login, self._not_found)
@@ -190,18 +194,23 @@ class Authenticator(Service):
         ]
         return max(waits) if waits else None
 
-    def _admit(
-        self, context: ContextRecord, user: UserRecord, interface: Interface,
-        *, remembered: bool = False,
-    ) -> Authenticated | Forbidden:
+    def _refusal(
+        self, context: ContextRecord, user: UserRecord, interface: Interface
+    ) -> ForbiddenReason | None:
         if not context.enabled:
-            reason = ForbiddenReason.CONTEXT_DISABLED
-        elif not user.enabled:
-            reason = ForbiddenReason.USER_DISABLED
-        elif not self._interface_enabled(context, user, interface):
-            reason = ForbiddenReason.INTERFACE_DISABLED
-        else:
-            return Authenticated(context, user, remembered)
+            return ForbiddenReason.CONTEXT_DISABLED
+        if not user.enabled:
+            return ForbiddenReason.USER_DISABLED
+        if not self._interface_enabled(context, user, interface):
+            return ForbiddenReason.INTERFACE_DISABLED
+        return None
+
+    def _admit(
+        self, context: ContextRecord, user: UserRecord, interface: Interface
+    ) -> Authenticated | Forbidden:
+        reason = self._refusal(context, user, interface)
+        if reason is None:
+            return Authenticated(context, user)
         log.info(
             "Refusing {interface} to user {user} of context {context}: {reason}",
             interface=interface,
