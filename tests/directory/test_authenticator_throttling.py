@@ -121,8 +121,22 @@ async def test_a_success_takes_back_the_failures_of_its_own_address(
     assert isinstance(await attempt(authenticator, "bob@example.com", "bob-secret"), Authenticated)
     for _ in range(ACCOUNT_POLICY.threshold - 1):
         assert await attempt(authenticator, "bob@example.com", "typo") == Unauthorized()
-    assert len(authenticator.address_throttle) == 1
     assert await attempt(authenticator, "bob@example.com", "typo") == Unauthorized()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_success_clears_its_addresses_failures_on_that_account_only(
+    authenticator: Authenticator,
+) -> None:
+    for login in ["bob@example.com", "bob@example.com", "alice@example.com"]:
+        assert await attempt(authenticator, login, "typo") == Unauthorized()
+    assert isinstance(await attempt(authenticator, "bob@example.com", "bob-secret"), Authenticated)
+    # One failure (alice's) is left of three; the address blocks at its threshold.
+    for n in range(ADDRESS_POLICY.threshold - 2):
+        assert await attempt(authenticator, f"user{n}@example.com", "guess") == Unauthorized()
+    assert authenticator.address_throttle.blocked(ADDRESS) is None
+    assert await attempt(authenticator, "user@example.com", "guess") == Unauthorized()
+    assert authenticator.address_throttle.blocked(ADDRESS) is not None
 
 
 @pytest_twisted.ensureDeferred
