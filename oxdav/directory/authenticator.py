@@ -13,9 +13,10 @@ records read now, so an account or interface enabled again counts at once.
 
 Failures are counted per client address and per account (every spelling of a login
 shares its account's count; a login naming nobody is counted under the name it
-claims). A password verified before (remembered or cached) passes even while its
-account is blocked, so guessing from elsewhere never locks the owner out; any other
-attempt on a blocked account is refused before the KDF and costs its address. A
+claims). A password verified before (remembered or cached, or verified within
+``VERIFIED_TTL``, then through the KDF) passes even while its account is blocked, so
+guessing from elsewhere never locks the owner out; any other attempt on a blocked
+account is refused before the KDF and costs its address. A
 success proven by the KDF takes back the failures its own address made on that
 account, and only those. Unknown logins are verified against a decoy hash so they
 cost the same as a wrong password, and both give the same :class:`Unauthorized`.
@@ -68,6 +69,11 @@ MAX_PASSWORD_LENGTH = 1024
 KDF_POOL_NAME = "oxdav-auth-kdf"
 
 DEFAULT_ACCOUNT_THROTTLE = ThrottlePolicy(threshold=5)
+
+#: Seconds a verified password still passes a blocked account once its cache entry
+#: expired (it is verified again first): a guesser may keep an account blocked for
+#: much longer than the credential cache lasts.
+VERIFIED_TTL = 86_400.0
 # One address may be a NAT or a proxy for many users: more tolerant per key.
 DEFAULT_ADDRESS_THROTTLE = ThrottlePolicy(threshold=20, max_in_flight=16)
 
@@ -116,6 +122,9 @@ class Authenticator(Service):
         self._not_found = not_found
         self._verify = verify
         self.cache = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
+        #: Credentials verified within VERIFIED_TTL (keys of ``cache``).
+        self.verified = CredentialCache(time_source, ttl=max(cache_ttl, VERIFIED_TTL),
+                                        max_size=cache_size)
         #: Login and password → (context, user) of the last attempt that passed.
         self.logins = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
         #: Failures per account, or per claimed name for a login naming nobody.
@@ -182,15 +191,18 @@ class Authenticator(Service):
             return self._failed(login, resolution.key, client_address)
         context, user = resolution.account
         key = self.cache.key_for(f"{context.id}/{user.id}", password, user.password_hash)
-        # A password verified before passes whatever others tried meanwhile.
+        # A password verified before passes whatever others tried meanwhile: at once
+        # while cached, else through the KDF even if the account is blocked.
         if key not in self.cache:
             verdict = await self._verify_unless_blocked(
-                resolution.key, client_address, key, user.password_hash, password)
+                resolution.key, client_address, key, user.password_hash, password,
+                known=key in self.verified)
             if isinstance(verdict, Throttled):
                 return verdict
             if not verdict:
                 return self._failed(login, resolution.key, client_address)
             self.cache.add(key)
+            self.verified.add(key)
             self._forgive(resolution.key, client_address)
         verdict = self._admit(context, user, interface)
         if isinstance(verdict, Authenticated):
@@ -259,14 +271,17 @@ class Authenticator(Service):
         key: bytes | None,
         password_hash: str | None,
         password: str,
+        *,
+        known: bool = False,
     ) -> bool | Throttled:
         """Run the KDF unless the account (or unknown login) is blocked or it or the
         address has too many attempts pending.
 
         ``key`` None means "do not share this run"; ``password_hash`` None means
-        "check against the decoy hash" (unknown login).
+        "check against the decoy hash" (unknown login); ``known``: the credential
+        was verified before, so a blocked account does not stop it.
         """
-        wait = self.account_throttle.blocked(throttle_key)
+        wait = None if known else self.account_throttle.blocked(throttle_key)
         if wait is not None:
             # Unchecked, but a guess all the same: it costs this address, or one
             # address could try passwords against the credential cache at will.
@@ -277,7 +292,7 @@ class Authenticator(Service):
             waiter: Deferred[bool] = Deferred()
             self._running[key].append(waiter)
             return await waiter
-        if not self.account_throttle.try_begin(throttle_key):
+        if not self.account_throttle.try_begin(throttle_key, even_if_blocked=known):
             return Throttled(self._retry_after(throttle_key, client_address))
         if not self.address_throttle.try_begin(client_address):
             self.account_throttle.end(throttle_key)

@@ -90,6 +90,9 @@ class FailureThrottle:
 
     def retry_after(self, key: str) -> float | None:
         """Seconds until ``key`` may try again, or None when it may try now."""
+        return self._busy(key) or self.blocked(key)
+
+    def _busy(self, key: str) -> float | None:
         if self._in_flight.get(key, 0) >= self.policy.max_in_flight:
             if key not in self._saturated:
                 self._saturated.add(key)
@@ -100,7 +103,7 @@ class FailureThrottle:
                     count=self._in_flight[key],
                 )
             return IN_FLIGHT_RETRY_AFTER
-        return self.blocked(key)
+        return None
 
     def blocked(self, key: str) -> float | None:
         """Seconds ``key`` stays blocked for its failures, or None (running
@@ -155,14 +158,20 @@ class FailureThrottle:
             return
         record.blocked_until = record.last_failure + self.policy.block_seconds(record.failures)
 
-    def try_begin(self, key: str) -> bool:
-        """Start a verification for ``key`` unless too many are already running.
+    def try_begin(self, key: str, *, even_if_blocked: bool = False) -> bool:
+        """Start a verification for ``key`` unless it is blocked or too many are
+        already running.
+
+        Args:
+            even_if_blocked: only the number running counts (the caller knows the
+                attempt is no guess).
 
         Returns:
             True when the caller may run the verification (and must call
             :meth:`end` afterwards); False when it must refuse the attempt.
         """
-        if self.retry_after(key) is not None:
+        wait = self._busy(key) if even_if_blocked else self.retry_after(key)
+        if wait is not None:
             return False
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         return True

@@ -9,7 +9,12 @@ from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated, Throttled, Unauthorized
-from tests.directory.auth_fixtures import ACCOUNT_POLICY, ADDRESS_POLICY, CountingVerifier
+from tests.directory.auth_fixtures import (
+    ACCOUNT_POLICY,
+    ADDRESS_POLICY,
+    CACHE_TTL,
+    CountingVerifier,
+)
 
 ADDRESS = "192.0.2.1"
 
@@ -283,3 +288,19 @@ async def test_parallel_guesses_beyond_the_in_flight_cap_are_throttled(
     results = await gatherResults(guesses)
     assert sum(isinstance(r, Throttled) for r in results) == 2
     assert verifier.calls == cap
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_verified_password_passes_a_blocked_account_after_its_cache_entry_expired(
+    authenticator: Authenticator, verifier: CountingVerifier, clock: Clock
+) -> None:
+    # A guesser can keep the account blocked far longer than the cache lasts.
+    assert isinstance(await attempt(authenticator, "bob@example.com", "bob-secret"), Authenticated)
+    clock.advance(CACHE_TTL)
+    for n in range(ACCOUNT_POLICY.threshold + 1):
+        await attempt(authenticator, "bob@example.com", "guess", f"198.51.100.{n}")
+    assert authenticator.account_throttle.blocked("context 10 user 4") is not None
+    calls = verifier.calls
+    assert isinstance(await attempt(authenticator, "bob@example.com", "bob-secret"), Authenticated)
+    assert verifier.calls == calls + 1
+    assert isinstance(await attempt(authenticator, "bob@example.com", "other"), Throttled)

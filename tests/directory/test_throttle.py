@@ -180,3 +180,10 @@ def test_failure_sources_are_bounded(clock: Clock) -> None:
     for key in ("a", "b", "c"):
         sources.record("x", key)
     assert len(sources) == 2 and sources.pop("x", "a") == 0
+
+
+def test_a_blocked_key_may_begin_when_told_it_is_no_guess(throttle: FailureThrottle) -> None:
+    fail(throttle, "a", POLICY.threshold)
+    assert throttle.try_begin("a", even_if_blocked=True)
+    assert throttle.try_begin("a", even_if_blocked=True)
+    assert not throttle.try_begin("a", even_if_blocked=True)  # max_in_flight
