@@ -163,7 +163,7 @@ _declare("oxdav.sync.tombstoneRetention", kinds.DURATION, "30d",
 # --- oxdav: authentication ---
 _declare("oxdav.auth.realm", kinds.TEXT, "oxdav", "The HTTP Basic realm.")
 _declare("oxdav.auth.cacheTime", kinds.DURATION, "5m",
-         "How long a verified credential is remembered.")
+         "How long a verified credential is remembered.", reloadable=False)
 _declare("oxdav.auth.maxFailures", kinds.integer(1), "5",
          "Failed logins per account (all spellings of its login together; a login naming "
          "nobody counts per name) before its attempts are delayed: 1s, doubling per "
