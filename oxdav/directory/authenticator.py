@@ -293,7 +293,8 @@ class Authenticator(Service):
             self._running[key].append(waiter)
             return await waiter
         if not self.account_throttle.try_begin(throttle_key, even_if_blocked=known):
-            return Throttled(self._retry_after(throttle_key, client_address))
+            return Throttled(IN_FLIGHT_RETRY_AFTER if known
+                             else self._retry_after(throttle_key, client_address))
         if not self.address_throttle.try_begin(client_address):
             self.account_throttle.end(throttle_key)
             return Throttled(self._retry_after(throttle_key, client_address))
