@@ -152,6 +152,7 @@ class OxdavService(MultiService):
             cache_ttl=snapshot.get("oxdav.auth.cacheTime"),
             not_found=(NotFound,),
         )
+        self._apply_login_limits(snapshot)
         self.authenticator.setServiceParent(self)
         self.pruner = TombstonePruner(
             self.store, reactor, snapshot.get("oxdav.sync.pruneInterval"),
@@ -244,9 +245,15 @@ class OxdavService(MultiService):
         self.metrics.record_certificate(certificate_not_after(options))
         log.info("TLS certificate reloaded")
 
+    def _apply_login_limits(self, snapshot: ConfigSnapshot) -> None:
+        self.authenticator.set_thresholds(
+            account=snapshot.get("oxdav.auth.maxFailures"),
+            address=snapshot.get("oxdav.auth.maxFailuresPerAddress"))
+
     def _apply_reloadable(self, old: ConfigSnapshot, new: ConfigSnapshot) -> None:
         reset_log_levels(new.get("oxdav.log.level"))
         set_log_level("", new.get("oxdav.log.level"))
+        self._apply_login_limits(new)
         for _, _, _, site in self.sites:
             if isinstance(site, OxdavSite) and site.max_body_bytes:
                 site.max_body_bytes = new.get("oxdav.http.maxBodySize")

@@ -188,9 +188,15 @@ _declare("oxdav.sync.tombstoneRetention", kinds.DURATION, "30d",
 # --- oxdav: authentication ---
 _declare("oxdav.auth.realm", kinds.TEXT, "oxdav", "The HTTP Basic realm.")
 _declare("oxdav.auth.cacheTime", kinds.DURATION, "5m",
-         "How long a verified credential is remembered.")
+         "How long a verified credential is remembered.", reloadable=False)
 _declare("oxdav.auth.maxFailures", kinds.integer(1), "5",
-         "Failed logins per address or login before attempts are slowed down.")
+         "Failed logins per account (all spellings of its login together; a login naming "
+         "nobody counts per name) before its attempts are delayed: 1s, doubling per "
+         "further failure up to 5m. A password verified before still gets in.")
+_declare("oxdav.auth.maxFailuresPerAddress", kinds.integer(1), "20",
+         "Failed logins from one client address (behind oxdav.proxy.trusted, the "
+         "forwarded client) before its attempts are delayed likewise; one address may be "
+         "a NAT for many users.")
 
 # --- oxdav: first start ---
 _declare("oxdav.demo.create", kinds.BOOLEAN, "false",

@@ -1,14 +1,25 @@
 """Checking a login and password (HTTP Basic credentials, RFC 7617) against the directory.
 
-One attempt goes: throttle check → login resolution (``resolution``) → cached
-credential or Argon2 verification on a small dedicated thread pool → account and
-interface checks. A login and password that passed are remembered with the context and
-user they named, so the next attempt with them skips the lookup too; that verdict is
+One attempt goes: the client address's throttle → a remembered login → login
+resolution (``resolution``) → a cached credential → the account's throttle → Argon2
+verification on a small dedicated thread pool → account and interface checks. A
+login and password that passed are remembered with the context and user they named,
+so the next attempt with them skips the lookup too; that verdict is
 :class:`Authenticated` with ``remembered`` set, and whoever serves the request must
 confirm that ``context.version`` is still current (the web layer opens the request's
-store transaction with ``confirm``) and, if not, ask again with ``fresh=True``.
-Unknown logins are verified against a decoy hash so they cost the same as a wrong
-password, and both give the same :class:`Unauthorized`.
+store transaction with ``confirm``) and, if not, ask again with ``fresh=True``. A
+remembered login is only ever let in that way, never refused: a refusal is decided on
+records read now, so an account or interface enabled again counts at once.
+
+Failures are counted per client address and per account (every spelling of a login
+shares its account's count; a login naming nobody is counted under the name it
+claims). A password verified before (remembered or cached, or verified within
+``VERIFIED_TTL``, then through the KDF) passes even while its account is blocked, so
+guessing from elsewhere never locks the owner out; any other attempt on a blocked
+account is refused before the KDF and costs its address. A
+success proven by the KDF takes back the failures its own address made on that
+account, and only those. Unknown logins are verified against a decoy hash so they
+cost the same as a wrong password, and both give the same :class:`Unauthorized`.
 Passwords are never logged; logins are logged with ``!r`` so that control
 characters cannot forge log lines.
 """
@@ -16,6 +27,7 @@ characters cannot forge log lines.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from twisted.application.service import Service
@@ -29,7 +41,7 @@ from oxdav.directory.clock import TimeSource
 from oxdav.directory.credential_cache import CredentialCache
 from oxdav.directory.lookup import ContextRecord, LookupFactory, UserRecord
 from oxdav.directory.passwords import decoy_password_hash, verify_password
-from oxdav.directory.resolution import NotFoundTypes, resolve_login
+from oxdav.directory.resolution import NotFoundTypes, normalised, resolve_login
 from oxdav.directory.results import (
     Authenticated,
     AuthResult,
@@ -42,6 +54,7 @@ from oxdav.directory.results import (
 )
 from oxdav.directory.throttle import (
     IN_FLIGHT_RETRY_AFTER,
+    FailureSources,
     FailureThrottle,
     ThrottlePolicy,
 )
@@ -55,7 +68,12 @@ MAX_PASSWORD_LENGTH = 1024
 #: Name of the thread pool the password KDF runs on.
 KDF_POOL_NAME = "oxdav-auth-kdf"
 
-DEFAULT_LOGIN_THROTTLE = ThrottlePolicy(threshold=5)
+DEFAULT_ACCOUNT_THROTTLE = ThrottlePolicy(threshold=5)
+
+#: Seconds a verified password still passes a blocked account once its cache entry
+#: expired (it is verified again first): a guesser may keep an account blocked for
+#: much longer than the credential cache lasts.
+VERIFIED_TTL = 86_400.0
 # One address may be a NAT or a proxy for many users: more tolerant per key.
 DEFAULT_ADDRESS_THROTTLE = ThrottlePolicy(threshold=20, max_in_flight=16)
 
@@ -73,7 +91,8 @@ class Authenticator(Service):
         interface_enabled: Whether a user may use ``caldav`` / ``carddav``.
         cache_ttl: Seconds a verified credential is trusted without the KDF.
         cache_size: Most verified credentials remembered.
-        login_throttle: Failure policy per login.
+        account_throttle: Failure policy per account (and per claimed name for a
+            login that names nobody).
         address_throttle: Failure policy per client address.
         not_found: Exception type(s) the lookup raises for a missing record.
         clock: Time source for the cache and the throttles (tests: ``task.Clock``).
@@ -89,7 +108,7 @@ class Authenticator(Service):
         interface_enabled: InterfaceCheck,
         cache_ttl: float = 300.0,
         cache_size: int = 10_000,
-        login_throttle: ThrottlePolicy = DEFAULT_LOGIN_THROTTLE,
+        account_throttle: ThrottlePolicy = DEFAULT_ACCOUNT_THROTTLE,
         address_throttle: ThrottlePolicy = DEFAULT_ADDRESS_THROTTLE,
         not_found: NotFoundTypes = (LookupError,),
         clock: TimeSource | None = None,
@@ -103,10 +122,18 @@ class Authenticator(Service):
         self._not_found = not_found
         self._verify = verify
         self.cache = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
+        #: Credentials verified within VERIFIED_TTL (keys of ``cache``).
+        self.verified = CredentialCache(time_source, ttl=max(cache_ttl, VERIFIED_TTL),
+                                        max_size=cache_size)
         #: Login and password → (context, user) of the last attempt that passed.
         self.logins = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
-        self.login_throttle = FailureThrottle(time_source, login_throttle, kind="login")
+        #: Failures per account, or per claimed name for a login naming nobody.
+        self.account_throttle = FailureThrottle(time_source, account_throttle, kind="login")
         self.address_throttle = FailureThrottle(time_source, address_throttle, kind="address")
+        self.failure_sources = FailureSources(
+            time_source, forget_after=max(account_throttle.forget_after,
+                                          address_throttle.forget_after),
+            max_entries=address_throttle.max_entries)
         self._pool = ThreadPool(minthreads=0, maxthreads=kdf_threads, name=KDF_POOL_NAME)
         # Verifications running, by cache key: identical credentials arriving in
         # parallel (a client opening several connections) share one KDF run.
@@ -141,36 +168,42 @@ class Authenticator(Service):
             password), :class:`Forbidden` (disabled account or interface; only
             after the password was right) or :class:`Throttled`.
         """
-        login_key = login.casefold()
-        wait = self._retry_after(login_key, client_address)
+        wait = self.address_throttle.retry_after(client_address)
         if wait is not None:
             return Throttled(wait)
         if len(login) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
-            return self._failed(login, login_key, client_address)
+            key = f"name {normalised(login[:MAX_LOGIN_LENGTH])}"
+            return self._failed(login, key, client_address)
         remembered_key = self.logins.key_for(login, password, "")
         remembered = None if fresh else self.logins.get(remembered_key)
-        if remembered is not None:
-            return self._admit(*remembered, interface, remembered=True)
+        if remembered is not None and self._refusal(*remembered, interface) is None:
+            return Authenticated(*remembered, remembered=True)
+        # Only current records may refuse: a remembered user record may predate the
+        # change that lets it in (an interface enabled again), so look it up.
         self.logins.discard(remembered_key)
         async with self._lookup_factory() as lookup:
-            found = await resolve_login(lookup, login, self._not_found)
-        if found is None:
-            verdict = await self._verify_throttled(login_key, client_address, None, None, password)
+            resolution = await resolve_login(lookup, login, self._not_found)
+        if resolution.account is None:
+            verdict = await self._verify_unless_blocked(
+                resolution.key, client_address, None, None, password)
             if isinstance(verdict, Throttled):
                 return verdict
-            return self._failed(login, login_key, client_address)
-        context, user = found
+            return self._failed(login, resolution.key, client_address)
+        context, user = resolution.account
         key = self.cache.key_for(f"{context.id}/{user.id}", password, user.password_hash)
+        # A password verified before passes whatever others tried meanwhile: at once
+        # while cached, else through the KDF even if the account is blocked.
         if key not in self.cache:
-            verdict = await self._verify_throttled(
-                login_key, client_address, key, user.password_hash, password
-            )
+            verdict = await self._verify_unless_blocked(
+                resolution.key, client_address, key, user.password_hash, password,
+                known=key in self.verified)
             if isinstance(verdict, Throttled):
                 return verdict
             if not verdict:
-                return self._failed(login, login_key, client_address)
+                return self._failed(login, resolution.key, client_address)
             self.cache.add(key)
-        self.login_throttle.forget(login_key)
+            self.verified.add(key)
+            self._forgive(resolution.key, client_address)
         verdict = self._admit(context, user, interface)
         if isinstance(verdict, Authenticated):
             # Only a login that got in: a refusal is not remembered, so that
@@ -179,29 +212,38 @@ class Authenticator(Service):
             self.logins.add(remembered_key, (context, user), until=self.cache.expires(key))
         return verdict
 
-    def _retry_after(self, login_key: str, client_address: str) -> float | None:
-        waits = [
-            w
-            for w in (
-                self.login_throttle.retry_after(login_key),
-                self.address_throttle.retry_after(client_address),
-            )
-            if w is not None
-        ]
-        return max(waits) if waits else None
+    def set_thresholds(self, *, account: int, address: int) -> None:
+        """Failures tolerated per account (or unknown login) and per client address
+        before attempts are delayed; counts so far are kept."""
+        self.account_throttle.policy = replace(self.account_throttle.policy, threshold=account)
+        self.address_throttle.policy = replace(self.address_throttle.policy, threshold=address)
+
+    def _forgive(self, key: str, client_address: str) -> None:
+        # The password was just proven from this address: the failures it made on
+        # this account were the owner's own, and no longer count for either. Only a
+        # run of the KDF proves it: a cached credential passing would let a guesser at
+        # the owner's address (or the owner's polling client) wipe the count at will.
+        failures = self.failure_sources.pop(client_address, key)
+        self.account_throttle.forgive(key, failures)
+        self.address_throttle.forgive(client_address, failures)
+
+    def _refusal(
+        self, context: ContextRecord, user: UserRecord, interface: Interface
+    ) -> ForbiddenReason | None:
+        if not context.enabled:
+            return ForbiddenReason.CONTEXT_DISABLED
+        if not user.enabled:
+            return ForbiddenReason.USER_DISABLED
+        if not self._interface_enabled(context, user, interface):
+            return ForbiddenReason.INTERFACE_DISABLED
+        return None
 
     def _admit(
-        self, context: ContextRecord, user: UserRecord, interface: Interface,
-        *, remembered: bool = False,
+        self, context: ContextRecord, user: UserRecord, interface: Interface
     ) -> Authenticated | Forbidden:
-        if not context.enabled:
-            reason = ForbiddenReason.CONTEXT_DISABLED
-        elif not user.enabled:
-            reason = ForbiddenReason.USER_DISABLED
-        elif not self._interface_enabled(context, user, interface):
-            reason = ForbiddenReason.INTERFACE_DISABLED
-        else:
-            return Authenticated(context, user, remembered)
+        reason = self._refusal(context, user, interface)
+        if reason is None:
+            return Authenticated(context, user)
         log.info(
             "Refusing {interface} to user {user} of context {context}: {reason}",
             interface=interface,
@@ -211,43 +253,62 @@ class Authenticator(Service):
         )
         return Forbidden(reason)
 
-    def _failed(self, login: str, login_key: str, client_address: str) -> Unauthorized:
+    def _failed(self, login: str, throttle_key: str, client_address: str) -> Unauthorized:
         log.info(
             "Login failed for {login!r} from {address!r}",
             login=login[:MAX_LOGIN_LENGTH],
             address=client_address,
         )
-        self.login_throttle.record_failure(login_key)
+        self.account_throttle.record_failure(throttle_key)
         self.address_throttle.record_failure(client_address)
+        self.failure_sources.record(client_address, throttle_key)
         return Unauthorized()
 
-    async def _verify_throttled(
+    async def _verify_unless_blocked(
         self,
-        login_key: str,
+        throttle_key: str,
         client_address: str,
         key: bytes | None,
         password_hash: str | None,
         password: str,
+        *,
+        known: bool = False,
     ) -> bool | Throttled:
-        """Run the KDF unless the login or address has too many attempts pending.
+        """Run the KDF unless the account (or unknown login) is blocked or it or the
+        address has too many attempts pending.
 
         ``key`` None means "do not share this run"; ``password_hash`` None means
-        "check against the decoy hash" (unknown login).
+        "check against the decoy hash" (unknown login); ``known``: the credential
+        was verified before, so a blocked account does not stop it.
         """
+        wait = None if known else self.account_throttle.blocked(throttle_key)
+        if wait is not None:
+            # Unchecked, but a guess all the same: it costs this address, or one
+            # address could try passwords against the credential cache at will.
+            self.address_throttle.record_failure(client_address)
+            self.failure_sources.record(client_address, throttle_key)
+            return Throttled(wait)
         if key is not None and key in self._running:
             waiter: Deferred[bool] = Deferred()
             self._running[key].append(waiter)
             return await waiter
-        if not self.login_throttle.try_begin(login_key):
-            return Throttled(self._retry_after(login_key, client_address) or IN_FLIGHT_RETRY_AFTER)
+        if not self.account_throttle.try_begin(throttle_key, even_if_blocked=known):
+            return Throttled(IN_FLIGHT_RETRY_AFTER if known
+                             else self._retry_after(throttle_key, client_address))
         if not self.address_throttle.try_begin(client_address):
-            self.login_throttle.end(login_key)
-            return Throttled(self._retry_after(login_key, client_address) or IN_FLIGHT_RETRY_AFTER)
+            self.account_throttle.end(throttle_key)
+            return Throttled(self._retry_after(throttle_key, client_address))
         try:
             return await self._run_kdf(key, password_hash, password)
         finally:
-            self.login_throttle.end(login_key)
+            self.account_throttle.end(throttle_key)
             self.address_throttle.end(client_address)
+
+    def _retry_after(self, throttle_key: str, client_address: str) -> float:
+        waits = [w for w in (self.account_throttle.retry_after(throttle_key),
+                             self.address_throttle.retry_after(client_address))
+                 if w is not None]
+        return max(waits, default=IN_FLIGHT_RETRY_AFTER)
 
     async def _run_kdf(self, key: bytes | None, password_hash: str | None, password: str) -> bool:
         waiters: list[Deferred[bool]] = []

@@ -1,4 +1,4 @@
-"""Slowing down repeated login failures per key (a login or a client address).
+"""Slowing down repeated login failures per key (an account, a login, a client address).
 
 After ``threshold`` failures a key is blocked for ``base_delay`` seconds, and each
 further failure doubles the block, up to ``max_delay``. While blocked, attempts
@@ -8,6 +8,10 @@ and at most ``max_entries`` are kept, the least recently failed going first.
 
 The number of unfinished verifications per key is capped too, so a burst of
 parallel guesses cannot all reach the KDF before the first failures count.
+
+:class:`FailureSources` remembers which address each key's failures came from, so
+that a success takes back only the failures its own client made (the owner's typos),
+never those of someone else guessing from elsewhere.
 """
 
 from __future__ import annotations
@@ -86,6 +90,9 @@ class FailureThrottle:
 
     def retry_after(self, key: str) -> float | None:
         """Seconds until ``key`` may try again, or None when it may try now."""
+        return self._busy(key) or self.blocked(key)
+
+    def _busy(self, key: str) -> float | None:
         if self._in_flight.get(key, 0) >= self.policy.max_in_flight:
             if key not in self._saturated:
                 self._saturated.add(key)
@@ -96,6 +103,11 @@ class FailureThrottle:
                     count=self._in_flight[key],
                 )
             return IN_FLIGHT_RETRY_AFTER
+        return None
+
+    def blocked(self, key: str) -> float | None:
+        """Seconds ``key`` stays blocked for its failures, or None (running
+        verifications not considered)."""
         record = self._records.get(key)
         if record is None:
             return None
@@ -131,17 +143,35 @@ class FailureThrottle:
         return delay
 
     def forget(self, key: str) -> None:
-        """Clear the failures of ``key`` (e.g. after it logged in successfully)."""
+        """Clear the failures of ``key``."""
         self._records.pop(key, None)
 
-    def try_begin(self, key: str) -> bool:
-        """Start a verification for ``key`` unless too many are already running.
+    def forgive(self, key: str, failures: int) -> None:
+        """Take back ``failures`` of the failures of ``key``; its block shrinks to
+        what the failures left call for (none below the threshold)."""
+        record = self._records.get(key)
+        if record is None or failures <= 0:
+            return
+        record.failures -= failures
+        if record.failures <= 0:
+            del self._records[key]
+            return
+        record.blocked_until = record.last_failure + self.policy.block_seconds(record.failures)
+
+    def try_begin(self, key: str, *, even_if_blocked: bool = False) -> bool:
+        """Start a verification for ``key`` unless it is blocked or too many are
+        already running.
+
+        Args:
+            even_if_blocked: only the number running counts (the caller knows the
+                attempt is no guess).
 
         Returns:
             True when the caller may run the verification (and must call
             :meth:`end` afterwards); False when it must refuse the attempt.
         """
-        if self.retry_after(key) is not None:
+        wait = self._busy(key) if even_if_blocked else self.retry_after(key)
+        if wait is not None:
             return False
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         return True
@@ -168,3 +198,48 @@ class FailureThrottle:
             if now - record.last_failure < self.policy.forget_after:
                 return
             del self._records[key]
+
+
+class FailureSources:
+    """How many failures of each key came from each client address.
+
+    Entries are forgotten ``forget_after`` seconds after their last failure, like a
+    throttle's records; at most ``max_entries`` are kept, the least recently failed
+    going first (their failures then simply can no longer be taken back).
+
+    Args:
+        clock: Source of time.
+        forget_after: Seconds without a failure after which a pair starts over.
+        max_entries: Most (address, key) pairs remembered.
+    """
+
+    def __init__(self, clock: TimeSource, *, forget_after: float, max_entries: int) -> None:
+        self._clock = clock
+        self.forget_after = forget_after
+        self._max_entries = max_entries
+        self._counts: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+
+    def record(self, address: str, key: str) -> None:
+        """Count one failure of ``key`` from ``address``."""
+        now = self._clock.seconds()
+        self._purge(now)
+        count, last = self._counts.pop((address, key), (0, now))
+        self._counts[(address, key)] = (count + 1, now)
+        while len(self._counts) > self._max_entries:
+            self._counts.popitem(last=False)
+
+    def pop(self, address: str, key: str) -> int:
+        """The failures of ``key`` from ``address``, forgetting them."""
+        count, last = self._counts.pop((address, key), (0, 0.0))
+        return count if self._clock.seconds() - last < self.forget_after else 0
+
+    def __len__(self) -> int:
+        """Number of pairs remembered."""
+        return len(self._counts)
+
+    def _purge(self, now: float) -> None:
+        while self._counts:
+            pair, (_, last) = next(iter(self._counts.items()))
+            if now - last < self.forget_after:
+                return
+            del self._counts[pair]

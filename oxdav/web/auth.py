@@ -4,8 +4,9 @@ Credentials are accepted over TLS, or over plain HTTP only on a listener that is
 configured as sitting behind a trusted TLS-terminating proxy. The
 ``Authorization`` header is removed from the request as soon as it is read, so
 no later log line, error page or traceback can carry it; once the credentials are
-accepted, the login is recorded as the request's user (``request.getUser()``, what the
-access log shows), never the password.
+accepted, the login is recorded as the request's user (``request.getUser()`` and
+``request.authenticated_user``, what the access log shows), never the password. A
+request whose credentials were refused, or never checked, has no user.
 
 Typical use in a resource::
 
@@ -122,9 +123,13 @@ def take_credentials(request: Request) -> BasicCredentials | None:
     return parse_basic_authorization(value)
 
 
-def record_user(request: Request, login: str) -> None:
-    """Make the authenticated ``login`` the request's user (``getUser()``, access log)."""
-    request.user = login.encode("utf-8")
+def record_user(request: Request, login: str | None) -> None:
+    """Make the authenticated ``login`` the request's user (``getUser()``, access log).
+
+    None: nobody is authenticated (e.g. a remembered login refused on a second look).
+    """
+    request.user = login.encode("utf-8") if login is not None else b""
+    request.authenticated_user = login  # type: ignore[attr-defined]
 
 
 def client_address(request: Request, *, trusted_proxy: bool) -> str:
@@ -195,8 +200,7 @@ async def check_credentials(
     address = client_address(request, trusted_proxy=trusted_proxy)
     result = await authenticator.authenticate(
         credentials.login, credentials.password, address, interface, fresh=fresh)
-    if isinstance(result, Authenticated):
-        record_user(request, credentials.login)
+    record_user(request, credentials.login if isinstance(result, Authenticated) else None)
     return result
 
 

@@ -13,7 +13,8 @@ row "leave behind"):
   (Twisted itself only cuts the connection, and behind TLS not even that);
 - ``Server: oxdav`` without a version;
 - an access log in combined format through twisted.logger (namespace
-  ``oxdav.access``), with the user name but never the Authorization value;
+  ``oxdav.access``), with the user name only once authentication accepted it
+  (``request.authenticated_user``), never what the Authorization header claims;
 - ``405``/``501`` with an ``Allow`` header and a plain-text body for methods a
   resource does not implement, instead of Twisted's HTML "Huh?" page: any resource
   that raises ``twisted.web.error.UnsupportedMethod`` (as ``Resource.render`` does
@@ -147,12 +148,14 @@ def _quoted(value: bytes | str | None) -> str:
 def access_log_line(timestamp: str, request: server.Request) -> str:
     """One combined-log-format line; an ``IAccessLogFormatter``.
 
-    The user is the Basic-auth user name only: the Authorization value and the
-    password never appear.
+    The user is the login authentication accepted (``authenticated_user``), else
+    ``-``: never ``getUser()``, which Twisted parses from whatever Authorization header
+    came, so a request refused or never authenticated would log a name as typed
+    (people type passwords there).
     """
     client = request.getClientAddress()
     ip = getattr(client, "host", "-")
-    user = request.getUser() or b"-"
+    user = getattr(request, "authenticated_user", None) or "-"
     length = request.sentLength or "-"
     return (
         f'{ip} - {_quoted(user)} {timestamp} "{_quoted(request.method)} '
@@ -300,6 +303,8 @@ class OxdavRequest(server.Request):
     """A request that enforces the site's body limit, reports metrics, hides versions."""
 
     site: OxdavSite
+    #: The login authentication accepted (``oxdav.web.auth.record_user``), or None.
+    authenticated_user: str | None = None
     _received_at: float | None = None
     _body_bytes = 0
 

@@ -14,7 +14,7 @@ from oxdav.directory.results import Interface
 from oxdav.directory.throttle import ThrottlePolicy
 from tests.directory.memory_directory import MemoryDirectory, NotFound
 
-LOGIN_POLICY = ThrottlePolicy(threshold=3, base_delay=10, max_delay=80, forget_after=600)
+ACCOUNT_POLICY = ThrottlePolicy(threshold=3, base_delay=10, max_delay=80, forget_after=600)
 ADDRESS_POLICY = ThrottlePolicy(threshold=6, base_delay=10, max_delay=80, forget_after=600)
 CACHE_TTL = 300.0
 REALM = "oxdav test"
@@ -61,7 +61,7 @@ def make_authenticator(
         interface_enabled=interfaces,
         cache_ttl=CACHE_TTL,
         cache_size=100,
-        login_throttle=LOGIN_POLICY,
+        account_throttle=ACCOUNT_POLICY,
         address_throttle=ADDRESS_POLICY,
         not_found=(NotFound,),
         clock=clock,

@@ -88,8 +88,10 @@ class MemoryDirectory:
         yield self
 
     async def context_by_mapping(self, mapping: str) -> Context:
+        # As the store: surrounding space ignored, case-insensitive.
+        wanted = mapping.strip().casefold()
         for context in self.contexts.values():
-            if mapping in context.mappings:
+            if wanted in (m.casefold() for m in context.mappings):
                 return context
         raise NotFound(mapping)
 
@@ -101,7 +103,7 @@ class MemoryDirectory:
 
     async def user_by_login(self, context_id: int, login: str) -> User:
         for user in self.users.values():
-            if user.context_id == context_id and user.login == login:
+            if user.context_id == context_id and user.login.casefold() == login.casefold():
                 return user
         raise NotFound(login)
 

@@ -7,8 +7,8 @@ from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.task import Clock
 
 from oxdav.directory.authenticator import Authenticator
-from oxdav.directory.results import Authenticated, Unauthorized
-from tests.directory.auth_fixtures import CACHE_TTL, CountingVerifier
+from oxdav.directory.results import Authenticated, Forbidden, Unauthorized
+from tests.directory.auth_fixtures import CACHE_TTL, CountingVerifier, make_authenticator
 from tests.directory.memory_directory import MemoryDirectory, hashed
 
 ADDRESS = "192.0.2.1"
@@ -184,3 +184,27 @@ async def test_a_remembered_login_ends_with_its_passwords_verification(
     result = await alice(authenticator)
     assert isinstance(result, Authenticated) and not result.remembered
     assert verifier.calls == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_interface_enabled_again_lets_a_remembered_login_in_at_once(
+    directory: MemoryDirectory, clock: Clock, verifier: CountingVerifier
+) -> None:
+    # The interface check reads the user's own config, as the cascade does: a login
+    # remembered through one interface carries the user record of that moment.
+    def enabled(context, user, interface) -> bool:
+        return user.config.get(f"{interface}.enabled", "true") == "true"
+
+    auth = make_authenticator(directory, clock, verifier, enabled)
+    auth.startService()
+    try:
+        directory.change_user(directory.users[(10, 3)], config={"caldav.enabled": "false"})
+        assert isinstance(await served(auth, directory), Forbidden)  # caldav
+        assert isinstance(await auth.authenticate("alice@example.com", "alice-secret",
+                                                  ADDRESS, "carddav"), Authenticated)
+        directory.change_user(directory.users[(10, 3)], config={"caldav.enabled": "true"})
+        assert isinstance(await served(auth, directory), Authenticated)
+        directory.change_user(directory.users[(10, 3)], config={"caldav.enabled": "false"})
+        assert isinstance(await served(auth, directory), Forbidden)
+    finally:
+        auth.stopService()

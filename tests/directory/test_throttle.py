@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from oxdav.directory.throttle import IN_FLIGHT_RETRY_AFTER, FailureThrottle, ThrottlePolicy
+from oxdav.directory.throttle import (
+    IN_FLIGHT_RETRY_AFTER,
+    FailureSources,
+    FailureThrottle,
+    ThrottlePolicy,
+)
 
 POLICY = ThrottlePolicy(
     threshold=3, base_delay=5, max_delay=40, forget_after=100, max_entries=4, max_in_flight=2
@@ -127,3 +132,58 @@ def test_blocked_key_cannot_begin(throttle: FailureThrottle) -> None:
 def test_inconsistent_policies_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         ThrottlePolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_forgiving_failures_lifts_a_block_they_caused(throttle: FailureThrottle) -> None:
+    fail(throttle, "a", POLICY.threshold + 1)
+    throttle.forgive("a", 2)
+    assert throttle.blocked("a") is None
+    assert throttle.record_failure("a") == POLICY.base_delay
+
+
+def test_forgiving_keeps_the_failures_not_taken_back(throttle: FailureThrottle) -> None:
+    fail(throttle, "a", POLICY.threshold + 2)
+    throttle.forgive("a", 1)
+    assert throttle.blocked("a") == 2 * POLICY.base_delay
+
+
+def test_forgiving_more_failures_than_counted_forgets_the_key(
+    throttle: FailureThrottle,
+) -> None:
+    fail(throttle, "a", 2)
+    throttle.forgive("a", 5)
+    assert len(throttle) == 0
+
+
+def test_failure_sources_give_back_what_one_address_did(clock: Clock) -> None:
+    sources = FailureSources(clock, forget_after=100, max_entries=10)
+    for address in ("x", "x", "y"):
+        sources.record(address, "acct")
+    assert sources.pop("x", "acct") == 2
+    assert sources.pop("x", "acct") == 0
+    assert sources.pop("y", "acct") == 1
+
+
+def test_failure_sources_forget_after_a_quiet_period(clock: Clock) -> None:
+    sources = FailureSources(clock, forget_after=100, max_entries=10)
+    sources.record("x", "acct")
+    clock.advance(100)
+    assert sources.pop("x", "acct") == 0
+    sources.record("x", "a")
+    clock.advance(100)
+    sources.record("y", "b")
+    assert len(sources) == 1
+
+
+def test_failure_sources_are_bounded(clock: Clock) -> None:
+    sources = FailureSources(clock, forget_after=100, max_entries=2)
+    for key in ("a", "b", "c"):
+        sources.record("x", key)
+    assert len(sources) == 2 and sources.pop("x", "a") == 0
+
+
+def test_a_blocked_key_may_begin_when_told_it_is_no_guess(throttle: FailureThrottle) -> None:
+    fail(throttle, "a", POLICY.threshold)
+    assert throttle.try_begin("a", even_if_blocked=True)
+    assert throttle.try_begin("a", even_if_blocked=True)
+    assert not throttle.try_begin("a", even_if_blocked=True)  # max_in_flight

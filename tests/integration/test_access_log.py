@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest_twisted
 from twisted.logger import globalLogPublisher
 
+from oxdav.directory.passwords import hash_password
 from tests.integration.harness import start_server
 
 
@@ -44,3 +45,43 @@ async def test_access_log_shows_a_dash_for_a_refused_login(logged) -> None:
                                        headers={"Depth": "0"})
     assert response.code == 401
     assert len(lines) == 1 and " - - [" in lines[0]
+
+
+#: What a user typed as user name where the password belongs.
+TYPED = ("hunter2-typed-as-name", "x")
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_that_never_authenticate_log_a_dash_not_the_sent_name(logged) -> None:
+    server, lines = logged
+    answers = [
+        await server.request("GET", "/.well-known/caldav", auth=TYPED),     # 301
+        await server.request("GET", "/elsewhere/x", auth=TYPED),            # 404
+        await server.request("BREW", "/dav/caldav/", auth=TYPED),           # 501
+        await server.request("TRACE", "/dav/caldav/", auth=TYPED),          # 405
+        await server.request("PROPFIND", "/dav/", auth=TYPED, headers={"Depth": "0"}),  # 401
+    ]
+    assert [response.code for response, _ in answers] == [301, 404, 501, 405, 401]
+    assert len(lines) == len(answers)
+    for line in lines:
+        assert " - - [" in line and TYPED[0] not in line, line
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_remembered_login_refused_on_a_second_look_logs_a_dash(logged) -> None:
+    # The first look (a remembered login) let it in; the store then said its context
+    # changed (a new password), and the second look refused it.
+    server, lines = logged
+    login, password = server.demo
+    response, _ = await server.request("PROPFIND", "/dav/", auth=server.demo,
+                                       headers={"Depth": "0"})
+    assert response.code == 207
+    async with server.service.store.transaction("new password", write=True) as txn:
+        context = next(c for c in await txn.contexts() if c.name == "demo")
+        user = await txn.user_by_login(context.id, login.split("@")[0])
+        await txn.update_user(context.id, user.id, password_hash=hash_password("changed"))
+    response, _ = await server.request("PROPFIND", "/dav/", auth=server.demo,
+                                       headers={"Depth": "0"})
+    assert response.code == 401
+    assert f" - {login} [" in lines[0]
+    assert " - - [" in lines[1] and login not in lines[1]

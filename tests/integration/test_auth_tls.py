@@ -171,3 +171,49 @@ async def test_a_remembered_login_follows_oxdav_admin_on_the_very_next_request(s
     assert response.code == 201, body
     response, body = await server.request("GET", calendar + "w.ics", auth=auth)
     assert b"UID:remembered-write" in body
+
+
+@pytest_twisted.ensureDeferred
+async def test_caldav_enabled_again_by_oxdav_admin_is_served_on_the_very_next_request(
+        server) -> None:
+    # CardDAV stays allowed, so the login is remembered with the user record that
+    # still had CalDAV off; that record must not refuse CalDAV once it is back on.
+    await add_user(server, "cleo", config={"com.openexchange.caldav.enabled": "false"})
+
+    async def code(path: str) -> int:
+        response, _ = await server.request("OPTIONS", path, auth=("cleo", PASSWORD))
+        return response.code
+
+    seen = [await code("/dav/caldav/"), await code("/dav/carddav/"), await code("/dav/caldav/")]
+    await admin(server, "user", "change", "demo", "cleo",
+                "--config", "com.openexchange.caldav.enabled=true")
+    seen += [await code("/dav/caldav/"), await code("/dav/caldav/")]
+    await admin(server, "user", "change", "demo", "cleo",
+                "--config", "com.openexchange.caldav.enabled=false")
+    seen += [await code("/dav/caldav/"), await code("/dav/carddav/")]
+    assert seen == [403, 200, 403, 200, 200, 403, 200]
+
+
+@pytest_twisted.ensureDeferred
+async def test_caldav_enabled_again_in_the_store_is_served_on_the_very_next_request(
+        server) -> None:
+    await add_user(server, "cid", config={"com.openexchange.caldav.enabled": "false"})
+    store = server.service.store
+
+    async def set_caldav(value: str) -> None:
+        async with store.transaction("test config", write=True) as txn:
+            ctx = next(c for c in await txn.contexts() if c.name == "demo")
+            user = await txn.user_by_login(ctx.id, "cid")
+            await txn.update_user(ctx.id, user.id,
+                                  config={"com.openexchange.caldav.enabled": value})
+
+    async def code(path: str) -> int:
+        response, _ = await server.request("OPTIONS", path, auth=("cid", PASSWORD))
+        return response.code
+
+    seen = [await code("/dav/carddav/"), await code("/dav/caldav/")]
+    await set_caldav("true")
+    seen += [await code("/dav/caldav/")]
+    await set_caldav("false")
+    seen += [await code("/dav/caldav/")]
+    assert seen == [200, 403, 200, 403]

@@ -13,6 +13,7 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 from twisted.web.resource import Resource
 
+from oxdav.web.auth import record_user, take_credentials
 from oxdav.web.site import OxdavChannel, OxdavSite
 
 LIMIT = 1000
@@ -29,6 +30,15 @@ class Echo(Resource):
 
     def render_PUT(self, request):
         return b"got %d" % len(request.content.read())
+
+
+class SignsIn(Echo):
+    """Takes any Basic credentials as authenticated (what oxdav.web.auth records)."""
+
+    def render_GET(self, request):
+        credentials = take_credentials(request)
+        record_user(request, credentials.login if credentials else None)
+        return super().render_GET(request)
 
 
 class Broken(Resource):
@@ -149,7 +159,10 @@ async def test_server_header_has_no_version(port, http_exchange):
 
 
 @pytest_twisted.ensureDeferred
-async def test_access_log_has_user_but_no_authorization_value(port, http_exchange, access_events):
+async def test_access_log_has_the_accepted_user_but_no_authorization_value(
+        reactor, listen, http_exchange, access_events):
+    port = listen(reactor.listenTCP(0, OxdavSite(SignsIn(), reactor=reactor),
+                                    interface="127.0.0.1"))
     credentials = base64.b64encode(b"alice@example.com:s3cr3t-pw")
     request = (b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
                b"Authorization: Basic " + credentials + b"\r\n\r\n")
@@ -157,10 +170,22 @@ async def test_access_log_has_user_but_no_authorization_value(port, http_exchang
     [event] = access_events
     line = event["access_line"]
     assert '"GET /x HTTP/1.1" 200 5' in line
-    assert "alice@example.com" in line
+    assert " - alice@example.com [" in line
     assert "s3cr3t-pw" not in line
     assert credentials.decode() not in line
     assert "s3cr3t" not in repr(event)
+
+
+@pytest_twisted.ensureDeferred
+async def test_access_log_has_no_user_a_resource_did_not_accept(port, http_exchange,
+                                                                access_events):
+    credentials = base64.b64encode(b"typed-as-name:s3cr3t-pw")
+    request = (b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+               b"Authorization: Basic " + credentials + b"\r\n\r\n")
+    await deferToThread(http_exchange, port, request)
+    [event] = access_events
+    assert " - - [" in event["access_line"]
+    assert "typed-as-name" not in repr(event) and "s3cr3t" not in repr(event)
 
 
 @pytest_twisted.ensureDeferred

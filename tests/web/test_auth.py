@@ -24,9 +24,11 @@ from oxdav.web.auth import (
     InsecureTransport,
     authenticate_request,
     challenge,
+    check_credentials,
     client_address,
     parse_basic_authorization,
     render_auth_failure,
+    take_credentials,
 )
 from oxdav.web.site import access_log_line
 from tests.directory.auth_fixtures import (
@@ -275,3 +277,26 @@ def test_access_log_line_shows_a_dash_without_credentials() -> None:
     request = make_request(None)
     request.method, request.uri, request.clientproto = b"GET", b"/", b"HTTP/1.1"
     assert " - - [" in access_log_line("[24/Nov/2026:07:30:00 +0000]", request)
+
+
+def test_access_log_line_shows_a_dash_for_credentials_never_checked() -> None:
+    # Twisted's getUser() would parse the header: a name as typed, maybe a password.
+    request = make_request(basic(b"hunter2-typed-as-name:pw"))
+    request.method, request.uri, request.clientproto = b"GET", b"/", b"HTTP/1.1"
+    line = access_log_line("[24/Nov/2026:07:30:00 +0000]", request)
+    assert " - - [" in line and "hunter2" not in line
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_login_refused_on_a_second_look_leaves_no_request_user(
+    authenticator: Authenticator,
+) -> None:
+    request = make_request(basic(b"alice@example.com:alice-secret"))
+    credentials = take_credentials(request)
+    await check_credentials(request, credentials, authenticator, "caldav",
+                            trusted_proxy=False)
+    assert request.authenticated_user == "alice@example.com"
+    refused = BasicCredentials("alice@example.com", "guess")
+    await check_credentials(request, refused, authenticator, "caldav", trusted_proxy=False,
+                            fresh=True)
+    assert request.authenticated_user is None and request.getUser() == b""
