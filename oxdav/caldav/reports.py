@@ -37,10 +37,10 @@ from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.errors import DAVError
-from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS, multiget_hrefs
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
+from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
-from oxdav.dav.paths import PathError, parent_path
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
 from oxdav.dav.reports import Report
@@ -232,15 +232,9 @@ class CalendarMultigetReport(_ObjectReport):
                   depth: Depth) -> DAVResponse:
         assert isinstance(resource, CalendarCollection)
         request, data_request, wants_data = self.selection(body)
-        hrefs = multiget_hrefs(ctx.limits, body)
-        names: dict[str, str] = {}
-        for href in hrefs:
-            try:
-                path = ctx.paths.dav_path_of_href(href)
-            except PathError:
-                path = None
-            if path is not None and parent_path(path).rstrip("/") == resource.path:
-                names[href] = path.rsplit("/", 1)[1]
+        multiget = await read_multiget(resource.tree.work, ctx.limits, ctx.paths,
+                                       resource.path, body)
+        hrefs, names = multiget.hrefs, multiget.names
         tz = query_timezone(await resource.timezone_text())
         budget = report_budget(resource)
 

@@ -21,10 +21,10 @@ from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
 from oxdav.dav.errors import DAVError
-from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS, multiget_hrefs
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
+from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CARDDAV_NS, DAV_NS, clark
-from oxdav.dav.paths import PathError, basename, parent_path, same_path
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
 from oxdav.dav.reports import Report
@@ -150,12 +150,15 @@ class AddressbookMultigetReport(Report):
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
         wanted = parse_card_properties(body)
-        hrefs = multiget_hrefs(ctx.limits, body)
+        multiget = await read_multiget(work_of(resource), ctx.limits, ctx.paths, resource.path,
+                                       body)
+        hrefs = multiget.hrefs
 
         async def entries() -> AsyncIterator[ResponseEntry]:
             for first in range(0, len(hrefs), QUERY_BATCH):
                 chunk = hrefs[first:first + QUERY_BATCH]
-                members = await self._members(ctx, resource, chunk, wanted.whole_cards)
+                members = await self._members(resource, chunk, multiget.names,
+                                              wanted.whole_cards)
                 present = [members[h] for h in chunk if h in members]
                 rendered = dict(zip(map(id, present), await render_batch(
                     work_of(resource), wanted, present), strict=True))
@@ -170,19 +173,12 @@ class AddressbookMultigetReport(Report):
         return multistatus_answer(ctx, entries())
 
     @staticmethod
-    async def _members(ctx: RequestContext, resource: DAVResource, hrefs: list[str],
+    async def _members(resource: DAVResource, hrefs: list[str], all_names: dict[str, str],
                        alternate: bool) -> dict[str, AddressObject]:
         """The members ``hrefs`` name, by href, read in one store call per folder."""
         if not isinstance(resource, CardLookup):
             return {}
-        names: dict[str, str] = {}
-        for href in hrefs:
-            try:
-                path = ctx.paths.dav_path_of_href(href)
-            except PathError:
-                continue
-            if path is not None and same_path(parent_path(path), resource.path):
-                names[href] = basename(path)
+        names = {href: all_names[href] for href in hrefs if href in all_names}
         if not names:
             return {}
         found = await resource.cards_named(list(dict.fromkeys(names.values())),

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from lxml import etree
 from twisted.logger import Logger
 
 from oxdav.dav.errors import ERROR_MAPPER, DAVError, ErrorMapper
@@ -25,8 +26,8 @@ from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits
-from oxdav.work import Pacer
+from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits, parse_body
+from oxdav.work import INLINE, Pacer, Work
 
 if TYPE_CHECKING:
     from twisted.web.iweb import IRequest
@@ -59,6 +60,12 @@ class DAVRequest:
     body: bytes
     tree: ResourceTree
     env: DAVEnvironment
+
+    async def xml_body(self) -> etree._Element | None:
+        """The body parsed as XML (:func:`~oxdav.dav.xml.parse_body`), on the work pool
+        when it is large. Raises: DAVError (400)."""
+        return await self.env.work.sized(len(self.body), parse_body, self.body,
+                                         self.env.limits)
 
 
 class MethodHandler(abc.ABC):
@@ -114,6 +121,7 @@ class DAVEnvironment:
             ``calendar-access``, ``addressbook``; RFC 4791 §5.1, RFC 6352 §6.1).
         errors: the lower-layer error map.
         limits: XML parsing bounds.
+        work: where CPU-heavy request work runs (:mod:`oxdav.work`).
     """
 
     properties: PropertyRegistry
@@ -122,6 +130,7 @@ class DAVEnvironment:
     compliance: Sequence[str] = ()
     errors: ErrorMapper = ERROR_MAPPER
     limits: XMLLimits = DEFAULT_LIMITS
+    work: Work = INLINE
 
     def dav_header(self) -> str:
         """The ``DAV`` header value: 1, 3, access-control, plus 2 when LOCK is served."""

@@ -1,6 +1,7 @@
 """Bounds on what one request may ask of the server, and how an answer says it hit one.
 
-A multiget names at most :attr:`RequestLimits.max_hrefs` resources (more: 403); a
+A multiget names at most :attr:`RequestLimits.max_hrefs` resources (more: 403,
+:mod:`oxdav.dav.multiget`); a
 multi-status answer stops after :attr:`RequestLimits.max_answer_bytes` with a 507
 response for the request URI carrying ``DAV:number-of-matches-within-limits``, the way
 RFC 6352 §8.6.1 and RFC 6578 §3.6 mark an answer cut short.
@@ -11,15 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from lxml import etree
-
-from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
-from oxdav.dav.xml import child_elements, element_text
 
 #: The DAV:error of a request or an answer over a limit (RFC 6578 §3.6, RFC 6352 §8.6.1).
 NUMBER_OF_MATCHES_WITHIN_LIMITS: Final = clark(DAV_NS, "number-of-matches-within-limits")
-_HREF: Final = clark(DAV_NS, "href")
 
 
 @dataclass(frozen=True)
@@ -34,18 +30,3 @@ class RequestLimits:
     max_hrefs: int = 100_000
     max_answer_bytes: int | None = 100 * 1024 * 1024
 
-
-def multiget_hrefs(limits: RequestLimits, body: etree._Element) -> list[str]:
-    """The DAV:href texts of a multiget body (RFC 4791 §7.9, RFC 6352 §8.7).
-
-    Raises:
-        DAVError: 400 without any; 403 ``number-of-matches-within-limits`` for more
-            than ``limits.max_hrefs``.
-    """
-    hrefs = [element_text(e).strip() for e in child_elements(body) if e.tag == _HREF]
-    if not hrefs:
-        raise DAVError(400, None, "a multiget needs at least one DAV:href")
-    if len(hrefs) > limits.max_hrefs:
-        raise DAVError(403, NUMBER_OF_MATCHES_WITHIN_LIMITS,
-                       f"{len(hrefs)} hrefs; at most {limits.max_hrefs} per multiget")
-    return hrefs

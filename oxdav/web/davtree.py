@@ -49,14 +49,12 @@ class DavHandler:
         store: the store (``store.transaction``).
         env: the DAV environment (registries).
         kinds: the home kinds by name (``caldav``/``carddav``).
-        work: where CPU-heavy request work runs.
         reactor: paces streamed answers (:class:`oxdav.work.Pacer`); None: unpaced.
     """
 
     store: Any
     env: DAVEnvironment
     kinds: Mapping[str, HomeKind]
-    work: Work = INLINE
     reactor: Any = None
 
     def __post_init__(self) -> None:
@@ -95,7 +93,7 @@ class DavHandler:
                                           confirm=who.context if who.remembered else None
                                           ) as txn:
             tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings,
-                           self.work)
+                           self.env.work)
             response = await self.dispatcher.serve(ctx, tree, body)
             await txn.confirmed()  # a request that needed no store call: check now
             if write and not isinstance(response.body, bytes):
@@ -140,5 +138,6 @@ def build_dav(store: Any, errors: ErrorMapper, *,
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
     compliance = tuple(c for kind in kinds for c in kind.compliance)
-    env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors)
-    return DavHandler(store, env, {kind.name: kind for kind in kinds}, work, reactor)
+    env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
+                         work=work)
+    return DavHandler(store, env, {kind.name: kind for kind in kinds}, reactor)

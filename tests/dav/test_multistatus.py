@@ -279,3 +279,27 @@ def test_a_text_response_refuses_text_xml_cannot_hold_or_a_shape_that_does_not_f
         TextResponse("/a", (D + "displayname",), TEXT, ())
     with pytest.raises(ValueError):
         TextResponse("/a", (D + "displayname", D + "getetag"), TEXT, ("x",))
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_over_its_byte_limit_ends_with_507_for_the_request_uri() -> None:
+    produced: list[int] = []
+    closed: list[bool] = []
+
+    async def entries() -> AsyncIterator[ResponseEntry]:
+        try:
+            for i in range(100):
+                produced.append(i)
+                yield ResponseEntry(f"/dav/caldav/1/{i}.ics", status=404)
+        finally:
+            closed.append(True)
+
+    body = b"".join([c async for c in aiter_multistatus(
+        entries(), max_bytes=1000, truncated_href="/dav/caldav/1/")])
+    responses = _parse(body).findall(D + "response")
+    assert 5 < len(responses) < 20
+    last = responses[-1]
+    assert last.findtext(D + "href") == "/dav/caldav/1/"
+    assert last.findtext(D + "status") == "HTTP/1.1 507 Insufficient Storage"
+    assert last.find(f"{D}error/{D}number-of-matches-within-limits") is not None
+    assert len(produced) == len(responses) and closed == [True]  # the rest never made

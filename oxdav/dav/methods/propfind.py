@@ -18,6 +18,7 @@ from oxdav.dav.propfind import PropFindRequest, parse_propfind
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits, parse_body
+from oxdav.work import INLINE, Work
 
 PROPFIND_FINITE_DEPTH = clark(DAV_NS, "propfind-finite-depth")
 
@@ -29,6 +30,7 @@ async def propfind(
     properties: PropertyRegistry,
     *,
     limits: XMLLimits = DEFAULT_LIMITS,
+    work: Work = INLINE,
 ) -> DAVResponse:
     """Answer a PROPFIND on ``resource``.
 
@@ -38,6 +40,7 @@ async def propfind(
         body: the raw request body (empty means allprop).
         properties: the live-property registry.
         limits: XML parsing bounds.
+        work: where a large body is parsed.
 
     Raises:
         DAVError: 400 for a bad body or Depth; 403 ``propfind-finite-depth`` for
@@ -46,7 +49,7 @@ async def propfind(
     depth = ctx.depth(Depth.INFINITY)
     if depth is Depth.INFINITY:
         raise DAVError(403, PROPFIND_FINITE_DEPTH, "Depth: infinity is not supported")
-    request = parse_propfind(parse_body(body, limits))
+    request = parse_propfind(await work.sized(len(body), parse_body, body, limits))
     first = (await properties.evaluate(ctx, resource, request)).to_entry()
     entries = _entries(ctx, resource, request, properties, first, depth)
     return multistatus_answer(ctx, entries)

@@ -15,4 +15,5 @@ class PropfindMethod(MethodHandler):
     async def handle(self, request: DAVRequest) -> DAVResponse:
         assert request.target is not None
         return await propfind(request.ctx, request.target, request.body,
-                              request.env.properties, limits=request.env.limits)
+                              request.env.properties, limits=request.env.limits,
+                              work=request.env.work)

@@ -21,7 +21,7 @@ from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.xml import child_elements, parse_body
+from oxdav.dav.xml import child_elements
 
 _PROPERTYUPDATE = clark(DAV_NS, "propertyupdate")
 _SET = clark(DAV_NS, "set")
@@ -69,7 +69,7 @@ class ProppatchMethod(MethodHandler):
         target = request.target
         assert target is not None
         await check_write_locks(request)
-        instructions = parse_propertyupdate(parse_body(request.body, request.env.limits))
+        instructions = parse_propertyupdate(await request.xml_body())
         statuses, live, dead_set, dead_remove = self._plan(request, target, instructions)
         failed = any(status != 200 for status in statuses.values())
         if failed:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.xml import parse_body
 
 
 class ReportMethod(MethodHandler):
@@ -14,5 +13,5 @@ class ReportMethod(MethodHandler):
 
     async def handle(self, request: DAVRequest) -> DAVResponse:
         assert request.target is not None
-        root = parse_body(request.body, request.env.limits)
+        root = await request.xml_body()
         return await request.env.reports.run(request.ctx, request.target, root)
