@@ -136,7 +136,10 @@ class _ObjectReport(Report):
             member = collection.member(stored.meta)
             result = await self._properties.evaluate(ctx, member, request)
             if wants_data:
-                result.set(CALENDAR_DATA, calendar_data(stored, data_request, tz).decode("utf-8"))
+                # Bytes that are no UTF-8 (stored before PUT checked) stay unwritable
+                # surrogates: the member's calendar-data answers 500, the rest is served.
+                result.set(CALENDAR_DATA, calendar_data(stored, data_request, tz).decode(
+                    "utf-8", "surrogateescape"))
             yield result.to_entry()
 
 
