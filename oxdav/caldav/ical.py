@@ -27,6 +27,7 @@ from twisted.logger import Logger
 
 from oxdav.caldav.errors import CalendarDataError
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES, compute_index, estimated_instances
+from oxdav.dav.xmlchars import non_xml_character
 
 log = Logger()
 
@@ -109,6 +110,16 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _invalid(f"not UTF-8 at byte {exc.start}") from exc
+
+
+def _check_characters(text: str) -> None:
+    """Refuse characters XML cannot carry: they could never be served in a REPORT.
+
+    RFC 5545 §3.1 allows no control characters but HTAB in values (§3.3.11 TEXT).
+    """
+    where = non_xml_character(text)
+    if where is not None:
+        raise _invalid(f"character {where} is not allowed in iCalendar (RFC 5545 §3.1)")
 
 
 def _check_nesting(text: str) -> None:
@@ -288,6 +299,7 @@ def parse_calendar_object(
             "max-resource-size", f"{len(data)} bytes exceed the limit of {max_size}"
         )
     text = _decode(data)
+    _check_characters(text)
     _check_nesting(text)
     calendar = _parse(text)
     component_type, uid = _check_object_resource(calendar)

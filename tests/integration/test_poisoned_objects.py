@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 import pytest_twisted
 from lxml import etree
 
@@ -76,6 +77,49 @@ async def store_directly(server: Any, context_id: int, folder_id: int, name: str
     async with server.service.store.transaction("poison", write=True) as txn:
         collection = await txn.system_collection(context_id, folder_id)
         await collection.put(name, data, index, created_by=created_by)
+
+
+@pytest.mark.parametrize("char", BAD, ids=[f"U+{ord(c):04X}" for c in BAD])
+@pytest_twisted.ensureDeferred
+async def test_put_of_an_event_with_a_character_xml_cannot_carry_is_403(tmp_path, char
+                                                                         ) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        calendar = (await folders(server))["VEVENT"]
+        response, doc = await put(server, calendar + "bad.ics", event("bad", f"a{char}b"))
+        assert response.code == 403
+        assert doc.find("{urn:ietf:params:xml:ns:caldav}valid-calendar-data") is not None
+        response, _ = await server.request("GET", calendar + "bad.ics", auth=server.demo)
+        assert response.code == 404
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("char", BAD, ids=[f"U+{ord(c):04X}" for c in BAD])
+@pytest_twisted.ensureDeferred
+async def test_put_of_a_card_with_a_character_xml_cannot_carry_is_403(tmp_path, char) -> None:
+    server = await start_carddav(tmp_path, exposedCollections="1")
+    try:
+        book = await default_book(server)
+        response, body = await put_card(server, book + "bad.vcf", card("bad", f"a{char}b"))
+        assert response.code == 403
+        doc = etree.fromstring(body)
+        assert doc.find("{urn:ietf:params:xml:ns:carddav}valid-address-data") is not None
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_put_of_an_event_with_a_lone_surrogate_in_utf8_is_403(tmp_path) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        calendar = (await folders(server))["VEVENT"]
+        body = event("bad", "a_b").replace(b"a_b", b"a\xed\xa0\x80b")  # U+D800 as UTF-8
+        response, doc = await put(server, calendar + "bad.ics", body)
+        assert response.code == 403
+        assert doc.find("{urn:ietf:params:xml:ns:caldav}valid-calendar-data") is not None
+    finally:
+        await server.stop()
 
 
 @pytest_twisted.ensureDeferred
