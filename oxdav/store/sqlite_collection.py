@@ -27,7 +27,7 @@ from .models import (
     StoredObject,
     Unset,
 )
-from .permissions import effective_rights
+from .permissions import effective_rights, may_create_objects
 from .sqlite_cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
 
 if TYPE_CHECKING:
@@ -176,7 +176,8 @@ class SQLiteCollection:
         if self._deleted:
             raise NotFound(f"folder {self.folder.id} was deleted")
         return objects_db.Scope(self.folder.context_id, self.folder.id, self.user_id,
-                                self.rights, self._quota)
+                                self.rights, self._quota,
+                                creates=may_create_objects(self.folder, self.user_id))
 
     async def list(self, *, time_range: TimeRange | None = None,
                    component: str | None = None, spans: bool = False
