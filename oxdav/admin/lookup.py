@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Iterable, Mapping
 
 from oxdav.config import DECLARATIONS
-from oxdav.store import Context, Group, NotFound, Transaction, User
+from oxdav.store import MAX_ID, Context, Group, NotFound, Transaction, User
 
 from .errors import AdminError, not_found
 
@@ -14,6 +14,13 @@ from .errors import AdminError, not_found
 def add_context_argument(parser: argparse.ArgumentParser) -> None:
     """The positional CONTEXT every command that works in one context takes."""
     parser.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+
+
+def folder_id(text: str) -> int:
+    """An argparse type: a folder id, decimal ASCII digits up to :data:`MAX_ID`."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise argparse.ArgumentTypeError(f"invalid folder id {text!r}")
+    return int(text)
 
 
 async def find_context(txn: Transaction, spec: str) -> Context:

@@ -34,6 +34,10 @@ GAL_FOLDER_NAME = "Global Address Book"
 FIRST_FOLDER_ID = 20
 """Folder ids below this are reserved for system folders; new folders count up from it."""
 
+MAX_ID = 2**63 - 1
+"""The largest id of a context, user, group or folder: every database keeps ids as
+signed 64-bit integers, so a larger number names nothing."""
+
 
 class Unset(enum.Enum):
     """Marker type for "leave this field unchanged" in ``update_*`` calls."""

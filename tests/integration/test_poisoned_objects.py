@@ -17,7 +17,8 @@ from lxml import etree
 
 from oxdav.caldav.collection import object_index
 from oxdav.caldav.ical import parse_calendar_object
-from oxdav.store import ObjectIndex
+from oxdav.store import GAL_FOLDER_ID, ObjectIndex
+from tests.admin.conftest import Admin
 from tests.integration.caldav_requests import NS, folders, ics, put, start_with_caldav, vevent
 from tests.integration.caldav_requests import xml_request as caldav_xml
 from tests.integration.carddav_support import card, default_book, report, start_carddav
@@ -260,5 +261,37 @@ async def test_a_stored_card_xml_cannot_carry_leaves_every_carddav_answer_whole(
                                  '<CR:address-data content-type="text/vcard" version="4.0"/>'))
         assert response.code == 207
         check(doc)
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_oxdav_admin_finds_and_deletes_a_poisoned_card_in_the_gal(tmp_path) -> None:
+    server = await start_carddav(tmp_path, exposedCollections="1")
+    try:
+        gal = "/dav/carddav/6/"
+        async with server.service.store.transaction("demo") as txn:
+            demo = await txn.user_by_email("demo@example.com")
+        await store_directly(server, demo.context_id, GAL_FOLDER_ID, "poisoned.vcf",
+                             card("poisoned", "Bad\x00Card"), ObjectIndex("poisoned", "VCARD"))
+        response, doc = await report(server, gal, SYNC)
+        token = doc.findtext("D:sync-token", namespaces=NS)
+        response, doc = await report(server, gal, ADDRESSBOOK_QUERY)
+        assert response.code == 207
+        assert members(doc)[gal + "poisoned.vcf"]["address-data"] == (
+            "HTTP/1.1 500 Internal Server Error")
+
+        admin = Admin(server.config)
+        listed = admin.ok("object", "list", "demo", "--folder", "6", "--check", "--json")
+        problems = {row["name"]: row["problem"] for row in listed.json()}
+        assert problems["poisoned.vcf"].startswith("U+0000 at character")
+        assert list(problems.values()).count(None) == len(problems) - 1
+        admin.ok("object", "delete", "demo", "--folder", "6", "poisoned.vcf")
+
+        response, doc = await report(server, gal, ADDRESSBOOK_QUERY)
+        assert response.code == 207 and gal + "poisoned.vcf" not in members(doc)
+        response, doc = await report(server, gal, SYNC.replace(
+            "<D:sync-token/>", f"<D:sync-token>{token}</D:sync-token>"))
+        assert members(doc)[gal + "poisoned.vcf"] == {"": "HTTP/1.1 404 Not Found"}
     finally:
         await server.stop()
