@@ -7,8 +7,9 @@ call it; they hand stored bytes back unchanged, or use :func:`load_calendar` on
 the few candidates a query has to inspect.
 
 Tolerant where real clients are sloppy (missing PRODID or VERSION, a broken
-DTSTAMP or X- property, DTEND before DTSTART), strict where data would be lost or
-misread (unknown TZIDs, broken dates or rules, truncated bodies).
+DTSTAMP or X- property, DTEND equal to DTSTART), strict where data would be lost or
+misread (unknown TZIDs, broken dates or rules, an end before the start, truncated or
+absurdly nested bodies).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from twisted.logger import Logger
 
 from oxdav.caldav.errors import CalendarDataError
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES, compute_index, estimated_instances
+from oxdav.caldav.timerange import date_value, is_floating, to_utc
 from oxdav.dav.xmlchars import non_xml_character
 
 log = Logger()
@@ -43,6 +45,14 @@ ESSENTIAL_PROPERTIES = frozenset(
 
 #: Recurrence frequencies that are only accepted for small, bounded series.
 _DENSE_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY"})
+
+#: Deepest component nesting accepted, VCALENDAR counted: RFC 5545 and its extensions
+#: go no deeper than four (VCALENDAR, VEVENT, PARTICIPANT, VLOCATION; RFC 9073), and
+#: the parser and every later walk of the object recurse once per level.
+MAX_COMPONENT_DEPTH = 8
+
+#: The property that ends each component type, and the RFC 5545 rule for it.
+_ENDS = {"VEVENT": ("DTEND", "§3.8.2.2"), "VTODO": ("DUE", "§3.8.2.3")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +147,8 @@ def _check_nesting(text: str) -> None:
                 if not stack and closed:
                     raise _invalid("more than one VCALENDAR")
                 stack.append(value)
+                if len(stack) > MAX_COMPONENT_DEPTH:
+                    raise _invalid(f"components nested deeper than {MAX_COMPONENT_DEPTH}")
             elif not stack or stack.pop() != value:
                 raise _invalid(f"END:{value} does not close the open component")
             elif not stack:
@@ -260,6 +272,22 @@ def _check_components(components: list[Component], max_instances: int) -> None:
                 raise _invalid(f"RRULE FREQ={freq} is too dense; at most {max_instances} instances")
 
 
+def _check_end_after_start(components: list[Component]) -> None:
+    """An end before the start is refused: RFC 5545 §3.8.2.2 wants DTEND later than
+    DTSTART (equal is tolerated: clients write zero-length events so, and §9.9 of RFC
+    4791 reads them as a moment), §3.8.2.3 DUE equal to or after it. Values of
+    different types (DATE against DATE-TIME, floating against zoned) are not compared."""
+    for component in components:
+        name, section = _ENDS.get(str(component.name), ("", ""))
+        start = date_value(component, "DTSTART")
+        end = date_value(component, name) if name else None
+        if start is None or end is None or is_floating(start) != is_floating(end) or (
+                isinstance(start, datetime) != isinstance(end, datetime)):
+            continue
+        if to_utc(end) < to_utc(start):
+            raise _invalid(f"{component.name} {name} is before DTSTART (RFC 5545 {section})")
+
+
 def _check_timezones(calendar: Calendar) -> None:
     """Every TZID needs a VTIMEZONE or a name the tz database knows (RFC 5545 §3.2.19)."""
     for tzid in sorted(calendar.get_missing_tzids()):
@@ -310,6 +338,7 @@ def parse_calendar_object(
             f"{component_type} is not accepted here, only {allowed}",
         )
     _check_components(_content_components(calendar), max_instances)
+    _check_end_after_start(_content_components(calendar))
     _check_timezones(calendar)
     try:
         index = compute_index(calendar, component_type, max_instances=max_instances)
