@@ -26,6 +26,7 @@ from .models import (
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
     GAL_FOLDER_NAME,
+    MAX_CHOSEN_FOLDER_ID,
     MAX_ID,
     MODULES,
     UNSET,
@@ -44,8 +45,8 @@ from .models import (
 )
 
 __all__ = [
-    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MAX_ID",
-    "MODULES",
+    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME",
+    "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
     "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ContextChanged",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Module",

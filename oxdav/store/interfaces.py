@@ -389,12 +389,13 @@ class Home(Protocol):
         is_default: bool = False,
         folder_id: int | None = None,
     ) -> Folder:
-        """Create a folder owned by the user.
+        """Create a folder owned by the user; ``folder_id`` chooses its id, from
+        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID`` (lower ids are the system's).
 
         Raises:
             AlreadyExists: the explicit id is taken, or ``is_default`` and the user
                 already has a default folder of this module.
-            ValueError: unknown module.
+            ValueError: unknown module, or a chosen id outside that range.
         """
         ...
 

@@ -17,6 +17,8 @@ from . import sqlite_objects as objects_db
 from .errors import Forbidden, NotFound
 from .interfaces import TimeRange
 from .models import (
+    FIRST_FOLDER_ID,
+    MAX_CHOSEN_FOLDER_ID,
     UNSET,
     Changes,
     Folder,
@@ -143,6 +145,9 @@ class SQLiteHome:
                             permissions: Sequence[FolderPermission] = (),
                             is_default: bool = False, folder_id: int | None = None) -> Folder:
         """See ``Home.create_folder``."""
+        if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
+            raise ValueError(f"a chosen folder id must be from {FIRST_FOLDER_ID} to "
+                             f"{MAX_CHOSEN_FOLDER_ID}, not {folder_id}")
         folder: Folder = await self._call(
             _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
 import pytest_twisted
 from lxml import etree
 
+from oxdav.store import MAX_CHOSEN_FOLDER_ID, MAX_ID
 from tests.integration.caldav_requests import NS, folders, ics, put, start_with_caldav, vevent
+from tests.integration.caldav_requests import xml_request as caldav_xml
 
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 MKCALENDAR_BODY = """<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
@@ -98,6 +101,59 @@ async def test_an_end_before_the_start_is_403_valid_calendar_data(tmp_path) -> N
         due_at_start = todo.replace(b"UID:late", b"UID:due").replace(b"T090000Z", b"T100000Z")
         response, doc = await put(server, tasks + "due.ics", due_at_start)
         assert response.code == 201, etree.tostring(doc)
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("path", [
+    "/dav/caldav/99999999999999999999/", "/dav/caldav/99999999999999999999/x.ics",
+    f"/dav/caldav/{MAX_ID + 1}/", "/dav/carddav/99999999999999999999/",
+    "/dav/caldav/%C2%B2/", "/dav/caldav/%D9%A1%D9%A2/", "/dav/carddav/%C2%B2/",
+    "/dav/principals/users/99999999999999999999/", "/dav/principals/users/%C2%B2/",
+    "/dav/principals/groups/99999999999999999999/",
+], ids=["folder", "member", "max-id+1", "carddav", "superscript-two", "arabic-digits",
+        "carddav-superscript", "user", "user-superscript", "group"])
+@pytest_twisted.ensureDeferred
+async def test_ids_that_name_nothing_are_404(tmp_path, path: str) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        for method in ("PROPFIND", "GET"):
+            response, _ = await server.request(method, path, auth=server.demo,
+                                               headers={"Depth": "0"})
+            assert response.code == 404, method
+        if path.startswith("/dav/caldav/"):
+            response, _ = await server.request(
+                "PUT", path.rstrip("/") + "/new.ics", auth=server.demo, body=ics(vevent("n")),
+                headers={"Content-Type": "text/calendar"})
+            assert response.code == 409  # RFC 4918 §9.7.1: no such parent collection
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_calendar_made_under_a_number_takes_only_a_user_folder_id(tmp_path) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        async def mkcalendar(segment: str) -> tuple[int, str | None]:
+            response, data = await server.request("MKCALENDAR", f"/dav/caldav/{segment}/",
+                                                  auth=server.demo, body=MKCALENDAR_BODY)
+            return response.code, condition(data)
+
+        location_ok = (403, "calendar-collection-location-ok")
+        # Near the end of the id range a chosen id would exhaust the context's folder ids;
+        # below 20 they are the system's.
+        for segment in (str(MAX_ID - 1), str(MAX_CHOSEN_FOLDER_ID + 1), "7", "0"):
+            assert await mkcalendar(segment) == location_ok, segment
+        # Not an id at all: a name like any other (kept, the calendar answers there).
+        for segment in ("99999999999999999999", "%D9%A1%D9%A2", "%C2%B2"):
+            assert (await mkcalendar(segment))[0] == 201, segment
+            response, _ = await caldav_xml(server, "PROPFIND", f"/dav/caldav/{segment}/",
+                                           depth="0")
+            assert response.code == 207, segment
+        assert (await mkcalendar(str(MAX_CHOSEN_FOLDER_ID)))[0] == 201
+        assert (await mkcalendar("plain"))[0] == 201  # the counter goes on
+        response, _ = await caldav_xml(server, "PROPFIND", "/dav/caldav/plain/", depth="0")
+        assert response.code == 207
     finally:
         await server.stop()
 
