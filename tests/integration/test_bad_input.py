@@ -161,3 +161,29 @@ async def test_a_calendar_made_under_a_number_takes_only_a_user_folder_id(tmp_pa
 def _token(raw: str) -> str:
     return ("http://oxdav.org/ns/sync/"
             + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="))
+
+
+@pytest_twisted.ensureDeferred
+async def test_sync_tokens_no_server_made_are_403_valid_sync_token(tmp_path) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        href = (await folders(server))["VEVENT"]
+        response, doc = await caldav_xml(server, "REPORT", href, SYNC.format(token=""))
+        identity = doc.findtext("D:sync-token", namespaces=NS)
+        assert response.code == 207 and identity
+        collection = base64.urlsafe_b64decode(identity.rsplit("/", 1)[1] + "==")
+        collection_id = collection.decode().split('"c":"')[1].split('"')[0]
+        tokens = {
+            "deep-list": _token("[" * 20_000 + "]" * 20_000),
+            "deep-object": _token('{"c":' * 10_000 + '"x"' + "}" * 10_000),
+            "huge": identity + "A" * 500_000,
+            "revision-beyond-64-bits": _token(f'{{"c":"{collection_id}","r":{2**70}}}'),
+            "revision-of-4000-digits": _token(f'{{"c":"{collection_id}","r":{10**4000}}}'),
+        }
+        for name, token in tokens.items():
+            response, data = await server.request(
+                "REPORT", href, auth=server.demo, body=SYNC.format(token=token),
+                headers={"Content-Type": "application/xml"})
+            assert (response.code, condition(data)) == (403, "valid-sync-token"), name
+    finally:
+        await server.stop()
