@@ -8,6 +8,7 @@ other properties are evaluated through the registry and address-data is added he
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from copy import deepcopy
 from dataclasses import dataclass
@@ -160,7 +161,8 @@ def _parse_limit(root: etree._Element) -> int | None:
     if limit is None:
         return None
     text = element_text(find_child(limit, _NRESULTS))
-    if not text.isdigit() or int(text) < 1:
+    # ASCII digits only (str.isdigit takes "²"), and few enough for int() to be cheap.
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
         raise DAVError(400, None, f"invalid CARDDAV:nresults {text!r}")
     return int(text)
 

@@ -12,6 +12,7 @@ from lxml import etree
 from oxdav.store import MAX_CHOSEN_FOLDER_ID, MAX_ID
 from tests.integration.caldav_requests import NS, folders, ics, put, start_with_caldav, vevent
 from tests.integration.caldav_requests import xml_request as caldav_xml
+from tests.integration.carddav_support import default_book, report, start_carddav
 
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 MKCALENDAR_BODY = """<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
@@ -185,5 +186,20 @@ async def test_sync_tokens_no_server_made_are_403_valid_sync_token(tmp_path) -> 
                 "REPORT", href, auth=server.demo, body=SYNC.format(token=token),
                 headers={"Content-Type": "application/xml"})
             assert (response.code, condition(data)) == (403, "valid-sync-token"), name
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_addressbook_query_limit_of_unicode_digits_is_400(tmp_path) -> None:
+    server = await start_carddav(tmp_path, exposedCollections="1")
+    try:
+        book = await default_book(server)
+        for nresults in ("²", "٣", "9" * 5000):
+            body = f"""<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav">
+<D:prop><D:getetag/></D:prop><C:filter/><C:limit><C:nresults>{nresults}</C:nresults></C:limit>
+</C:addressbook-query>"""
+            response, _ = await report(server, book, body)
+            assert response.code == 400, nresults
     finally:
         await server.stop()
