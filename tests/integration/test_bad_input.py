@@ -203,3 +203,17 @@ async def test_addressbook_query_limit_of_unicode_digits_is_400(tmp_path) -> Non
             assert response.code == 400, nresults
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_error_quoting_a_header_with_control_characters_is_written(tmp_path) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        href = (await folders(server))["VEVENT"] + "typed.ics"
+        for content_type in ("text/calendar; charset=\x01x", "text/\x1bcalendar"):
+            response, data = await server.request(
+                "PUT", href, auth=server.demo, body=ics(vevent("typed")),
+                headers={"Content-Type": content_type})
+            assert (response.code, condition(data)) == (415, "supported-calendar-data")
+    finally:
+        await server.stop()
