@@ -38,7 +38,12 @@ from oxdav.dav.multistatus import ResponseEntry, aiter_multistatus
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.paths import PathError, parent_path
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
+from oxdav.dav.propfind import (
+    NOT_READABLE,
+    PropFindRequest,
+    PropFindType,
+    parse_property_selection,
+)
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
@@ -98,6 +103,18 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
         raise to_dav_error(error) from None
 
 
+def readable(stored: StoredObject) -> Calendar | None:
+    """The parsed object, or ``None`` (logged) for one stored before PUT checked that
+    no longer parses: like an unreadable card (RFC 6352 filters), it matches nothing
+    and is busy at no time, instead of failing the whole report."""
+    try:
+        return load_calendar(stored.data)
+    except ValueError as error:
+        log.warn("{name}: passed over, it does not parse: {error}", name=stored.name,
+                 error=error)
+        return None
+
+
 class _ObjectReport(Report):
     """A report on a calendar collection answering with properties of its objects."""
 
@@ -136,10 +153,16 @@ class _ObjectReport(Report):
             member = collection.member(stored.meta)
             result = await self._properties.evaluate(ctx, member, request)
             if wants_data:
-                # Bytes that are no UTF-8 (stored before PUT checked) stay unwritable
-                # surrogates: the member's calendar-data answers 500, the rest is served.
-                result.set(CALENDAR_DATA, calendar_data(stored, data_request, tz).decode(
-                    "utf-8", "surrogateescape"))
+                try:
+                    data = calendar_data(stored, data_request, tz)
+                except DAVError as error:  # this object cannot answer what was asked
+                    result.set_status(CALENDAR_DATA, error.status, error.precondition_name)
+                except ValueError as error:  # stored before PUT checked, no longer parses
+                    result.set_failed(CALENDAR_DATA, f"it does not parse: {error}",
+                                      NOT_READABLE)
+                else:
+                    # Bytes that are no UTF-8 stay unwritable surrogates: 500 as well.
+                    result.set(CALENDAR_DATA, data.decode("utf-8", "surrogateescape"))
             yield result.to_entry()
 
 
@@ -223,8 +246,8 @@ class CalendarQueryReport(_ObjectReport):
             (name for name, decision in decided.items() if decision is not False),
             derived=wants_derived(data_request))
         try:
-            matching = [s for s in stored
-                        if decided[s.name] or flt.matches(load_calendar(s.data), tz)]
+            matching = [s for s in stored if decided[s.name] or (
+                (calendar := readable(s)) is not None and flt.matches(calendar, tz))]
         except CalDAVError as error:
             raise to_dav_error(error) from None
         return DAVResponse.multistatus(
@@ -254,7 +277,8 @@ class FreeBusyQueryReport(Report):
         metas = await resource.collection.list(time_range=span)
         stored = await resource.collection.get_many(m.name for m in metas)
         tz = query_timezone(await resource.timezone_text())
-        data = render_free_busy([load_calendar(s.data) for s in stored], rng, tz=tz)
+        data = render_free_busy([c for s in stored if (c := readable(s)) is not None], rng,
+                                tz=tz)
         return DAVResponse(200, {"Content-Type": "text/calendar; charset=utf-8"}, data)
 
 

@@ -46,6 +46,8 @@ _INCLUDE = clark(DAV_NS, "include")
 
 #: The ``responsedescription`` of a property whose value XML cannot carry.
 NOT_WRITABLE: Final = "the stored value holds a character XML cannot carry"
+#: The ``responsedescription`` of a property whose stored object cannot be read.
+NOT_READABLE: Final = "the stored object cannot be read"
 
 log = Logger()
 
@@ -222,11 +224,16 @@ class PropFindResult:
             self.set_unwritable(name, error.where)
 
     def set_unwritable(self, name: str, where: str) -> None:
-        """Record that the value of ``name`` cannot be written into XML: 500 with a
-        description (RFC 4918 §14.22), the rest of the response unharmed."""
-        log.warn("{href}: {name} not served, its value holds {where}",
-                 href=self.href, name=name, where=where)
-        self._outcomes[name] = _Outcome(500, TextProperty(name), description=NOT_WRITABLE)
+        """Record that the value of ``name`` cannot be written into XML (``where``: the
+        character and its place), see :meth:`set_failed`."""
+        self.set_failed(name, f"its value holds {where}", NOT_WRITABLE)
+
+    def set_failed(self, name: str, why: str, description: str) -> None:
+        """Record that the stored value of ``name`` cannot be served: 500 with
+        ``description`` (RFC 4918 §14.22), the rest of the response unharmed; ``why``
+        goes to the log only."""
+        log.warn("{href}: {name} not served, {why}", href=self.href, name=name, why=why)
+        self._outcomes[name] = _Outcome(500, TextProperty(name), description=description)
 
     def set_status(self, name: str, status: int, error: str | None = None) -> None:
         """Record a value-less outcome, e.g. 403 with ``{DAV:}need-privileges``."""

@@ -19,7 +19,15 @@ from oxdav.caldav.collection import object_index
 from oxdav.caldav.ical import parse_calendar_object
 from oxdav.store import GAL_FOLDER_ID, ObjectIndex
 from tests.admin.conftest import Admin
-from tests.integration.caldav_requests import NS, folders, ics, put, start_with_caldav, vevent
+from tests.integration.caldav_requests import (
+    NEXT_YEAR,
+    NS,
+    folders,
+    ics,
+    put,
+    start_with_caldav,
+    vevent,
+)
 from tests.integration.caldav_requests import xml_request as caldav_xml
 from tests.integration.carddav_support import card, default_book, report, start_carddav
 from tests.integration.carddav_support import put as put_card
@@ -168,6 +176,45 @@ async def test_a_stored_event_xml_cannot_carry_leaves_every_caldav_answer_whole(
         # GET involves no XML: the bytes as stored.
         response, body = await server.request("GET", poisoned[0], auth=server.demo)
         assert response.code == 200 and b"a\x00b" in body
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stored_event_that_no_longer_parses_leaves_the_reports_whole(tmp_path
+                                                                            ) -> None:
+    server = await start_with_caldav(tmp_path)
+    try:
+        calendar = (await folders(server))["VEVENT"]
+        assert (await put(server, calendar + "good.ics", event("good", "Fine")))[0].code == 201
+        context_id, folder_id = await demo_folder(server, calendar)
+        index = object_index(parse_calendar_object(
+            event("broken", "x"), allowed_components=frozenset({"VEVENT"}), max_size=10**6),
+            None)
+        await store_directly(server, context_id, folder_id, "broken.ics",
+                             b"BEGIN:VCALENDAR\r\nnot iCalendar\r\n", replace(index, uid="b"))
+        partial = CALENDAR_QUERY.replace("<C:calendar-data/>", """<C:calendar-data>
+<C:comp name="VCALENDAR"><C:comp name="VEVENT"><C:prop name="SUMMARY"/></C:comp></C:comp>
+</C:calendar-data>""")
+        response, doc = await caldav_xml(server, "REPORT", calendar, partial, depth="1")
+        assert response.code == 207
+        assert members(doc) == {
+            calendar + "good.ics": {"getetag": "HTTP/1.1 200 OK",
+                                    "calendar-data": "HTTP/1.1 200 OK"},
+            calendar + "broken.ics": {"getetag": "HTTP/1.1 200 OK",
+                                      "calendar-data": "HTTP/1.1 500 Internal Server Error"}}
+        # A filter cannot look inside it: it matches nothing, the rest is answered.
+        text_match = CALENDAR_QUERY.replace('<C:comp-filter name="VEVENT"/>', """
+<C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match>i</C:text-match>
+</C:prop-filter></C:comp-filter>""")
+        response, doc = await caldav_xml(server, "REPORT", calendar, text_match, depth="1")
+        assert response.code == 207 and set(members(doc)) == {calendar + "good.ics"}
+        response, body = await server.request(
+            "REPORT", calendar, auth=server.demo, headers={"Depth": "1"},
+            body=f"""<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+<C:time-range start="{NEXT_YEAR}0101T000000Z" end="{NEXT_YEAR + 1}0101T000000Z"/>
+</C:free-busy-query>""")
+        assert response.code == 200 and b"FREEBUSY" in body
     finally:
         await server.stop()
 
