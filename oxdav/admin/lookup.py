@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Iterable, Mapping
 
 from oxdav.config import DECLARATIONS
+from oxdav.dav.xmlchars import non_xml_character
 from oxdav.store import MAX_ID, Context, Group, NotFound, Transaction, User
 
 from .errors import AdminError, not_found
@@ -16,11 +17,21 @@ def add_context_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
 
 
-def folder_id(text: str) -> int:
-    """An argparse type: a folder id, decimal ASCII digits up to :data:`MAX_ID`."""
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise argparse.ArgumentTypeError(f"invalid folder id {text!r}")
+def id_number(text: str) -> int:
+    """An argparse type: a folder or user id, decimal ASCII digits up to :data:`MAX_ID`."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
+        raise argparse.ArgumentTypeError(f"invalid id {text!r}")
     return int(text)
+
+
+def shown_text(text: str) -> str:
+    """An argparse type: a name or address users will see over CalDAV/CardDAV, so
+    without characters XML cannot carry (control characters, U+FFFE, U+FFFF)."""
+    where = non_xml_character(text)
+    if where is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} holds {where}, which CalDAV and "
+                                         "CardDAV cannot show")
+    return text
 
 
 async def find_context(txn: Transaction, spec: str) -> Context:

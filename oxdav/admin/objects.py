@@ -30,7 +30,7 @@ from oxdav.dav.xmlchars import non_xml_character
 from oxdav.store import Collection, Folder, NotFound, ObjectIndex, Store, Transaction
 
 from .errors import not_found
-from .lookup import add_context_argument, find_context, folder_id
+from .lookup import add_context_argument, find_context, id_number
 from .output import print_rows
 
 #: Objects read, parsed and written per transaction.
@@ -163,7 +163,7 @@ def register(nouns: Any) -> None:
 
     p = verbs.add_parser("list", help="list the objects of a folder (any folder)")
     add_context_argument(p)
-    p.add_argument("--folder", type=folder_id, required=True, metavar="ID")
+    p.add_argument("--folder", type=id_number, required=True, metavar="ID")
     p.add_argument("--check", action="store_true",
                    help="read every object and name those that cannot be served in XML "
                         "(control characters, no UTF-8)")
@@ -172,7 +172,7 @@ def register(nouns: Any) -> None:
 
     p = verbs.add_parser("delete", help="delete objects of a folder by name (any folder)")
     add_context_argument(p)
-    p.add_argument("--folder", type=folder_id, required=True, metavar="ID")
+    p.add_argument("--folder", type=id_number, required=True, metavar="ID")
     p.add_argument("names", nargs="+", metavar="NAME", help="resource name, e.g. abc.vcf")
     p.set_defaults(handler=delete)
 
@@ -181,6 +181,6 @@ def register(nouns: Any) -> None:
         description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""))
     p.add_argument("context", metavar="CONTEXT", nargs="?",
                    help="id, name or mapping (default: every context)")
-    p.add_argument("--folder", type=folder_id, metavar="ID",
+    p.add_argument("--folder", type=id_number, metavar="ID",
                    help="only the folder of this id (in each chosen context)")
     p.set_defaults(handler=reindex)

@@ -119,6 +119,6 @@ def test_object_list_and_delete_of_an_unknown_folder_or_a_bad_id_fail_clearly(ac
     result = acme("object", "delete", "acme", "--folder", "9999", "x.vcf")
     assert result.code == 2
     result = acme("object", "list", "acme", "--folder", "99999999999999999999")
-    assert result.code == 1 and "invalid folder id" in result.err
+    assert result.code == 1 and "invalid id" in result.err
     result = acme("object", "list", "nowhere", "--folder", "6")
     assert result.code == 2
