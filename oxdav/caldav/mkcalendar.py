@@ -92,7 +92,7 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
         props = requested_properties(body, method)
         module = module_for(props)
         home = await self.tree.home()
-        folder_id = segment_id(name)  # a numeric name is the folder id, reachable so
+        folder_id = segment_id(name)  # a numeric name becomes the folder id: reached there
         if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
             raise DAVError(403, _LOCATION_OK, f"a calendar named by a number takes that "
                            f"folder id, from {FIRST_FOLDER_ID} to {MAX_CHOSEN_FOLDER_ID}")

@@ -105,7 +105,7 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
 
 def readable(stored: StoredObject) -> Calendar | None:
     """The parsed object, or ``None`` (logged) for one stored before PUT checked that
-    no longer parses: like an unreadable card (RFC 6352 filters), it matches nothing
+    no longer parses: like an unreadable card in CardDAV's filters, it matches nothing
     and is busy at no time, instead of failing the whole report."""
     try:
         return load_calendar(stored.data)
