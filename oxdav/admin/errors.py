@@ -15,7 +15,7 @@ EXIT_CODES_HELP = """\
 exit codes:
   0  success
   1  usage or validation error (bad option, invalid value, invalid configuration)
-  2  not found (unknown context, user, group or folder)
+  2  not found (unknown context, user, group, folder or object)
   3  already exists (duplicate name, login, mapping, address or id)
   4  any other error (e.g. storage failure)
 """

@@ -21,7 +21,7 @@ from oxdav.store import (
 )
 
 from .errors import AdminError, not_found
-from .lookup import add_context_argument, find_context, find_group, find_user
+from .lookup import add_context_argument, find_context, find_group, find_user, shown_text
 from .output import print_rows
 
 COLUMNS = ("id", "module", "name", "owner", "default", "color", "permissions", "url")
@@ -139,10 +139,10 @@ def register(nouns: Any) -> None:
     p = verbs.add_parser("create", help="create a folder owned by a user")
     add_context_argument(p)
     p.add_argument("owner", metavar="OWNER", help="owner login or id")
-    p.add_argument("name")
+    p.add_argument("name", type=shown_text)
     p.add_argument("--module", choices=MODULES, required=True)
-    p.add_argument("--color", help="colour, e.g. #3a87ad")
-    p.add_argument("--description")
+    p.add_argument("--color", type=shown_text, help="colour, e.g. #3a87ad")
+    p.add_argument("--description", type=shown_text)
     p.set_defaults(handler=create)
 
     p = verbs.add_parser("list", help="list folders")

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Iterable, Mapping
 
 from oxdav.config import DECLARATIONS
-from oxdav.store import Context, Group, NotFound, Transaction, User
+from oxdav.dav.xmlchars import non_xml_character
+from oxdav.store import MAX_ID, Context, Group, NotFound, Transaction, User
 
 from .errors import AdminError, not_found
 
@@ -14,6 +15,23 @@ from .errors import AdminError, not_found
 def add_context_argument(parser: argparse.ArgumentParser) -> None:
     """The positional CONTEXT every command that works in one context takes."""
     parser.add_argument("context", metavar="CONTEXT", help="id, name or mapping")
+
+
+def id_number(text: str) -> int:
+    """An argparse type: a folder or user id, decimal ASCII digits up to :data:`MAX_ID`."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
+        raise argparse.ArgumentTypeError(f"invalid id {text!r}")
+    return int(text)
+
+
+def shown_text(text: str) -> str:
+    """An argparse type: a name or address users will see over CalDAV/CardDAV, so
+    without characters XML cannot carry (control characters, U+FFFE, U+FFFF)."""
+    where = non_xml_character(text)
+    if where is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} holds {where}, which CalDAV and "
+                                         "CardDAV cannot show")
+    return text
 
 
 async def find_context(txn: Transaction, spec: str) -> Context:

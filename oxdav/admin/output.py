@@ -32,4 +32,12 @@ def _cell(value: Any) -> str:
         return ",".join(str(item) for item in value) or "-"
     if isinstance(value, dict):
         return ",".join(f"{key}={item}" for key, item in value.items()) or "-"
-    return str(value)
+    return _printable(str(value))
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x1b``), so
+    that stored names cannot move the terminal's cursor or hide in the table."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

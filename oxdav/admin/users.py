@@ -17,7 +17,15 @@ from oxdav.directory.passwords import hash_password
 from oxdav.store import Store, User
 
 from .errors import AdminError
-from .lookup import add_context_argument, find_context, find_user, merged_config, parse_overrides
+from .lookup import (
+    add_context_argument,
+    find_context,
+    find_user,
+    id_number,
+    merged_config,
+    parse_overrides,
+    shown_text,
+)
 from .output import print_rows
 
 COLUMNS = ("id", "login", "display_name", "email", "enabled", "permissions", "aliases",
@@ -117,14 +125,16 @@ async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 
 def _common(p: argparse.ArgumentParser, *, create: bool) -> None:
     default: Any = [] if create else None
-    p.add_argument("--display-name")
-    p.add_argument("--first-name")
-    p.add_argument("--last-name")
-    p.add_argument("--email", help="primary e-mail address (unique across contexts)")
-    p.add_argument("--alias", action="append", default=default,
+    p.add_argument("--display-name", type=shown_text)
+    p.add_argument("--first-name", type=shown_text)
+    p.add_argument("--last-name", type=shown_text)
+    p.add_argument("--email", type=shown_text,
+                   help="primary e-mail address (unique across contexts)")
+    p.add_argument("--alias", action="append", default=default, type=shown_text,
                    help="further e-mail address (repeatable" +
                    ("" if create else "; replaces all aliases") + ")")
     p.add_argument("--phone", action="append", default=default, metavar="NUMBER",
+                   type=shown_text,
                    help="telephone number for the global address list card (repeatable" +
                    ("" if create else "; replaces all numbers") + ")")
     p.add_argument("--permission", action="append", default=None,
@@ -146,8 +156,8 @@ def register(nouns: Any) -> None:
 
     p = verbs.add_parser("create", help="create a user with default folders and GAL card")
     add_context_argument(p)
-    p.add_argument("login")
-    p.add_argument("--id", type=int, help="explicit user id")
+    p.add_argument("login", type=shown_text)
+    p.add_argument("--id", type=id_number, help="explicit user id")
     p.add_argument("--disabled", action="store_true", help="create the user disabled")
     _common(p, create=True)
     p.set_defaults(handler=create)
@@ -155,7 +165,7 @@ def register(nouns: Any) -> None:
     p = verbs.add_parser("change", help="change a user")
     add_context_argument(p)
     p.add_argument("user", metavar="LOGIN|ID")
-    p.add_argument("--login", help="new login name")
+    p.add_argument("--login", type=shown_text, help="new login name")
     p.add_argument("--unset-config", action="append", default=[], metavar="KEY",
                    help="remove an override (repeatable)")
     state = p.add_mutually_exclusive_group()

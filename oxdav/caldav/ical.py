@@ -7,8 +7,9 @@ call it; they hand stored bytes back unchanged, or use :func:`load_calendar` on
 the few candidates a query has to inspect.
 
 Tolerant where real clients are sloppy (missing PRODID or VERSION, a broken
-DTSTAMP or X- property, DTEND before DTSTART), strict where data would be lost or
-misread (unknown TZIDs, broken dates or rules, truncated bodies).
+DTSTAMP or X- property, DTEND equal to DTSTART), strict where data would be lost or
+misread (unknown TZIDs, broken dates or rules, an end before the start, truncated or
+absurdly nested bodies).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from oxdav.caldav.budget import estimated_instances, recurrence_dates
 from oxdav.caldav.errors import CalendarDataError
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES, compute_index
 from oxdav.caldav.instances import defines_recurrence, owned_instances
-from oxdav.caldav.timerange import to_utc
+from oxdav.caldav.timerange import date_value, is_floating, to_utc
+from oxdav.dav.xmlchars import non_xml_character
 
 log = Logger()
 
@@ -46,6 +48,14 @@ ESSENTIAL_PROPERTIES = frozenset(
 
 #: Recurrence frequencies that are only accepted for small, bounded series.
 _DENSE_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY"})
+
+#: Deepest component nesting accepted, VCALENDAR counted: RFC 5545 and its extensions
+#: go no deeper than four (VCALENDAR, VEVENT, PARTICIPANT, VLOCATION; RFC 9073), and
+#: the parser and every later walk of the object recurse once per level.
+MAX_COMPONENT_DEPTH = 8
+
+#: The property that ends each component type, and the RFC 5545 rule for it.
+_ENDS = {"VEVENT": ("DTEND", "§3.8.2.2"), "VTODO": ("DUE", "§3.8.2.3")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +125,16 @@ def _decode(data: bytes) -> str:
         raise _invalid(f"not UTF-8 at byte {exc.start}") from exc
 
 
+def _check_characters(text: str) -> None:
+    """Refuse characters XML cannot carry: they could never be served in a REPORT.
+
+    RFC 5545 §3.1 allows no control characters but HTAB in values (§3.3.11 TEXT).
+    """
+    where = non_xml_character(text)
+    if where is not None:
+        raise _invalid(f"character {where} is not allowed in iCalendar (RFC 5545 §3.1)")
+
+
 def _check_nesting(text: str) -> None:
     """Reject truncated or crossed BEGIN/END pairs, which the parser would forgive."""
     stack: list[str] = []
@@ -130,6 +150,8 @@ def _check_nesting(text: str) -> None:
                 if not stack and closed:
                     raise _invalid("more than one VCALENDAR")
                 stack.append(value)
+                if len(stack) > MAX_COMPONENT_DEPTH:
+                    raise _invalid(f"components nested deeper than {MAX_COMPONENT_DEPTH}")
             elif not stack or stack.pop() != value:
                 raise _invalid(f"END:{value} does not close the open component")
             elif not stack:
@@ -296,6 +318,22 @@ def _check_instances(components: list[Component], max_instances: int,
             raise refuse("the recurrence set has more instances")
 
 
+def _check_end_after_start(components: list[Component]) -> None:
+    """An end before the start is refused: RFC 5545 §3.8.2.2 wants DTEND later than
+    DTSTART (equal is tolerated: clients write zero-length events so, and §9.9 of RFC
+    4791 reads them as a moment), §3.8.2.3 DUE equal to or after it. Values of
+    different types (DATE against DATE-TIME, floating against zoned) are not compared."""
+    for component in components:
+        name, section = _ENDS.get(str(component.name), ("", ""))
+        start = date_value(component, "DTSTART")
+        end = date_value(component, name) if name else None
+        if start is None or end is None or is_floating(start) != is_floating(end) or (
+                isinstance(start, datetime) != isinstance(end, datetime)):
+            continue
+        if to_utc(end) < to_utc(start):
+            raise _invalid(f"{component.name} {name} is before DTSTART (RFC 5545 {section})")
+
+
 def _check_timezones(calendar: Calendar) -> None:
     """Every TZID needs a VTIMEZONE or a name the tz database knows (RFC 5545 §3.2.19)."""
     for tzid in sorted(calendar.get_missing_tzids()):
@@ -338,6 +376,7 @@ def parse_calendar_object(
             "max-resource-size", f"{len(data)} bytes exceed the limit of {max_size}"
         )
     text = _decode(data)
+    _check_characters(text)
     _check_nesting(text)
     calendar = _parse(text)
     component_type, uid = _check_object_resource(calendar)
@@ -349,6 +388,7 @@ def parse_calendar_object(
         )
     _check_components(_content_components(calendar), max_instances)
     _check_instances(_content_components(calendar), max_instances, horizon)
+    _check_end_after_start(_content_components(calendar))
     _check_timezones(calendar)
     try:
         index = compute_index(calendar, component_type)

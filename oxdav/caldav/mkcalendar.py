@@ -27,8 +27,9 @@ from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, parse_body
 from oxdav.folders.collection import store_value
 from oxdav.folders.homes import FolderHome
-from oxdav.folders.naming import needs_alias, remember_name
+from oxdav.folders.naming import needs_alias, remember_name, segment_id
 from oxdav.store.errors import AlreadyExists, NotFound
+from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID
 
 _MKCALENDAR = clark(CALDAV_NS, "mkcalendar")
 _MKCOL = clark(DAV_NS, "mkcol")
@@ -91,7 +92,10 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
         props = requested_properties(body, method)
         module = module_for(props)
         home = await self.tree.home()
-        folder_id = int(name) if name.isdigit() else None
+        folder_id = segment_id(name)  # a numeric name becomes the folder id: reached there
+        if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
+            raise DAVError(403, _LOCATION_OK, f"a calendar named by a number takes that "
+                           f"folder id, from {FIRST_FOLDER_ID} to {MAX_CHOSEN_FOLDER_ID}")
         try:
             folder = await home.create_folder(
                 module, _text(props.get(_DISPLAYNAME)) or name,  # type: ignore[arg-type]

@@ -42,7 +42,12 @@ from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
+from oxdav.dav.propfind import (
+    NOT_READABLE,
+    PropFindRequest,
+    PropFindType,
+    parse_property_selection,
+)
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
@@ -127,11 +132,13 @@ def truncated(ctx: RequestContext, resource: CalendarCollection) -> ResponseEntr
 
 @dataclass(frozen=True)
 class _Answer:
-    """What the work pool found for one object: its calendar-data, or why not."""
+    """What the work pool found for one object: its calendar-data, or why not (the
+    precondition it cannot meet, or why its stored text cannot be read)."""
 
     stored: StoredObject
     data: str | None = None
     error: DAVError | None = None
+    unreadable: str | None = None
 
 
 def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, wants_data: bool,
@@ -139,12 +146,13 @@ def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, want
     if not wants_data:
         return _Answer(stored)
     try:
-        return _Answer(stored, calendar_data(stored, data_request, tz).decode("utf-8"))
-    except DAVError as error:  # that object's, not the report's (cf. RFC 6352 §5.1.1)
+        data = calendar_data(stored, data_request, tz)
+    except DAVError as error:  # this object cannot answer what was asked
         return _Answer(stored, error=error)
-    except (ValueError, KeyError, IndexError, TypeError) as error:
-        log.warn("cannot render {name}: {error}", name=stored.name, error=error)
-        return _Answer(stored, error=DAVError(500, None, "the object cannot be rendered"))
+    except ValueError as error:  # stored before PUT checked, no longer parses
+        return _Answer(stored, unreadable=f"it does not parse: {error}")
+    # Bytes that are no UTF-8 stay unwritable surrogates: 500 in the propstat.
+    return _Answer(stored, data.decode("utf-8", "surrogateescape"))
 
 
 def _answers(objects: Sequence[StoredObject], keep: Callable[[StoredObject], bool],
@@ -161,6 +169,18 @@ def _answers(objects: Sequence[StoredObject], keep: Callable[[StoredObject], boo
         except TooManyInstances:
             return answers, True
     return answers, False
+
+
+def readable(stored: StoredObject) -> Calendar | None:
+    """The parsed object, or ``None`` (logged) for one stored before PUT checked that
+    no longer parses: like an unreadable card in CardDAV's filters, it matches nothing
+    and is busy at no time, instead of failing the whole report."""
+    try:
+        return load_calendar(stored.data)
+    except ValueError as error:
+        log.warn("{name}: passed over, it does not parse: {error}", name=stored.name,
+                 error=error)
+        return None
 
 
 class _ObjectReport(Report):
@@ -214,11 +234,11 @@ class _ObjectReport(Report):
                                                  request)
         if answer.data is not None:
             result.set(CALENDAR_DATA, answer.data)
-        elif wants_data and answer.error is not None:
-            error = answer.error
-            result.set_status(CALENDAR_DATA, error.status,
-                              error.precondition if isinstance(error.precondition, str)
-                              else None)
+        elif answer.error is not None:
+            result.set_status(CALENDAR_DATA, answer.error.status,
+                              answer.error.precondition_name)
+        elif answer.unreadable is not None:
+            result.set_failed(CALENDAR_DATA, answer.unreadable, NOT_READABLE)
         return result.to_entry()
 
 
@@ -312,7 +332,8 @@ class CalendarQueryReport(_ObjectReport):
         budget = report_budget(resource)
 
         def keep(stored: StoredObject) -> bool:
-            return bool(decided[stored.name]) or flt.matches(load_calendar(stored.data), tz)
+            return bool(decided[stored.name]) or (
+                (calendar := readable(stored)) is not None and flt.matches(calendar, tz))
 
         async def entries() -> AsyncIterator[ResponseEntry]:
             for first in range(0, len(names), BATCH):
@@ -347,11 +368,10 @@ class FreeBusyQueryReport(Report):
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
         metas = await resource.collection.list(time_range=span)
-        objects: list[bytes] = []
+        objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]
-            objects += [s.data for s in await resource.collection.get_many(
-                m.name for m in batch)]
+            objects += await resource.collection.get_many(m.name for m in batch)
         tz = query_timezone(await resource.timezone_text())
         try:
             data = await resource.tree.work.run(_free_busy, objects, rng, tz,
@@ -363,11 +383,12 @@ class FreeBusyQueryReport(Report):
         return DAVResponse(200, {"Content-Type": "text/calendar; charset=utf-8"}, data)
 
 
-def _free_busy(objects: Sequence[bytes], rng: TimeRange, tz: tzinfo,
+def _free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
                budget: InstanceBudget) -> bytes:
     """The VFREEBUSY of ``objects`` (runs on the work pool, charged to ``budget``)."""
     with budget.active():
-        return render_free_busy((load_calendar(data) for data in objects), rng, tz=tz)
+        return render_free_busy((c for s in objects if (c := readable(s)) is not None), rng,
+                                tz=tz)
 
 
 def calendar_reports(properties: PropertyRegistry) -> Sequence[Report]:

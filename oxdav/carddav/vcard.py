@@ -14,6 +14,7 @@ from typing import Final
 
 from oxdav.carddav.card import Card, CardSyntaxError, read_card
 from oxdav.carddav.errors import AddressDataError
+from oxdav.dav.xmlchars import non_xml_character
 
 #: The vCard versions stored and served (RFC 6352 §3: 3.0 MUST, 4.0 SHOULD).
 SUPPORTED_VERSIONS: Final = ("3.0", "4.0")
@@ -160,8 +161,10 @@ def parse_address_object(
         AddressDataError: ``max-resource-size`` when ``data`` is larger than
             ``max_size``; ``supported-address-data`` for a media type, charset or
             vCard version that is not supported (only vCard 3.0 and 4.0 are);
-            ``valid-address-data`` when the body is not UTF-8, not parseable, not
-            exactly one VCARD, or lacks VERSION, UID or FN, or has an unknown VERSION.
+            ``valid-address-data`` when the body is not UTF-8, holds a character XML
+            cannot carry (C0 controls but HTAB, CR and LF; U+FFFE, U+FFFF), is not
+            parseable, not exactly one VCARD, or lacks VERSION, UID or FN, or has an
+            unknown VERSION.
     """
     if len(data) > max_size:
         raise AddressDataError(
@@ -169,7 +172,18 @@ def parse_address_object(
         )
     declared = check_content_type(content_type)
     try:
-        card = read_card(data)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AddressDataError(VALID_ADDRESS_DATA,
+                               f"not UTF-8: {e.reason} at byte {e.start}") from None
+    where = non_xml_character(text)
+    if where is not None:
+        # RFC 6350 §3.3: no control characters but HTAB in values; and XML, where
+        # reports serve the card, cannot carry them.
+        raise AddressDataError(VALID_ADDRESS_DATA,
+                               f"character {where} is not allowed in a vCard")
+    try:
+        card = read_card(text)
     except CardSyntaxError as e:
         raise AddressDataError(VALID_ADDRESS_DATA, str(e)) from None
     _check_version(card, declared)

@@ -23,6 +23,7 @@ from typing import Final
 from lxml import etree
 
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
+from oxdav.dav.xmlchars import xml_safe
 
 _ERROR = clark(DAV_NS, "error")
 _RESPONSEDESCRIPTION = clark(DAV_NS, "responsedescription")
@@ -113,7 +114,9 @@ def render_error(err: DAVError) -> tuple[int, dict[str, str], bytes]:
     else:
         root.append(deepcopy(err.precondition))
     if err.description:
-        etree.SubElement(root, _RESPONSEDESCRIPTION).text = err.description
+        # A description may quote what the client sent (a header value), which can
+        # hold characters XML cannot carry.
+        etree.SubElement(root, _RESPONSEDESCRIPTION).text = xml_safe(err.description)
     headers["Content-Type"] = XML_CONTENT_TYPE
     body = etree.tostring(root, encoding="utf-8", xml_declaration=True)
     return err.status, headers, body

@@ -14,7 +14,6 @@ declared once on ``<D:multistatus>`` are reused and not repeated per response.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -26,6 +25,7 @@ from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.resource import RequestContext
 from oxdav.dav.response import DAVResponse
+from oxdav.dav.xmlchars import non_xml_character
 
 _MULTISTATUS = clark(DAV_NS, "multistatus")
 _RESPONSE = clark(DAV_NS, "response")
@@ -49,14 +49,32 @@ def status_line(status: int) -> str:
     return f"HTTP/1.1 {status} {reason_phrase(status)}".rstrip()
 
 
-#: Characters XML 1.0 does not allow (§2.2); lxml refuses text holding them.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+class NotXMLText(ValueError):
+    """Text holds a character XML 1.0 cannot carry (§2.2), so it cannot be written.
+
+    Attributes:
+        where: which character and where (:func:`~oxdav.dav.xmlchars.non_xml_character`).
+    """
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"All strings must be XML compatible: {where}")
+        self.where = where
+
+
+def refused_text(error: ValueError) -> str | None:
+    """What was wrong when ``error`` is lxml's (or :func:`check_text`'s) refusal of text
+    XML cannot carry; ``None`` for any other ``ValueError``."""
+    if isinstance(error, NotXMLText):
+        return error.where
+    message = str(error)
+    return message if message.startswith("All strings must be XML compatible") else None
 
 
 def check_text(text: str) -> None:
-    """Refuse text XML cannot hold, as lxml does (``ValueError``)."""
-    if not (text.isascii() and text.isprintable()) and _NOT_XML_CHAR.search(text):
-        raise ValueError("All strings must be XML compatible")
+    """Refuse text XML cannot hold, as lxml does (:class:`NotXMLText`)."""
+    where = non_xml_character(text)
+    if where is not None:
+        raise NotXMLText(where)
 
 
 @dataclass(frozen=True, slots=True)

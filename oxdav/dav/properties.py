@@ -12,13 +12,22 @@ Dead properties come from the resource (:meth:`DAVResource.dead_properties`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar, cast
 
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import EMPTY, MISSING, TEXT, ResponseItem, TextResponse
+from oxdav.dav.multistatus import (
+    EMPTY,
+    MISSING,
+    TEXT,
+    NotXMLText,
+    ResponseItem,
+    TextResponse,
+    refused_text,
+)
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult, PropFindType
 from oxdav.dav.registry import NamedRegistry
@@ -109,10 +118,13 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
             return (await self.evaluate(ctx, resource, request, href)).to_entry()
         values = await self._named_values(ctx, resource, request.names)
         shape = _text_shape(values)
-        if shape is None:
-            return (await self._result(ctx, resource, request, href, values)).to_entry()
-        return TextResponse(ctx.href(resource.path) if href is None else href,
-                            request.names, *shape)
+        if shape is not None:
+            try:
+                return TextResponse(ctx.href(resource.path) if href is None else href,
+                                    request.names, *shape)
+            except NotXMLText:  # a text XML cannot carry: recorded the general way
+                pass
+        return (await self._result(ctx, resource, request, href, values)).to_entry()
 
     async def _named_values(self, ctx: RequestContext, resource: DAVResource,
                             names: tuple[str, ...]) -> list[object]:
@@ -132,6 +144,11 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
                     values.append(await prop.get(ctx, resource))
                 except DAVError as err:
                     values.append(err)
+                except ValueError as err:  # lxml refused stored text in an element
+                    where = refused_text(err)
+                    if where is None:
+                        raise
+                    values.append(_Unwritable(where))
         return values
 
     async def _result(self, ctx: RequestContext, resource: DAVResource,
@@ -149,6 +166,8 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
                     dead_wanted = True
                 elif isinstance(value, DAVError):
                     result.set_status(name, value.status, value.precondition_name)
+                elif isinstance(value, _Unwritable):
+                    result.set_unwritable(name, value.where)
                 elif value is not _NOT_HERE:  # that one stays 404
                     result.set(name, cast(PropertyValue, value))
             # A registered live name is never read from dead storage, even where the
@@ -175,6 +194,13 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
 #: property (read from dead storage), and a live property the resource does not have.
 _DEAD = object()
 _NOT_HERE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Unwritable:
+    """In :meth:`PropertyRegistry._named_values`: a getter met text XML cannot carry."""
+
+    where: str
 
 
 def _text_shape(values: list[object]) -> tuple[str, tuple[str, ...]] | None:

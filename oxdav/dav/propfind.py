@@ -8,6 +8,11 @@ asked for, starts each requested one at 404, and lets producers :meth:`handle` a
 property — the getter runs only if the property was requested and is still pending.
 The same class serves REPORT responses that carry properties (multiget, query,
 sync-collection).
+
+A value that cannot be written into XML (text stored before such text was refused,
+e.g. a calendar object holding a NUL) becomes that property's 500 with a
+``responsedescription``, never a response cut off halfway: the other properties and
+members are served, the member's ``getetag`` included, so a client keeps what it has.
 """
 
 from __future__ import annotations
@@ -16,11 +21,20 @@ import enum
 from collections.abc import Awaitable, Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Final
 
 from lxml import etree
+from twisted.logger import Logger
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import PropertyItem, PropStat, ResponseEntry, TextProperty
+from oxdav.dav.multistatus import (
+    NotXMLText,
+    PropertyItem,
+    PropStat,
+    ResponseEntry,
+    TextProperty,
+    refused_text,
+)
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.xml import child_elements
 
@@ -29,6 +43,13 @@ _PROP = clark(DAV_NS, "prop")
 _ALLPROP = clark(DAV_NS, "allprop")
 _PROPNAME = clark(DAV_NS, "propname")
 _INCLUDE = clark(DAV_NS, "include")
+
+#: The ``responsedescription`` of a property whose value XML cannot carry.
+NOT_WRITABLE: Final = "the stored value holds a character XML cannot carry"
+#: The ``responsedescription`` of a property whose stored object cannot be read.
+NOT_READABLE: Final = "the stored object cannot be read"
+
+log = Logger()
 
 #: What a property getter may return: text, the property element itself, an element
 #: (or elements) to put inside the property element, or ``None`` for "not there" (404).
@@ -141,6 +162,7 @@ class _Outcome:
     status: int
     element: PropertyItem
     error: str | None = None
+    description: str | None = None
 
 
 class PropFindResult:
@@ -193,8 +215,25 @@ class PropFindResult:
             if name in self._outcomes:
                 self.set_status(name, 404)
             return
-        self._outcomes[name] = _Outcome(status, TextProperty(name, value) if isinstance(
-            value, str) else property_element(name, value))
+        if not isinstance(value, str):
+            self._outcomes[name] = _Outcome(status, property_element(name, value))
+            return
+        try:
+            self._outcomes[name] = _Outcome(status, TextProperty(name, value))
+        except NotXMLText as error:
+            self.set_unwritable(name, error.where)
+
+    def set_unwritable(self, name: str, where: str) -> None:
+        """Record that the value of ``name`` cannot be written into XML (``where``: the
+        character and its place), see :meth:`set_failed`."""
+        self.set_failed(name, f"its value holds {where}", NOT_WRITABLE)
+
+    def set_failed(self, name: str, why: str, description: str) -> None:
+        """Record that the stored value of ``name`` cannot be served: 500 with
+        ``description`` (RFC 4918 §14.22), the rest of the response unharmed; ``why``
+        goes to the log only."""
+        log.warn("{href}: {name} not served, {why}", href=self.href, name=name, why=why)
+        self._outcomes[name] = _Outcome(500, TextProperty(name), description=description)
 
     def set_status(self, name: str, status: int, error: str | None = None) -> None:
         """Record a value-less outcome, e.g. 403 with ``{DAV:}need-privileges``."""
@@ -227,6 +266,12 @@ class PropFindResult:
         except DAVError as err:
             self.set_status(name, err.status, err.precondition_name)
             return
+        except ValueError as err:  # lxml refused stored text while the value was built
+            where = refused_text(err)
+            if where is None:
+                raise
+            self.set_unwritable(name, where)
+            return
         self.set(name, value)
 
     def status_of(self, name: str) -> int | None:
@@ -245,22 +290,23 @@ class PropFindResult:
         return element.element() if isinstance(element, TextProperty) else element
 
     def propstats(self) -> list[PropStat]:
-        """Group the outcomes by (status, error): 200 first, then ascending status."""
-        groups: dict[tuple[int, str | None], PropStat] = {}
+        """Group the outcomes by (status, error, description): 200 first, then ascending status."""
+        groups: dict[tuple[int, str | None, str | None], PropStat] = {}
         for name, outcome in self._outcomes.items():
             if outcome is None:
-                key: tuple[int, str | None] = (404, None)
+                key: tuple[int, str | None, str | None] = (404, None, None)
                 element: PropertyItem = TextProperty(name)
             else:
-                key = (outcome.status, outcome.error)
+                key = (outcome.status, outcome.error, outcome.description)
                 element = outcome.element
             group = groups.get(key)
             if group is None:
-                group = groups[key] = PropStat(key[0], error=key[1])
+                group = groups[key] = PropStat(key[0], error=key[1], description=key[2])
             group.properties.append(element)
         if len(groups) == 1:
             return list(groups.values())
-        return [groups[k] for k in sorted(groups, key=lambda k: (k[0] != 200, k[0], k[1] or ""))]
+        return [groups[k] for k in sorted(
+            groups, key=lambda k: (k[0] != 200, k[0], k[1] or "", k[2] or ""))]
 
     def to_entry(self) -> ResponseEntry:
         """The multistatus ``response`` for this resource."""

@@ -10,7 +10,9 @@ for an aggregated collection (CardDAV "All Contacts", DESIGN.md §5). ``collecti
 the issuing collection's identity (chosen by the caller; it should include the tenant,
 e.g. ``"1/12"``), so a token presented to any other collection is recognised as
 foreign. Unknown, malformed and foreign tokens are all refused with 403
-``DAV:valid-sync-token`` (RFC 6578 §3.2), e.g. the bare UUIDs macOS sometimes sends.
+``DAV:valid-sync-token`` (RFC 6578 §3.2), e.g. the bare UUIDs macOS sometimes sends,
+and so are tokens no server made: longer than :data:`MAX_SYNC_TOKEN_CHARS`, nested
+deeper than the JSON decoder recurses, or with revisions beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ from oxdav.dav.xml import element_text, find_child
 
 SYNC_TOKEN_PREFIX: Final = "http://oxdav.org/ns/sync/"
 VALID_SYNC_TOKEN: Final = clark(DAV_NS, "valid-sync-token")
+
+#: The longest token decoded: an aggregated token names one revision per address book,
+#: some 30 characters each, so this holds about two thousand of them.
+MAX_SYNC_TOKEN_CHARS: Final = 64 * 1024
+#: The largest revision: databases keep revisions as signed 64-bit integers.
+_MAX_REVISION: Final = 2**63 - 1
 
 _SYNC_COLLECTION = clark(DAV_NS, "sync-collection")
 _SYNC_TOKEN = clark(DAV_NS, "sync-token")
@@ -95,7 +103,8 @@ def _invalid(why: str) -> DAVError:
 
 
 def _is_revision(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and (
+        0 <= value <= _MAX_REVISION)
 
 
 def decode_sync_token(text: str) -> SyncToken:
@@ -109,11 +118,13 @@ def decode_sync_token(text: str) -> SyncToken:
     text = text.strip()
     if not text.startswith(SYNC_TOKEN_PREFIX):
         raise _invalid("not issued by this server")
+    if len(text) > MAX_SYNC_TOKEN_CHARS:
+        raise _invalid(f"longer than {MAX_SYNC_TOKEN_CHARS} characters")
     opaque = text[len(SYNC_TOKEN_PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(opaque + "=" * (-len(opaque) % 4))
         payload = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: deep nesting
         raise _invalid("malformed") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
         raise _invalid("malformed")

@@ -39,6 +39,7 @@ from oxdav.principals.resources import user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, FolderPermission, ObjectIndex, ObjectMeta
+from oxdav.store.permissions import may_create_objects
 
 if TYPE_CHECKING:
     from oxdav.folders.homes import HomeKind
@@ -127,7 +128,10 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         return str(SyncToken.for_collection(self.sync_identity, self.folder.revision))
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        return privileges_of(self.collection.rights)
+        granted = privileges_of(self.collection.rights)
+        if not may_create_objects(self.folder, self.tree.user_id):
+            granted -= {ALL, BIND}  # the directory makes the global address list's cards
+        return granted
 
     @property
     def max_resource_size(self) -> int | None:

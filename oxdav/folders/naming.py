@@ -16,14 +16,28 @@ from lxml import etree
 from oxdav.folders.base import FolderTree
 from oxdav.folders.collection import RESOURCE_NAME, FolderCollection, load_value, store_value
 from oxdav.store.interfaces import Collection
+from oxdav.store.models import MAX_ID
+
+_MAX_ID_DIGITS = len(str(MAX_ID))
 
 if TYPE_CHECKING:
     from oxdav.folders.homes import HomeKind
 
 
+def segment_id(segment: str) -> int | None:
+    """The id a path segment names (``/caldav/<folderId>/``, ``/principals/users/<id>/``):
+    ASCII decimal digits up to ``store.MAX_ID``. Any other segment names no folder, user
+    or group, and is never turned into one: neither Unicode digits (``١٢``, ``²``, which
+    ``str.isdigit`` accepts) nor a number beyond the 64 bits every database keeps."""
+    if not (segment.isascii() and segment.isdigit()) or len(segment) > _MAX_ID_DIGITS:
+        return None
+    value = int(segment)
+    return value if value <= MAX_ID else None
+
+
 def needs_alias(name: str) -> bool:
     """Whether ``name`` differs from what a folder id gives (a decimal id needs none)."""
-    return not name.isdigit()
+    return segment_id(name) is None
 
 
 async def remember_name(collection: Collection, name: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import QUOTA_SETTING, MemberLookup, TreeResource
 from oxdav.folders.homes import HomeKind
+from oxdav.folders.naming import segment_id
 from oxdav.principals.listing import group_principals, user_principals
 from oxdav.principals.resources import (
     GROUPS_PATH,
@@ -105,14 +106,15 @@ class DavTree:
                 self._principal_collection("users"), self._principal_collection("groups")])
         if len(rest) == 1 and rest[0] in ("users", "groups"):
             return self._principal_collection(rest[0])
-        if len(rest) != 2 or not rest[1].isdigit():
+        principal_id = segment_id(rest[1]) if len(rest) == 2 else None
+        if principal_id is None:
             return None
         if rest[0] == "users":
-            user = await self.txn.user(self.context_id, int(rest[1]))
+            user = await self.txn.user(self.context_id, principal_id)
             groups = await self.txn.groups(self.context_id, member=user.id)
             return UserPrincipal(self, user, groups)
         if rest[0] == "groups":
-            return GroupPrincipal(self, await self.txn.group(self.context_id, int(rest[1])))
+            return GroupPrincipal(self, await self.txn.group(self.context_id, principal_id))
         return None
 
     async def _in_home(self, kind: HomeKind, rest: list[str]) -> DAVResource | None:
@@ -121,10 +123,11 @@ class DavTree:
         if len(rest) > 2:
             return None
         parent: DAVResource | None
-        if rest[0].isdigit():
+        folder_id = segment_id(rest[0])
+        if folder_id is not None:
             # A member path reads the member with the folder: one store call.
             collection = await (await self.home()).collection(
-                int(rest[0]), prefetch=rest[1] if len(rest) == 2 else None)
+                folder_id, prefetch=rest[1] if len(rest) == 2 else None)
             folder = collection.folder
             if folder.module not in kind.modules or not kind.exposes(self, folder):
                 return None

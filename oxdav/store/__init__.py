@@ -28,6 +28,8 @@ from .models import (
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
     GAL_FOLDER_NAME,
+    MAX_CHOSEN_FOLDER_ID,
+    MAX_ID,
     MODULES,
     UNSET,
     Changes,
@@ -46,7 +48,8 @@ from .models import (
 )
 
 __all__ = [
-    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MODULES",
+    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME",
+    "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
     "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ContextChanged",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",

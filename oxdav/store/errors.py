@@ -60,8 +60,9 @@ class Forbidden(StoreError):
     """The acting user's folder permissions do not allow the operation.
 
     Attributes:
-        right: which right was missing: ``"read"``, ``"write"``, ``"delete"`` or
-            ``"admin"``.
+        right: which right was missing: ``"read"``, ``"write"``, ``"delete"``,
+            ``"admin"``, or ``"create"`` (an object in a system folder, see
+            ``permissions.may_create_objects``).
     """
 
     def __init__(self, right: str, message: str = "") -> None:

@@ -25,6 +25,9 @@ view; its collections carry the user's effective ``rights`` and:
   means objects whose ``created_by`` is the user);
 * ``put`` needs ``write`` (``own``: creating, or replacing an object the user created),
   ``delete`` needs ``delete``; otherwise ``Forbidden`` is raised;
+* in a system folder (no owner: the global address list) users create no objects, as in
+  OX: its cards come from the directory through ``system_collection``; a user changes
+  their own (``put`` raises ``Forbidden`` for a new name, ``permissions.may_create_objects``);
 * ``update_folder``, ``delete_folder`` and dead properties of the collection itself
   (resource ``""``) need ``admin``; dead properties of an object need ``write`` on it;
 * system folders (no owner) and default folders cannot be deleted through a Home;
@@ -397,12 +400,13 @@ class Home(Protocol):
         is_default: bool = False,
         folder_id: int | None = None,
     ) -> Folder:
-        """Create a folder owned by the user.
+        """Create a folder owned by the user; ``folder_id`` chooses its id, from
+        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID`` (lower ids are the system's).
 
         Raises:
             AlreadyExists: the explicit id is taken, or ``is_default`` and the user
                 already has a default folder of this module.
-            ValueError: unknown module.
+            ValueError: unknown module, or a chosen id outside that range.
         """
         ...
 

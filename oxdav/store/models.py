@@ -34,6 +34,16 @@ GAL_FOLDER_NAME = "Global Address Book"
 FIRST_FOLDER_ID = 20
 """Folder ids below this are reserved for system folders; new folders count up from it."""
 
+MAX_ID = 2**63 - 1
+"""The largest id of a context, user, group or folder: every database keeps ids as
+signed 64-bit integers, so a larger number names nothing."""
+
+MAX_CHOSEN_FOLDER_ID = 2**31 - 1
+"""The largest folder id a user may choose (``Home.create_folder(folder_id=)``, a
+calendar made under a numeric name). OX folder ids are 32-bit; and a chosen id moves
+the context's folder counter past it, so a choice near ``MAX_ID`` would leave no id
+for the next folder of anyone in the context."""
+
 
 class Unset(enum.Enum):
     """Marker type for "leave this field unchanged" in ``update_*`` calls."""

@@ -16,6 +16,17 @@ def full_rights(entity: int) -> FolderPermission:
     return FolderPermission(entity=entity, read="all", write="all", delete="all", admin=True)
 
 
+def may_create_objects(folder: Folder, user_id: int | None) -> bool:
+    """Whether ``user_id`` (``None``: the system) may create objects in ``folder``.
+
+    A system folder (no owner: the global address list) holds what the directory
+    provisions, one card per user. As in OX, whose global address list grants users no
+    "create objects" folder right, a user may change their own object there (``write``
+    ``own``) but create none, whatever their write level.
+    """
+    return user_id is None or folder.owner_id is not None
+
+
 def _highest(levels: Iterable[Level]) -> Level:
     return max(levels, key=LEVELS.index, default="none")
 

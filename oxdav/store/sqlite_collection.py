@@ -18,6 +18,8 @@ from . import sqlite_objects as objects_db
 from .errors import Forbidden, NotFound
 from .interfaces import TimeRange
 from .models import (
+    FIRST_FOLDER_ID,
+    MAX_CHOSEN_FOLDER_ID,
     UNSET,
     Changes,
     Folder,
@@ -29,7 +31,7 @@ from .models import (
     StoredObject,
     Unset,
 )
-from .permissions import effective_rights
+from .permissions import effective_rights, may_create_objects
 from .sqlite_cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
 
 if TYPE_CHECKING:
@@ -145,6 +147,9 @@ class SQLiteHome:
                             permissions: Sequence[FolderPermission] = (),
                             is_default: bool = False, folder_id: int | None = None) -> Folder:
         """See ``Home.create_folder``."""
+        if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
+            raise ValueError(f"a chosen folder id must be from {FIRST_FOLDER_ID} to "
+                             f"{MAX_CHOSEN_FOLDER_ID}, not {folder_id}")
         folder: Folder = await self._call(
             _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),
@@ -178,7 +183,8 @@ class SQLiteCollection:
         if self._deleted:
             raise NotFound(f"folder {self.folder.id} was deleted")
         return objects_db.Scope(self.folder.context_id, self.folder.id, self.user_id,
-                                self.rights, self._quota)
+                                self.rights, self._quota,
+                                creates=may_create_objects(self.folder, self.user_id))
 
     async def list(self, *, time_range: TimeRange | None = None,
                    component: str | None = None, spans: bool = False

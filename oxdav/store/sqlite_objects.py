@@ -40,6 +40,7 @@ class Scope:
 
     ``quota`` is the limit in bytes of ``user_id``, set only when the folder is theirs
     (the contract's ``Home`` quota rule); None means writes are not checked.
+    ``creates``: whether new objects may be made (``permissions.may_create_objects``).
     """
 
     context_id: int
@@ -47,6 +48,7 @@ class Scope:
     user_id: int | None
     rights: FolderPermission
     quota: int | None = None
+    creates: bool = True
 
     @property
     def own_only(self) -> bool:
@@ -218,6 +220,9 @@ def put_object(conn: sqlite3.Connection, scope: Scope, name: str, data: bytes,
     elif scope.user_id is not None:
         if created_by not in (None, scope.user_id):
             raise Forbidden("write", "created_by may only be chosen by the system")
+        if not scope.creates:
+            raise Forbidden("create", f"objects of folder {scope.folder_id} are made by the"
+                            " directory only")
         created_by = scope.user_id
     scope.require("write", created_by, f"object {name!r}")
     if existing is not None and existing["uid"] != index.uid:

@@ -134,3 +134,19 @@ async def test_changed_phones_reach_the_gal_card(acme: Admin) -> None:
     async with acme.transaction() as txn:
         card = await (await txn.system_collection(1, GAL_FOLDER_ID)).get(gal_card_name(1))
     assert b"TEL;TYPE=WORK,VOICE:+49 30 1234" in card.data
+
+
+def test_names_and_addresses_dav_clients_cannot_be_shown_are_refused(acme) -> None:
+    result = acme("user", "create", "acme", "bob", "--password", "pw",
+                  "--display-name", "Bob\x1b[2J")
+    assert result.code == 1 and "U+001B at character 3" in result.err
+    for option, value in (("--phone", "+49\x01"), ("--email", "a\x0b@acme.test"),
+                          ("--alias", "b\uffff@acme.test")):
+        result = acme("user", "change", "acme", "alice", option, value)
+        assert result.code == 1, option
+    result = acme("folder", "create", "acme", "alice", "Work\x01", "--module", "calendar")
+    assert result.code == 1
+    result = acme("user", "create", "acme", "carol", "--password", "pw",
+                  "--id", "99999999999999999999")
+    assert result.code == 1 and "invalid id" in result.err
+    assert "bob" not in acme.ok("user", "list", "acme").out

@@ -29,6 +29,14 @@ def test_error_body_carries_description() -> None:
     assert root.findtext("{DAV:}responsedescription") == "nope"
 
 
+def test_a_description_quoting_characters_xml_cannot_carry_is_still_written() -> None:
+    status, _, body = render_error(DAVError(415, clark(CALDAV_NS, "supported-calendar-data"),
+                                            "charset \x01x\uffff is not UTF-8"))
+    assert status == 415
+    assert etree.fromstring(body).findtext("{DAV:}responsedescription") == (
+        "charset \ufffdx\ufffd is not UTF-8")
+
+
 def test_error_body_carries_child_content_for_no_uid_conflict() -> None:
     condition = condition_with_hrefs(clark(CALDAV_NS, "no-uid-conflict"), ["/dav/caldav/12/x.ics"])
     _, _, body = render_error(DAVError(409, condition))

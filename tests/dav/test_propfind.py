@@ -9,6 +9,7 @@ from lxml import etree
 from oxdav.dav.errors import DAVError
 from oxdav.dav.multistatus import render_multistatus
 from oxdav.dav.propfind import (
+    NOT_WRITABLE,
     PropFindRequest,
     PropFindResult,
     PropFindType,
@@ -203,3 +204,41 @@ def test_property_element_copies_elements_that_belong_elsewhere() -> None:
     child = etree.SubElement(parent, D + "displayname")
     built = property_element(D + "displayname", child)
     assert built is not child and child.getparent() is parent
+
+
+def test_text_xml_cannot_carry_becomes_a_500_of_that_property_only() -> None:
+    result = PropFindResult(PropFindRequest.prop([D + "getetag", D + "displayname"]), "/dav/x")
+    result.set(D + "getetag", '"e"')
+    result.set(D + "displayname", "a\x00b")
+    root = etree.fromstring(render_multistatus([result.to_entry()]))
+    [ok, failed] = root.iterfind(f".//{D}propstat")
+    assert ok.findtext(f"{D}status") == "HTTP/1.1 200 OK"
+    assert ok.findtext(f".//{D}getetag") == '"e"'
+    assert failed.findtext(f"{D}status") == "HTTP/1.1 500 Internal Server Error"
+    assert failed.find(f"{D}prop/{D}displayname") is not None
+    assert "XML cannot carry" in failed.findtext(f"{D}responsedescription")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_element_lxml_refuses_in_a_getter_becomes_a_500() -> None:
+    result = PropFindResult(PropFindRequest.prop([D + "owner"]), "/dav/x")
+
+    async def owner() -> etree._Element:
+        element = etree.Element(D + "href")
+        element.text = "mailto:a\x1b@example.com"
+        return element
+
+    await result.handle(D + "owner", owner)
+    [propstat] = result.propstats()
+    assert (propstat.status, propstat.description) == (500, NOT_WRITABLE)
+
+
+@pytest_twisted.ensureDeferred
+async def test_another_value_error_from_a_getter_is_not_taken_for_unwritable_text() -> None:
+    result = PropFindResult(PropFindRequest.prop([D + "owner"]), "/dav/x")
+
+    async def broken() -> str:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        await result.handle(D + "owner", broken)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.propfind import PropFindType
 from oxdav.dav.sync import (
+    MAX_SYNC_TOKEN_CHARS,
     SYNC_TOKEN_PREFIX,
     SyncLevel,
     SyncToken,
@@ -78,6 +81,31 @@ def test_other_servers_token_is_refused() -> None:
 )
 def test_malformed_tokens_are_refused(opaque: str) -> None:
     _refused(SYNC_TOKEN_PREFIX + opaque)
+
+
+def _opaque(raw: str) -> str:
+    return SYNC_TOKEN_PREFIX + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000,
+                                 '{"c":' * 10_000 + '"1/12"' + "}" * 10_000],
+                         ids=["deep-list", "deep-object"])
+def test_deeply_nested_tokens_are_refused_not_a_recursion_error(raw: str) -> None:
+    _refused(_opaque(raw)[:MAX_SYNC_TOKEN_CHARS])
+    _refused(_opaque(raw))
+
+
+@pytest.mark.parametrize("revision", [2**63, 2**70, 10**4000])
+def test_revisions_beyond_64_bits_are_refused(revision: int) -> None:
+    _refused(_opaque(f'{{"c":"1/12","r":{revision}}}'))
+    _refused(_opaque(f'{{"c":"1/12","m":{{"6":{revision}}}}}'), "1/12")
+    assert parse_sync_token(str(SyncToken.for_collection("1/12", 2**63 - 1)),
+                            collection="1/12") is not None
+
+
+def test_a_token_longer_than_any_this_server_makes_is_refused() -> None:
+    members = {str(n): n for n in range(5000)}
+    _refused(str(SyncToken.for_aggregate("1/Contacts", members)), "1/Contacts")
 
 
 def test_non_canonical_encoding_is_refused() -> None:

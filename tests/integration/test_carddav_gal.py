@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest_twisted
 import vobject
+from lxml import etree
 
 from oxdav.directory import provisioning
 from tests.integration.carddav_support import PASSWORD, add_user, card
@@ -39,5 +40,37 @@ async def test_gal_card_shows_changed_phones_and_refuses_other_users_put(tmp_pat
         assert response.code == 403
         response, body = await server.request("GET", path, auth=server.demo)
         assert b"Hijacked" not in body and b"+49 30 1234" in body
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_users_cannot_create_cards_in_the_gal_but_change_their_own(tmp_path) -> None:
+    server = await start_server(tmp_path)
+    try:
+        response, body = await server.request(
+            "PUT", "/dav/carddav/6/mine.vcf", auth=server.demo,
+            headers={"Content-Type": "text/vcard"}, body=card("mine", "Not from the directory"))
+        assert response.code == 403
+        assert etree.fromstring(body).find("{DAV:}need-privileges") is not None
+        response, _ = await server.request("GET", "/dav/carddav/6/mine.vcf", auth=server.demo)
+        assert response.code == 404
+        response, body = await server.request(
+            "PROPFIND", "/dav/carddav/6/", auth=server.demo, headers={"Depth": "0"},
+            body=b'<D:propfind xmlns:D="DAV:"><D:prop><D:current-user-privilege-set/>'
+                 b"</D:prop></D:propfind>")
+        granted = {etree.QName(p).localname for p in etree.fromstring(body).iterfind(
+            ".//{DAV:}privilege/*")}
+        assert "read" in granted and "bind" not in granted and "unbind" not in granted
+
+        async with server.service.store.transaction("demo", write=False) as txn:
+            demo = await txn.user_by_email("demo@example.com")
+        own = f"/dav/carddav/6/{provisioning.gal_card_name(demo.id)}"
+        response, _ = await server.request(
+            "PUT", own, auth=server.demo, headers={"Content-Type": "text/vcard"},
+            body=card(f"oxdav-gal-{demo.context_id}-{demo.id}", "Demo Changed"))
+        assert response.code == 204
+        response, _ = await server.request("DELETE", own, auth=server.demo)
+        assert response.code == 403
     finally:
         await server.stop()

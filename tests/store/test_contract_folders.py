@@ -9,6 +9,8 @@ from oxdav.store import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
+    MAX_CHOSEN_FOLDER_ID,
+    MAX_ID,
     AlreadyExists,
     FolderPermission,
     Forbidden,
@@ -77,10 +79,27 @@ async def test_one_default_folder_per_module_and_owner(store, world):
         await home.create_folder("contacts", "Contacts", is_default=True)
         with pytest.raises(AlreadyExists):
             await home.create_folder("calendar", "Other", is_default=True)
-        with pytest.raises(AlreadyExists):
-            await home.create_folder("calendar", "Clash", folder_id=GAL_FOLDER_ID)
         with pytest.raises(ValueError):
             await home.create_folder("mail", "Inbox")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_chosen_folder_id_is_free_and_in_the_user_range(store, world):
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        made = await home.create_folder("calendar", "Chosen", folder_id=MAX_CHOSEN_FOLDER_ID)
+        assert made.id == MAX_CHOSEN_FOLDER_ID
+        with pytest.raises(AlreadyExists):
+            await home.create_folder("calendar", "Clash", folder_id=MAX_CHOSEN_FOLDER_ID)
+        for reserved in (GAL_FOLDER_ID, 0, FIRST_FOLDER_ID - 1):  # the system's ids
+            with pytest.raises(ValueError):
+                await home.create_folder("calendar", "Clash", folder_id=reserved)
+        # A choice near the end of the id range would leave the context's counter none.
+        for too_big in (MAX_CHOSEN_FOLDER_ID + 1, MAX_ID - 1, MAX_ID + 1):
+            with pytest.raises(ValueError):
+                await home.create_folder("calendar", "Greedy", folder_id=too_big)
+        bob = await txn.home(world.context.id, world.bob.id)
+        assert (await bob.create_folder("calendar", "Next")).id == MAX_CHOSEN_FOLDER_ID + 1
 
 
 @pytest_twisted.ensureDeferred

@@ -422,3 +422,28 @@ async def test_get_many_of_more_names_than_one_select_binds_keeps_the_order(stor
         got = await calendar.get_many(wanted)
     assert [s.name for s in got] == list(reversed(names))
     assert all(s.data == s.name.encode() for s in got)
+
+
+@pytest_twisted.ensureDeferred
+async def test_users_create_no_objects_in_the_gal_though_they_change_their_own(store, world):
+    async with store.transaction("t", write=True) as txn:
+        gal = await txn.system_collection(world.context.id, GAL_FOLDER_ID)
+        card = ObjectIndex("card-alice", "VCARD")
+        await gal.put("alice.vcf", b"v1", card, created_by=world.alice.id)
+        alice = await (await txn.home(world.context.id, world.alice.id)).collection(
+            GAL_FOLDER_ID)
+        with pytest.raises(Forbidden) as caught:
+            await alice.put("new.vcf", b"x", ObjectIndex("card-new", "VCARD"))
+        assert caught.value.right == "create"
+        with pytest.raises(Forbidden):
+            await alice.put("new.vcf", b"x", ObjectIndex("card-new", "VCARD"), if_absent=True)
+        await alice.put("alice.vcf", b"v2", card)
+        # Shared with write=all, the folder still takes no new object from a user.
+        await gal.update_folder(permissions=[FolderPermission(
+            world.alice.id, False, read="all", write="all", delete="all", admin=True)])
+        alice = await (await txn.home(world.context.id, world.alice.id)).collection(
+            GAL_FOLDER_ID)
+        with pytest.raises(Forbidden):
+            await alice.put("new.vcf", b"x", ObjectIndex("card-new", "VCARD"))
+        assert [m.name for m in await gal.list()] == ["alice.vcf"]
+        await gal.put("new.vcf", b"x", ObjectIndex("card-new", "VCARD"))  # the directory may

@@ -1,0 +1,35 @@
+"""Which characters XML 1.0 can carry (XML 1.0 §2.2, the Char production).
+
+C0 controls other than HTAB, LF and CR, lone surrogates, U+FFFE and U+FFFF cannot be
+written into an XML document at all: lxml refuses text holding them. Content that is
+later served inside XML (calendar data, address data) is checked with
+:func:`non_xml_character` before it is stored; text that reaches XML anyway is found
+by the same check where it is written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: One character outside the Char production.
+_NOT_XML_CHAR: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def non_xml_character(text: str) -> str | None:
+    """Where ``text`` holds a character XML 1.0 cannot carry: ``"U+0000 at character
+    12"``; ``None`` when it holds none. One compiled scan, none for printable ASCII."""
+    if text.isascii() and text.isprintable():
+        return None
+    found = _NOT_XML_CHAR.search(text)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X} at character {found.start()}"
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML cannot carry replaced by U+FFFD, for messages
+    that quote what a client sent."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _NOT_XML_CHAR.sub("\ufffd", text)
