@@ -1,8 +1,9 @@
 """The asynchronous storage contract: store → transaction → home → collection → object.
 
 Shaped after CalendarServer's ``txdav/idav.py`` and ``txdav/caldav/icalendarstore.py``;
-every backend (SQLite now, PostgreSQL later) implements these Protocols and passes the
-one contract suite in ``tests/store/``.
+one core (``oxdav.store.core``) implements these Protocols over the row-level interface
+each database engine offers (``core.rows``), and every engine passes the one contract
+suite in ``tests/store/``.
 
 Rules every backend keeps:
 
@@ -11,10 +12,12 @@ Rules every backend keeps:
 * ``Store.transaction`` commits on a clean exit of ``async with`` and rolls back when
   the block raises. Each individual call is atomic too: a call that raises a
   ``StoreError`` changes nothing, and the transaction stays usable.
-* Write transactions are serialised: exactly one is open at a time (the check-and-write
-  of ``put(if_etag=...)`` is therefore race-free). Read-only transactions never wait for
-  the writer and see one consistent snapshot. Never open a write transaction while
-  holding another one in the same call chain: it would wait for itself.
+* Writes are race-free: of two transactions racing to write the same folder (or to
+  grow the same owner's quota), the second checks what the first committed, so the
+  check-and-write of ``put(if_etag=...)``, ``if_absent``, the UID rule and the quota
+  hold across processes and nodes. Read-only transactions never wait for writers and
+  see one consistent snapshot. Never open a write transaction while holding another
+  one in the same call chain: it may wait for itself.
 * Errors are the typed ones of ``oxdav.store.errors``; no HTTP codes.
 
 Permissions (the choice made for this contract): **the store enforces folder
@@ -113,16 +116,9 @@ class Store(Protocol):
         ...
 
 
-class Transaction(Protocol):
-    """One unit of work. Directory data (contexts, users, groups) and the entry to
-    folders. Every write method raises ``ReadOnlyTransaction`` in a read transaction."""
-
-    label: str
-    write: bool
-
-    async def confirmed(self) -> None:
-        """Make sure the ``confirm`` check of ``Store.transaction`` has run (costs a
-        call only when no call has run yet). Raises: ContextChanged."""
+class Directory(Protocol):
+    """The directory part of a transaction: contexts, users, groups, logins. Every
+    write method raises ``ReadOnlyTransaction`` in a read transaction."""
 
     # -- contexts ---------------------------------------------------------------------
 
@@ -300,7 +296,9 @@ class Transaction(Protocol):
     async def delete_group(self, context_id: int, group_id: int) -> None:
         """Delete a group and the permission entries naming it. Raises: NotFound."""
 
-    # -- folders ----------------------------------------------------------------------
+
+class Content(Protocol):
+    """The content part of a transaction: the entry to users' homes and to folders."""
 
     async def home(self, context_id: int, user_id: int, *, quota: int | None = None) -> Home:
         """One user's view of the context's folders.
@@ -336,6 +334,17 @@ class Transaction(Protocol):
         clock) in every folder; returns how many. Expired locks have no effect anyway:
         this only reclaims their rows."""
         ...
+
+
+class Transaction(Directory, Content, Protocol):
+    """One unit of work over the directory and the content."""
+
+    label: str
+    write: bool
+
+    async def confirmed(self) -> None:
+        """Make sure the ``confirm`` check of ``Store.transaction`` has run (costs a
+        call only when no call has run yet). Raises: ContextChanged."""
 
 
 class Home(Protocol):

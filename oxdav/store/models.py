@@ -378,3 +378,9 @@ class Lock:
     owner: str | None
     timeout: int
     expires: int
+
+
+def context_version(own: int, names: int) -> str:
+    """``Context.version`` from the context's own version and the store's login-names
+    version (``core.rows.Versions``)."""
+    return f"{own}.{names}"

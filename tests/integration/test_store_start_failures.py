@@ -18,7 +18,7 @@ import pytest_twisted
 
 from oxdav import tap
 from oxdav.store import StoreError
-from oxdav.store.sqlite_migrate import migrate
+from oxdav.store.sqlite.migrate import migrate
 from tests.integration.daemon import bound_by_permissions, start_until_ready_or_exit
 from tests.integration.harness import write_config
 

@@ -11,8 +11,9 @@ import pytest_twisted
 
 from oxdav.store import StoreError, UnsupportedStorageURL, open_store
 from oxdav.store.factory import sqlite_path
-from oxdav.store.sqlite import SQLiteStore
-from oxdav.store.sqlite_migrate import migrate, migrations
+from oxdav.store.core.store import CoreStore
+from oxdav.store.sqlite import SQLiteEngine, SQLiteStore
+from oxdav.store.sqlite.migrate import migrate, migrations
 
 
 def reactor():
@@ -22,7 +23,7 @@ def reactor():
 
 
 def pragma(name: str):
-    return lambda conn: conn.execute(f"PRAGMA {name}").fetchone()[0]
+    return lambda rows: rows.conn.execute(f"PRAGMA {name}").fetchone()[0]
 
 
 @pytest_twisted.ensureDeferred
@@ -49,7 +50,7 @@ async def test_readers_are_query_only(tmp_path):
             assert await txn.call(pragma("query_only")) == 1
             assert await txn.call(pragma("synchronous")) == 2
             with pytest.raises(sqlite3.OperationalError):
-                await txn.call(lambda conn: conn.execute("DELETE FROM contexts"))
+                await txn.call(lambda rows: rows.conn.execute("DELETE FROM contexts"))
     finally:
         await store.stop()
 
@@ -178,8 +179,8 @@ async def test_database_of_the_first_schema_migrates_at_start_and_keeps_users(tm
     assert versions == [m.version for m in migrations()]
 
 
-class TracingStore(SQLiteStore):
-    """Records the thread of every SQL statement the store executes."""
+class TracingEngine(SQLiteEngine):
+    """Records the thread of every SQL statement the engine executes."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -195,7 +196,8 @@ class TracingStore(SQLiteStore):
 async def test_no_statement_runs_on_the_reactor_thread(tmp_path):
     from oxdav.store import FolderPermission, ObjectIndex
 
-    store = TracingStore(tmp_path / "db.sqlite3", reactor())
+    engine = TracingEngine(tmp_path / "db.sqlite3", reactor())
+    store = CoreStore(engine)
     await store.start()
     async with store.transaction("write", write=True) as txn:
         context = await txn.create_context("acme")
@@ -210,11 +212,11 @@ async def test_no_statement_runs_on_the_reactor_thread(tmp_path):
         await (await home.collection(folder.id)).changes(None)
     await store.stop()
     assert threading.current_thread() is threading.main_thread()
-    assert store.threads
-    assert threading.main_thread().name not in store.threads
-    assert all(name.startswith("PoolThread-oxdav-db-") for name in store.threads), store.threads
-    assert any("writer" in name for name in store.threads)
-    assert any("reader" in name for name in store.threads)
+    assert engine.threads
+    assert threading.main_thread().name not in engine.threads
+    assert all(name.startswith("PoolThread-oxdav-db-") for name in engine.threads), engine.threads
+    assert any("writer" in name for name in engine.threads)
+    assert any("reader" in name for name in engine.threads)
 
 
 @pytest_twisted.ensureDeferred
@@ -267,7 +269,7 @@ def query_plan(sql: str, params) -> str:
 
 def scope(read: str = "all"):
     from oxdav.store import FolderPermission
-    from oxdav.store.sqlite_objects import Scope
+    from oxdav.store.core.scope import Scope
 
     return Scope(1, 20, 3, FolderPermission(entity=3, read=read))  # type: ignore[arg-type]
 
@@ -278,14 +280,14 @@ def scope(read: str = "all"):
     ((None, 200), "objects_time "),
 ])
 def test_time_range_listing_is_an_index_range_scan(time_range, index):
-    from oxdav.store.sqlite_objects import list_query
+    from oxdav.store.sqlite.content_rows import list_query
 
     plan = query_plan(*list_query(scope(), time_range, None)) + " "
     assert f"USING INDEX {index}" in plan and ("last_end>?" in plan or "first_start<?" in plan)
 
 
 def test_changes_are_an_index_range_scan():
-    from oxdav.store.sqlite_objects import changes_query
+    from oxdav.store.sqlite.content_rows import changes_query
 
     plan = query_plan(*changes_query(scope(), 5, 10))
     assert "USING INDEX changes_modseq (context_id=? AND folder_id=? AND modseq>?)" in plan

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from oxdav.store.sqlite_migrate import migrate, migrations, statements
+from oxdav.store.sqlite.migrate import migrate, migrations, statements
 
 
 def test_shipped_migrations_are_numbered_from_one():

@@ -1,12 +1,12 @@
-"""The SQLite transaction and its directory operations (``Transaction`` Protocol).
+"""A store transaction and its directory operations (``Transaction`` Protocol).
 
-Each call is one hop to the transaction's pool, running one database-thread function;
-write calls run inside a savepoint so a call that raises changes nothing.
+Each call is one hop to the transaction's pool, running one core function with the
+engine's rows for the transaction's connection; a call that writes runs inside a
+savepoint, so a call that raises changes nothing.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -14,38 +14,41 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from twisted.logger import Logger
 
-from . import sqlite_directory as directory
-from . import sqlite_folders as folders_db
-from . import sqlite_locks as locks_db
-from . import sqlite_objects as objects_db
-from .errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
-from .executor import DBExecutor
-from .models import UNSET, Context, Folder, Group, Module, Unset, User
-from .permissions import full_rights
-from .sqlite_cache import versions
-from .sqlite_collection import SQLiteCollection, SQLiteHome
-from .sqlite_rows import context_version, from_datetime
+from ..errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
+from ..executor import DBExecutor
+from ..models import UNSET, Context, Folder, Group, Module, Unset, User, context_version
+from ..permissions import full_rights
+from . import directory
+from . import folders as folders_core
+from . import locks as locks_core
+from . import objects as objects_core
+from .cache import versions
+from .clock import from_datetime, seconds
+from .collection import CoreCollection, CoreHome
+from .events import DirectoryChanged, StoreEvent, encode
+from .rows import Rows
+from .session import Session
 
 if TYPE_CHECKING:
-    from .interfaces import Collection, Home
+    from ..interfaces import Collection, Home
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-def _nothing(conn: sqlite3.Connection) -> None:
+def _nothing(rows: Rows) -> None:
     """A call that only lets the transaction's checks run."""
 
 
-class SQLiteTransaction:
-    """A transaction on one connection: the writer's, or a checked-out reader's.
+class CoreTransaction:
+    """A transaction on one engine session (one connection, used by it alone).
 
     Args:
         executor: the store's thread pools.
-        pool: the pool that serves ``conn``.
-        conn: the connection, used by this transaction alone until it ends.
+        pool: the pool that serves the session.
+        session: the engine's connection with its rows.
         label: what the transaction is for.
-        write: whether it may write (``BEGIN IMMEDIATE`` instead of ``BEGIN``).
+        write: whether it may write.
         snapshot: one transaction spans every call (the default); when False (reads
             only), each call is a transaction of its own, so ending costs no call.
         confirm: a context whose version the first call checks (``Store.transaction``).
@@ -53,14 +56,14 @@ class SQLiteTransaction:
 
     log = Logger()
 
-    def __init__(self, executor: DBExecutor, pool: str, conn: sqlite3.Connection, label: str,
+    def __init__(self, executor: DBExecutor, pool: str, session: Session, label: str,
                  write: bool, snapshot: bool = True, confirm: Context | None = None) -> None:
         self.label = label
         self.write = write
         self.snapshot = snapshot
         self._executor = executor
         self._pool = pool
-        self._conn = conn
+        self._session = session
         # Serialises this transaction's calls on the database threads, even when the
         # caller issues several at once or abandons (cancels) one in flight.
         self._thread_lock = threading.Lock()
@@ -72,15 +75,21 @@ class SQLiteTransaction:
         self.mutations = 0
         #: (context id, version) still to be checked by the first call.
         self._confirm = None if confirm is None else (confirm.id, confirm.version)
+        #: What the calls so far changed, told after commit (``core.events``).
+        self.events: list[StoreEvent] = []
+
+    def note(self, event: StoreEvent) -> None:
+        """Record a change a call made (after the call succeeded)."""
+        self.events.append(event)
 
     # -- machinery --------------------------------------------------------------------
 
     async def call(self, fn: Callable[..., _T], *args: Any, mutates: bool = False,
                    **kwargs: Any) -> _T:
-        """Run ``fn(conn, *args, **kwargs)`` on the database thread, in this transaction.
+        """Run ``fn(rows, *args, **kwargs)`` on the database thread, in this transaction.
 
         Args:
-            fn: a database-thread function.
+            fn: a database-thread function of the core.
             mutates: whether ``fn`` writes (needs a write transaction; runs in a savepoint).
 
         Raises:
@@ -103,52 +112,51 @@ class SQLiteTransaction:
         with self._thread_lock:
             if self._closed:
                 raise TransactionClosed(f"transaction {self.label!r} has ended")
-            conn = self._conn
+            session = self._session
             if not self.snapshot:
-                conn.execute("BEGIN")
+                session.begin(write=False)
                 try:
-                    return self._read(conn, fn, args, kwargs)
+                    return self._read(session.rows, fn, args, kwargs)
                 finally:
-                    conn.execute("COMMIT")
+                    session.commit()
             if not self._begun:
-                conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+                session.begin(write=self.write)
                 self._begun = True
             if not mutates:
-                return self._read(conn, fn, args, kwargs)
+                return self._read(session.rows, fn, args, kwargs)
             if self._confirm is not None:
-                self._check_confirm(conn)  # before anything is written
-            conn.execute("SAVEPOINT store_call")
+                self._check_confirm(session.rows)  # before anything is written
+            session.savepoint()
             try:
-                result = fn(conn, *args, **kwargs)
+                result = fn(session.rows, *args, **kwargs)
             except BaseException:
-                conn.execute("ROLLBACK TO store_call")
-                conn.execute("RELEASE store_call")
+                session.rollback_to_savepoint()
                 raise
-            conn.execute("RELEASE store_call")
+            session.release_savepoint()
             return result
 
-    def _read(self, conn: sqlite3.Connection, fn: Callable[..., _T], args: tuple[Any, ...],
+    def _read(self, rows: Rows, fn: Callable[..., _T], args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> _T:
         """A call that only reads. The versions it reads are kept for its duration
-        (``sqlite_cache.versions``), and a pending confirmation is checked after it, in
-        the same snapshot, usually from what it read already: a read has nothing to
-        undo, and a stale context replaces whatever it returned or raised."""
-        conn.call_memo = {}  # type: ignore[attr-defined]
+        (``cache.versions``), and a pending confirmation is checked after it, in the
+        same snapshot, usually from what it read already: a read has nothing to undo,
+        and a stale context replaces whatever it returned or raised."""
+        rows.call_memo = {}
         try:
-            result = fn(conn, *args, **kwargs)
+            result = fn(rows, *args, **kwargs)
         finally:
             try:
                 if self._confirm is not None:
-                    self._check_confirm(conn)
+                    self._check_confirm(rows)
             finally:
-                conn.call_memo = None  # type: ignore[attr-defined]
+                rows.call_memo = None
         return result
 
-    def _check_confirm(self, conn: sqlite3.Connection) -> None:
+    def _check_confirm(self, rows: Rows) -> None:
         context_id, version = self._confirm  # type: ignore[misc]
         self._confirm = None
-        tags = versions(conn, context_id)
-        if tags is None or context_version(tags[0], tags[1]) != version:
+        tags = versions(rows, context_id)
+        if tags is None or context_version(tags.context, tags.names) != version:
             raise ContextChanged(f"context {context_id} changed since {version}")
 
     async def confirmed(self) -> None:
@@ -163,14 +171,14 @@ class SQLiteTransaction:
                 return
             if commit:
                 try:
-                    self._conn.execute("COMMIT")
+                    if self.events:
+                        self._session.announce(encode(self.events))
+                    self._session.commit()
                     return
                 except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
+                    self._session.rollback()
                     raise
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._session.rollback()
 
     async def end(self, commit: bool) -> None:
         """Commit or roll back, once; the transaction is closed afterwards."""
@@ -189,9 +197,11 @@ class SQLiteTransaction:
                              context_id: int | None = None, *, enabled: bool = True
                              ) -> Context:
         """See ``Transaction.create_context``."""
-        return await self.call(directory.create_context, name, list(mappings),
-                               list(taxonomy_types), dict(config or {}), context_id, enabled,
-                               mutates=True)
+        context: Context = await self.call(
+            directory.create_context, name, list(mappings), list(taxonomy_types),
+            dict(config or {}), context_id, enabled, mutates=True)
+        self.note(DirectoryChanged(context.id))
+        return context
 
     async def context(self, context_id: int) -> Context:
         """See ``Transaction.context``."""
@@ -211,14 +221,17 @@ class SQLiteTransaction:
                              config: Mapping[str, str] | Unset = UNSET,
                              enabled: bool | Unset = UNSET) -> Context:
         """See ``Transaction.update_context``."""
-        return await self.call(
+        context: Context = await self.call(
             directory.update_context, context_id, name=name,
             mappings=_listed(mappings), taxonomy_types=_listed(taxonomy_types),
             config=config if config is UNSET else dict(config), enabled=enabled, mutates=True)
+        self.note(DirectoryChanged(context_id))
+        return context
 
     async def delete_context(self, context_id: int) -> None:
         """See ``Transaction.delete_context``."""
         await self.call(directory.delete_context, context_id, mutates=True)
+        self.note(DirectoryChanged(context_id))
 
     # -- users ------------------------------------------------------------------------
 
@@ -230,11 +243,13 @@ class SQLiteTransaction:
                           config: Mapping[str, str] | None = None, enabled: bool = True,
                           user_id: int | None = None) -> User:
         """See ``Transaction.create_user``."""
-        return await self.call(
+        user: User = await self.call(
             directory.create_user, context_id, login, display_name=display_name,
             first_name=first_name, last_name=last_name, email=email, aliases=list(aliases),
             phones=list(phones), password_hash=password_hash, permissions=list(permissions),
             config=dict(config or {}), enabled=enabled, user_id=user_id, mutates=True)
+        self.note(DirectoryChanged(context_id))
+        return user
 
     async def user(self, context_id: int, user_id: int) -> User:
         """See ``Transaction.user``."""
@@ -280,12 +295,15 @@ class SQLiteTransaction:
             "config": config if config is UNSET else dict(config), "enabled": enabled,
         }
         changes = {k: v for k, v in given.items() if v is not UNSET}
-        return await self.call(directory.update_user, context_id, user_id, changes,
-                               mutates=True)
+        user: User = await self.call(directory.update_user, context_id, user_id, changes,
+                                     mutates=True)
+        self.note(DirectoryChanged(context_id))
+        return user
 
     async def delete_user(self, context_id: int, user_id: int) -> None:
         """See ``Transaction.delete_user``."""
         await self.call(directory.delete_user, context_id, user_id, mutates=True)
+        self.note(DirectoryChanged(context_id))
 
     # -- groups -----------------------------------------------------------------------
 
@@ -293,8 +311,10 @@ class SQLiteTransaction:
                            display_name: str | None = None, members: Iterable[int] = (),
                            group_id: int | None = None) -> Group:
         """See ``Transaction.create_group``."""
-        return await self.call(directory.create_group, context_id, name, display_name,
-                               list(members), group_id, mutates=True)
+        group: Group = await self.call(directory.create_group, context_id, name,
+                                       display_name, list(members), group_id, mutates=True)
+        self.note(DirectoryChanged(context_id))
+        return group
 
     async def group(self, context_id: int, group_id: int) -> Group:
         """See ``Transaction.group``."""
@@ -308,14 +328,17 @@ class SQLiteTransaction:
                            name: str | Unset = UNSET, display_name: str | Unset = UNSET,
                            members: Iterable[int] | Unset = UNSET) -> Group:
         """See ``Transaction.update_group``."""
-        return await self.call(
+        group: Group = await self.call(
             directory.update_group, context_id, group_id, name=name,
             display_name=display_name, members=members if members is UNSET else list(members),
             mutates=True)
+        self.note(DirectoryChanged(context_id))
+        return group
 
     async def delete_group(self, context_id: int, group_id: int) -> None:
         """See ``Transaction.delete_group``."""
         await self.call(directory.delete_group, context_id, group_id, mutates=True)
+        self.note(DirectoryChanged(context_id))
 
     # -- folders ----------------------------------------------------------------------
 
@@ -323,25 +346,25 @@ class SQLiteTransaction:
         """See ``Transaction.home``."""
         if quota is not None and quota < 0:
             raise ValueError("a quota is a number of bytes >= 0")
-        return SQLiteHome(self, context_id, user_id, None, quota)
+        return CoreHome(self, context_id, user_id, None, quota)
 
     async def folders(self, context_id: int, *, module: Module | None = None) -> list[Folder]:
         """See ``Transaction.folders``."""
-        return await self.call(folders_db.all_folders, context_id, module)
+        return await self.call(folders_core.all_folders, context_id, module)
 
     async def system_collection(self, context_id: int, folder_id: int) -> Collection:
         """See ``Transaction.system_collection``."""
-        folder = await self.call(folders_db.load_folder, context_id, folder_id)
-        return SQLiteCollection(self, folder, full_rights(0), None)
+        folder = await self.call(folders_core.load_folder, context_id, folder_id)
+        return CoreCollection(self, folder, full_rights(0), None)
 
     async def prune_tombstones(self, older_than: datetime) -> int:
         """See ``Transaction.prune_tombstones``."""
-        return await self.call(objects_db.prune_tombstones, from_datetime(older_than),
+        return await self.call(objects_core.prune_tombstones, from_datetime(older_than),
                                mutates=True)
 
     async def prune_locks(self, now: float | None = None) -> int:
         """See ``Transaction.prune_locks``."""
-        return await self.call(locks_db.prune_locks, locks_db.seconds(now), mutates=True)
+        return await self.call(locks_core.prune_locks, seconds(now), mutates=True)
 
 
 def _listed(values: Iterable[Any] | Unset) -> list[Any] | Unset:

@@ -26,13 +26,13 @@ class Migration:
 
 
 def migrations() -> list[Migration]:
-    """The migration files shipped in ``oxdav/store/schema/``, by version.
+    """The migration files shipped in ``oxdav/store/sqlite/schema/``, by version.
 
     Raises:
         RuntimeError: two files share a version, or versions have gaps.
     """
     found: list[Migration] = []
-    for entry in (resources.files("oxdav.store") / "schema").iterdir():
+    for entry in (resources.files("oxdav.store.sqlite") / "schema").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))

@@ -1,4 +1,4 @@
-"""The embedded SQLite backend (DESIGN.md §8, OPS.md §B10).
+"""The embedded SQLite engine (DESIGN.md §8, OPS.md §B10): connections and sessions.
 
 * WAL journal, ``synchronous=FULL`` by default (``NORMAL`` on request: it never corrupts
   but may lose the last commits on power loss, and a client that got 201 will not resend),
@@ -23,12 +23,12 @@ from twisted.internet.defer import DeferredLock, DeferredQueue
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
-from .errors import StoreError, StoreNotRunning
-from .executor import DBExecutor, PoolStats
-from .models import Context
-from .sqlite_cache import MetadataCache, StoreConnection
-from .sqlite_migrate import migrate
-from .sqlite_txn import SQLiteTransaction
+from ..core.cache import MetadataCache
+from ..core.store import CoreStore
+from ..errors import StoreError
+from ..executor import DBExecutor, PoolStats
+from .migrate import migrate
+from .rows import SQLiteRows
 
 Synchronous = Literal["FULL", "NORMAL"]
 
@@ -50,8 +50,40 @@ def _check_writable(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
-class SQLiteStore:
-    """A ``Store`` in one SQLite file.
+class SQLiteSession:
+    """One connection lent to one transaction (``core.session.Session``)."""
+
+    def __init__(self, conn: sqlite3.Connection, rows: SQLiteRows) -> None:
+        self.conn = conn
+        self.rows = rows
+
+    def begin(self, *, write: bool) -> None:
+        self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def savepoint(self) -> None:
+        self.conn.execute("SAVEPOINT store_call")
+
+    def release_savepoint(self) -> None:
+        self.conn.execute("RELEASE store_call")
+
+    def rollback_to_savepoint(self) -> None:
+        self.conn.execute("ROLLBACK TO store_call")
+        self.conn.execute("RELEASE store_call")
+
+    def announce(self, events: str) -> None:
+        """Nothing: a SQLite file has one daemon; other writers (``oxdav-admin``) are
+        seen through the context versions the caches check."""
+
+
+class SQLiteEngine:
+    """One SQLite file (``core.session.Engine``).
 
     Args:
         path: the database file (created with its directory if missing).
@@ -81,23 +113,26 @@ class SQLiteStore:
         self._reader_threads = min(reader_threads, readers)
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._reactor = reactor
-        self._executor = DBExecutor(reactor, {WRITER: 1, READER: self._reader_threads})
+        self.executor = DBExecutor(reactor, {WRITER: 1, READER: self._reader_threads})
         self._write_lock = DeferredLock()
-        self._readers: DeferredQueue[sqlite3.Connection] = DeferredQueue()
-        self._writer: sqlite3.Connection | None = None
+        self._readers: DeferredQueue[SQLiteSession] = DeferredQueue()
+        self._writer: SQLiteSession | None = None
         self._all: list[sqlite3.Connection] = []
         self._running = False
-        #: Folders and groups kept between transactions (``sqlite_cache``).
+        #: Folders and groups kept between transactions (``core.cache``).
         self.metadata = MetadataCache()
+
+    @property
+    def running(self) -> bool:
+        """Whether sessions are lent."""
+        return self._running
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def _open_connection(self, readonly: bool) -> StoreConnection:
+    def _open_connection(self, readonly: bool) -> sqlite3.Connection:
         """Open and configure one connection (runs on a database thread)."""
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=self._busy_timeout_ms / 1000, factory=StoreConnection)
-        conn.metadata = self.metadata
-        conn.fills_metadata = readonly  # see sqlite_cache: readers only
+                               timeout=self._busy_timeout_ms / 1000)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -110,6 +145,10 @@ class SQLiteStore:
         if readonly:
             conn.execute("PRAGMA query_only = 1")
         return conn
+
+    def _session(self, conn: sqlite3.Connection, readonly: bool) -> SQLiteSession:
+        # Only readers fill the shared cache (core.cache says why).
+        return SQLiteSession(conn, SQLiteRows(conn, self.metadata, fills_metadata=readonly))
 
     def _open_writer(self) -> tuple[sqlite3.Connection, list[str]]:
         directory = self.path.parent
@@ -139,18 +178,19 @@ class SQLiteStore:
         # backup can repeat version numbers with other contents).
         self.metadata.clear()
         # A fresh executor each time: Twisted thread pools do not restart once stopped.
-        self._executor = DBExecutor(self._reactor, {WRITER: 1, READER: self._reader_threads})
-        self._executor.start()
+        self.executor = DBExecutor(self._reactor, {WRITER: 1, READER: self._reader_threads})
+        self.executor.start()
         try:
-            self._writer, applied = await self._executor.run(WRITER, self._open_writer)
-            self._all = [self._writer]
+            writer, applied = await self.executor.run(WRITER, self._open_writer)
+            self._all = [writer]
+            self._writer = self._session(writer, readonly=False)
             for name in applied:
                 self.log.info("applied schema migration {migration} to {path}",
                               migration=name, path=str(self.path))
             for _ in range(self._readers_count):
-                reader = await self._executor.run(READER, self._open_connection, True)
+                reader = await self.executor.run(READER, self._open_connection, True)
                 self._all.append(reader)
-                self._readers.put(reader)
+                self._readers.put(self._session(reader, readonly=True))
         except (OSError, sqlite3.Error, RuntimeError) as e:
             # Unusable directory or file, not a database, read-only, schema too new:
             # the operator needs the file's name more than a traceback.
@@ -165,10 +205,10 @@ class SQLiteStore:
 
     async def _close_all(self) -> None:
         for conn in self._all:
-            await self._executor.run(WRITER, conn.close)
+            await self.executor.run(WRITER, conn.close)
         self._all = []
         self._writer = None
-        self._executor.stop()
+        self.executor.stop()
 
     async def stop(self) -> None:
         """See ``Store.stop``: wait for open transactions, close, stop the threads."""
@@ -186,38 +226,48 @@ class SQLiteStore:
 
     def pool_stats(self) -> list[PoolStats]:
         """Thread pool gauges (``oxdav_store_pool_*``)."""
-        return self._executor.stats()
+        return self.executor.stats()
 
-    # -- transactions -----------------------------------------------------------------
+    # -- sessions ---------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, label: str, *, write: bool = False, snapshot: bool = True,
-                          confirm: Context | None = None) -> AsyncIterator[SQLiteTransaction]:
-        """See ``Store.transaction``. Never open a write transaction inside another:
-        the second would wait for the first forever."""
-        if not self._running:
-            raise StoreNotRunning("the store is not running")
-        if write and not snapshot:
-            raise ValueError("a write transaction spans its calls")
+    async def session(self, *, write: bool) -> AsyncIterator[tuple[SQLiteSession, str]]:
+        """The writer's session for a write transaction (one at a time), a reader's for
+        a read (never waiting for the writer: WAL snapshots)."""
         if write:
             await self._write_lock.acquire()
             assert self._writer is not None
-            conn, pool = self._writer, WRITER
-        else:
-            conn, pool = await self._readers.get(), READER
-        txn = SQLiteTransaction(self._executor, pool, conn, label, write, snapshot, confirm)
-        try:
             try:
-                yield txn
-            except BaseException:
-                try:
-                    await txn.end(commit=False)
-                except Exception:
-                    self.log.failure("rollback of {label} failed", label=label)
-                raise
-            await txn.end(commit=True)
-        finally:
-            if write:
+                yield self._writer, WRITER
+            finally:
                 self._write_lock.release()
-            else:
-                self._readers.put(conn)
+        else:
+            session = await self._readers.get()
+            try:
+                yield session, READER
+            finally:
+                self._readers.put(session)
+
+
+class SQLiteStore(CoreStore):
+    """A ``Store`` in one SQLite file: the core over :class:`SQLiteEngine` (same
+    arguments)."""
+
+    def __init__(self, path: Path, reactor: IReactorFromThreads, **options: object) -> None:
+        self.engine: SQLiteEngine = SQLiteEngine(path, reactor, **options)  # type: ignore[arg-type]
+        super().__init__(self.engine)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.engine.path
+
+    @property
+    def synchronous(self) -> Synchronous:
+        """The ``synchronous`` level the connections use."""
+        return self.engine.synchronous
+
+    @property
+    def metadata(self) -> MetadataCache:
+        """Folders and groups kept between transactions."""
+        return self.engine.metadata

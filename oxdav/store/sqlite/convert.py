@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from .models import (
+from ..core.clock import to_datetime
+from ..models import (
     LEVELS,
     Context,
     FolderPermission,
@@ -18,26 +17,9 @@ from .models import (
     Module,
     ObjectMeta,
     User,
+    context_version,
     frozen_mapping,
 )
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def now_us() -> int:
-    """Current time in microseconds since the epoch."""
-    return time.time_ns() // 1000
-
-
-def to_datetime(us: int) -> datetime:
-    """Microseconds since the epoch → aware UTC datetime."""
-    return _EPOCH + timedelta(0, 0, us)  # positional: a listing calls this twice a row
-
-
-def from_datetime(value: datetime) -> int:
-    """Aware datetime → microseconds since the epoch."""
-    delta = value.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def dump_list(values: Iterable[str]) -> str:
@@ -68,11 +50,6 @@ def level_to_int(level: Level) -> int:
 def int_to_level(value: int) -> Level:
     """0/1/2 → 'none'/'own'/'all'."""
     return LEVELS[value]
-
-
-def context_version(context_version: int, names_version: int) -> str:
-    """``Context.version`` from the context's own counter and ``login_names.version``."""
-    return f"{context_version}.{names_version}"
 
 
 def context_from_row(row: sqlite3.Row, mappings: Iterable[str]) -> Context:

@@ -1,25 +1,18 @@
-"""One user's home and one folder's collection in SQLite (``Home``/``Collection``).
+"""One user's home and one folder's collection (``Home``/``Collection``).
 
-Permissions are enforced here and in ``sqlite_objects`` as the contract in
-``interfaces.py`` describes.
+Permissions are enforced here and in the core's rules (:mod:`.objects`,
+:mod:`.locks`) as the contract in ``interfaces.py`` describes.
 """
 
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import sqlite_folders as folders_db
-from . import sqlite_locks as locks_db
-from . import sqlite_objects as objects_db
-from .errors import Forbidden, NotFound
-from .interfaces import TimeRange
-from .models import (
-    FIRST_FOLDER_ID,
-    MAX_CHOSEN_FOLDER_ID,
+from ..errors import Forbidden, NotFound
+from ..models import (
     UNSET,
     Changes,
     Folder,
@@ -31,17 +24,26 @@ from .models import (
     StoredObject,
     Unset,
 )
-from .permissions import effective_rights, may_create_objects
-from .sqlite_cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
+from ..permissions import effective_rights, may_create_objects
+from . import folders as folders_core
+from . import locks as locks_core
+from . import objects as objects_core
+from .cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
+from .clock import seconds
+from .events import FolderChanged, ObjectChanged
+from .rows import Rows
+from .scope import Scope
 
 if TYPE_CHECKING:
-    from .sqlite_txn import SQLiteTransaction
+    from .transaction import CoreTransaction
+
+TimeRange = tuple[int | None, int | None]
 
 
-def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, user_id: int,
+def _open_readable(rows: Rows, context_id: int, folder_id: int, user_id: int,
                    groups: frozenset[int]) -> tuple[Folder, FolderPermission]:
     try:
-        folder = folder_for(conn, context_id, folder_id)
+        folder = folder_for(rows, context_id, folder_id)
     except NotFound:
         folder = None
     rights = None if folder is None else effective_rights(folder, user_id, groups)
@@ -50,44 +52,44 @@ def _open_readable(conn: sqlite3.Connection, context_id: int, folder_id: int, us
     return folder, rights
 
 
-def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: int,
+def _with_groups(rows: Rows, fn: Any, context_id: int, user_id: int,
                  groups: frozenset[int] | None, opens: tuple[int, str | None] | None,
                  *args: Any) -> tuple[frozenset[int], Any]:
-    """Run ``fn(conn, groups, *args)``, loading the user's groups first if they are not
+    """Run ``fn(rows, groups, *args)``, loading the user's groups first if they are not
     known yet (a home is opened without a store call of its own). ``opens``: the folder
     (and member) ``fn`` opens, read with the versions the groups need in one statement
-    (``sqlite_cache.versions``)."""
+    (``cache.versions``)."""
     if opens is not None:
-        versions(conn, context_id, *opens)
+        versions(rows, context_id, *opens)
     if groups is None:
-        groups = groups_for(conn, context_id, user_id)
-    return groups, fn(conn, groups, *args)
+        groups = groups_for(rows, context_id, user_id)
+    return groups, fn(rows, groups, *args)
 
 
-def _open_member(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
+def _open_member(rows: Rows, groups: frozenset[int], context_id: int,
                  folder_id: int, user_id: int, member: str | None
                  ) -> tuple[Folder, FolderPermission, StoredObject | None]:
     """Open a readable folder and, when ``member`` is given, read that object too (a
     read: the scope needs no quota)."""
-    folder, rights = _open_readable(conn, context_id, folder_id, user_id, groups)
+    folder, rights = _open_readable(rows, context_id, folder_id, user_id, groups)
     if member is None:
         return folder, rights, None
-    scope = objects_db.Scope(context_id, folder_id, user_id, rights)
-    row = prefetched_member(conn, context_id, folder_id, member)
-    if row is not NOT_PREFETCHED:
-        return folder, rights, None if row is None else objects_db.readable_object(scope, row)
-    found = objects_db.get_objects(conn, scope, [member])
+    scope = Scope(context_id, folder_id, user_id, rights)
+    prefetched = prefetched_member(rows, context_id, folder_id, member)
+    if prefetched is not NOT_PREFETCHED:
+        return folder, rights, objects_core.readable_object(scope, prefetched)
+    found = objects_core.get_objects(rows, scope, [member])
     return folder, rights, found[0] if found else None
 
 
-class SQLiteHome:
+class CoreHome:
     """A user's view of a context's folders.
 
     Opening it costs no store call: the user's groups (and so the check that the user
     exists) are read with the first call that needs them.
     """
 
-    def __init__(self, txn: SQLiteTransaction, context_id: int, user_id: int,
+    def __init__(self, txn: CoreTransaction, context_id: int, user_id: int,
                  groups: frozenset[int] | None = None, quota: int | None = None) -> None:
         self.context_id = context_id
         self.user_id = user_id
@@ -97,7 +99,7 @@ class SQLiteHome:
 
     async def _call(self, fn: Any, *args: Any, mutates: bool = False,
                     opens: tuple[int, str | None] | None = None) -> Any:
-        """``fn(conn, groups, *args)`` on the database thread, groups loaded on first use
+        """``fn(rows, groups, *args)`` on the database thread, groups loaded on first use
         (``opens``: the folder and member ``fn`` reads, see ``_with_groups``)."""
         self._groups, result = await self._txn.call(_with_groups, fn, self.context_id,
                                                     self.user_id, self._groups, opens,
@@ -113,7 +115,7 @@ class SQLiteHome:
         return await self._call(_readable_folders, self.context_id, self.user_id, module)
 
     async def collection(self, folder_id: int, *, prefetch: str | None = None
-                         ) -> SQLiteCollection:
+                         ) -> CoreCollection:
         """See ``Home.collection``."""
         folder, rights, member = await self._call(
             _open_member, self.context_id, folder_id, self.user_id, prefetch,
@@ -124,7 +126,7 @@ class SQLiteHome:
         return collection
 
     async def collections(self, module: Module | None = None
-                          ) -> builtins.list[SQLiteCollection]:
+                          ) -> builtins.list[CoreCollection]:
         """See ``Home.collections``."""
         folders = await self.folders(module)
         assert self._groups is not None
@@ -137,30 +139,28 @@ class SQLiteHome:
         """See ``Home.folder_property``."""
         return await self._call(_folder_property, self.context_id, self.user_id, name)
 
-    def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
+    def _open(self, folder: Folder, rights: FolderPermission) -> CoreCollection:
         """The collection of a readable folder; the quota binds only the user's own."""
         quota = self.quota if folder.owner_id == self.user_id else None
-        return SQLiteCollection(self._txn, folder, rights, self.user_id, quota)
+        return CoreCollection(self._txn, folder, rights, self.user_id, quota)
 
     async def create_folder(self, module: Module, name: str, *, color: str | None = None,
                             description: str | None = None,
                             permissions: Sequence[FolderPermission] = (),
                             is_default: bool = False, folder_id: int | None = None) -> Folder:
         """See ``Home.create_folder``."""
-        if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
-            raise ValueError(f"a chosen folder id must be from {FIRST_FOLDER_ID} to "
-                             f"{MAX_CHOSEN_FOLDER_ID}, not {folder_id}")
         folder: Folder = await self._call(
             _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),
                  is_default=is_default, folder_id=folder_id), mutates=True)
+        self._txn.note(FolderChanged(self.context_id, folder.id, permissions=True))
         return folder
 
 
-class SQLiteCollection:
+class CoreCollection:
     """One folder as seen by one user (``user_id``) or by the system (``None``)."""
 
-    def __init__(self, txn: SQLiteTransaction, folder: Folder, rights: FolderPermission,
+    def __init__(self, txn: CoreTransaction, folder: Folder, rights: FolderPermission,
                  user_id: int | None, quota: int | None = None) -> None:
         self.folder = folder
         self.rights = rights
@@ -179,18 +179,18 @@ class SQLiteCollection:
         self._remembered = (name, stored, self._txn.mutations)
 
     @property
-    def _scope(self) -> objects_db.Scope:
+    def _scope(self) -> Scope:
         if self._deleted:
             raise NotFound(f"folder {self.folder.id} was deleted")
-        return objects_db.Scope(self.folder.context_id, self.folder.id, self.user_id,
-                                self.rights, self._quota,
-                                creates=may_create_objects(self.folder, self.user_id))
+        return Scope(self.folder.context_id, self.folder.id, self.user_id, self.rights,
+                     self._quota, creates=may_create_objects(self.folder, self.user_id),
+                     owner_id=self.folder.owner_id)
 
     async def list(self, *, time_range: TimeRange | None = None,
                    component: str | None = None, spans: bool = False
                    ) -> builtins.list[ObjectMeta]:
         """See ``Collection.list``."""
-        return await self._txn.call(objects_db.list_objects, self._scope, time_range,
+        return await self._txn.call(objects_core.list_objects, self._scope, time_range,
                                     component, spans)
 
     async def get(self, name: str, *, derived: bool = False) -> StoredObject:
@@ -202,7 +202,7 @@ class SQLiteCollection:
             if stored is None:
                 raise NotFound(f"object {name!r} in folder {self.folder.id}")
             return stored
-        found = await self._txn.call(objects_db.get_objects, self._scope, [name], derived)
+        found = await self._txn.call(objects_core.get_objects, self._scope, [name], derived)
         if not found:
             raise NotFound(f"object {name!r} in folder {self.folder.id}")
         return found[0]
@@ -210,12 +210,12 @@ class SQLiteCollection:
     async def get_many(self, names: Iterable[str], *, derived: bool = False
                        ) -> builtins.list[StoredObject]:
         """See ``Collection.get_many``."""
-        return await self._txn.call(objects_db.get_objects, self._scope, list(names),
+        return await self._txn.call(objects_core.get_objects, self._scope, list(names),
                                     derived)
 
     async def by_uid(self, uid: str) -> ObjectMeta | None:
         """See ``Collection.by_uid``."""
-        return await self._txn.call(objects_db.by_uid, self._scope, uid)
+        return await self._txn.call(objects_core.by_uid, self._scope, uid)
 
     async def put(self, name: str, data: bytes, index: ObjectIndex, *,
                   if_etag: str | None = None, if_absent: bool = False,
@@ -224,22 +224,26 @@ class SQLiteCollection:
         if not name:
             raise ValueError("an object needs a name")
         meta, created = await self._txn.call(
-            objects_db.put_object, self._scope, name, bytes(data), index, if_etag, if_absent,
+            objects_core.put_object, self._scope, name, bytes(data), index, if_etag, if_absent,
             created_by, mutates=True)
         self.folder = replace(self.folder, revision=meta.modseq)
+        self._txn.note(ObjectChanged(self.folder.context_id, self.folder.id, name, False,
+                                     meta.modseq))
         return meta, created
 
     async def reindex(self, name: str, index: ObjectIndex, *, if_etag: str) -> bool:
         """See ``Collection.reindex``."""
-        done: bool = await self._txn.call(objects_db.reindex_object, self._scope, name, index,
+        done: bool = await self._txn.call(objects_core.reindex_object, self._scope, name, index,
                                           if_etag, mutates=True)
         return done
 
     async def delete(self, name: str, *, if_etag: str | None = None) -> None:
         """See ``Collection.delete``."""
-        revision = await self._txn.call(objects_db.delete_object, self._scope, name, if_etag,
+        revision = await self._txn.call(objects_core.delete_object, self._scope, name, if_etag,
                                         mutates=True)
         self.folder = replace(self.folder, revision=revision)
+        self._txn.note(ObjectChanged(self.folder.context_id, self.folder.id, name, True,
+                                     revision))
 
     def _require_admin(self) -> None:
         if not self.rights.admin:
@@ -256,8 +260,10 @@ class SQLiteCollection:
                                  else tuple(permissions)}
         changes = {k: v for k, v in given.items() if v is not UNSET}
         scope = self._scope
-        self.folder = await self._txn.call(folders_db.update_folder, scope.context_id,
+        self.folder = await self._txn.call(folders_core.update_folder, scope.context_id,
                                            scope.folder_id, changes, mutates=True)
+        self._txn.note(FolderChanged(scope.context_id, scope.folder_id,
+                                     permissions="permissions" in changes))
         return self.folder
 
     async def delete_folder(self) -> None:
@@ -267,73 +273,72 @@ class SQLiteCollection:
                                          self.folder.is_default):
             raise Forbidden("admin", "system and default folders cannot be deleted")
         scope = self._scope
-        await self._txn.call(folders_db.delete_folder, scope.context_id, scope.folder_id,
+        await self._txn.call(folders_core.delete_folder, scope.context_id, scope.folder_id,
                              mutates=True)
         self._deleted = True
+        self._txn.note(FolderChanged(scope.context_id, scope.folder_id, deleted=True,
+                                     permissions=True))
 
     async def changes(self, since: int | None, limit: int | None = None) -> Changes:
         """See ``Collection.changes``."""
-        return await self._txn.call(objects_db.changes_since, self._scope, since, limit)
+        return await self._txn.call(objects_core.changes_since, self._scope, since, limit)
 
     async def locks(self, name: str | None = None, *, now: float | None = None
                     ) -> builtins.list[Lock]:
         """See ``Collection.locks``."""
-        return await self._txn.call(locks_db.list_locks, self._scope, name,
-                                    locks_db.seconds(now))
+        return await self._txn.call(locks_core.list_locks, self._scope, name,
+                                    seconds(now))
 
     async def lock(self, name: str, *, exclusive: bool, owner: str | None, timeout: int,
                    limit: int | None = None, now: float | None = None) -> Lock:
         """See ``Collection.lock``."""
         if not name:
             raise ValueError("a lock needs a member name")
-        return await self._txn.call(locks_db.acquire, self._scope, name, exclusive, owner,
-                                    int(timeout), limit, locks_db.seconds(now), mutates=True)
+        return await self._txn.call(locks_core.acquire, self._scope, name, exclusive, owner,
+                                    int(timeout), limit, seconds(now), mutates=True)
 
     async def refresh_lock(self, name: str, token: str, timeout: int, *,
                            now: float | None = None) -> Lock | None:
         """See ``Collection.refresh_lock``."""
-        return await self._txn.call(locks_db.refresh, self._scope, name, token, int(timeout),
-                                    locks_db.seconds(now), mutates=True)
+        return await self._txn.call(locks_core.refresh, self._scope, name, token, int(timeout),
+                                    seconds(now), mutates=True)
 
     async def unlock(self, name: str, token: str, *, now: float | None = None) -> bool:
         """See ``Collection.unlock``."""
-        done: bool = await self._txn.call(locks_db.release, self._scope, name, token,
-                                          locks_db.seconds(now), mutates=True)
+        done: bool = await self._txn.call(locks_core.release, self._scope, name, token,
+                                          seconds(now), mutates=True)
         return done
 
     async def dead_properties(self, resource: str) -> dict[str, str]:
         """See ``Collection.dead_properties``."""
-        return await self._txn.call(objects_db.dead_properties, self._scope, resource)
+        return await self._txn.call(objects_core.dead_properties, self._scope, resource)
 
     async def set_dead_properties(self, resource: str, set: Mapping[str, str],
                                   remove: Iterable[str] = ()) -> None:
         """See ``Collection.set_dead_properties``."""
-        await self._txn.call(objects_db.set_dead_properties, self._scope, resource, dict(set),
+        await self._txn.call(objects_core.set_dead_properties, self._scope, resource, dict(set),
                              list(remove), mutates=True)
 
 
-def _create_folder(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
-                   user_id: int, module: Module, name: str, options: dict[str, Any]) -> Folder:
-    return folders_db.create_folder(conn, context_id, user_id, module, name, **options)
+def _create_folder(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,
+                   module: Module, name: str, options: dict[str, Any]) -> Folder:
+    return folders_core.create_folder(rows, context_id, user_id, module, name, **options)
 
 
-def _used_bytes(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
-                user_id: int) -> int:
+def _used_bytes(rows: Rows, groups: frozenset[int], context_id: int, user_id: int) -> int:
     # through the groups only for the contract's check that the user exists
-    return objects_db.used_bytes(conn, context_id, user_id)
+    return objects_core.used_bytes(rows, context_id, user_id)
 
 
-def _readable_folders(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
-                      user_id: int, module: Module | None) -> list[Folder]:
-    return folders_db.readable_folders(conn, context_id, user_id, groups, module)
+def _readable_folders(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,
+                      module: Module | None) -> list[Folder]:
+    return folders_core.readable_folders(rows, context_id, user_id, groups, module)
 
 
-def _folder_property(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
-                     user_id: int, name: str) -> dict[int, str]:
-    readable = {folder.id for folder in folders_db.readable_folders(
-        conn, context_id, user_id, groups, None)
+def _folder_property(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,
+                     name: str) -> dict[int, str]:
+    readable = {folder.id for folder in folders_core.readable_folders(
+        rows, context_id, user_id, groups, None)
         if effective_rights(folder, user_id, groups).read != "none"}
-    rows = conn.execute(
-        "SELECT folder_id, value FROM dead_properties WHERE context_id = ? AND resource = ''"
-        " AND name = ?", (context_id, name))
-    return {folder_id: value for folder_id, value in rows if folder_id in readable}
+    return {folder_id: value for folder_id, value in rows.folder_property(context_id, name).items()
+            if folder_id in readable}

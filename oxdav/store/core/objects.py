@@ -1,0 +1,209 @@
+"""Objects, their change log and dead properties: the rules (database-thread functions).
+
+Every write counts against the folder's ``revision`` and leaves one change per object
+name (a deletion leaves a tombstone), so ``changes(since)`` is one range scan
+(RFC 6578 sync-collection, CalendarServer getctag). A write first asks the engine to
+hold off other writers of the folder (and of its owner's quota), then checks, then
+writes: with one writer (SQLite) that is free, with several (PostgreSQL) it is what
+makes If-Match, If-None-Match, the UID rule and the quota race-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from ..errors import (
+    AlreadyExists,
+    ETagMismatch,
+    Forbidden,
+    InvalidSyncToken,
+    NotFound,
+    QuotaExceeded,
+    UIDConflict,
+)
+from ..models import Changes, ObjectIndex, ObjectMeta, StoredObject
+from .clock import now_us
+from .rows import ContentRows
+from .scope import Scope
+
+TimeRange = tuple[int | None, int | None]
+
+
+def compute_etag(data: bytes) -> str:
+    """A strong validator of the content (RFC 9110 §8.8.3), without quotes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
+                 component: str | None, spans: bool = False) -> list[ObjectMeta]:
+    """Readable objects by name, pre-filtered by a closed time interval and component."""
+    return rows.list_objects(scope, time_range, component, spans)
+
+
+def get_objects(rows: ContentRows, scope: Scope, names: Iterable[str],
+                derived: bool = False) -> list[StoredObject]:
+    """Readable objects among ``names``, in the given order, missing ones omitted."""
+    wanted = list(dict.fromkeys(names))
+    found = rows.get_objects(scope, wanted, derived)
+    return [found[name] for name in wanted if name in found]
+
+
+def readable_object(scope: Scope, stored: StoredObject | None) -> StoredObject | None:
+    """An object of the folder read without the scope's filter (a prefetch), as
+    ``get_objects`` would return it: None unless the scope may read it."""
+    if stored is None or not scope.admits(stored.meta.created_by):
+        return None
+    return stored
+
+
+def by_uid(rows: ContentRows, scope: Scope, uid: str) -> ObjectMeta | None:
+    """The readable object holding ``uid``."""
+    return rows.object_by_uid(scope, uid)
+
+
+def used_bytes(rows: ContentRows, context_id: int, owner_id: int) -> int:
+    """Bytes stored in the folders ``owner_id`` owns (RFC 4331 quota-used-bytes)."""
+    return rows.used_bytes(context_id, owner_id)
+
+
+def _check_quota(rows: ContentRows, scope: Scope, growth: int) -> None:
+    """Raise QuotaExceeded when ``growth`` more bytes would pass the scope's quota."""
+    if scope.quota is None or scope.user_id is None or growth <= 0:
+        return
+    used = rows.used_bytes(scope.context_id, scope.user_id)
+    if used + growth > scope.quota:
+        raise QuotaExceeded(scope.quota, used, growth)
+
+
+def _bump_revision(rows: ContentRows, scope: Scope) -> int:
+    revision = rows.bump_revision(scope.context_id, scope.folder_id)
+    if revision is None:
+        raise NotFound(f"folder {scope.folder_id} in context {scope.context_id}")
+    return revision
+
+
+def put_object(rows: ContentRows, scope: Scope, name: str, data: bytes, index: ObjectIndex,
+               if_etag: str | None, if_absent: bool, created_by: int | None
+               ) -> tuple[ObjectMeta, bool]:
+    """Check preconditions and permissions, then create or replace one object."""
+    rows.hold_writers(scope.context_id, scope.folder_id,
+                      scope.user_id if scope.quota is not None else None)
+    existing = rows.object_state(scope.context_id, scope.folder_id, name)
+    if existing is not None and if_absent:
+        raise AlreadyExists(f"object {name!r} exists")
+    if if_etag is not None and (existing is None or existing.etag != if_etag):
+        raise ETagMismatch(None if existing is None else existing.etag)
+    if existing is not None:
+        created_by = existing.created_by
+    elif scope.user_id is not None:
+        if created_by not in (None, scope.user_id):
+            raise Forbidden("write", "created_by may only be chosen by the system")
+        if not scope.creates:
+            raise Forbidden("create", f"objects of folder {scope.folder_id} are made by the"
+                            " directory only")
+        created_by = scope.user_id
+    scope.require("write", created_by, f"object {name!r}")
+    if existing is not None and existing.uid != index.uid:
+        # A resource keeps its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1): replacing it
+        # with another UID conflicts with the resource itself.
+        raise UIDConflict(existing.uid, name)
+    holder = rows.uid_holder(scope.context_id, scope.folder_id, index.uid, name)
+    if holder is not None:
+        raise UIDConflict(index.uid, holder)
+    _check_quota(rows, scope, len(data) - (0 if existing is None else existing.size))
+    modseq = _bump_revision(rows, scope)
+    now = now_us()
+    created = now if existing is None else existing.created
+    # size counts data only: derived bytes are no user content (quota, interfaces.Home).
+    rows.store_object(scope.context_id, scope.folder_id, name, index, data,
+                      etag=compute_etag(data), modseq=modseq, created_by=created_by,
+                      created=created, modified=now)
+    rows.record_change(scope.context_id, scope.folder_id, name, modseq, False, created_by, now)
+    return rows.object_meta(scope.context_id, scope.folder_id, name), existing is None
+
+
+def delete_object(rows: ContentRows, scope: Scope, name: str, if_etag: str | None) -> int:
+    """Delete one object with its dead properties and locks, leave a tombstone; returns
+    the revision."""
+    rows.hold_writers(scope.context_id, scope.folder_id, None)
+    existing = rows.object_state(scope.context_id, scope.folder_id, name)
+    if existing is None or not scope.admits(existing.created_by):
+        if if_etag is not None:
+            raise ETagMismatch(None)
+        raise NotFound(f"object {name!r}")
+    if if_etag is not None and existing.etag != if_etag:
+        raise ETagMismatch(existing.etag)
+    scope.require("delete", existing.created_by, f"object {name!r}")
+    rows.remove_object(scope.context_id, scope.folder_id, name)
+    modseq = _bump_revision(rows, scope)
+    rows.record_change(scope.context_id, scope.folder_id, name, modseq, True,
+                       existing.created_by, now_us())
+    return modseq
+
+
+def changes_since(rows: ContentRows, scope: Scope, since: int | None, limit: int | None
+                  ) -> Changes:
+    """Changes after ``since`` (None: initial listing), oldest first, at most ``limit``."""
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
+    revisions = rows.folder_revisions(scope.context_id, scope.folder_id)
+    if revisions is None:
+        raise NotFound(f"folder {scope.folder_id} in context {scope.context_id}")
+    revision, pruned = revisions
+    if since is not None and not pruned <= since <= revision:
+        raise InvalidSyncToken(f"revision {since} is outside {pruned}..{revision}")
+    found = rows.changes(scope, since, None if limit is None else limit + 1)
+    truncated = limit is not None and len(found) > limit
+    if truncated:
+        found = found[:limit]
+        revision = found[-1].modseq
+    changed = [c.meta for c in found if c.meta is not None]
+    deleted = [c.name for c in found if c.meta is None]
+    return Changes(revision=revision, changed=changed, deleted=deleted, truncated=truncated)
+
+
+def reindex_object(rows: ContentRows, scope: Scope, name: str, index: ObjectIndex,
+                   if_etag: str) -> bool:
+    """Replace the index and derived bytes of an unchanged object; no revision, no
+    change (``Collection.reindex``)."""
+    existing = rows.object_state(scope.context_id, scope.folder_id, name)
+    if existing is None or existing.etag != if_etag or existing.uid != index.uid:
+        return False
+    scope.require("write", existing.created_by, f"object {name!r}")
+    rows.update_index(scope.context_id, scope.folder_id, name, index)
+    return True
+
+
+def prune_tombstones(rows: ContentRows, before_us: int) -> int:
+    """Drop tombstones older than ``before_us``; each folder's ``pruned`` revision rises
+    to the newest one dropped, so an older sync token is refused, never answered
+    wrong."""
+    return rows.prune_tombstones(before_us)
+
+
+def _readable_creator(rows: ContentRows, scope: Scope, resource: str) -> int | None:
+    """The object's creator; NotFound when ``resource`` is not a readable object."""
+    existing = rows.object_state(scope.context_id, scope.folder_id, resource)
+    if existing is None or not scope.admits(existing.created_by):
+        raise NotFound(f"object {resource!r}")
+    return existing.created_by
+
+
+def dead_properties(rows: ContentRows, scope: Scope, resource: str) -> dict[str, str]:
+    """Dead properties of the folder (``""``) or one readable object."""
+    if resource:
+        _readable_creator(rows, scope, resource)
+    return rows.dead_properties(scope.context_id, scope.folder_id, resource)
+
+
+def set_dead_properties(rows: ContentRows, scope: Scope, resource: str,
+                        values: Mapping[str, str], remove: Iterable[str]) -> None:
+    """Set and remove dead properties (folder: admin; object: write on it)."""
+    if resource:
+        scope.require("write", _readable_creator(rows, scope, resource),
+                      f"object {resource!r}")
+    elif not scope.rights.admin:
+        raise Forbidden("admin", "collection properties need the admin permission")
+    rows.change_dead_properties(scope.context_id, scope.folder_id, resource, dict(values),
+                                list(remove))

@@ -1,0 +1,200 @@
+"""What an engine offers the core: row-level reads and writes on one connection.
+
+An engine implements :class:`Rows` once per database dialect (``oxdav.store.sqlite``,
+``oxdav.store.postgres``). Every method runs on a database thread inside the
+transaction the core opened, filters in SQL and returns the store's models; none of
+them decides a rule of the contract (rights, the UID rule, quota, revisions,
+tombstones, lock conflicts: :mod:`oxdav.store.core`). What differs between databases
+stays behind these methods: how uniqueness violations are recognised (they become
+``AlreadyExists``), how other writers are held off (:meth:`ContentRows.hold_writers`),
+how ``Context.version`` is kept (triggers), how lists are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from ..models import (
+    Context,
+    Folder,
+    FolderPermission,
+    Group,
+    Lock,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+    User,
+)
+
+if TYPE_CHECKING:
+    from .cache import MetadataCache
+    from .scope import Scope
+
+#: A per-context id counter (``next_id``).
+Counter = str  # "user", "group" or "folder"
+
+
+class Versions(NamedTuple):
+    """The tags the caches are checked against: the context's own version, the store's
+    login-names version (``Context.version`` is made of the two) and a folder's
+    revision (None when no folder was asked for, or there is none)."""
+
+    context: int
+    names: int
+    folder: int | None
+
+
+class ObjectState(NamedTuple):
+    """What a write checks of the object it replaces."""
+
+    etag: str
+    created_by: int | None
+    created: int
+    size: int
+    uid: str
+
+
+class Change(NamedTuple):
+    """One entry of a folder's change log: the object as it is now (None: deleted,
+    a tombstone), its name and the revision of its last change."""
+
+    meta: ObjectMeta | None
+    name: str
+    modseq: int
+
+
+class DirectoryRows(Protocol):
+    """Contexts, users, groups and logins."""
+
+    def context(self, context_id: int) -> Context | None: ...
+    def context_id_by_mapping(self, mapping: str) -> int | None: ...
+    def context_ids(self) -> list[int]: ...
+    def insert_context(self, context_id: int | None, name: str, taxonomy_types: list[str],
+                       config: dict[str, str], enabled: bool, now: int) -> int:
+        """The new context's id. Raises: AlreadyExists (name or id)."""
+    def update_context(self, context_id: int, columns: Mapping[str, Any], now: int) -> None:
+        """Raises: AlreadyExists (name)."""
+    def replace_mappings(self, context_id: int, mappings: Sequence[str]) -> None:
+        """Raises: AlreadyExists (a mapping of another context)."""
+    def delete_context(self, context_id: int) -> bool: ...
+    def next_id(self, context_id: int, counter: Counter, explicit: int | None) -> int | None:
+        """Take the next id of a per-context counter, or move it past ``explicit``;
+        None when there is no such context."""
+
+    def user(self, context_id: int, user_id: int) -> User | None: ...
+    def user_by_login(self, context_id: int, login: str) -> User | None: ...
+    def user_by_address(self, address: str) -> User | None: ...
+    def users(self, context_id: int) -> list[User]: ...
+    def user_group_ids(self, context_id: int, user_id: int) -> list[int] | None:
+        """The user's groups; None when there is no such user."""
+    def insert_user(self, context_id: int, user_id: int, fields: Mapping[str, Any],
+                    now: int) -> None:
+        """Raises: AlreadyExists (login or id)."""
+    def update_user(self, context_id: int, user_id: int, columns: Mapping[str, Any],
+                    now: int) -> None:
+        """Raises: AlreadyExists (login)."""
+    def replace_addresses(self, context_id: int, user_id: int,
+                          addresses: Sequence[str]) -> None:
+        """Raises: AlreadyExists (an address of another user)."""
+    def delete_user(self, context_id: int, user_id: int) -> None:
+        """With the permission entries naming the user (the rest cascades)."""
+
+    def group(self, context_id: int, group_id: int) -> Group | None: ...
+    def group_ids(self, context_id: int, member: int | None) -> list[int]: ...
+    def insert_group(self, context_id: int, group_id: int, name: str, display_name: str,
+                     now: int) -> None:
+        """Raises: AlreadyExists (name or id)."""
+    def update_group(self, context_id: int, group_id: int, columns: Mapping[str, Any],
+                     now: int) -> None:
+        """Raises: AlreadyExists (name)."""
+    def replace_members(self, context_id: int, group_id: int, members: Sequence[int]
+                        ) -> None: ...
+    def delete_group(self, context_id: int, group_id: int) -> None:
+        """With the permission entries naming the group."""
+
+
+class ContentRows(Protocol):
+    """Folders, objects with their index, changes, dead properties, versions, locks."""
+
+    call_memo: dict[Any, Any] | None
+    metadata: MetadataCache | None
+    fills_metadata: bool
+
+    def versions(self, context_id: int, folder_id: int | None, member: str | None
+                 ) -> tuple[Versions, StoredObject | None] | None:
+        """The tags (and, with ``member``, that object of the folder, whoever may
+        read it) in one statement; None when there is no such context."""
+
+    def folders(self, context_id: int, *, folder_id: int | None = None,
+                module: Module | None = None) -> list[Folder]: ...
+    def readable_folders(self, context_id: int, user_id: int, groups: frozenset[int],
+                         module: Module | None) -> list[Folder]: ...
+    def insert_folder(self, context_id: int, folder_id: int, module: Module,
+                      owner_id: int | None, name: str, color: str | None,
+                      description: str | None, is_default: bool, now: int) -> None:
+        """Raises: AlreadyExists (id, or a second default of the owner's module)."""
+    def update_folder(self, context_id: int, folder_id: int, columns: Mapping[str, Any],
+                      now: int) -> None: ...
+    def replace_permissions(self, context_id: int, folder_id: int,
+                            permissions: Sequence[FolderPermission]) -> None: ...
+    def delete_folder(self, context_id: int, folder_id: int) -> bool: ...
+    def folder_property(self, context_id: int, name: str) -> dict[int, str]:
+        """A dead property of every folder resource that has it, by folder id."""
+    def folder_revisions(self, context_id: int, folder_id: int) -> tuple[int, int] | None:
+        """(revision, pruned revision)."""
+    def bump_revision(self, context_id: int, folder_id: int) -> int | None:
+        """The folder's next revision; None when there is no such folder."""
+
+    def hold_writers(self, context_id: int, folder_id: int, owner_id: int | None) -> None:
+        """Make the checks that follow hold until commit against other writers of the
+        folder (and, with ``owner_id``, of anything counting against that owner's
+        quota)."""
+    def list_objects(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
+                     component: str | None, spans: bool) -> list[ObjectMeta]: ...
+    def get_objects(self, scope: Scope, names: Sequence[str], derived: bool
+                    ) -> dict[str, StoredObject]: ...
+    def object_by_uid(self, scope: Scope, uid: str) -> ObjectMeta | None: ...
+    def object_state(self, context_id: int, folder_id: int, name: str
+                     ) -> ObjectState | None: ...
+    def object_meta(self, context_id: int, folder_id: int, name: str) -> ObjectMeta: ...
+    def uid_holder(self, context_id: int, folder_id: int, uid: str, other_than: str
+                   ) -> str | None: ...
+    def used_bytes(self, context_id: int, owner_id: int) -> int: ...
+    def store_object(self, context_id: int, folder_id: int, name: str, index: ObjectIndex,
+                     data: bytes, *, etag: str, modseq: int, created_by: int | None,
+                     created: int, modified: int) -> None:
+        """Insert or replace the object's row."""
+    def update_index(self, context_id: int, folder_id: int, name: str,
+                     index: ObjectIndex) -> None: ...
+    def remove_object(self, context_id: int, folder_id: int, name: str) -> None:
+        """The object with its dead properties and locks."""
+    def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
+                      deleted: bool, created_by: int | None, now: int) -> None: ...
+    def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:
+        """Changes after ``since`` by revision (None: only the objects there now)."""
+    def prune_tombstones(self, before_us: int) -> int: ...
+    def dead_properties(self, context_id: int, folder_id: int, resource: str
+                        ) -> dict[str, str]: ...
+    def change_dead_properties(self, context_id: int, folder_id: int, resource: str,
+                               values: Mapping[str, str], remove: Sequence[str]) -> None: ...
+
+    def locks(self, scope: Scope, name: str | None, now: float) -> list[Lock]:
+        """Unexpired locks of the folder (on ``name``), on objects the scope reads or
+        names no object holds."""
+    def lock(self, context_id: int, folder_id: int, name: str, token: str, now: float
+             ) -> Lock | None: ...
+    def lock_kinds(self, context_id: int, folder_id: int, name: str) -> list[bool]:
+        """Whether each lock held on ``name`` is exclusive."""
+    def count_locks(self, context_id: int, creator_id: int, now: float) -> int: ...
+    def insert_lock(self, context_id: int, folder_id: int, lock: Lock, now: int) -> None: ...
+    def set_lock_expiry(self, token: str, timeout: int, expires: int) -> None: ...
+    def delete_lock(self, token: str) -> None: ...
+    def drop_expired_locks(self, context_id: int, folder_id: int, name: str,
+                           now: float) -> None: ...
+    def prune_locks(self, now: float) -> int: ...
+
+
+class Rows(DirectoryRows, ContentRows, Protocol):
+    """Everything an engine connection offers the core."""
