@@ -7,8 +7,9 @@ OX's ``com.openexchange.carddav.*`` settings decide it:
   User-Agent matches ``userAgentForAggregatedCollection`` (a case-insensitive search,
   as OX's ``find()``), the per-folder collections otherwise: never both.
 - ``ignoreFolders``: folder ids left out everywhere (per-folder and aggregated).
-- ``reducedAggregatedCollection``: the aggregated collection spans only the default
-  contacts folder and the global address list instead of every readable folder.
+- ``reducedAggregatedCollection``: the aggregated collection spans only "the global
+  addressbook and the personal contacts folders" (OX), i.e. every contacts folder the
+  user owns and folder 6, instead of every readable folder; shared folders stay out.
 
 The aggregated collection's URL segment is ``Contacts`` plus a short hash of the
 folder set it spans, so a changed set gives a new URL (and a new sync identity).
@@ -107,7 +108,7 @@ def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> F
     """
     default = next((f for f in readable if f.is_default and f.owner_id == user_id), None)
     if _setting(settings, REDUCED_AGGREGATED, False):
-        chosen = [f for f in readable if f is default or f.id == GAL_FOLDER_ID]
+        chosen = [f for f in readable if f.owner_id == user_id or f.id == GAL_FOLDER_ID]
     else:
         chosen = list(readable)
     chosen.sort(key=lambda f: (f is not default, f.id))

@@ -87,10 +87,11 @@ def test_aggregated_set_puts_the_default_folder_first() -> None:
     assert chosen.default is not None and chosen.default.id == 25
 
 
-def test_reduced_set_is_the_default_folder_and_the_gal() -> None:
-    readable = [folder(GAL_FOLDER_ID, owner=None), folder(40), folder(25, default=True)]
+def test_reduced_set_is_every_owned_folder_and_the_gal_but_no_shared_one() -> None:
+    readable = [folder(GAL_FOLDER_ID, owner=None), folder(40), folder(25, default=True),
+                folder(30, owner=9), folder(31, owner=9, default=True)]
     chosen = aggregated_set(settings(reducedAggregatedCollection=True), 3, readable)
-    assert chosen.ids == (25, 6)
+    assert chosen.ids == (25, 6, 40)
 
 
 def test_a_shared_default_folder_of_another_user_is_not_the_default() -> None:
