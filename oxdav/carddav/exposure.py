@@ -11,16 +11,16 @@ OX's ``com.openexchange.carddav.*`` settings decide it:
   addressbook and the personal contacts folders" (OX), i.e. every contacts folder the
   user owns and folder 6, instead of every readable folder; shared folders stay out.
 
-The aggregated collection's URL segment is ``Contacts`` plus a short hash of the
-folder set it spans, so a changed set gives a new URL (and a new sync identity).
+The aggregated collection is ``/carddav/Contacts/`` for every user and whatever its
+folder set, as in OX, so a client keeps its URL when folders are shared, made or
+ignored; a changed set shows up in sync-collection (:mod:`oxdav.carddav.aggregate`).
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,8 +31,8 @@ AGGREGATED_USER_AGENT: Final = "com.openexchange.carddav.userAgentForAggregatedC
 IGNORE_FOLDERS: Final = "com.openexchange.carddav.ignoreFolders"
 REDUCED_AGGREGATED: Final = "com.openexchange.carddav.reducedAggregatedCollection"
 
-#: Prefix of the aggregated collection's path segment.
-AGGREGATED_PREFIX: Final = "Contacts"
+#: The aggregated collection's path segment (OX's, which clients rely on).
+AGGREGATED_NAME: Final = "Contacts"
 #: The display name of the aggregated collection.
 AGGREGATED_DISPLAYNAME: Final = "All Contacts"
 
@@ -86,16 +86,10 @@ class FolderSet:
         """The folder ids, in the set's order."""
         return tuple(f.id for f in self.folders)
 
-    @property
-    def segment(self) -> str:
-        """``Contacts`` + a hash of the sorted folder ids: the collection's URL name."""
-        return aggregated_segment(self.ids)
 
-
-def aggregated_segment(folder_ids: Iterable[int]) -> str:
-    """The aggregated collection's path segment for a folder set."""
-    text = ",".join(str(i) for i in sorted(folder_ids))
-    return AGGREGATED_PREFIX + hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+def names_aggregated(segment: str) -> bool:
+    """Whether a home member segment names the aggregated collection."""
+    return segment == AGGREGATED_NAME
 
 
 def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> FolderSet:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from oxdav.carddav.exposure import (
+    AGGREGATED_NAME,
     Exposure,
-    aggregated_segment,
     aggregated_set,
     exposure_for,
     ignored_folders,
+    names_aggregated,
 )
 from oxdav.config.declarations import DEFAULT_AGGREGATED_UA
 from oxdav.store.models import GAL_FOLDER_ID, Folder
@@ -99,7 +100,10 @@ def test_a_shared_default_folder_of_another_user_is_not_the_default() -> None:
     assert chosen.default is None
 
 
-def test_segment_depends_on_the_set_not_its_order() -> None:
-    assert aggregated_segment([6, 25]) == aggregated_segment([25, 6])
-    assert aggregated_segment([6, 25]) != aggregated_segment([6, 25, 40])
-    assert aggregated_segment([6]).startswith("Contacts")
+def test_the_aggregated_collection_is_named_contacts_as_in_ox() -> None:
+    assert AGGREGATED_NAME == "Contacts" and names_aggregated("Contacts")
+
+
+@pytest.mark.parametrize("segment", ["ContactsWork", "contacts", "25", "Contacts/"])
+def test_other_names_are_folders(segment: str) -> None:
+    assert not names_aggregated(segment)

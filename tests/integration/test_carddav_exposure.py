@@ -120,22 +120,6 @@ async def test_ignore_folders_leaves_the_gal_out_everywhere(tmp_path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_aggregated_url_changes_when_the_folder_set_changes(tmp_path) -> None:
-    server = await start_carddav(tmp_path, exposedCollections="2")
-    try:
-        before = next(iter(await books(server)))
-        response, _ = await server.request("MKCOL", "/dav/carddav/work/", auth=server.demo,
-                                           body=MKCOL_WORK)
-        assert response.code == 201
-        after = next(iter(await books(server)))
-        assert before != after and is_aggregated(after)
-        response, _ = await propfind(server, before, depth="0")
-        assert response.code == 404
-    finally:
-        await server.stop()
-
-
-@pytest_twisted.ensureDeferred
 async def test_reduced_aggregated_collection_spans_owned_folders_and_gal_not_shared(
         tmp_path) -> None:
     server = await start_carddav(tmp_path, reducedAggregatedCollection="true")
