@@ -14,6 +14,8 @@ OX's ``com.openexchange.carddav.*`` settings decide it:
 The aggregated collection is ``/carddav/Contacts/`` for every user and whatever its
 folder set, as in OX, so a client keeps its URL when folders are shared, made or
 ignored; a changed set shows up in sync-collection (:mod:`oxdav.carddav.aggregate`).
+Earlier versions named it ``Contacts`` plus a hash of the set: such a name still
+reaches it, so clients set up then keep working.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ REDUCED_AGGREGATED: Final = "com.openexchange.carddav.reducedAggregatedCollectio
 
 #: The aggregated collection's path segment (OX's, which clients rely on).
 AGGREGATED_NAME: Final = "Contacts"
+#: The segments earlier versions gave it: ``Contacts`` + 12 hex digits of a set hash.
+_LEGACY_SEGMENT: Final = re.compile(r"Contacts[0-9a-f]{12}")
 #: The display name of the aggregated collection.
 AGGREGATED_DISPLAYNAME: Final = "All Contacts"
 
@@ -88,8 +92,9 @@ class FolderSet:
 
 
 def names_aggregated(segment: str) -> bool:
-    """Whether a home member segment names the aggregated collection."""
-    return segment == AGGREGATED_NAME
+    """Whether a home member segment names the aggregated collection: ``Contacts``, or
+    a name earlier versions gave it."""
+    return segment == AGGREGATED_NAME or _LEGACY_SEGMENT.fullmatch(segment) is not None
 
 
 def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> FolderSet:

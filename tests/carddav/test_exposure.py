@@ -104,6 +104,12 @@ def test_the_aggregated_collection_is_named_contacts_as_in_ox() -> None:
     assert AGGREGATED_NAME == "Contacts" and names_aggregated("Contacts")
 
 
-@pytest.mark.parametrize("segment", ["ContactsWork", "contacts", "25", "Contacts/"])
+@pytest.mark.parametrize("segment", ["Contacts0123456789ab", "Contactsdeadbeef0042"])
+def test_names_earlier_versions_gave_it_still_name_it(segment: str) -> None:
+    assert names_aggregated(segment)
+
+
+@pytest.mark.parametrize("segment", ["ContactsWork", "contacts", "Contacts0123456789AB",
+                                     "Contacts0123456789abc", "25", "Contacts/"])
 def test_other_names_are_folders(segment: str) -> None:
     assert not names_aggregated(segment)

@@ -308,6 +308,19 @@ async def test_a_name_in_two_folders_syncs_as_the_collection_shows_it(tmp_path) 
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_name_earlier_versions_gave_it_still_reaches_it(tmp_path) -> None:
+    server = await start_carddav(tmp_path)
+    try:
+        legacy = "/dav/carddav/Contacts0123456789ab/"
+        listed = await visible(server, legacy)
+        assert listed and all(h.startswith(legacy) for h in listed)
+        assert sorted(h.removeprefix(legacy) for h in listed) == sorted(
+            h.removeprefix(AGGREGATED) for h in await visible(server))
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_token_naming_folders_the_user_cannot_read_is_refused(tmp_path) -> None:
     server = await start_carddav(tmp_path)
     try:
