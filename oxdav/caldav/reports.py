@@ -33,7 +33,7 @@ from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
 from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
-from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
+from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.errors import DAVError
@@ -367,7 +367,8 @@ class FreeBusyQueryReport(Report):
             raise to_dav_error(error) from None
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        metas = await resource.collection.list(time_range=span)
+        metas = [m for m in await resource.collection.list(time_range=span)
+                 if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]
