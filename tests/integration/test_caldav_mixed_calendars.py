@@ -194,3 +194,38 @@ async def test_the_ox_folders_keep_their_type(server) -> None:
     response, doc = await put(server, found["VEVENT"] + "t.ics", ics(vtodo("in-events")))
     assert response.code == 403
     assert doc.find(f"{C}supported-calendar-component") is not None
+
+
+@pytest_twisted.ensureDeferred
+async def test_in_a_mixed_calendar_only_events_are_busy_and_journals_expand(server) -> None:
+    """RFC 4791 §7.10: free-busy counts events, never tasks or journals; §9.6.5: a
+    recurring journal expands into its instances like an event."""
+    response, _ = await xml_request(server, "MKCALENDAR", "/dav/caldav/all/", b"")
+    assert response.code == 201
+    day = f"{NEXT_YEAR}0310"
+    for name, body in {
+        "e.ics": ics(vevent("busy-event", start=f"{day}T100000Z")),
+        "t.ics": ics(vtodo("busy-todo", f"DTSTART:{day}T120000Z", f"DUE:{day}T130000Z")),
+        "j.ics": ics("\n".join(["BEGIN:VJOURNAL", "UID:busy-journal",
+                                "DTSTAMP:20260101T000000Z", f"DTSTART:{day}T140000Z",
+                                "RRULE:FREQ=DAILY;COUNT=3", "SUMMARY:Stand-up notes",
+                                "END:VJOURNAL"])),
+    }.items():
+        assert (await put(server, "/dav/caldav/all/" + name, body))[0].code == 201
+    response, data = await server.request(
+        "REPORT", "/dav/caldav/all/", auth=server.demo, headers={"Depth": "1"},
+        body=f"""<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+<C:time-range start="{day}T000000Z" end="{day}T235959Z"/></C:free-busy-query>""")
+    assert response.code == 200
+    busy = [line for line in data.decode().splitlines() if line.startswith("FREEBUSY")]
+    assert busy == [f"FREEBUSY:{day}T100000Z/{day}T110000Z"]
+    _, doc = await xml_request(server, "REPORT", "/dav/caldav/all/", f"""
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>
+<C:calendar-data><C:expand start="{day}T000000Z" end="{NEXT_YEAR}0312T000000Z"/>
+</C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR">
+<C:comp-filter name="VJOURNAL"/></C:comp-filter></C:filter></C:calendar-query>""",
+                               depth="1")
+    [data] = doc.xpath("//C:calendar-data/text()", namespaces=NS)
+    starts = [line for line in data.splitlines() if line.startswith("DTSTART")]
+    assert starts == [f"DTSTART:{day}T140000Z", f"DTSTART:{NEXT_YEAR}0311T140000Z"]
+    assert "RRULE" not in data
