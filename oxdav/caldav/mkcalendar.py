@@ -39,7 +39,6 @@ _RESOURCETYPE = clark(DAV_NS, "resourcetype")
 _DISPLAYNAME = clark(DAV_NS, "displayname")
 _COLOR = clark(APPLE_ICAL_NS, "calendar-color")
 _COMPONENT_SET = clark(CALDAV_NS, "supported-calendar-component-set")
-_COMP = clark(CALDAV_NS, "comp")
 _CALENDAR = clark(CALDAV_NS, "calendar")
 _LOCATION_OK = clark(CALDAV_NS, "calendar-collection-location-ok")
 
@@ -80,7 +79,7 @@ def component_set(props: Mapping[str, etree._Element]) -> tuple[Module, frozense
     if element is None:
         return "calendar", ALL_COMPONENTS
     names = {(c.get("name") or "").strip().upper() for c in child_elements(element)
-             if c.tag == _COMP} - {"VTIMEZONE"}
+             if etree.QName(c).localname == "comp"} - {"VTIMEZONE"}
     unsupported = sorted(names - ALL_COMPONENTS)
     if not names or unsupported:
         served = ", ".join(sorted(ALL_COMPONENTS))
