@@ -399,14 +399,15 @@ class Home(Protocol):
         permissions: Sequence[FolderPermission] = (),
         is_default: bool = False,
         folder_id: int | None = None,
+        components: Iterable[str] = (),
     ) -> Folder:
         """Create a folder owned by the user; ``folder_id`` chooses its id, from
-        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID`` (lower ids are the system's).
+        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID``; ``components``: ``Folder.components``.
 
         Raises:
             AlreadyExists: the explicit id is taken, or ``is_default`` and the user
                 already has a default folder of this module.
-            ValueError: unknown module, or a chosen id outside that range.
+            ValueError: unknown module, a chosen id outside that range, bad components.
         """
         ...
 

@@ -7,7 +7,8 @@ views, excluded from hashing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -43,6 +44,32 @@ MAX_CHOSEN_FOLDER_ID = 2**31 - 1
 calendar made under a numeric name). OX folder ids are 32-bit; and a chosen id moves
 the context's folder counter past it, so a choice near ``MAX_ID`` would leave no id
 for the next folder of anyone in the context."""
+
+MAX_FOLDER_COMPONENTS = 8
+"""Most calendar component types one folder may be made for (RFC 5545 §3.6 has four
+that hold calendar data; the rest is room for extensions)."""
+
+_COMPONENT_NAME = re.compile(r"[A-Z][A-Z0-9-]{0,62}")
+
+
+def folder_components(module: str, names: Iterable[str]) -> tuple[str, ...]:
+    """``Folder.components`` for a new folder: the names sorted, without repeats.
+
+    Raises:
+        ValueError: names for a contacts folder, more than ``MAX_FOLDER_COMPONENTS``,
+            or a name that is no upper-case iCalendar component name (RFC 5545 §3.6).
+    """
+    found = tuple(sorted(set(names)))
+    if not found:
+        return ()
+    if module not in ("calendar", "tasks"):
+        raise ValueError(f"a {module} folder holds no calendar components")
+    if len(found) > MAX_FOLDER_COMPONENTS:
+        raise ValueError(f"at most {MAX_FOLDER_COMPONENTS} component types, not {len(found)}")
+    for name in found:
+        if not isinstance(name, str) or _COMPONENT_NAME.fullmatch(name) is None:
+            raise ValueError(f"{name!r} is no upper-case iCalendar component name")
+    return found
 
 
 class Unset(enum.Enum):
@@ -209,6 +236,10 @@ class Folder:
         permissions: the access-control entries (the owner's rights are implicit).
         created: creation time (UTC).
         modified: last change of the folder's own attributes (UTC).
+        components: the calendar component types (``VEVENT``, ``VTODO``, ``VJOURNAL``)
+            its objects may have, sorted, as chosen when it was made (CalDAV
+            supported-calendar-component-set, RFC 4791 §5.2.3); empty: those of its
+            module. Fixed at creation.
     """
 
     context_id: int
@@ -223,6 +254,7 @@ class Folder:
     permissions: tuple[FolderPermission, ...]
     created: datetime
     modified: datetime
+    components: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .models import (
     ObjectMeta,
     StoredObject,
     Unset,
+    folder_components,
 )
 from .permissions import effective_rights, may_create_objects
 from .sqlite_cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
@@ -145,7 +146,8 @@ class SQLiteHome:
     async def create_folder(self, module: Module, name: str, *, color: str | None = None,
                             description: str | None = None,
                             permissions: Sequence[FolderPermission] = (),
-                            is_default: bool = False, folder_id: int | None = None) -> Folder:
+                            is_default: bool = False, folder_id: int | None = None,
+                            components: Iterable[str] = ()) -> Folder:
         """See ``Home.create_folder``."""
         if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
             raise ValueError(f"a chosen folder id must be from {FIRST_FOLDER_ID} to "
@@ -153,7 +155,8 @@ class SQLiteHome:
         folder: Folder = await self._call(
             _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),
-                 is_default=is_default, folder_id=folder_id), mutates=True)
+                 is_default=is_default, folder_id=folder_id,
+                 components=folder_components(module, components)), mutates=True)
         return folder
 
 

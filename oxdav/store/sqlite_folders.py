@@ -17,6 +17,8 @@ from .models import (
 )
 from .sqlite_directory import load_group, load_user, next_id, update_row
 from .sqlite_rows import (
+    dump_list,
+    load_list,
     module_of,
     now_us,
     permission_from_row,
@@ -59,6 +61,7 @@ def _folders_from_rows(conn: sqlite3.Connection, context_id: int,
             permissions=tuple(permissions[row["id"]]),
             created=to_datetime(row["created"]),
             modified=to_datetime(row["modified"]),
+            components=load_list(row["components"]),
         )
         for row in rows
     ]
@@ -123,7 +126,7 @@ def _set_permissions(conn: sqlite3.Connection, context_id: int, folder_id: int,
 def create_folder(conn: sqlite3.Connection, context_id: int, owner_id: int | None,
                   module: Module, name: str, *, color: str | None, description: str | None,
                   permissions: Sequence[FolderPermission], is_default: bool,
-                  folder_id: int | None) -> Folder:
+                  folder_id: int | None, components: Sequence[str] = ()) -> Folder:
     """Insert a folder with its permissions.
 
     Raises: ValueError (module), AlreadyExists (id or second default), NotFound
@@ -136,9 +139,10 @@ def create_folder(conn: sqlite3.Connection, context_id: int, owner_id: int | Non
     try:
         conn.execute(
             "INSERT INTO folders (context_id, id, module, owner_id, name, color, description,"
-            " is_default, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " is_default, created, modified, components)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (context_id, new_id, module, owner_id, name, color, description, int(is_default),
-             now, now))
+             now, now, dump_list(components)))
     except sqlite3.IntegrityError as e:
         what = "a default folder" if "is_default" in str(e) or "owner_id" in str(e) else (
             f"folder {new_id}")
