@@ -63,6 +63,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    SearchTerm,
     StoredObject,
     Unset,
     User,
@@ -233,6 +234,14 @@ class Transaction(Protocol):
         """Every user of the context, by id. Raises: NotFound (no such context)."""
         ...
 
+    async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                         any_term: bool = False, limit: int) -> list[User]:
+        """The context's enabled users meeting every term (``any_term``: one; no terms:
+        all), by id, at most ``limit``: compared and bounded in the database, so a search
+        reads no more users than that. Raises: NotFound (context), ValueError (limit < 1).
+        """
+        ...
+
     async def update_user(
         self,
         context_id: int,
@@ -280,6 +289,12 @@ class Transaction(Protocol):
 
     async def groups(self, context_id: int, *, member: int | None = None) -> list[Group]:
         """The context's groups by id, or only those ``member`` belongs to."""
+        ...
+
+    async def find_groups(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                          any_term: bool = False, limit: int) -> list[Group]:
+        """The context's groups meeting the terms as ``find_users`` (an ``address`` term
+        is met by no group). Raises: NotFound (context), ValueError (limit < 1)."""
         ...
 
     async def update_group(
