@@ -35,7 +35,7 @@ from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
 from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
-from oxdav.principals.resources import user_principal_path
+from oxdav.principals.resources import InDirectory, user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, FolderPermission, ObjectIndex, ObjectMeta
@@ -227,9 +227,11 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             truncated=changes.truncated)
 
 
-class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore, MemberLocks):
+class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
+                     MemberLocks):
     """One stored object: strong ETag, size, dates, media type of its home, write locks
-    (in its own folder, also when reached through an aggregated collection).
+    (in its own folder, also when reached through an aggregated collection); principal
+    searches sent to it search its tree's directory.
 
     Args:
         parent: the collection it is reached through (its path and media type).
@@ -243,6 +245,7 @@ class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore,
     def __init__(self, parent: FolderCollection, collection: Collection,
                  meta: ObjectMeta, data: bytes | None = None) -> None:
         self.parent = parent
+        self.directory = parent.directory
         self.collection = collection
         self.meta = meta
         self._data = data
