@@ -434,6 +434,10 @@ class Collection(Protocol):
     rights: FolderPermission
     """Effective rights of ``user_id`` (owner and system: all/all/all + admin)."""
     user_id: int | None
+    own_name: str | None
+    """The name ``user_id`` gave this folder of someone else for themselves
+    (``set_own_name``); None when they gave none, and always for their own folders,
+    system folders and the system's view."""
 
     async def list(
         self, *, time_range: TimeRange | None = None, component: str | None = None,
@@ -526,6 +530,14 @@ class Collection(Protocol):
         Raises: Forbidden (no admin right).
         """
         ...
+
+    async def set_own_name(self, name: str | None) -> None:
+        """Give this folder of someone else a name seen by ``user_id`` only (None: take
+        it back); the folder's own name stays. Needs only the read right.
+
+        Raises: ValueError (the user's own folder -- ``update_folder`` renames it --, a
+        system folder or the system's view; an empty name).
+        """
 
     async def delete_folder(self) -> None:
         """Delete the folder with its objects, properties and locks.

@@ -242,6 +242,8 @@ class Folder:
         permissions: the access-control entries (the owner's rights are implicit).
         created: creation time (UTC).
         modified: last change of the folder's own attributes (UTC).
+        owner_name: the owner's display name as the directory has it now (None for
+            system folders), so a folder shared to others can say whose it is.
     """
 
     context_id: int
@@ -256,6 +258,7 @@ class Folder:
     permissions: tuple[FolderPermission, ...]
     created: datetime
     modified: datetime
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)
