@@ -177,6 +177,39 @@ class Group:
     members: frozenset[int]
 
 
+SearchField = Literal["name", "address"]
+"""What a directory search compares: a display name, or a user's e-mail addresses."""
+
+SearchMatch = Literal["contains", "starts-with", "equals"]
+"""How a directory search compares: a substring, a prefix, or the whole value."""
+
+SEARCH_MATCHES: tuple[SearchMatch, ...] = get_args(SearchMatch)
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One condition of a directory search (``Transaction.find_users``/``find_groups``):
+    met when any of ``fields`` matches ``text``.
+
+    Attributes:
+        fields: ``name``, a user's or group's display name; ``address``, a user's
+            primary address or an alias (groups have none).
+        text: what the fields are compared with, caseless (Unicode case folding).
+        match: ``contains`` (a substring; the empty text is in everything),
+            ``starts-with`` or ``equals``.
+    """
+
+    fields: tuple[SearchField, ...]
+    text: str
+    match: SearchMatch = "contains"
+
+    def __post_init__(self) -> None:
+        if not self.fields or any(f not in ("name", "address") for f in self.fields):
+            raise ValueError(f"fields must be name and/or address, not {self.fields!r}")
+        if self.match not in SEARCH_MATCHES:
+            raise ValueError(f"match must be one of {SEARCH_MATCHES}, not {self.match!r}")
+
+
 @dataclass(frozen=True)
 class FolderPermission:
     """One access-control entry of a folder (OX folder permission model).
@@ -240,6 +273,8 @@ class Folder:
             its objects may have, sorted, as chosen when it was made (CalDAV
             supported-calendar-component-set, RFC 4791 §5.2.3); empty: those of its
             module. Fixed at creation.
+        owner_name: the owner's display name as the directory has it now (None for
+            system folders), so a folder shared to others can say whose it is.
     """
 
     context_id: int
@@ -255,6 +290,7 @@ class Folder:
     created: datetime
     modified: datetime
     components: tuple[str, ...] = ()
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -67,18 +67,22 @@ def _with_groups(conn: sqlite3.Connection, fn: Any, context_id: int, user_id: in
 
 def _open_member(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
                  folder_id: int, user_id: int, member: str | None
-                 ) -> tuple[Folder, FolderPermission, StoredObject | None]:
-    """Open a readable folder and, when ``member`` is given, read that object too (a
-    read: the scope needs no quota)."""
+                 ) -> tuple[Folder, FolderPermission, str | None, StoredObject | None]:
+    """Open a readable folder with the user's own name for it (a folder of someone
+    else only) and, when ``member`` is given, read that object too (a read: the scope
+    needs no quota)."""
     folder, rights = _open_readable(conn, context_id, folder_id, user_id, groups)
+    name = (folders_db.own_name(conn, context_id, user_id, folder_id)
+            if folders_db.is_shared_with(folder, user_id) else None)
     if member is None:
-        return folder, rights, None
+        return folder, rights, name, None
     scope = objects_db.Scope(context_id, folder_id, user_id, rights)
     row = prefetched_member(conn, context_id, folder_id, member)
     if row is not NOT_PREFETCHED:
-        return folder, rights, None if row is None else objects_db.readable_object(scope, row)
+        return folder, rights, name, (None if row is None
+                                      else objects_db.readable_object(scope, row))
     found = objects_db.get_objects(conn, scope, [member])
-    return folder, rights, found[0] if found else None
+    return folder, rights, name, found[0] if found else None
 
 
 class SQLiteHome:
@@ -116,10 +120,10 @@ class SQLiteHome:
     async def collection(self, folder_id: int, *, prefetch: str | None = None
                          ) -> SQLiteCollection:
         """See ``Home.collection``."""
-        folder, rights, member = await self._call(
+        folder, rights, name, member = await self._call(
             _open_member, self.context_id, folder_id, self.user_id, prefetch,
             opens=(folder_id, prefetch))
-        collection = self._open(folder, rights)
+        collection = self._open(folder, rights, name)
         if prefetch is not None:
             collection.remember(prefetch, member)
         return collection
@@ -127,21 +131,27 @@ class SQLiteHome:
     async def collections(self, module: Module | None = None
                           ) -> builtins.list[SQLiteCollection]:
         """See ``Home.collections``."""
-        folders = await self.folders(module)
+        folders, names = await self._call(_readable_folders_named, self.context_id,
+                                          self.user_id, module)
         assert self._groups is not None
         groups = self._groups
         rights = [effective_rights(folder, self.user_id, groups) for folder in folders]
-        return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
+        return [self._open(folder, right, names.get(folder.id))
+                for folder, right in zip(folders, rights, strict=True)
                 if right.read != "none"]
 
     async def folder_property(self, name: str) -> dict[int, str]:
         """See ``Home.folder_property``."""
         return await self._call(_folder_property, self.context_id, self.user_id, name)
 
-    def _open(self, folder: Folder, rights: FolderPermission) -> SQLiteCollection:
+    def _open(self, folder: Folder, rights: FolderPermission,
+              own_name: str | None = None) -> SQLiteCollection:
         """The collection of a readable folder; the quota binds only the user's own."""
         quota = self.quota if folder.owner_id == self.user_id else None
-        return SQLiteCollection(self._txn, folder, rights, self.user_id, quota)
+        collection = SQLiteCollection(self._txn, folder, rights, self.user_id, quota)
+        if folders_db.is_shared_with(folder, self.user_id):
+            collection.own_name = own_name
+        return collection
 
     async def create_folder(self, module: Module, name: str, *, color: str | None = None,
                             description: str | None = None,
@@ -168,6 +178,7 @@ class SQLiteCollection:
         self.folder = folder
         self.rights = rights
         self.user_id = user_id
+        self.own_name: str | None = None
         self._quota = quota
         self._txn = txn
         self._deleted = False
@@ -263,6 +274,19 @@ class SQLiteCollection:
                                            scope.folder_id, changes, mutates=True)
         return self.folder
 
+    async def set_own_name(self, name: str | None) -> None:
+        """See ``Collection.set_own_name``."""
+        if not folders_db.is_shared_with(self.folder, self.user_id):
+            raise ValueError("only a user's folder shared with another user takes a name"
+                             " of that user's own")
+        if name is not None and not name.strip():
+            raise ValueError("a folder's name is not empty")
+        scope = self._scope
+        assert scope.user_id is not None
+        await self._txn.call(folders_db.set_own_name, scope.context_id, scope.user_id,
+                             scope.folder_id, name, mutates=True)
+        self.own_name = name
+
     async def delete_folder(self) -> None:
         """See ``Collection.delete_folder``."""
         self._require_admin()
@@ -329,6 +353,13 @@ def _used_bytes(conn: sqlite3.Connection, groups: frozenset[int], context_id: in
 def _readable_folders(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,
                       user_id: int, module: Module | None) -> list[Folder]:
     return folders_db.readable_folders(conn, context_id, user_id, groups, module)
+
+
+def _readable_folders_named(conn: sqlite3.Connection, groups: frozenset[int],
+                            context_id: int, user_id: int, module: Module | None
+                            ) -> tuple[list[Folder], dict[int, str]]:
+    return (folders_db.readable_folders(conn, context_id, user_id, groups, module),
+            folders_db.own_names(conn, context_id, user_id))
 
 
 def _folder_property(conn: sqlite3.Connection, groups: frozenset[int], context_id: int,

@@ -4,7 +4,7 @@ the transaction's connection and is called inside a savepoint by ``sqlite_txn``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import AlreadyExists, NotFound
@@ -16,6 +16,8 @@ from .models import (
     Context,
     FolderPermission,
     Group,
+    SearchMatch,
+    SearchTerm,
     Unset,
     User,
 )
@@ -303,6 +305,83 @@ def delete_user(conn: sqlite3.Connection, context_id: int, user_id: int) -> None
         "DELETE FROM folder_permissions WHERE context_id = ? AND is_group = 0 AND entity = ?",
         (context_id, user_id))
     conn.execute("DELETE FROM users WHERE context_id = ? AND id = ?", (context_id, user_id))
+
+
+# -- searches -------------------------------------------------------------------------
+
+#: Compares a case-folded column (``{value}``) with a parameter that is folded already.
+_MATCHES: dict[SearchMatch, str] = {
+    "contains": "instr({value}, ?) > 0",
+    "starts-with": "instr({value}, ?) = 1",
+    "equals": "{value} = ?",
+}
+
+def _user_field(field: str, compare: str) -> str | None:
+    """SQL comparing a user's ``field`` as ``compare`` says (one parameter)."""
+    if field == "name":
+        return compare.format(value="casefold(u.display_name)")
+    return ("EXISTS (SELECT 1 FROM user_addresses a WHERE a.context_id = u.context_id"
+            f" AND a.user_id = u.id AND {compare.format(value='casefold(a.address)')})")
+
+
+def _group_field(field: str, compare: str) -> str | None:
+    """SQL comparing a group's ``field`` (None: groups have no addresses)."""
+    return compare.format(value="casefold(g.display_name)") if field == "name" else None
+
+
+def _conditions(terms: Sequence[SearchTerm], field_sql: Callable[[str, str], str | None]
+                ) -> tuple[list[str], list[str]]:
+    """One SQL condition per term (met when one of its fields matches), and the
+    parameters of them all."""
+    conditions: list[str] = []
+    params: list[str] = []
+    for term in terms:
+        parts: list[str] = []
+        for field in term.fields:
+            sql = field_sql(field, _MATCHES[term.match])
+            if sql is not None:
+                parts.append(sql)
+                params.append(term.text.casefold())
+        conditions.append("(" + " OR ".join(parts) + ")" if parts else "0")
+    return conditions, params
+
+
+def _where(conditions: list[str], any_term: bool) -> str:
+    if not conditions:
+        return ""
+    return " AND (" + (" OR " if any_term else " AND ").join(conditions) + ")"
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"a search returns at least one match, not {limit}")
+
+
+def find_users(conn: sqlite3.Connection, context_id: int, terms: Sequence[SearchTerm],
+               any_term: bool, limit: int) -> list[User]:
+    """Enabled users of a context meeting the terms, by id, at most ``limit``.
+    Raises: NotFound (no context), ValueError."""
+    _check_limit(limit)
+    load_context(conn, context_id)
+    conditions, params = _conditions(terms, _user_field)
+    rows = conn.execute(
+        "SELECT * FROM users u WHERE u.context_id = ? AND u.enabled = 1"
+        + _where(conditions, any_term) + " ORDER BY u.id LIMIT ?",
+        (context_id, *params, limit))
+    return [user_from_row(r) for r in rows]
+
+
+def find_groups(conn: sqlite3.Connection, context_id: int, terms: Sequence[SearchTerm],
+                any_term: bool, limit: int) -> list[Group]:
+    """Groups of a context meeting the terms, by id, at most ``limit``.
+    Raises: NotFound (no context), ValueError."""
+    _check_limit(limit)
+    load_context(conn, context_id)
+    conditions, params = _conditions(terms, _group_field)
+    ids = conn.execute(
+        "SELECT g.id FROM groups g WHERE g.context_id = ?" + _where(conditions, any_term)
+        + " ORDER BY g.id LIMIT ?", (context_id, *params, limit)).fetchall()
+    return [load_group(conn, context_id, r[0]) for r in ids]
 
 
 # -- groups ---------------------------------------------------------------------------

@@ -62,14 +62,20 @@ def _folders_from_rows(conn: sqlite3.Connection, context_id: int,
             created=to_datetime(row["created"]),
             modified=to_datetime(row["modified"]),
             components=load_list(row["components"]),
+            owner_name=row["owner_name"],
         )
         for row in rows
     ]
 
 
+#: A folder's columns and its owner's display name (``Folder.owner_name``), from ``f``.
+_FOLDER = ("SELECT f.*, (SELECT u.display_name FROM users u WHERE u.context_id ="
+           " f.context_id AND u.id = f.owner_id) AS owner_name FROM folders f")
+
+
 def load_folder(conn: sqlite3.Connection, context_id: int, folder_id: int) -> Folder:
     """Raises: NotFound."""
-    rows = conn.execute("SELECT * FROM folders WHERE context_id = ? AND id = ?",
+    rows = conn.execute(_FOLDER + " WHERE f.context_id = ? AND f.id = ?",
                         (context_id, folder_id)).fetchall()
     if not rows:
         raise NotFound(f"folder {folder_id} in context {context_id}")
@@ -83,7 +89,7 @@ def all_folders(conn: sqlite3.Connection, context_id: int, module: Module | None
                 ) -> list[Folder]:
     """Every folder of a context."""
     rows = conn.execute(
-        "SELECT * FROM folders WHERE context_id = ? AND (? IS NULL OR module = ?)" + _ORDER,
+        _FOLDER + " WHERE f.context_id = ? AND (? IS NULL OR f.module = ?)" + _ORDER,
         (context_id, module, module)).fetchall()
     return _folders_from_rows(conn, context_id, rows)
 
@@ -92,7 +98,7 @@ def readable_folders(conn: sqlite3.Connection, context_id: int, user_id: int,
                      groups: Iterable[int], module: Module | None) -> list[Folder]:
     """Folders the user owns or holds a read permission on, directly or via a group."""
     rows = conn.execute(
-        "SELECT * FROM folders f WHERE f.context_id = :c AND (:m IS NULL OR f.module = :m)"
+        _FOLDER + " WHERE f.context_id = :c AND (:m IS NULL OR f.module = :m)"
         " AND (f.owner_id = :u OR f.id IN ("
         "  SELECT p.folder_id FROM folder_permissions p WHERE p.context_id = :c"
         "  AND p.read_level > 0 AND ((p.is_group = 0 AND p.entity = :u) OR"
@@ -168,3 +174,39 @@ def delete_folder(conn: sqlite3.Connection, context_id: int, folder_id: int) -> 
     if conn.execute("DELETE FROM folders WHERE context_id = ? AND id = ?",
                     (context_id, folder_id)).rowcount == 0:
         raise NotFound(f"folder {folder_id} in context {context_id}")
+
+
+# -- names users gave folders of others -----------------------------------------------
+
+
+def is_shared_with(folder: Folder, user_id: int | None) -> bool:
+    """Whether ``folder`` belongs to someone other than ``user_id`` (a user's folder
+    shared with them; not a system folder, not the system's view)."""
+    return folder.owner_id is not None and user_id is not None and folder.owner_id != user_id
+
+
+def own_name(conn: sqlite3.Connection, context_id: int, user_id: int,
+             folder_id: int) -> str | None:
+    """The name ``user_id`` gave the folder for themselves, if any."""
+    row = conn.execute(
+        "SELECT name FROM folder_own_names WHERE context_id = ? AND user_id = ?"
+        " AND folder_id = ?", (context_id, user_id, folder_id)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def own_names(conn: sqlite3.Connection, context_id: int, user_id: int) -> dict[int, str]:
+    """Every name ``user_id`` gave a folder for themselves, by folder id."""
+    rows = conn.execute("SELECT folder_id, name FROM folder_own_names WHERE context_id = ?"
+                        " AND user_id = ?", (context_id, user_id))
+    return {folder_id: name for folder_id, name in rows}
+
+
+def set_own_name(conn: sqlite3.Connection, context_id: int, user_id: int, folder_id: int,
+                 name: str | None) -> None:
+    """Give (``None``: take back) the user's own name for the folder."""
+    if name is None:
+        conn.execute("DELETE FROM folder_own_names WHERE context_id = ? AND user_id = ?"
+                     " AND folder_id = ?", (context_id, user_id, folder_id))
+        return
+    conn.execute("INSERT OR REPLACE INTO folder_own_names (context_id, user_id, folder_id,"
+                 " name) VALUES (?, ?, ?, ?)", (context_id, user_id, folder_id, name))
