@@ -6,6 +6,7 @@ import argparse
 import socket
 from typing import Any, TextIO
 
+from oxdav.caldav.collection import folder_components
 from oxdav.config import ConfigSnapshot
 from oxdav.directory.scope import scope_for
 from oxdav.store import (
@@ -24,7 +25,8 @@ from .errors import AdminError, not_found
 from .lookup import add_context_argument, find_context, find_group, find_user, shown_text
 from .output import print_rows
 
-COLUMNS = ("id", "module", "name", "owner", "default", "color", "permissions", "url")
+COLUMNS = ("id", "module", "components", "name", "owner", "default", "color", "permissions",
+           "url")
 #: Modules whose folders CalDAV serves (their ``com.openexchange.caldav.url`` is shown).
 CALDAV_MODULES = ("calendar", "tasks")
 LEVEL_CHOICES = ("none", "own", "all")
@@ -84,7 +86,9 @@ async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
         users = {u.id: u for u in await txn.users(context.id)}
         groups = {g.id: g.name for g in await txn.groups(context.id)}
     logins = {uid: u.login for uid, u in users.items()}
-    rows = [{"id": f.id, "module": f.module, "name": f.name,
+    rows = [{"id": f.id, "module": f.module,
+             "components": sorted(folder_components(f)) if f.module in CALDAV_MODULES
+             else None, "name": f.name,
              "owner": logins.get(f.owner_id, f.owner_id) if f.owner_id is not None else None,
              "default": f.is_default, "color": f.color,
              "permissions": [_describe(p, logins, groups) for p in f.permissions],

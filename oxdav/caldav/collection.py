@@ -27,7 +27,7 @@ from oxdav.dav.privileges import DAV_PRIVILEGES, READ, Privilege
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
 from oxdav.store.errors import UIDConflict
-from oxdav.store.models import ObjectIndex
+from oxdav.store.models import Folder, ObjectIndex
 from oxdav.work import INLINE_BYTES
 
 log = Logger()
@@ -37,11 +37,13 @@ MAX_INSTANCES = "oxdav.caldav.maxInstances"
 #: Markers of a body whose parse may expand a recurrence set: never parsed inline.
 _RECURRENCE_MARKERS = (b"RRULE", b"RDATE", b"rrule", b"rdate")
 
-#: Component types per folder module (DESIGN.md §4).
+#: Component types of a folder made for none in particular, by module: the OX folders
+#: (DESIGN.md §4).
 COMPONENTS_BY_MODULE: Mapping[str, frozenset[str]] = {
     "calendar": frozenset({"VEVENT"}), "tasks": frozenset({"VTODO"})}
-#: Every component type a calendar object may hold, whatever its folder.
-ALL_COMPONENTS = frozenset().union(*COMPONENTS_BY_MODULE.values())
+#: Every component type a calendar here may take; what a calendar made without a
+#: supported-calendar-component-set takes (RFC 4791 §5.2.3, §5.3.1).
+ALL_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL"})
 
 CALENDAR_DESCRIPTION = clark(CALDAV_NS, "calendar-description")
 CALENDAR_TIMEZONE = clark(CALDAV_NS, "calendar-timezone")
@@ -80,6 +82,13 @@ def stored_object_index(data: bytes) -> ObjectIndex:
                                             max_size=len(data)))
 
 
+def folder_components(folder: Folder) -> frozenset[str]:
+    """The component types ``folder`` takes: those it was made for, else its module's."""
+    if folder.components:
+        return frozenset(folder.components)
+    return COMPONENTS_BY_MODULE.get(folder.module, frozenset({"VEVENT"}))
+
+
 def dav_error(error: CalendarDataError) -> DAVError:
     """The response for a refused body: 415 for a foreign media type, else 403 with the
     RFC 4791 §5.3.2.1 precondition."""
@@ -88,7 +97,8 @@ def dav_error(error: CalendarDataError) -> DAVError:
 
 
 class CalendarCollection(FolderCollection):
-    """One calendar (VEVENT) or task (VTODO) folder.
+    """One calendar or task folder: VEVENT or VTODO for the OX folders, what its maker
+    asked for (all of VEVENT, VTODO and VJOURNAL by default) for one made by a client.
 
     Args:
         path: the DAV path it is reached by, when not ``/caldav/<folderId>`` (a
@@ -102,7 +112,7 @@ class CalendarCollection(FolderCollection):
     @property
     def components(self) -> frozenset[str]:
         """Component types this collection takes (CALDAV:supported-calendar-component-set)."""
-        return COMPONENTS_BY_MODULE.get(str(self.folder.module), frozenset({"VEVENT"}))
+        return folder_components(self.folder)
 
     @property
     def max_instances(self) -> int:

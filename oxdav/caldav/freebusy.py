@@ -33,6 +33,9 @@ from oxdav.caldav.timerange import (
     to_utc,
 )
 
+#: The object types that can make time busy (§7.10): never a VTODO or VJOURNAL.
+BUSY_COMPONENTS = frozenset({"VEVENT", "VFREEBUSY", "VAVAILABILITY"})
+
 #: The PRODID of calendars the server makes up.
 PRODID = "-//oxdav//oxdav//EN"
 

@@ -355,7 +355,7 @@ def parse_calendar_object(
     Args:
         data: The request body.
         allowed_components: Component types the target collection takes
-            (``{"VEVENT"}`` for calendar folders, ``{"VTODO"}`` for task folders).
+            (its CALDAV:supported-calendar-component-set).
         max_size: Largest accepted body in bytes (CALDAV:max-resource-size).
         content_type: The request's Content-Type header, ``None`` if absent.
         max_instances: CALDAV:max-instances.

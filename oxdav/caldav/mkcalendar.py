@@ -1,7 +1,9 @@
 """Making calendars: MKCALENDAR (RFC 4791 §5.3.1) and extended MKCOL (RFC 5689 §3).
 
 The calendar home is a :class:`CollectionMaker`: a new calendar is a new folder of
-the user (``calendar``, or ``tasks`` when the body asks for VTODO only). Folder ids
+the user that takes the component types the body asks for, all of VEVENT, VTODO and
+VJOURNAL when it asks for none (:func:`component_set`); its OX module is ``tasks``
+for a task list (VTODO only), ``calendar`` for anything else. Folder ids
 are numbers chosen by the store, so a client's own name for the new collection (a
 UUID, as Apple and python-caldav send) is kept as the folder's *resource name* and
 resolves to the same folder (:mod:`oxdav.folders.naming`); a numeric name asks
@@ -15,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from oxdav.caldav.collection import CALENDAR_DESCRIPTION
+from oxdav.caldav.collection import ALL_COMPONENTS, CALENDAR_DESCRIPTION
 from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
@@ -29,7 +31,7 @@ from oxdav.folders.collection import store_value
 from oxdav.folders.homes import FolderHome
 from oxdav.folders.naming import needs_alias, remember_name, segment_id
 from oxdav.store.errors import AlreadyExists, NotFound
-from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID
+from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Module
 
 _MKCALENDAR = clark(CALDAV_NS, "mkcalendar")
 _MKCOL = clark(DAV_NS, "mkcol")
@@ -62,22 +64,29 @@ def requested_properties(body: etree._Element | None, method: str) -> dict[str, 
     return found
 
 
-def module_for(props: Mapping[str, etree._Element]) -> str:
-    """``tasks`` when only VTODO is asked for, ``calendar`` when VEVENT is among them.
+def component_set(props: Mapping[str, etree._Element]) -> tuple[Module, frozenset[str]]:
+    """The OX module and the component types of a calendar made with ``props``.
+
+    RFC 4791 §5.2.3, §5.3.1: without CALDAV:supported-calendar-component-set the
+    calendar takes every type served (VEVENT, VTODO, VJOURNAL); with one, exactly
+    those. VTIMEZONE is no calendar object type (every calendar takes it, §4.1).
 
     Raises:
-        DAVError: 403 ``supported-calendar-component`` for other component sets (§5.3.1.1).
+        DAVError: 403 ``supported-calendar-component`` for a set naming a type not
+            served, or none (§5.3.1.1).
     """
     element = props.get(_COMPONENT_SET)
     if element is None:
-        return "calendar"
-    names = {c.get("name", "").upper() for c in child_elements(element)}
-    if names == {"VTODO"}:
-        return "tasks"
-    if "VEVENT" in names:  # clients asking for "VEVENT, VTODO" get an event calendar
-        return "calendar"
-    raise DAVError(403, clark(CALDAV_NS, "supported-calendar-component"),
-                   "calendars take VEVENT, task lists VTODO")
+        return "calendar", ALL_COMPONENTS
+    names = {(c.get("name") or "").strip().upper() for c in child_elements(element)
+             if etree.QName(c).localname == "comp"} - {"VTIMEZONE"}
+    unsupported = sorted(names - ALL_COMPONENTS)
+    if not names or unsupported:
+        served = ", ".join(sorted(ALL_COMPONENTS))
+        what = f"{', '.join(unsupported)[:200]} cannot" if unsupported else "no type can"
+        raise DAVError(403, clark(CALDAV_NS, "supported-calendar-component"),
+                       f"{what} be stored here; calendars take {served}")
+    return ("tasks" if names == {"VTODO"} else "calendar"), frozenset(names)
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -90,7 +99,7 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
     async def make_collection(self, ctx: RequestContext, name: str, method: str,
                               body: etree._Element | None) -> None:
         props = requested_properties(body, method)
-        module = module_for(props)
+        module, components = component_set(props)
         home = await self.tree.home()
         folder_id = segment_id(name)  # a numeric name becomes the folder id: reached there
         if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
@@ -98,9 +107,10 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
                            f"folder id, from {FIRST_FOLDER_ID} to {MAX_CHOSEN_FOLDER_ID}")
         try:
             folder = await home.create_folder(
-                module, _text(props.get(_DISPLAYNAME)) or name,  # type: ignore[arg-type]
+                module, _text(props.get(_DISPLAYNAME)) or name,
                 color=_text(props.get(_COLOR)),
-                description=_text(props.get(CALENDAR_DESCRIPTION)), folder_id=folder_id)
+                description=_text(props.get(CALENDAR_DESCRIPTION)), folder_id=folder_id,
+                components=components)
         except AlreadyExists:
             raise DAVError(403, _LOCATION_OK, f"{name} cannot be used") from None
         handled = {_RESOURCETYPE, _DISPLAYNAME, _COLOR, _COMPONENT_SET, CALENDAR_DESCRIPTION}

@@ -34,7 +34,8 @@ class _OnCalendars(LiveProperty):
 
 
 class SupportedCalendarComponentSetProperty(_OnCalendars):
-    """CALDAV:supported-calendar-component-set (§5.2.3): VEVENT or VTODO by module."""
+    """CALDAV:supported-calendar-component-set (§5.2.3): what the calendar takes (VEVENT
+    or VTODO for the OX folders, what its maker asked for for the others)."""
 
     name = _caldav("supported-calendar-component-set")
 

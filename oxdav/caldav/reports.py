@@ -1,8 +1,9 @@
 """The CalDAV REPORTs (RFC 4791 §7): calendar-multiget, calendar-query, free-busy-query.
 
 calendar-query lets the store's index narrow the candidates (component and time
-range, clamped to the sync window, DESIGN.md §4), decides from the index what it
-exactly can (:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects with
+range; the sync window only for a query that names no time range, DESIGN.md §4),
+decides from the index what it exactly can
+(:meth:`oxdav.caldav.filters.CalendarFilter.index_match`: objects with
 ``exact_spans`` under the common VEVENT time-range filter), reads only the rest and
 the matches, and parses only the rest to match them exactly in Python
 (:class:`oxdav.caldav.filters.CalendarFilter`). ``calendar-data`` in the property
@@ -33,7 +34,7 @@ from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import CalDAVError
 from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
-from oxdav.caldav.freebusy import parse_free_busy_query, render_free_busy
+from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query, render_free_busy
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.errors import DAVError
@@ -243,7 +244,8 @@ class _ObjectReport(Report):
 
 
 class CalendarMultigetReport(_ObjectReport):
-    """CALDAV:calendar-multiget (RFC 4791 §7.9): the named objects; unknown ones 404."""
+    """CALDAV:calendar-multiget (RFC 4791 §7.9): the named objects, inside the sync
+    window or not (DESIGN.md §4); unknown ones 404."""
 
     name = clark(CALDAV_NS, "calendar-multiget")
     default_depth = Depth.ZERO
@@ -320,8 +322,8 @@ class CalendarQueryReport(_ObjectReport):
         flt, zone = self.parse(body)
         tz = query_timezone(zone if zone else await resource.timezone_text())
         narrowing = flt.narrowing()
-        window = resource.window.clamp(narrowing.start, narrowing.end)
-        candidates = await resource.collection.list(time_range=window,
+        span = resource.window.query_range(narrowing.start, narrowing.end)
+        candidates = await resource.collection.list(time_range=span,
                                                     component=narrowing.component,
                                                     spans=True)
         if len(candidates) <= INLINE_CANDIDATES:
@@ -350,7 +352,8 @@ class CalendarQueryReport(_ObjectReport):
 
 
 class FreeBusyQueryReport(Report):
-    """CALDAV:free-busy-query (RFC 4791 §7.10): one VFREEBUSY, 200 text/calendar."""
+    """CALDAV:free-busy-query (RFC 4791 §7.10): one VFREEBUSY, 200 text/calendar, for
+    the range asked, inside the sync window or not (DESIGN.md §4)."""
 
     name = clark(CALDAV_NS, "free-busy-query")
     default_depth = Depth.ONE
@@ -367,7 +370,8 @@ class FreeBusyQueryReport(Report):
             raise to_dav_error(error) from None
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        metas = await resource.collection.list(time_range=span)
+        metas = [m for m in await resource.collection.list(time_range=span)
+                 if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]

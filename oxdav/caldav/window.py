@@ -6,6 +6,11 @@ of the previous year, an integer N = N days back (midnight UTC), 0 = no lower bo
 ``com.openexchange.caldav.interval.end``: ``one_year`` = January 1 of the current
 year + 2, ``two_years`` = + 3. Both are published as CALDAV:min-date-time and
 max-date-time (RFC 4791 §5.2.6, §5.2.7) and, with ``interval.strict``, enforced on PUT.
+
+The window bounds what clients list in bulk: Depth 1, sync-collection and
+calendar-queries without a time-range. A calendar-query with a time-range, a
+free-busy-query and a multiget answer for the range and the hrefs asked, also
+outside it (an iOS user scrolling back a year, a search for last year's meeting).
 """
 
 from __future__ import annotations
@@ -77,12 +82,13 @@ class SyncWindow:
         return (None if self.start is None else int(self.start.timestamp()),
                 int(self.end.timestamp()))
 
-    def clamp(self, start: int | None, end: int | None) -> tuple[int | None, int | None]:
-        """A requested epoch-seconds range clamped into the window (DESIGN.md §4)."""
-        low, high = self.store_range()
-        if low is not None:
-            start = low if start is None else max(start, low)
-        end = high if end is None or high is None else min(end, high)
+    def query_range(self, start: int | None, end: int | None) -> tuple[int | None, int | None]:
+        """The epoch-seconds range a calendar-query reads, given the bounds of its
+        time-range (DESIGN.md §4): a query naming a time is answered for that time,
+        inside the window or not (an open side stays open); one naming none lists in
+        bulk, like Depth 1 and sync-collection, and stays inside the window."""
+        if start is None and end is None:
+            return self.store_range()
         return start, end
 
     def violation(self, first_start: int | None, last_end: int | None) -> str | None:

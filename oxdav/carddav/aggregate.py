@@ -1,10 +1,11 @@
 """The aggregated address book "All Contacts" (DESIGN.md §5, OX ``exposedCollections``).
 
-One collection spanning several contacts folders. Its path segment is ``Contacts`` plus
-a hash of the folder set (:mod:`oxdav.carddav.exposure`), and so is its sync identity:
-a token issued for another set is foreign, 403 ``valid-sync-token`` (RFC 6578 §3.2).
-The token carries one revision per folder (:meth:`SyncToken.for_aggregate`), so a sync
-resumes each folder exactly where it stopped.
+One collection spanning several contacts folders, at ``/carddav/Contacts/`` whatever
+they are (:mod:`oxdav.carddav.exposure`). Its sync identity is the user's, and its
+token carries one revision per folder of the set it was issued for
+(:meth:`SyncToken.for_aggregate`): a sync resumes each folder exactly where it stopped,
+and a folder that joined or left the set since shows up as added or removed cards
+(:mod:`oxdav.carddav.aggregate_sync`).
 
 Members keep their own folder: reads, updates and deletes act on the card's folder with
 that folder's permissions (the global address list is read-only except the user's own
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from oxdav.carddav.aggregate_sync import aggregated_changes
 from oxdav.carddav.collection import AddressObject, CardLookup, store_card
-from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, FolderSet
+from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, AGGREGATED_NAME, FolderSet
 from oxdav.carddav.validation import uid_conflict, validate_body
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import (
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 
 
 class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup):
-    """``/carddav/Contacts<hash>``: the cards of every folder of a :class:`FolderSet`.
+    """``/carddav/Contacts``: the cards of every folder of a :class:`FolderSet`.
 
     Args:
         tree: the request's tree.
@@ -52,14 +54,19 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         folder_set: the folders it spans (non-empty).
         collections: the opened store collections, in the set's order; the first is
             where new cards go (the default folder when it is in the set).
+        outside: the user's other readable contacts folders by id, opened: a sync
+            removes their cards from a client that synced them before.
+        path: where it is reached (a name earlier versions gave it, or the default).
     """
 
     def __init__(self, tree: FolderTree, kind: HomeKind, folder_set: FolderSet,
-                 collections: Sequence[Collection]) -> None:
-        super().__init__(tree, kind, collections[0])
-        self._path = f"/{kind.name}/{folder_set.segment}"
+                 collections: Sequence[Collection], outside: Mapping[int, Collection],
+                 *, path: str | None = None) -> None:
+        super().__init__(tree, kind, collections[0],
+                         path=path or f"/{kind.name}/{AGGREGATED_NAME}")
         self.folder_set = folder_set
         self.collections = tuple(collections)
+        self.outside = dict(outside)
 
     @property
     def displayname(self) -> str:
@@ -83,7 +90,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     @property
     def sync_identity(self) -> str:
-        return f"{self.tree.context_id}/{self.folder_set.segment}"
+        return f"{self.tree.context_id}/{AGGREGATED_NAME}/{self.tree.user_id}"
 
     def _revisions(self) -> dict[str, int]:
         return {str(c.folder.id): c.folder.revision for c in self.collections}
@@ -168,28 +175,6 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     async def changes_since_token(self, token: SyncToken | None, limit: int | None
                                   ) -> tuple[SyncChanges, SyncToken]:
-        """Changes folder by folder; a limit stops inside one folder, whose revision
-        then is the last returned change's (RFC 6578 §3.6), the later folders keep
-        theirs."""
         if token is not None and not token.is_aggregate:
             raise DAVError(403, VALID_SYNC_TOKEN, "not a token of the aggregated collection")
-        before = token.revision_map if token is not None else {}
-        reached = dict(before)
-        changed: list[DAVResource] = []
-        deleted: list[str] = []
-        truncated = False
-        for collection in self.collections:
-            key = str(collection.folder.id)
-            remaining = None if limit is None else limit - len(changed) - len(deleted)
-            if remaining is not None and remaining <= 0:
-                truncated = True
-                break
-            page = await collection.changes(before.get(key), remaining)
-            changed.extend(AddressObject(self, collection, meta) for meta in page.changed)
-            deleted.extend(f"{self.path}/{name}" for name in page.deleted)
-            reached[key] = page.revision
-            if page.truncated:
-                truncated = True
-                break
-        return (SyncChanges(revision=0, changed=changed, deleted=deleted, truncated=truncated),
-                SyncToken.for_aggregate(self.sync_identity, reached))
+        return await aggregated_changes(self, token, limit)

@@ -7,19 +7,22 @@ OX's ``com.openexchange.carddav.*`` settings decide it:
   User-Agent matches ``userAgentForAggregatedCollection`` (a case-insensitive search,
   as OX's ``find()``), the per-folder collections otherwise: never both.
 - ``ignoreFolders``: folder ids left out everywhere (per-folder and aggregated).
-- ``reducedAggregatedCollection``: the aggregated collection spans only the default
-  contacts folder and the global address list instead of every readable folder.
+- ``reducedAggregatedCollection``: the aggregated collection spans only "the global
+  addressbook and the personal contacts folders" (OX), i.e. every contacts folder the
+  user owns and folder 6, instead of every readable folder; shared folders stay out.
 
-The aggregated collection's URL segment is ``Contacts`` plus a short hash of the
-folder set it spans, so a changed set gives a new URL (and a new sync identity).
+The aggregated collection is ``/carddav/Contacts/`` for every user and whatever its
+folder set, as in OX, so a client keeps its URL when folders are shared, made or
+ignored; a changed set shows up in sync-collection (:mod:`oxdav.carddav.aggregate`).
+Earlier versions named it ``Contacts`` plus a hash of the set: such a name still
+reaches it, so clients set up then keep working.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -30,8 +33,10 @@ AGGREGATED_USER_AGENT: Final = "com.openexchange.carddav.userAgentForAggregatedC
 IGNORE_FOLDERS: Final = "com.openexchange.carddav.ignoreFolders"
 REDUCED_AGGREGATED: Final = "com.openexchange.carddav.reducedAggregatedCollection"
 
-#: Prefix of the aggregated collection's path segment.
-AGGREGATED_PREFIX: Final = "Contacts"
+#: The aggregated collection's path segment (OX's, which clients rely on).
+AGGREGATED_NAME: Final = "Contacts"
+#: The segments earlier versions gave it: ``Contacts`` + 12 hex digits of a set hash.
+_LEGACY_SEGMENT: Final = re.compile(r"Contacts[0-9a-f]{12}")
 #: The display name of the aggregated collection.
 AGGREGATED_DISPLAYNAME: Final = "All Contacts"
 
@@ -85,16 +90,11 @@ class FolderSet:
         """The folder ids, in the set's order."""
         return tuple(f.id for f in self.folders)
 
-    @property
-    def segment(self) -> str:
-        """``Contacts`` + a hash of the sorted folder ids: the collection's URL name."""
-        return aggregated_segment(self.ids)
 
-
-def aggregated_segment(folder_ids: Iterable[int]) -> str:
-    """The aggregated collection's path segment for a folder set."""
-    text = ",".join(str(i) for i in sorted(folder_ids))
-    return AGGREGATED_PREFIX + hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+def names_aggregated(segment: str) -> bool:
+    """Whether a home member segment names the aggregated collection: ``Contacts``, or
+    a name earlier versions gave it."""
+    return segment == AGGREGATED_NAME or _LEGACY_SEGMENT.fullmatch(segment) is not None
 
 
 def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> FolderSet:
@@ -107,7 +107,7 @@ def aggregated_set(settings: Any, user_id: int, readable: Sequence[Folder]) -> F
     """
     default = next((f for f in readable if f.is_default and f.owner_id == user_id), None)
     if _setting(settings, REDUCED_AGGREGATED, False):
-        chosen = [f for f in readable if f is default or f.id == GAL_FOLDER_ID]
+        chosen = [f for f in readable if f.owner_id == user_id or f.id == GAL_FOLDER_ID]
     else:
         chosen = list(readable)
     chosen.sort(key=lambda f: (f is not default, f.id))

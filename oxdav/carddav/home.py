@@ -12,11 +12,12 @@ from lxml import etree
 from oxdav.carddav.aggregate import AggregatedCollection
 from oxdav.carddav.collection import AddressBookCollection
 from oxdav.carddav.exposure import (
-    AGGREGATED_PREFIX,
+    AGGREGATED_NAME,
     Exposure,
     aggregated_set,
     exposure_for,
     ignored_folders,
+    names_aggregated,
 )
 from oxdav.carddav.mkcol import parse_mkcol
 from oxdav.carddav.names import ADDRESSBOOK
@@ -68,15 +69,21 @@ class AddressBookHome(HomeKind):
         home = await tree.home()
         return [c for c in await home.collections("contacts") if c.folder.id not in ignored]
 
-    async def aggregated(self, tree: FolderTree) -> AggregatedCollection | None:
-        """The aggregated collection of this user's folder set (None if the set is empty)."""
-        readable = {c.folder.id: c for c in await self.readable_collections(tree)}
+    async def aggregated(self, tree: FolderTree, segment: str = AGGREGATED_NAME
+                         ) -> AggregatedCollection | None:
+        """The aggregated collection of this user's folder set at ``/carddav/<segment>``
+        (None if the set is empty). It also gets the readable contacts folders outside
+        the set, whose cards a client synced before the set changed must lose."""
+        ignored = ignored_folders(tree.settings)
+        readable = await (await tree.home()).collections("contacts")
         folder_set = aggregated_set(tree.settings, tree.user_id,
-                                    [c.folder for c in readable.values()])
+                                    [c.folder for c in readable if c.folder.id not in ignored])
         if not folder_set.folders:
             return None
-        collections = [readable[f.id] for f in folder_set.folders]
-        return AggregatedCollection(tree, self, folder_set, collections)
+        outside = {c.folder.id: c for c in readable}
+        collections = [outside.pop(f.id) for f in folder_set.folders]
+        return AggregatedCollection(tree, self, folder_set, collections, outside,
+                                    path=f"/{self.name}/{segment}")
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
         if self.exposure(tree) is Exposure.AGGREGATED:
@@ -89,13 +96,10 @@ class AddressBookHome(HomeKind):
             yield as_listed(tree, self, collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
-        # Only the current set's URL answers: a stale hash (changed folder set) is 404.
-        if not segment.startswith(AGGREGATED_PREFIX):
-            return await super().special(tree, segment)
-        aggregated = await self.aggregated(tree)
-        if aggregated is None or aggregated.folder_set.segment != segment:
-            return None
-        return aggregated
+        # The aggregated collection answers at one name whatever its folder set.
+        if names_aggregated(segment):
+            return await self.aggregated(tree, segment)
+        return await super().special(tree, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
         return carddav_properties()

@@ -91,7 +91,7 @@ _declare("com.openexchange.carddav.userAgentForAggregatedCollection", kinds.REGE
          "User-Agents that get the aggregated collection when exposedCollections=0.",
          cascade=True)
 _declare("com.openexchange.carddav.reducedAggregatedCollection", kinds.BOOLEAN, "false",
-         "Aggregate only the default contacts folder and the global address list.",
+         "Aggregate only the user's own contacts folders and the global address list.",
          cascade=True)
 
 # --- Open-Xchange: DAV paths. OX's own default prefix is /servlet/dav; oxdav mounts at

@@ -35,10 +35,18 @@ from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
 from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
-from oxdav.principals.resources import user_principal_path
+from oxdav.principals.resources import InDirectory, user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
-from oxdav.store.models import GAL_FOLDER_ID, FolderPermission, ObjectIndex, ObjectMeta
+from oxdav.store.models import (
+    GAL_FOLDER_ID,
+    UNSET,
+    Folder,
+    FolderPermission,
+    ObjectIndex,
+    ObjectMeta,
+    Unset,
+)
 from oxdav.store.permissions import may_create_objects
 
 if TYPE_CHECKING:
@@ -63,6 +71,28 @@ def privileges_of(rights: FolderPermission) -> frozenset[str]:
     if rights.admin:
         granted |= {ALL} | _RIGHTS_ALL
     return frozenset(granted)
+
+
+def of_someone_else(collection: Collection) -> bool:
+    """Whether ``collection`` is a user's folder shared with its requester (not theirs,
+    not a system folder such as the global address list)."""
+    owner = collection.folder.owner_id
+    return owner is not None and collection.user_id is not None and owner != collection.user_id
+
+
+def shared_name(folder: Folder) -> str:
+    """A shared folder's name with its owner's: ``Calendar (Anna Smith)``."""
+    return f"{folder.name} ({folder.owner_name})" if folder.owner_name else folder.name
+
+
+def shown_name(collection: Collection) -> str:
+    """The folder's name as its requester sees it (DESIGN.md §9): a folder shared with
+    them says whose it is (:func:`shared_name`), so two "Calendar"s never look alike,
+    unless they named it for themselves; their own folders and system folders keep
+    their name."""
+    if not of_someone_else(collection):
+        return str(collection.folder.name)
+    return collection.own_name or shared_name(collection.folder)
 
 
 def store_value(element: etree._Element) -> str:
@@ -104,7 +134,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     @property
     def displayname(self) -> str:
-        return str(self.folder.name)
+        return shown_name(self.collection)
 
     @property
     def last_modified(self) -> Any:
@@ -184,17 +214,27 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         changes: dict[str, Any] = {}
+        own_name: str | None | Unset = UNSET
         if DISPLAYNAME in values:
             element = values[DISPLAYNAME]
             name = (element.text or "").strip() if element is not None else ""
-            if not name:
+            if of_someone_else(self.collection):
+                # A sharee names the folder for themselves, admin or not: the owner's
+                # name stays. Removing it, or writing back the name shown, takes the
+                # own name back (the shown name then follows the owner's renames).
+                own_name = None if name in ("", shared_name(self.folder)) else name
+            elif not name:
                 raise DAVError(409, None, "a folder needs a name")
-            changes["name"] = name
+            else:
+                changes["name"] = name
         if CALENDAR_COLOR in values:
             element = values[CALENDAR_COLOR]
             changes["color"] = (element.text or "").strip() or None if element is not None \
                 else None
-        await self.collection.update_folder(**changes)
+        if changes:
+            await self.collection.update_folder(**changes)
+        if own_name is not UNSET:
+            await self.collection.set_own_name(own_name)
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
@@ -227,9 +267,11 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             truncated=changes.truncated)
 
 
-class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore, MemberLocks):
+class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
+                     MemberLocks):
     """One stored object: strong ETag, size, dates, media type of its home, write locks
-    (in its own folder, also when reached through an aggregated collection).
+    (in its own folder, also when reached through an aggregated collection); principal
+    searches sent to it search its tree's directory.
 
     Args:
         parent: the collection it is reached through (its path and media type).
@@ -243,6 +285,7 @@ class ObjectResource(DAVResource, ReadableContent, Deletable, DeadPropertyStore,
     def __init__(self, parent: FolderCollection, collection: Collection,
                  meta: ObjectMeta, data: bytes | None = None) -> None:
         self.parent = parent
+        self.directory = parent.directory
         self.collection = collection
         self.meta = meta
         self._data = data

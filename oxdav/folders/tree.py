@@ -19,18 +19,19 @@ from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import QUOTA_SETTING, MemberLookup, TreeResource
 from oxdav.folders.homes import HomeKind
 from oxdav.folders.naming import segment_id
-from oxdav.principals.listing import group_principals, user_principals
 from oxdav.principals.resources import (
     GROUPS_PATH,
     PRINCIPALS_PATH,
     USERS_PATH,
     GroupPrincipal,
+    Matches,
     PrincipalCollection,
     UserPrincipal,
 )
-from oxdav.principals.search import search_principals
+from oxdav.principals.search import find_principals
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Home, Transaction
+from oxdav.store.models import Group, SearchTerm
 from oxdav.work import INLINE, Work
 
 
@@ -93,12 +94,12 @@ class DavTree:
         return None
 
     def _principal_collection(self, segment: str) -> PrincipalCollection:
-        """``users/`` or ``groups/``: lists the principals of the caller's context only."""
-        if segment == "users":
-            return PrincipalCollection(self, USERS_PATH, lister=lambda: user_principals(
-                self, self.txn, self.context_id))
-        return PrincipalCollection(self, GROUPS_PATH, lister=lambda: group_principals(
-            self, self.txn, self.context_id))
+        """``users/`` or ``groups/``: lists the principals of the caller's context only,
+        bounded as a search is."""
+        users = segment == "users"
+        return PrincipalCollection(
+            self, USERS_PATH if users else GROUPS_PATH, lister=lambda: find_principals(
+                self, self.txn, self.context_id, users=users, groups=not users))
 
     async def _principal(self, rest: list[str]) -> DAVResource | None:
         if not rest:
@@ -110,9 +111,7 @@ class DavTree:
         if principal_id is None:
             return None
         if rest[0] == "users":
-            user = await self.txn.user(self.context_id, principal_id)
-            groups = await self.txn.groups(self.context_id, member=user.id)
-            return UserPrincipal(self, user, groups)
+            return UserPrincipal(self, await self.txn.user(self.context_id, principal_id))
         if rest[0] == "groups":
             return GroupPrincipal(self, await self.txn.group(self.context_id, principal_id))
         return None
@@ -140,8 +139,10 @@ class DavTree:
             return None
         return await parent.resolve_member(rest[1])
 
-    async def search_principals(self, criteria: Sequence[tuple[str, str]], *,
-                                match_all: bool) -> list[DAVResource]:
-        return await search_principals(self, self.txn, self.context_id, criteria,
-                                       match_all=match_all)
+    async def search_principals(self, terms: Sequence[SearchTerm], *, any_term: bool,
+                                groups: bool = False) -> Matches:
+        return await find_principals(self, self.txn, self.context_id, terms,
+                                     any_term=any_term, users=not groups, groups=groups)
 
+    async def groups_of(self, user_id: int) -> Sequence[Group]:
+        return await self.txn.groups(self.context_id, member=user_id)

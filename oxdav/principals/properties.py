@@ -169,7 +169,7 @@ class GroupMembershipProperty(LiveProperty):
     async def get(self, ctx: RequestContext, resource: DAVResource) -> PropertyValue:
         if not isinstance(resource, UserPrincipal):
             return []
-        return [_href(ctx, group_principal_path(g.id)) for g in resource.groups]
+        return [_href(ctx, group_principal_path(g.id)) for g in await resource.member_of()]
 
 
 def principal_properties() -> list[LiveProperty]:

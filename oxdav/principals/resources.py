@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from oxdav.dav.methods.capabilities import BoundedListing
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.privileges import READ
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal
-from oxdav.store.models import Group, User
+from oxdav.store.models import Group, SearchTerm, User
 
 PRINCIPAL = clark(DAV_NS, "principal")
 PRINCIPALS_PATH = "/principals"
@@ -34,6 +36,19 @@ def group_principal_path(group_id: int) -> str:
     return f"{GROUPS_PATH}/{group_id}"
 
 
+@dataclass(frozen=True)
+class Matches:
+    """The principals a search or listing found, and whether more were left out.
+
+    Attributes:
+        principals: the principals, users first, each kind by id.
+        truncated: more principals match than the bound let through.
+    """
+
+    principals: tuple[DAVResource, ...]
+    truncated: bool = False
+
+
 class PrincipalDirectory(Protocol):
     """What principal resources and reports need from the per-request tree."""
 
@@ -41,10 +56,14 @@ class PrincipalDirectory(Protocol):
         """The resource at a DAV path, or ``None``."""
         ...
 
-    async def search_principals(
-        self, criteria: Sequence[tuple[str, str]], *, match_all: bool
-    ) -> list[DAVResource]:
-        """Principals whose properties (Clark name → substring) match."""
+    async def search_principals(self, terms: Sequence[SearchTerm], *, any_term: bool,
+                                groups: bool = False) -> Matches:
+        """User principals (``groups``: group principals) of the requester's context
+        meeting the terms (every one, or any one; no terms: all of them), bounded."""
+        ...
+
+    async def groups_of(self, user_id: int) -> Sequence[Group]:
+        """The groups of the requester's context that ``user_id`` belongs to."""
         ...
 
 
@@ -80,11 +99,16 @@ class PrincipalResource(InDirectory, DAVResource, abc.ABC):
 class UserPrincipal(PrincipalResource):
     """A user of the authenticated user's context."""
 
-    def __init__(self, directory: PrincipalDirectory, user: User,
-                 groups: Sequence[Group] = ()) -> None:
+    def __init__(self, directory: PrincipalDirectory, user: User) -> None:
         super().__init__(directory)
         self.user = user
-        self.groups = tuple(groups)
+        self._groups: tuple[Group, ...] | None = None
+
+    async def member_of(self) -> tuple[Group, ...]:
+        """The user's groups (looked up once, when first asked for)."""
+        if self._groups is None:
+            self._groups = tuple(await self.directory.groups_of(self.user.id))
+        return self._groups
 
     @property
     def path(self) -> str:
@@ -144,11 +168,11 @@ class ReadableCollection(InDirectory, DAVResource):
         return frozenset({READ})
 
 
-MemberLister = Callable[[], Awaitable[Sequence[DAVResource]]]
-"""Lists a principal collection's members when they are asked for (Depth 1)."""
+MemberLister = Callable[[], Awaitable[Matches]]
+"""Lists a principal collection's members when they are asked for (Depth 1), bounded."""
 
 
-class PrincipalCollection(ReadableCollection):
+class PrincipalCollection(ReadableCollection, BoundedListing):
     """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8).
 
     Args:
@@ -156,7 +180,7 @@ class PrincipalCollection(ReadableCollection):
         path: the collection's DAV path.
         members: fixed members (``users/`` and ``groups/`` of ``/principals/``).
         lister: lists further members on demand (the principals of the caller's
-            context), so a Depth 0 request costs no lookup.
+            context, bounded), so a Depth 0 request costs no lookup.
     """
 
     def __init__(self, directory: PrincipalDirectory, path: str,
@@ -170,5 +194,7 @@ class PrincipalCollection(ReadableCollection):
         for member in self._members:
             yield member
         if self._lister is not None:
-            for member in await self._lister():
+            listed = await self._lister()
+            self.listing_truncated = listed.truncated
+            for member in listed.principals:
                 yield member

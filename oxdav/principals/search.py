@@ -1,43 +1,40 @@
-"""Principal search for ``principal-property-search`` (RFC 3744 §9.4): users and groups of
-the requester's context, by display name or e-mail address (caseless substring)."""
+"""The principals of the requester's context, found by the store and bounded: the
+``principal-property-search`` report (RFC 3744 §9.4) and the Depth 1 listings of
+``principals/users/`` and ``principals/groups/`` (RFC 3744 §5.8).
+
+Only the requester's context is ever searched: tenants never see each other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, DAV_NS, clark
 from oxdav.dav.resource import DAVResource
-from oxdav.principals.listing import group_principals, user_principals
-from oxdav.principals.resources import GroupPrincipal, PrincipalDirectory, UserPrincipal
+from oxdav.principals.resources import (
+    GroupPrincipal,
+    Matches,
+    PrincipalDirectory,
+    UserPrincipal,
+)
 from oxdav.store.interfaces import Transaction
+from oxdav.store.models import SearchTerm
 
-_DISPLAYNAME = clark(DAV_NS, "displayname")
-_ADDRESS_PROPERTIES = (clark(CALDAV_NS, "calendar-user-address-set"),
-                       clark(CALENDARSERVER_NS, "email-address-set"))
-
-
-def _values(principal: UserPrincipal | GroupPrincipal, name: str) -> list[str]:
-    if name == _DISPLAYNAME:
-        return [principal.displayname]
-    if name in _ADDRESS_PROPERTIES:
-        return list(principal.addresses)
-    return []
+#: Most principals one search or listing answers; beyond them the answer ends with a
+#: 507 ``number-of-matches-within-limits`` response (RFC 3744 §9.4's postcondition).
+MAX_MATCHES = 100
 
 
-def _matches(principal: UserPrincipal | GroupPrincipal, name: str, text: str) -> bool:
-    needle = text.strip().lower()
-    if needle.startswith("mailto:"):
-        needle = needle[len("mailto:"):]
-    return any(needle in value.lower() for value in _values(principal, name))
-
-
-async def search_principals(directory: PrincipalDirectory, txn: Transaction, context_id: int,
-                            criteria: Sequence[tuple[str, str]], *,
-                            match_all: bool) -> list[DAVResource]:
-    """Principals of the context matching ``criteria`` (all of them, or any)."""
-    candidates: list[UserPrincipal | GroupPrincipal] = [
-        *await user_principals(directory, txn, context_id),
-        *await group_principals(directory, txn, context_id)]
-    combine = all if match_all else any
-    return [p for p in candidates
-            if combine(_matches(p, name, text) for name, text in criteria)]
+async def find_principals(directory: PrincipalDirectory, txn: Transaction, context_id: int,
+                          terms: Sequence[SearchTerm] = (), *, any_term: bool = False,
+                          users: bool = True, groups: bool = True,
+                          limit: int = MAX_MATCHES) -> Matches:
+    """Users, then groups, of the context meeting the terms (every one, or any one; no
+    terms: all of them), at most ``limit``, each kind by id."""
+    found: list[DAVResource] = []
+    if users:
+        found += [UserPrincipal(directory, user) for user in await txn.find_users(
+            context_id, terms, any_term=any_term, limit=limit + 1)]
+    if groups and len(found) <= limit:
+        found += [GroupPrincipal(directory, group) for group in await txn.find_groups(
+            context_id, terms, any_term=any_term, limit=limit + 1 - len(found))]
+    return Matches(tuple(found[:limit]), truncated=len(found) > limit)

@@ -42,6 +42,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    SearchTerm,
     StoredObject,
     Unset,
     User,
@@ -54,7 +55,8 @@ __all__ = [
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LockLimitExceeded", "Locked", "Module",
-    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction", "Store",
-    "StoreError", "StoreNotRunning", "StoredObject", "TimeRange", "Transaction",
+    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
+    "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoredObject", "TimeRange",
+    "Transaction",
     "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "open_store",
 ]

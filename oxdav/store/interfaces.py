@@ -66,6 +66,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    SearchTerm,
     StoredObject,
     Unset,
     User,
@@ -229,6 +230,14 @@ class Directory(Protocol):
         """Every user of the context, by id. Raises: NotFound (no such context)."""
         ...
 
+    async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                         any_term: bool = False, limit: int) -> list[User]:
+        """The context's enabled users meeting every term (``any_term``: one; no terms:
+        all), by id, at most ``limit``: compared and bounded in the database, so a search
+        reads no more users than that. Raises: NotFound (context), ValueError (limit < 1).
+        """
+        ...
+
     async def update_user(
         self,
         context_id: int,
@@ -276,6 +285,12 @@ class Directory(Protocol):
 
     async def groups(self, context_id: int, *, member: int | None = None) -> list[Group]:
         """The context's groups by id, or only those ``member`` belongs to."""
+        ...
+
+    async def find_groups(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                          any_term: bool = False, limit: int) -> list[Group]:
+        """The context's groups meeting the terms as ``find_users`` (an ``address`` term
+        is met by no group). Raises: NotFound (context), ValueError (limit < 1)."""
         ...
 
     async def update_group(
@@ -408,14 +423,15 @@ class Home(Protocol):
         permissions: Sequence[FolderPermission] = (),
         is_default: bool = False,
         folder_id: int | None = None,
+        components: Iterable[str] = (),
     ) -> Folder:
         """Create a folder owned by the user; ``folder_id`` chooses its id, from
-        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID`` (lower ids are the system's).
+        ``FIRST_FOLDER_ID`` to ``MAX_CHOSEN_FOLDER_ID``; ``components``: ``Folder.components``.
 
         Raises:
             AlreadyExists: the explicit id is taken, or ``is_default`` and the user
                 already has a default folder of this module.
-            ValueError: unknown module, or a chosen id outside that range.
+            ValueError: unknown module, a chosen id outside that range, bad components.
         """
         ...
 
@@ -428,6 +444,10 @@ class Collection(Protocol):
     rights: FolderPermission
     """Effective rights of ``user_id`` (owner and system: all/all/all + admin)."""
     user_id: int | None
+    own_name: str | None
+    """The name ``user_id`` gave this folder of someone else for themselves
+    (``set_own_name``); None when they gave none, and always for their own folders,
+    system folders and the system's view."""
 
     async def list(
         self, *, time_range: TimeRange | None = None, component: str | None = None,
@@ -520,6 +540,14 @@ class Collection(Protocol):
         Raises: Forbidden (no admin right).
         """
         ...
+
+    async def set_own_name(self, name: str | None) -> None:
+        """Give this folder of someone else a name seen by ``user_id`` only (None: take
+        it back); the folder's own name stays. Needs only the read right.
+
+        Raises: ValueError (the user's own folder -- ``update_folder`` renames it --, a
+        system folder or the system's view; an empty name).
+        """
 
     async def delete_folder(self) -> None:
         """Delete the folder with its objects, properties and locks.

@@ -7,7 +7,8 @@ views, excluded from hashing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -43,6 +44,32 @@ MAX_CHOSEN_FOLDER_ID = 2**31 - 1
 calendar made under a numeric name). OX folder ids are 32-bit; and a chosen id moves
 the context's folder counter past it, so a choice near ``MAX_ID`` would leave no id
 for the next folder of anyone in the context."""
+
+MAX_FOLDER_COMPONENTS = 8
+"""Most calendar component types one folder may be made for (RFC 5545 §3.6 has four
+that hold calendar data; the rest is room for extensions)."""
+
+_COMPONENT_NAME = re.compile(r"[A-Z][A-Z0-9-]{0,62}")
+
+
+def folder_components(module: str, names: Iterable[str]) -> tuple[str, ...]:
+    """``Folder.components`` for a new folder: the names sorted, without repeats.
+
+    Raises:
+        ValueError: names for a contacts folder, more than ``MAX_FOLDER_COMPONENTS``,
+            or a name that is no upper-case iCalendar component name (RFC 5545 §3.6).
+    """
+    found = tuple(sorted(set(names)))
+    if not found:
+        return ()
+    if module not in ("calendar", "tasks"):
+        raise ValueError(f"a {module} folder holds no calendar components")
+    if len(found) > MAX_FOLDER_COMPONENTS:
+        raise ValueError(f"at most {MAX_FOLDER_COMPONENTS} component types, not {len(found)}")
+    for name in found:
+        if not isinstance(name, str) or _COMPONENT_NAME.fullmatch(name) is None:
+            raise ValueError(f"{name!r} is no upper-case iCalendar component name")
+    return found
 
 
 class Unset(enum.Enum):
@@ -150,6 +177,39 @@ class Group:
     members: frozenset[int]
 
 
+SearchField = Literal["name", "address"]
+"""What a directory search compares: a display name, or a user's e-mail addresses."""
+
+SearchMatch = Literal["contains", "starts-with", "equals"]
+"""How a directory search compares: a substring, a prefix, or the whole value."""
+
+SEARCH_MATCHES: tuple[SearchMatch, ...] = get_args(SearchMatch)
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One condition of a directory search (``Transaction.find_users``/``find_groups``):
+    met when any of ``fields`` matches ``text``.
+
+    Attributes:
+        fields: ``name``, a user's or group's display name; ``address``, a user's
+            primary address or an alias (groups have none).
+        text: what the fields are compared with, caseless (Unicode case folding).
+        match: ``contains`` (a substring; the empty text is in everything),
+            ``starts-with`` or ``equals``.
+    """
+
+    fields: tuple[SearchField, ...]
+    text: str
+    match: SearchMatch = "contains"
+
+    def __post_init__(self) -> None:
+        if not self.fields or any(f not in ("name", "address") for f in self.fields):
+            raise ValueError(f"fields must be name and/or address, not {self.fields!r}")
+        if self.match not in SEARCH_MATCHES:
+            raise ValueError(f"match must be one of {SEARCH_MATCHES}, not {self.match!r}")
+
+
 @dataclass(frozen=True)
 class FolderPermission:
     """One access-control entry of a folder (OX folder permission model).
@@ -209,6 +269,12 @@ class Folder:
         permissions: the access-control entries (the owner's rights are implicit).
         created: creation time (UTC).
         modified: last change of the folder's own attributes (UTC).
+        components: the calendar component types (``VEVENT``, ``VTODO``, ``VJOURNAL``)
+            its objects may have, sorted, as chosen when it was made (CalDAV
+            supported-calendar-component-set, RFC 4791 §5.2.3); empty: those of its
+            module. Fixed at creation.
+        owner_name: the owner's display name as the directory has it now (None for
+            system folders), so a folder shared to others can say whose it is.
     """
 
     context_id: int
@@ -223,6 +289,8 @@ class Folder:
     permissions: tuple[FolderPermission, ...]
     created: datetime
     modified: datetime
+    components: tuple[str, ...] = ()
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)

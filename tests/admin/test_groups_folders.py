@@ -1,5 +1,7 @@
 """``oxdav-admin group ...`` and ``folder ...``."""
 
+import pytest_twisted
+
 from tests.admin.conftest import Admin
 
 
@@ -70,3 +72,22 @@ def test_folder_list_default_caldav_url_names_the_served_path(acme: Admin) -> No
     folders = acme.ok("folder", "list", "acme", "--json").json()
     tasks = next(f for f in folders if f["module"] == "tasks" and f["default"])
     assert tasks["url"].endswith(f"/dav/caldav/{tasks['id']}/")
+
+
+@pytest_twisted.ensureDeferred
+async def test_folder_list_shows_the_component_types_a_calendar_takes(acme: Admin) -> None:
+    """The OX folders keep their type; a calendar a client made without a component set
+    is a calendar folder that takes every type (RFC 4791 §5.2.3)."""
+    async with acme.transaction(write=True) as txn:
+        [context] = [c for c in await txn.contexts() if c.name == "acme"]
+        [alice] = [u for u in await txn.users(context.id) if u.login == "alice"]
+        home = await txn.home(context.id, alice.id)
+        await home.create_folder("calendar", "Mixed",
+                                 components=["VEVENT", "VTODO", "VJOURNAL"])
+    folders = acme.ok("folder", "list", "acme", "--json").json()
+    shown = {(f["module"], f["name"], f["default"]): f["components"] for f in folders}
+    assert shown[("calendar", "Mixed", False)] == ["VEVENT", "VJOURNAL", "VTODO"]
+    defaults = {module: c for (module, _, default), c in shown.items() if default}
+    assert defaults == {"calendar": ["VEVENT"], "tasks": ["VTODO"], "contacts": None}
+    table = acme.ok("folder", "list", "acme").out
+    assert "VEVENT,VJOURNAL,VTODO" in table

@@ -150,6 +150,53 @@ def test_todo_index(lines: tuple[str, ...], first: str | None, last: str | None)
     assert found[:2] == (epoch(first) if first else None, epoch(last) if last else None)
 
 
+def journal(*lines: str) -> str:
+    return "\n".join(["BEGIN:VJOURNAL", "UID:journal-1", "DTSTAMP:20240101T000000Z", *lines,
+                      "END:VJOURNAL"])
+
+
+@pytest.mark.parametrize(
+    ("lines", "first", "last"),
+    [
+        (("DTSTART:20240110T100000Z",), "20240110T100000Z", "20240110T100000Z"),  # a moment
+        (("DTSTART;TZID=Europe/Berlin:20240110T100000",), "20240110T090000Z",
+         "20240110T090000Z"),
+        ((), None, None),  # never matches a range, but always listed
+    ],
+)
+def test_journal_index(lines: tuple[str, ...], first: str | None, last: str | None) -> None:
+    """RFC 4791 §9.9, VJOURNAL: a DATE-TIME DTSTART is an instant."""
+    found = index_of(journal(*lines))
+    assert found[:2] == (epoch(first) if first else None, epoch(last) if last else None)
+
+
+def test_journal_on_a_date_covers_its_day_in_every_zone() -> None:
+    """RFC 4791 §9.9, VJOURNAL: a DATE DTSTART is the whole (floating) day."""
+    assert index_of(journal("DTSTART;VALUE=DATE:20240110")) == (
+        epoch("20240110T000000Z") - HOURS_14, epoch("20240111T000000Z") + HOURS_14, False)
+    series = index_of(journal("DTSTART;VALUE=DATE:20240110", "RRULE:FREQ=WEEKLY;COUNT=3"))
+    assert series == (epoch("20240110T000000Z") - HOURS_14,
+                      epoch("20240125T000000Z") + HOURS_14, True)
+
+
+@pytest.mark.parametrize("lines", [
+    ("DTSTART:20240110T100000Z",), ("DTSTART;VALUE=DATE:20240110",),
+    ("DTSTART:20240110T100000",), ("DTSTART;VALUE=DATE:20240110", "RRULE:FREQ=DAILY;COUNT=4"),
+    ("DTSTART:20240110T100000Z", "RRULE:FREQ=DAILY"),
+])
+def test_journal_index_never_hides_a_match(lines: tuple[str, ...]) -> None:
+    """Every range a journal matches (§9.9) passes the index pre-filter."""
+    parsed = parse(calendar_bytes(journal(*lines)))
+    [component] = parsed.calendar.walk("VJOURNAL")
+    start = datetime(2024, 1, 9, tzinfo=UTC)
+    for hours in range(0, 24 * 6, 2):
+        for length in (timedelta(seconds=1), timedelta(hours=1), timedelta(days=1)):
+            rng = TimeRange(start + timedelta(hours=hours), start + timedelta(hours=hours) + length)
+            for zone in (UTC, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")):
+                if component_overlaps(component, rng, zone):
+                    assert index_may_overlap(parsed.first_start, parsed.last_end, rng)
+
+
 def test_series_too_large_to_enumerate_is_unbounded() -> None:
     parsed = parse(calendar_bytes(event("DTSTART:20240101T100000Z",
                                         "RRULE:FREQ=DAILY;COUNT=5000")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from oxdav.caldav.mkcalendar import module_for, requested_properties
+from oxdav.caldav.mkcalendar import component_set, requested_properties
 from oxdav.dav.errors import DAVError
 
 HEAD = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"'
@@ -53,17 +53,31 @@ def test_wrong_root_is_400() -> None:
     assert caught.value.status == 400
 
 
-@pytest.mark.parametrize(("names", "module"), [
-    ((), "calendar"), (("VEVENT",), "calendar"), (("VTODO",), "tasks"),
-    (("VEVENT", "VTIMEZONE"), "calendar"), (("VEVENT", "VTODO"), "calendar"),
+@pytest.mark.parametrize(("names", "module", "components"), [
+    (("VEVENT",), "calendar", {"VEVENT"}), (("VTODO",), "tasks", {"VTODO"}),
+    (("VEVENT", "VTIMEZONE"), "calendar", {"VEVENT"}),
+    (("VEVENT", "VTODO"), "calendar", {"VEVENT", "VTODO"}),
+    (("VJOURNAL",), "calendar", {"VJOURNAL"}),
+    (("vtodo", "VJOURNAL"), "calendar", {"VTODO", "VJOURNAL"}),
 ])
-def test_module_follows_the_component_set(names: tuple[str, ...], module: str) -> None:
-    assert module_for(comps(*names) if names else {}) == module
+def test_a_component_set_is_taken_as_asked(names: tuple[str, ...], module: str,
+                                          components: set[str]) -> None:
+    """RFC 4791 §5.3.1: the calendar takes exactly the types of the set; a task list is
+    an OX tasks folder, the rest calendar folders."""
+    assert component_set(comps(*names)) == (module, components)
 
 
-@pytest.mark.parametrize("names", [("VJOURNAL",), ("VTODO", "VJOURNAL")])
-def test_other_component_sets_are_403_supported_calendar_component(names: tuple[str, ...]) -> None:
+def test_without_a_component_set_a_calendar_takes_every_type() -> None:
+    """RFC 4791 §5.2.3: no supported-calendar-component-set, every type."""
+    assert component_set({}) == ("calendar", {"VEVENT", "VTODO", "VJOURNAL"})
+
+
+@pytest.mark.parametrize("names", [
+    ("VFREEBUSY",), ("VEVENT", "VAVAILABILITY"), ("X-THING",), ("VTIMEZONE",), ()])
+def test_sets_with_types_not_served_are_403_supported_calendar_component(
+        names: tuple[str, ...]) -> None:
     with pytest.raises(DAVError) as caught:
-        module_for(comps(*names))
+        component_set(comps(*names))
+    assert caught.value.status == 403
     assert caught.value.precondition_name == \
         "{urn:ietf:params:xml:ns:caldav}supported-calendar-component"

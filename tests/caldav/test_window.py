@@ -45,17 +45,22 @@ def test_window_from_settings() -> None:
                                 datetime(2029, 1, 1, tzinfo=UTC), True)
 
 
-def test_clamp_narrows_a_requested_range_to_the_window() -> None:
+def test_a_query_without_a_time_range_reads_the_window() -> None:
+    window = SyncWindow(datetime(2025, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
+    assert window.query_range(None, None) == window.store_range()
+    unbounded = SyncWindow(None, datetime(2029, 1, 1, tzinfo=UTC))
+    assert unbounded.query_range(None, None) == (None, unbounded.store_range()[1])
+
+
+def test_a_query_with_a_time_range_reads_that_range_outside_the_window() -> None:
+    """DESIGN.md §4: the window limits bulk listing, not a question about a time."""
     window = SyncWindow(datetime(2025, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
     low, high = window.store_range()
-    assert window.clamp(None, None) == (low, high)
-    assert window.clamp(low - 5, high + 5) == (low, high)
-    assert window.clamp(low + 5, high - 5) == (low + 5, high - 5)
-
-
-def test_unbounded_start_clamps_only_the_end() -> None:
-    window = SyncWindow(None, datetime(2029, 1, 1, tzinfo=UTC))
-    assert window.clamp(None, None) == (None, window.store_range()[1])
+    year_before = low - 365 * 86_400
+    assert window.query_range(year_before, year_before + 30 * 86_400) == \
+        (year_before, year_before + 30 * 86_400)
+    assert window.query_range(low - 5, None) == (low - 5, None)  # an open side stays open
+    assert window.query_range(None, high + 5) == (None, high + 5)
 
 
 def test_violation_names_the_broken_bound() -> None:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from oxdav.carddav.exposure import (
+    AGGREGATED_NAME,
     Exposure,
-    aggregated_segment,
     aggregated_set,
     exposure_for,
     ignored_folders,
+    names_aggregated,
 )
 from oxdav.config.declarations import DEFAULT_AGGREGATED_UA
 from oxdav.store.models import GAL_FOLDER_ID, Folder
@@ -87,10 +88,11 @@ def test_aggregated_set_puts_the_default_folder_first() -> None:
     assert chosen.default is not None and chosen.default.id == 25
 
 
-def test_reduced_set_is_the_default_folder_and_the_gal() -> None:
-    readable = [folder(GAL_FOLDER_ID, owner=None), folder(40), folder(25, default=True)]
+def test_reduced_set_is_every_owned_folder_and_the_gal_but_no_shared_one() -> None:
+    readable = [folder(GAL_FOLDER_ID, owner=None), folder(40), folder(25, default=True),
+                folder(30, owner=9), folder(31, owner=9, default=True)]
     chosen = aggregated_set(settings(reducedAggregatedCollection=True), 3, readable)
-    assert chosen.ids == (25, 6)
+    assert chosen.ids == (25, 6, 40)
 
 
 def test_a_shared_default_folder_of_another_user_is_not_the_default() -> None:
@@ -98,7 +100,16 @@ def test_a_shared_default_folder_of_another_user_is_not_the_default() -> None:
     assert chosen.default is None
 
 
-def test_segment_depends_on_the_set_not_its_order() -> None:
-    assert aggregated_segment([6, 25]) == aggregated_segment([25, 6])
-    assert aggregated_segment([6, 25]) != aggregated_segment([6, 25, 40])
-    assert aggregated_segment([6]).startswith("Contacts")
+def test_the_aggregated_collection_is_named_contacts_as_in_ox() -> None:
+    assert AGGREGATED_NAME == "Contacts" and names_aggregated("Contacts")
+
+
+@pytest.mark.parametrize("segment", ["Contacts0123456789ab", "Contactsdeadbeef0042"])
+def test_names_earlier_versions_gave_it_still_name_it(segment: str) -> None:
+    assert names_aggregated(segment)
+
+
+@pytest.mark.parametrize("segment", ["ContactsWork", "contacts", "Contacts0123456789AB",
+                                     "Contacts0123456789abc", "25", "Contacts/"])
+def test_other_names_are_folders(segment: str) -> None:
+    assert not names_aggregated(segment)

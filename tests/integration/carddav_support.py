@@ -9,6 +9,7 @@ from lxml import etree
 
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
+from oxdav.store import FolderPermission
 from tests.integration.harness import Server, start_server
 
 NS = {"D": "DAV:", "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
@@ -60,6 +61,25 @@ async def add_user(server: Any, login: str) -> int:
                                               password_hash=hash_password(PASSWORD),
                                               display_name=login, email=f"{login}@example.com")
         return user.id
+
+
+async def shared_book(server: Any, owner: str, sharee: str, name: str = "Shared") -> int:
+    """A contacts folder of the user with e-mail ``owner`` that the user with e-mail
+    ``sharee`` may read; returns its id."""
+    async with server.service.store.transaction("test share", write=True) as txn:
+        user = await txn.user_by_email(owner)
+        reader = await txn.user_by_email(sharee)
+        folder = await (await txn.home(user.context_id, user.id)).create_folder(
+            "contacts", name, permissions=[FolderPermission(entity=reader.id, read="all")])
+        return folder.id
+
+
+async def unshare(server: Any, owner: str, folder_id: int) -> None:
+    """Take every permission of others away from the folder of ``owner``."""
+    async with server.service.store.transaction("test unshare", write=True) as txn:
+        user = await txn.user_by_email(owner)
+        collection = await (await txn.home(user.context_id, user.id)).collection(folder_id)
+        await collection.update_folder(permissions=[])
 
 
 async def propfind(server: Any, path: str, body: bytes = ALLPROPS, depth: str = "1",

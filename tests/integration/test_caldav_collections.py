@@ -143,11 +143,13 @@ async def test_mkcalendar_on_an_existing_name_is_405(server) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_mkcalendar_without_body_makes_an_event_calendar_that_takes_puts(server) -> None:
+async def test_mkcalendar_without_body_makes_a_calendar_of_every_type_that_takes_puts(
+        server) -> None:
+    """RFC 4791 §5.2.3: without a component set, every type the server serves."""
     response, _ = await server.request("MKCALENDAR", "/dav/caldav/plain/", auth=server.demo)
     assert response.code == 201
     doc = await props(server, "/dav/caldav/plain/")
-    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VEVENT"]
+    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VEVENT", "VJOURNAL", "VTODO"]
     put_response, _ = await put(server, "/dav/caldav/plain/e.ics", ics(vevent("in-plain")))
     assert put_response.code == 201
     assert "e.ics" in await listed_names(server, "/dav/caldav/plain/")
@@ -160,6 +162,24 @@ async def test_extended_mkcol_of_a_calendar_is_201(server) -> None:
 </D:prop></D:set></D:mkcol>"""
     response, _ = await xml_request(server, "MKCOL", "/dav/caldav/viamkcol/", body)
     assert response.code == 201
+    doc = await props(server, "/dav/caldav/viamkcol/")
+    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VEVENT", "VJOURNAL", "VTODO"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_extended_mkcol_takes_its_component_set_as_mkcalendar_does(server) -> None:
+    """RFC 5689 §3 with RFC 4791 §5.3.1: the calendar takes exactly the set's types."""
+    body = """<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
+<D:resourcetype><D:collection/><C:calendar/></D:resourcetype>
+<C:supported-calendar-component-set><C:comp name="VJOURNAL"/>
+</C:supported-calendar-component-set></D:prop></D:set></D:mkcol>"""
+    response, _ = await xml_request(server, "MKCOL", "/dav/caldav/journal/", body)
+    assert response.code == 201
+    doc = await props(server, "/dav/caldav/journal/")
+    assert doc.xpath("//C:comp/@name", namespaces=NS) == ["VJOURNAL"]
+    response, doc = await put(server, "/dav/caldav/journal/e.ics", ics(vevent("e")))
+    assert response.code == 403
+    assert doc.find("{urn:ietf:params:xml:ns:caldav}supported-calendar-component") is not None
 
 
 @pytest_twisted.ensureDeferred

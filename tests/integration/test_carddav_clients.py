@@ -83,7 +83,7 @@ async def test_macos_contacts_flow_on_the_aggregated_collection(tmp_path) -> Non
     try:
         found = await books(server, MACOS_CONTACTS)
         (book,) = found
-        assert book.startswith("/dav/carddav/Contacts")
+        assert book == "/dav/carddav/Contacts/"
         response, doc = await report(server, book, MACOS_SYNC_BARE_UUID,
                                      user_agent=MACOS_CONTACTS)
         assert response.code == 403 and doc.xpath("D:valid-sync-token", namespaces=NS)

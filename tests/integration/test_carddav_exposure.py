@@ -13,21 +13,34 @@ from tests.integration.carddav_support import (
     MACOS_CONTACTS,
     MKCOL_WORK,
     NS,
+    PASSWORD,
     THUNDERBIRD,
     add_user,
     books,
     card,
+    default_book,
     propfind,
     put,
+    shared_book,
     start_carddav,
 )
 
 AGGREGATED_UAS = [MACOS_CONTACTS, MACOS_ADDRESSBOOK_107]
+BOB = ("bob@example.com", PASSWORD)
 PER_FOLDER_UAS = [IOS, DAVX5, THUNDERBIRD, None]
 
 
 def is_aggregated(href: str) -> bool:
     return href.startswith("/dav/carddav/Contacts")
+
+
+async def card_bodies(server, aggregated: str) -> dict[str, bytes]:
+    """Every card the aggregated collection lists (macOS Contacts), by href."""
+    _, doc = await propfind(server, aggregated, b"", **{"User-Agent": MACOS_CONTACTS})
+    hrefs = [h for h in doc.xpath("//D:href/text()", namespaces=NS) if h.endswith(".vcf")]
+    return {h: (await server.request("GET", h, auth=server.demo,
+                                     headers={"User-Agent": MACOS_CONTACTS}))[1]
+            for h in hrefs}
 
 
 @pytest.mark.parametrize("user_agent", AGGREGATED_UAS)
@@ -107,30 +120,28 @@ async def test_ignore_folders_leaves_the_gal_out_everywhere(tmp_path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_aggregated_url_changes_when_the_folder_set_changes(tmp_path) -> None:
-    server = await start_carddav(tmp_path, exposedCollections="2")
+async def test_reduced_aggregated_collection_spans_owned_folders_and_gal_not_shared(
+        tmp_path) -> None:
+    server = await start_carddav(tmp_path, reducedAggregatedCollection="true")
     try:
-        before = next(iter(await books(server)))
+        await add_user(server, "bob")
+        bobs = await shared_book(server, "bob@example.com", "demo@example.com")
+        response, _ = await put(server, f"/dav/carddav/{bobs}/bob-shared.vcf",
+                                card("bob-shared", "Bob Shared"), auth=BOB)
+        assert response.code == 201
         response, _ = await server.request("MKCOL", "/dav/carddav/work/", auth=server.demo,
                                            body=MKCOL_WORK)
         assert response.code == 201
-        after = next(iter(await books(server)))
-        assert before != after and is_aggregated(after)
-        response, _ = await propfind(server, before, depth="0")
-        assert response.code == 404
-    finally:
-        await server.stop()
+        response, _ = await put(server, "/dav/carddav/work/w.vcf", card("w", "Work Card"))
+        assert response.code == 201
+        default = await default_book(server)
+        await put(server, default + "d.vcf", card("d", "Default Card"))
 
-
-@pytest_twisted.ensureDeferred
-async def test_reduced_aggregated_collection_spans_only_default_folder_and_gal(
-        tmp_path) -> None:
-    server = await start_carddav(tmp_path, exposedCollections="2",
-                                 reducedAggregatedCollection="true")
-    try:
-        before = next(iter(await books(server)))
-        await server.request("MKCOL", "/dav/carddav/work/", auth=server.demo, body=MKCOL_WORK)
-        assert next(iter(await books(server))) == before  # the new folder is not in the set
+        (aggregated,) = await books(server, MACOS_CONTACTS)
+        bodies = await card_bodies(server, aggregated)
+        assert {aggregated + "w.vcf", aggregated + "d.vcf"} <= set(bodies)
+        assert not any(b"Bob Shared" in body for body in bodies.values())
+        assert sum(b"oxdav-gal-" in body for body in bodies.values()) == 2  # demo and bob
     finally:
         await server.stop()
 

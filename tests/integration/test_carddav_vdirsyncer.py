@@ -12,12 +12,18 @@ import pytest_twisted
 from twisted.internet.threads import deferToThread
 
 from tests.integration.carddav_support import (
+    MACOS_CONTACTS,
     NS,
+    PASSWORD,
     VCARD_DIR,
+    add_user,
+    card,
     default_book,
     propfind,
     put,
+    shared_book,
     start_carddav,
+    unshare,
 )
 
 VDIRSYNCER = Path(sys.executable).parent / "vdirsyncer"
@@ -101,5 +107,41 @@ async def test_vdirsyncer_round_trip_both_ways(tmp_path) -> None:
         assert len(remote) == 1
         _, data = await server.request("GET", remote[0], auth=server.demo)
         assert data == edited
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_vdirsyncer_follows_a_share_on_the_aggregated_collection(tmp_path) -> None:
+    server = await start_carddav(tmp_path / "server")
+    try:
+        root = tmp_path / "client"
+        (root / "local").mkdir(parents=True)
+        config = root / "config"
+        config.write_text(CONFIG.format(
+            root=root, url=server.https + "/dav/carddav/Contacts/",
+            username=server.demo[0], password=server.demo[1],
+            cafile=server.config / "data" / "tls" / "fullchain.pem")
+            + f'useragent = "{MACOS_CONTACTS}"\n')  # the remote storage is the last section
+        await run(config, "discover")
+        await run(config, "sync")
+
+        def local() -> list[bytes]:
+            return [p.read_bytes() for p in (root / "local").glob("*.vcf")]
+
+        assert len(local()) == 1  # the user's own card in the global address list
+        await add_user(server, "bob")
+        folder = await shared_book(server, "bob@example.com", "demo@example.com")
+        response, _ = await put(server, f"/dav/carddav/{folder}/b1.vcf",
+                                card("bob-b1", "Bob Shared"),
+                                auth=("bob@example.com", PASSWORD))
+        assert response.code == 201
+        await run(config, "sync")  # the same URL, now with the shared card
+        assert any(b"FN:Bob Shared" in body for body in local())
+
+        await unshare(server, "bob@example.com", folder)
+        await run(config, "sync")
+        assert not any(b"FN:Bob Shared" in body for body in local())
+        assert len(local()) == 2  # demo's and bob's cards in the global address list
     finally:
         await server.stop()

@@ -102,6 +102,35 @@ async def test_a_chosen_folder_id_is_free_and_in_the_user_range(store, world):
         assert (await bob.create_folder("calendar", "Next")).id == MAX_CHOSEN_FOLDER_ID + 1
 
 
+
+@pytest_twisted.ensureDeferred
+async def test_a_folder_keeps_the_component_types_it_was_made_for(store, world):
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        mixed = await home.create_folder("calendar", "Mixed",
+                                         components=["VTODO", "VEVENT", "VJOURNAL", "VTODO"])
+        plain = await home.create_folder("calendar", "Plain")
+    assert mixed.components == ("VEVENT", "VJOURNAL", "VTODO")  # sorted, once each
+    assert plain.components == ()  # its module's types
+    async with store.transaction("r") as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        listed = {f.id: f.components for f in await home.folders("calendar")}
+        opened = (await home.collection(mixed.id)).folder.components
+    assert listed == {mixed.id: mixed.components, plain.id: ()}
+    assert opened == mixed.components
+
+
+@pytest_twisted.ensureDeferred
+async def test_component_types_are_checked(store, world):
+    refused = [("contacts", ["VEVENT"]), ("calendar", ["vevent"]), ("calendar", [""]),
+               ("calendar", ["VEVENT<x/>"]), ("calendar", [f"X-{n}" for n in range(9)])]
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        for module, components in refused:
+            with pytest.raises(ValueError):
+                await home.create_folder(module, "Wrong", components=components)
+        assert [f.id for f in await home.folders()] == [GAL_FOLDER_ID]  # none was made
+
 @pytest_twisted.ensureDeferred
 async def test_unshared_folder_is_invisible_to_others(store, world):
     async with store.transaction("t", write=True) as txn:

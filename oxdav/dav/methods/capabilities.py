@@ -92,6 +92,16 @@ class LivePropertyWriter(abc.ABC):
         """Apply ``values`` (``None`` removes) atomically."""
 
 
+class BoundedListing:
+    """A collection whose Depth 1 listing stops at a bound (e.g. the principals of a
+    large context). Once ``children()`` has run out, ``listing_truncated`` tells whether
+    members were left out; PROPFIND then ends its answer with a 507 response for the
+    collection carrying ``DAV:number-of-matches-within-limits``, the way RFC 6578 §3.6
+    marks an answer cut short."""
+
+    listing_truncated: bool = False
+
+
 @dataclass(frozen=True)
 class SyncChanges:
     """One page of RFC 6578 changes of a collection.

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.multistatus import ResponseItem, multistatus_answer
+from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
+from oxdav.dav.methods.capabilities import BoundedListing
+from oxdav.dav.multistatus import ResponseEntry, ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.propfind import PropFindRequest, parse_propfind
@@ -67,3 +69,7 @@ async def _entries(
     if depth is Depth.ONE and resource.is_collection:
         async for child in resource.children():
             yield await properties.respond(ctx, child, request)
+        if isinstance(resource, BoundedListing) and resource.listing_truncated:
+            yield ResponseEntry(ctx.href(resource.path, collection=True), status=507,
+                                error=NUMBER_OF_MATCHES_WITHIN_LIMITS,
+                                description="more members than one listing shows")

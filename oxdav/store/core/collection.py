@@ -23,6 +23,7 @@ from ..models import (
     ObjectMeta,
     StoredObject,
     Unset,
+    folder_components,
 )
 from ..permissions import effective_rights, may_create_objects
 from . import folders as folders_core
@@ -68,18 +69,21 @@ def _with_groups(rows: Rows, fn: Any, context_id: int, user_id: int,
 
 def _open_member(rows: Rows, groups: frozenset[int], context_id: int,
                  folder_id: int, user_id: int, member: str | None
-                 ) -> tuple[Folder, FolderPermission, StoredObject | None]:
-    """Open a readable folder and, when ``member`` is given, read that object too (a
-    read: the scope needs no quota)."""
+                 ) -> tuple[Folder, FolderPermission, str | None, StoredObject | None]:
+    """Open a readable folder with the user's own name for it (a folder of someone
+    else only) and, when ``member`` is given, read that object too (a read: the scope
+    needs no quota)."""
     folder, rights = _open_readable(rows, context_id, folder_id, user_id, groups)
+    name = (rows.own_name(context_id, user_id, folder_id)
+            if folders_core.is_shared_with(folder, user_id) else None)
     if member is None:
-        return folder, rights, None
+        return folder, rights, name, None
     scope = Scope(context_id, folder_id, user_id, rights)
     prefetched = prefetched_member(rows, context_id, folder_id, member)
     if prefetched is not NOT_PREFETCHED:
-        return folder, rights, objects_core.readable_object(scope, prefetched)
+        return folder, rights, name, objects_core.readable_object(scope, prefetched)
     found = objects_core.get_objects(rows, scope, [member])
-    return folder, rights, found[0] if found else None
+    return folder, rights, name, found[0] if found else None
 
 
 class CoreHome:
@@ -117,10 +121,10 @@ class CoreHome:
     async def collection(self, folder_id: int, *, prefetch: str | None = None
                          ) -> CoreCollection:
         """See ``Home.collection``."""
-        folder, rights, member = await self._call(
+        folder, rights, name, member = await self._call(
             _open_member, self.context_id, folder_id, self.user_id, prefetch,
             opens=(folder_id, prefetch))
-        collection = self._open(folder, rights)
+        collection = self._open(folder, rights, name)
         if prefetch is not None:
             collection.remember(prefetch, member)
         return collection
@@ -128,31 +132,39 @@ class CoreHome:
     async def collections(self, module: Module | None = None
                           ) -> builtins.list[CoreCollection]:
         """See ``Home.collections``."""
-        folders = await self.folders(module)
+        folders, names = await self._call(_readable_folders_named, self.context_id,
+                                          self.user_id, module)
         assert self._groups is not None
         groups = self._groups
         rights = [effective_rights(folder, self.user_id, groups) for folder in folders]
-        return [self._open(folder, right) for folder, right in zip(folders, rights, strict=True)
+        return [self._open(folder, right, names.get(folder.id))
+                for folder, right in zip(folders, rights, strict=True)
                 if right.read != "none"]
 
     async def folder_property(self, name: str) -> dict[int, str]:
         """See ``Home.folder_property``."""
         return await self._call(_folder_property, self.context_id, self.user_id, name)
 
-    def _open(self, folder: Folder, rights: FolderPermission) -> CoreCollection:
+    def _open(self, folder: Folder, rights: FolderPermission,
+              own_name: str | None = None) -> CoreCollection:
         """The collection of a readable folder; the quota binds only the user's own."""
         quota = self.quota if folder.owner_id == self.user_id else None
-        return CoreCollection(self._txn, folder, rights, self.user_id, quota)
+        collection = CoreCollection(self._txn, folder, rights, self.user_id, quota)
+        if folders_core.is_shared_with(folder, self.user_id):
+            collection.own_name = own_name
+        return collection
 
     async def create_folder(self, module: Module, name: str, *, color: str | None = None,
                             description: str | None = None,
                             permissions: Sequence[FolderPermission] = (),
-                            is_default: bool = False, folder_id: int | None = None) -> Folder:
+                            is_default: bool = False, folder_id: int | None = None,
+                            components: Iterable[str] = ()) -> Folder:
         """See ``Home.create_folder``."""
         folder: Folder = await self._call(
             _create_folder, self.context_id, self.user_id, module, name,
             dict(color=color, description=description, permissions=tuple(permissions),
-                 is_default=is_default, folder_id=folder_id), mutates=True)
+                 is_default=is_default, folder_id=folder_id,
+                 components=folder_components(module, components)), mutates=True)
         self._txn.note(FolderChanged(self.context_id, folder.id, permissions=True))
         return folder
 
@@ -165,6 +177,7 @@ class CoreCollection:
         self.folder = folder
         self.rights = rights
         self.user_id = user_id
+        self.own_name: str | None = None
         self._quota = quota
         self._txn = txn
         self._deleted = False
@@ -266,6 +279,19 @@ class CoreCollection:
                                      permissions="permissions" in changes))
         return self.folder
 
+    async def set_own_name(self, name: str | None) -> None:
+        """See ``Collection.set_own_name``."""
+        if not folders_core.is_shared_with(self.folder, self.user_id):
+            raise ValueError("only a user's folder shared with another user takes a name"
+                             " of that user's own")
+        if name is not None and not name.strip():
+            raise ValueError("a folder's name is not empty")
+        scope = self._scope
+        assert scope.user_id is not None
+        await self._txn.call(_set_own_name, scope.context_id, scope.user_id,
+                             scope.folder_id, name, mutates=True)
+        self.own_name = name
+
     async def delete_folder(self) -> None:
         """See ``Collection.delete_folder``."""
         self._require_admin()
@@ -325,6 +351,11 @@ def _create_folder(rows: Rows, groups: frozenset[int], context_id: int, user_id:
     return folders_core.create_folder(rows, context_id, user_id, module, name, **options)
 
 
+def _set_own_name(rows: Rows, context_id: int, user_id: int, folder_id: int,
+                  name: str | None) -> None:
+    rows.set_own_name(context_id, user_id, folder_id, name)
+
+
 def _used_bytes(rows: Rows, groups: frozenset[int], context_id: int, user_id: int) -> int:
     # through the groups only for the contract's check that the user exists
     return objects_core.used_bytes(rows, context_id, user_id)
@@ -333,6 +364,13 @@ def _used_bytes(rows: Rows, groups: frozenset[int], context_id: int, user_id: in
 def _readable_folders(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,
                       module: Module | None) -> list[Folder]:
     return folders_core.readable_folders(rows, context_id, user_id, groups, module)
+
+
+def _readable_folders_named(rows: Rows, groups: frozenset[int], context_id: int,
+                            user_id: int, module: Module | None
+                            ) -> tuple[list[Folder], dict[int, str]]:
+    return (folders_core.readable_folders(rows, context_id, user_id, groups, module),
+            rows.own_names(context_id, user_id))
 
 
 def _folder_property(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import AlreadyExists, NotFound
-from ..models import ALL_USERS_GROUP, UNSET, Context, Group, Unset, User
+from ..models import ALL_USERS_GROUP, UNSET, Context, Group, SearchTerm, Unset, User
 from .clock import now_us
 from .folders import create_address_list
 from .rows import Rows
@@ -176,6 +176,34 @@ def delete_user(rows: Rows, context_id: int, user_id: int) -> None:
     permission entries naming them."""
     load_user(rows, context_id, user_id)
     rows.delete_user(context_id, user_id)
+
+
+# -- searches -------------------------------------------------------------------------
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"a search returns at least one match, not {limit}")
+
+
+def find_users(rows: Rows, context_id: int, terms: tuple[SearchTerm, ...], any_term: bool,
+               limit: int) -> list[User]:
+    """Enabled users of a context meeting the terms (all, or any with ``any_term``), by
+    id, at most ``limit``; matched caselessly in the engine. Raises: NotFound (no
+    context), ValueError."""
+    _check_limit(limit)
+    load_context(rows, context_id)
+    return rows.find_users(context_id, terms, any_term, limit)
+
+
+def find_groups(rows: Rows, context_id: int, terms: tuple[SearchTerm, ...], any_term: bool,
+                limit: int) -> list[Group]:
+    """Groups of a context meeting the terms, by id, at most ``limit``.
+    Raises: NotFound (no context), ValueError."""
+    _check_limit(limit)
+    load_context(rows, context_id)
+    return [load_group(rows, context_id, i)
+            for i in rows.find_group_ids(context_id, terms, any_term, limit)]
 
 
 # -- groups ---------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _check_permissions(rows: Rows, context_id: int,
 def create_folder(rows: Rows, context_id: int, owner_id: int | None, module: Module,
                   name: str, *, color: str | None, description: str | None,
                   permissions: Sequence[FolderPermission], is_default: bool,
-                  folder_id: int | None) -> Folder:
+                  folder_id: int | None, components: Sequence[str] = ()) -> Folder:
     """Insert a folder with its permissions.
 
     Raises: ValueError (module, chosen id out of range), AlreadyExists (id or second
@@ -92,7 +92,7 @@ def create_folder(rows: Rows, context_id: int, owner_id: int | None, module: Mod
     if new_id is None:
         raise NotFound(f"context {context_id}")
     rows.insert_folder(context_id, new_id, module, owner_id, name, color, description,
-                       is_default, now_us())
+                       is_default, now_us(), components)
     rows.replace_permissions(context_id, new_id, permissions)
     return load_folder(rows, context_id, new_id)
 
@@ -101,7 +101,7 @@ def create_address_list(rows: Rows, context_id: int) -> None:
     """The context's global address list (folder ``GAL_FOLDER_ID``): a system folder
     every user reads."""
     rows.insert_folder(context_id, GAL_FOLDER_ID, "contacts", None, GAL_FOLDER_NAME, None,
-                       None, False, now_us())
+                       None, False, now_us(), ())
     rows.replace_permissions(context_id, GAL_FOLDER_ID, [GAL_PERMISSION])
 
 
@@ -116,6 +116,13 @@ def update_folder(rows: Rows, context_id: int, folder_id: int,
     if "permissions" in changes:
         rows.replace_permissions(context_id, folder_id, changes["permissions"])
     return load_folder(rows, context_id, folder_id)
+
+
+def is_shared_with(folder: Folder, user_id: int | None) -> bool:
+    """Whether ``folder`` belongs to someone other than ``user_id`` (a user's folder
+    shared with them; not a system folder, not the system's view): only such a folder
+    takes a name of the user's own (``Collection.set_own_name``)."""
+    return folder.owner_id is not None and user_id is not None and folder.owner_id != user_id
 
 
 def delete_folder(rows: Rows, context_id: int, folder_id: int) -> None:

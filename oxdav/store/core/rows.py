@@ -24,6 +24,7 @@ from ..models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    SearchTerm,
     StoredObject,
     User,
 )
@@ -87,6 +88,11 @@ class DirectoryRows(Protocol):
     def user_by_login(self, context_id: int, login: str) -> User | None: ...
     def user_by_address(self, address: str) -> User | None: ...
     def users(self, context_id: int) -> list[User]: ...
+    def find_users(self, context_id: int, terms: Sequence[SearchTerm], any_term: bool,
+                   limit: int) -> list[User]:
+        """Enabled users meeting the terms (caselessly), by id, at most ``limit``."""
+    def find_group_ids(self, context_id: int, terms: Sequence[SearchTerm], any_term: bool,
+                       limit: int) -> list[int]: ...
     def user_group_ids(self, context_id: int, user_id: int) -> list[int] | None:
         """The user's groups; None when there is no such user."""
     def insert_user(self, context_id: int, user_id: int, fields: Mapping[str, Any],
@@ -133,13 +139,20 @@ class ContentRows(Protocol):
                          module: Module | None) -> list[Folder]: ...
     def insert_folder(self, context_id: int, folder_id: int, module: Module,
                       owner_id: int | None, name: str, color: str | None,
-                      description: str | None, is_default: bool, now: int) -> None:
+                      description: str | None, is_default: bool, now: int,
+                      components: Sequence[str]) -> None:
         """Raises: AlreadyExists (id, or a second default of the owner's module)."""
     def update_folder(self, context_id: int, folder_id: int, columns: Mapping[str, Any],
                       now: int) -> None: ...
     def replace_permissions(self, context_id: int, folder_id: int,
                             permissions: Sequence[FolderPermission]) -> None: ...
     def delete_folder(self, context_id: int, folder_id: int) -> bool: ...
+    def own_name(self, context_id: int, user_id: int, folder_id: int) -> str | None:
+        """The name ``user_id`` gave the folder for themselves, if any."""
+    def own_names(self, context_id: int, user_id: int) -> dict[int, str]: ...
+    def set_own_name(self, context_id: int, user_id: int, folder_id: int,
+                     name: str | None) -> None:
+        """Give (None: take back) the user's own name for the folder."""
     def folder_property(self, context_id: int, name: str) -> dict[int, str]:
         """A dead property of every folder resource that has it, by folder id."""
     def folder_revisions(self, context_id: int, folder_id: int) -> tuple[int, int] | None:

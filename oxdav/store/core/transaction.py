@@ -8,7 +8,7 @@ savepoint, so a call that raises changes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -16,7 +16,7 @@ from twisted.logger import Logger
 
 from ..errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from ..executor import DBExecutor
-from ..models import UNSET, Context, Folder, Group, Module, Unset, User, context_version
+from ..models import UNSET, Context, Folder, Group, Module, SearchTerm, Unset, User, context_version
 from ..permissions import full_rights
 from . import directory
 from . import folders as folders_core
@@ -274,6 +274,18 @@ class CoreTransaction:
     async def users(self, context_id: int) -> list[User]:
         """See ``Transaction.users``."""
         return await self.call(directory.context_users, context_id)
+
+    async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                         any_term: bool = False, limit: int) -> list[User]:
+        """See ``Transaction.find_users``."""
+        return await self.call(directory.find_users, context_id, tuple(terms), any_term,
+                               limit)
+
+    async def find_groups(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
+                          any_term: bool = False, limit: int) -> list[Group]:
+        """See ``Transaction.find_groups``."""
+        return await self.call(directory.find_groups, context_id, tuple(terms), any_term,
+                               limit)
 
     async def update_user(self, context_id: int, user_id: int, *,
                           login: str | Unset = UNSET, display_name: str | Unset = UNSET,

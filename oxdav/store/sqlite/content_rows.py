@@ -22,7 +22,9 @@ from .convert import (
     OBJECT_META_COLUMNS,
     UNBOUNDED_END,
     UNBOUNDED_START,
+    dump_list,
     dump_spans,
+    load_list,
     meta_from_row,
     module_of,
     permission_from_row,
@@ -37,7 +39,10 @@ _NAMES_PER_SELECT = 500
 _INDEX_COLUMNS = ("component, first_start, last_end, recurring, exact_spans, floating_spans,"
                   " derived")
 _LOCK_COLUMNS = "l.token, l.name, l.creator_id, l.exclusive, l.owner, l.timeout, l.expires"
-_FOLDER_ORDER = " ORDER BY module, is_default DESC, id"
+_FOLDER_ORDER = " ORDER BY f.module, f.is_default DESC, f.id"
+#: A folder's columns and its owner's display name (``Folder.owner_name``), from ``f``.
+_FOLDER = ("SELECT f.*, (SELECT u.display_name FROM users u WHERE u.context_id ="
+           " f.context_id AND u.id = f.owner_id) AS owner_name FROM folders f")
 
 
 def scope_where(scope: Scope, alias: str = "") -> tuple[str, dict[str, Any]]:
@@ -135,25 +140,26 @@ class SQLiteContentRows:
                    owner_id=row["owner_id"], name=row["name"], color=row["color"],
                    description=row["description"], is_default=bool(row["is_default"]),
                    revision=row["revision"], permissions=tuple(permissions[row["id"]]),
-                   created=to_datetime(row["created"]), modified=to_datetime(row["modified"]))
+                   created=to_datetime(row["created"]), modified=to_datetime(row["modified"]),
+                   components=load_list(row["components"]), owner_name=row["owner_name"])
             for row in rows
         ]
 
     def folders(self, context_id: int, *, folder_id: int | None = None,
                 module: Module | None = None) -> list[Folder]:
-        where = "context_id = :c"
+        where = "f.context_id = :c"
         if folder_id is not None:
-            where += " AND id = :f"
+            where += " AND f.id = :f"
         if module is not None:
-            where += " AND module = :m"
-        rows = self.conn.execute(f"SELECT * FROM folders WHERE {where}" + _FOLDER_ORDER,
+            where += " AND f.module = :m"
+        rows = self.conn.execute(f"{_FOLDER} WHERE {where}" + _FOLDER_ORDER,
                                  {"c": context_id, "f": folder_id, "m": module}).fetchall()
         return self._folders_from_rows(context_id, rows)
 
     def readable_folders(self, context_id: int, user_id: int, groups: frozenset[int],
                          module: Module | None) -> list[Folder]:
         rows = self.conn.execute(
-            "SELECT * FROM folders f WHERE f.context_id = :c AND (:m IS NULL OR f.module = :m)"
+            _FOLDER + " WHERE f.context_id = :c AND (:m IS NULL OR f.module = :m)"
             " AND (f.owner_id = :u OR f.id IN ("
             "  SELECT p.folder_id FROM folder_permissions p WHERE p.context_id = :c"
             "  AND p.read_level > 0 AND ((p.is_group = 0 AND p.entity = :u) OR"
@@ -165,14 +171,15 @@ class SQLiteContentRows:
 
     def insert_folder(self, context_id: int, folder_id: int, module: Module,
                       owner_id: int | None, name: str, color: str | None,
-                      description: str | None, is_default: bool, now: int) -> None:
+                      description: str | None, is_default: bool, now: int,
+                      components: Sequence[str]) -> None:
         try:
             self.conn.execute(
                 "INSERT INTO folders (context_id, id, module, owner_id, name, color,"
-                " description, is_default, created, modified)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " description, is_default, created, modified, components)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (context_id, folder_id, module, owner_id, name, color, description,
-                 int(is_default), now, now))
+                 int(is_default), now, now, dump_list(components)))
         except sqlite3.IntegrityError as e:
             what = "a default folder" if "is_default" in str(e) or "owner_id" in str(e) else (
                 f"folder {folder_id}")
@@ -200,6 +207,28 @@ class SQLiteContentRows:
         # Objects, changes, properties, permissions and locks cascade.
         return self.conn.execute("DELETE FROM folders WHERE context_id = ? AND id = ?",
                                  (context_id, folder_id)).rowcount > 0
+
+    def own_name(self, context_id: int, user_id: int, folder_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT name FROM folder_own_names WHERE context_id = ? AND user_id = ?"
+            " AND folder_id = ?", (context_id, user_id, folder_id)).fetchone()
+        return None if row is None else str(row[0])
+
+    def own_names(self, context_id: int, user_id: int) -> dict[int, str]:
+        rows = self.conn.execute("SELECT folder_id, name FROM folder_own_names"
+                                 " WHERE context_id = ? AND user_id = ?", (context_id, user_id))
+        return {folder_id: name for folder_id, name in rows}
+
+    def set_own_name(self, context_id: int, user_id: int, folder_id: int,
+                     name: str | None) -> None:
+        if name is None:
+            self.conn.execute("DELETE FROM folder_own_names WHERE context_id = ?"
+                              " AND user_id = ? AND folder_id = ?",
+                              (context_id, user_id, folder_id))
+            return
+        self.conn.execute("INSERT OR REPLACE INTO folder_own_names (context_id, user_id,"
+                          " folder_id, name) VALUES (?, ?, ?, ?)",
+                          (context_id, user_id, folder_id, name))
 
     def folder_property(self, context_id: int, name: str) -> dict[int, str]:
         rows = self.conn.execute(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import AlreadyExists
-from ..models import Context, Group, User
+from ..models import Context, Group, SearchMatch, SearchTerm, User
 from .convert import (
     context_from_row,
     dump_list,
@@ -43,6 +43,46 @@ def _stored(columns: Mapping[str, Any]) -> dict[str, Any]:
             value = int(value)
         stored[name] = value
     return stored
+
+
+#: Compares a case-folded column (``{value}``) with a parameter that is folded already.
+_MATCHES: dict[SearchMatch, str] = {
+    "contains": "instr({value}, ?) > 0",
+    "starts-with": "instr({value}, ?) = 1",
+    "equals": "{value} = ?",
+}
+
+
+def _user_field(field: str, compare: str) -> str | None:
+    """SQL comparing a user's ``field`` as ``compare`` says (one parameter)."""
+    if field == "name":
+        return compare.format(value="casefold(u.display_name)")
+    return ("EXISTS (SELECT 1 FROM user_addresses a WHERE a.context_id = u.context_id"
+            f" AND a.user_id = u.id AND {compare.format(value='casefold(a.address)')})")
+
+
+def _group_field(field: str, compare: str) -> str | None:
+    """SQL comparing a group's ``field`` (None: groups have no addresses)."""
+    return compare.format(value="casefold(g.display_name)") if field == "name" else None
+
+
+def _search(terms: Sequence[SearchTerm], any_term: bool,
+            field_sql: Callable[[str, str], str | None]) -> tuple[str, list[str]]:
+    """The AND clause of a search (one condition per term, met when one of its fields
+    matches) and its parameters."""
+    conditions: list[str] = []
+    params: list[str] = []
+    for term in terms:
+        parts: list[str] = []
+        for field in term.fields:
+            sql = field_sql(field, _MATCHES[term.match])
+            if sql is not None:
+                parts.append(sql)
+                params.append(term.text.casefold())
+        conditions.append("(" + " OR ".join(parts) + ")" if parts else "0")
+    if not conditions:
+        return "", params
+    return " AND (" + (" OR " if any_term else " AND ").join(conditions) + ")", params
 
 
 class SQLiteDirectoryRows:
@@ -141,6 +181,21 @@ class SQLiteDirectoryRows:
         rows = self.conn.execute("SELECT * FROM users WHERE context_id = ? ORDER BY id",
                                  (context_id,))
         return [user_from_row(r) for r in rows]
+
+    def find_users(self, context_id: int, terms: Sequence[SearchTerm], any_term: bool,
+                   limit: int) -> list[User]:
+        where, params = _search(terms, any_term, _user_field)
+        rows = self.conn.execute(
+            "SELECT * FROM users u WHERE u.context_id = ? AND u.enabled = 1" + where
+            + " ORDER BY u.id LIMIT ?", (context_id, *params, limit))
+        return [user_from_row(r) for r in rows]
+
+    def find_group_ids(self, context_id: int, terms: Sequence[SearchTerm], any_term: bool,
+                       limit: int) -> list[int]:
+        where, params = _search(terms, any_term, _group_field)
+        return [r[0] for r in self.conn.execute(
+            "SELECT g.id FROM groups g WHERE g.context_id = ?" + where
+            + " ORDER BY g.id LIMIT ?", (context_id, *params, limit))]
 
     def user_group_ids(self, context_id: int, user_id: int) -> list[int] | None:
         if self.conn.execute("SELECT 1 FROM users WHERE context_id = ? AND id = ?",

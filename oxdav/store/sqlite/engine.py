@@ -36,6 +36,11 @@ WRITER = "writer"
 READER = "reader"
 
 
+def _casefold(value: object) -> object:
+    """SQL ``casefold(text)``: the text case-folded (anything else as it is)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _check_writable(conn: sqlite3.Connection) -> None:
     """Prove that the writer can write, with a change that is rolled back at once.
 
@@ -134,6 +139,9 @@ class SQLiteEngine:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=self._busy_timeout_ms / 1000)
         conn.row_factory = sqlite3.Row
+        # Caseless directory searches fold Unicode as Python does (SQLite's own lower()
+        # and LIKE fold ASCII only).
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
