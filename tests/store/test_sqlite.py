@@ -10,8 +10,8 @@ import pytest
 import pytest_twisted
 
 from oxdav.store import StoreError, UnsupportedStorageURL, open_store
-from oxdav.store.factory import sqlite_path
 from oxdav.store.core.store import CoreStore
+from oxdav.store.factory import sqlite_path
 from oxdav.store.sqlite import SQLiteEngine, SQLiteStore
 from oxdav.store.sqlite.migrate import migrate, migrations
 
