@@ -56,10 +56,14 @@ def list_locks(conn: sqlite3.Connection, scope: Scope, name: str | None, now: fl
 
 def _require_write(conn: sqlite3.Connection, scope: Scope, name: str) -> None:
     """Forbidden unless the scope may write the object ``name`` or, when no object holds
-    the name, create one there (RFC 4918 §7.3: locking a free name needs bind)."""
+    the name, create one there (RFC 4918 §7.3: locking a free name needs bind), as
+    ``put`` decides."""
     row = conn.execute(
         "SELECT created_by FROM objects WHERE context_id = ? AND folder_id = ? AND name = ?",
         (scope.context_id, scope.folder_id, name)).fetchone()
+    if row is None and not scope.creates:
+        raise Forbidden("create", f"locking {name!r}: objects of folder {scope.folder_id}"
+                        " are made by the directory only")
     scope.require("write", scope.user_id if row is None else row[0], f"locking {name!r}")
 
 
