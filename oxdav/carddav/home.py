@@ -25,16 +25,27 @@ from oxdav.carddav.properties import carddav_properties
 from oxdav.carddav.reports import carddav_reports
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
+from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
 from oxdav.folders.homes import FolderHome, HomeKind
-from oxdav.folders.naming import as_listed, chosen_names, needs_alias, remember_name
+from oxdav.folders.naming import (
+    as_listed,
+    chosen_names,
+    needs_alias,
+    remember_name,
+    segment_id,
+)
+from oxdav.store.errors import AlreadyExists
 from oxdav.store.interfaces import Collection
-from oxdav.store.models import Folder
+from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Folder
 
 __all__ = ["ADDRESSBOOK", "AddressBookHome", "AddressBookHomeCollection"]
+
+#: RFC 6352 §6.3.2.1: where an address book cannot be made.
+LOCATION_OK = clark(CARDDAV_NS, "addressbook-collection-location-ok")
 
 
 class AddressBookHome(HomeKind):
@@ -117,7 +128,15 @@ class AddressBookHomeCollection(FolderHome, CollectionMaker):
             raise DAVError(403, None, f"{method} does not make address books")
         wanted = parse_mkcol(body)
         home = await self.tree.home()
-        folder = await home.create_folder("contacts", wanted.displayname or name,
-                                          description=wanted.description)
+        folder_id = segment_id(name)  # a numeric name becomes the folder id: reached there
+        if folder_id is not None and not FIRST_FOLDER_ID <= folder_id <= MAX_CHOSEN_FOLDER_ID:
+            raise DAVError(403, LOCATION_OK, f"an address book named by a number takes "
+                           f"that folder id, from {FIRST_FOLDER_ID} to {MAX_CHOSEN_FOLDER_ID}")
+        try:
+            folder = await home.create_folder("contacts", wanted.displayname or name,
+                                              description=wanted.description,
+                                              folder_id=folder_id)
+        except AlreadyExists:
+            raise DAVError(403, LOCATION_OK, f"{name} cannot be used") from None
         if needs_alias(name):
             await remember_name(await home.collection(folder.id), name)

@@ -10,12 +10,10 @@ from lxml import etree
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
-from oxdav.dav.privileges import READ_ACL, Ace, Privilege, expand_privileges
+from oxdav.dav.privileges import NEED_PRIVILEGES, READ_ACL, Ace, Privilege, expand_privileges
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.propfind import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
-
-NEED_PRIVILEGES = clark(DAV_NS, "need-privileges")
 
 
 def _dav(local: str) -> str:

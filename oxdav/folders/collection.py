@@ -10,6 +10,7 @@ default answers 501 Not Implemented.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -93,6 +94,17 @@ def shown_name(collection: Collection) -> str:
     if not of_someone_else(collection):
         return str(collection.folder.name)
     return collection.own_name or shared_name(collection.folder)
+
+
+def object_privileges(rights: FolderPermission, created_by: int | None,
+                      user_id: int | None) -> frozenset[str]:
+    """RFC 3744 privileges on one object, as the store decides them: an ``own`` level
+    reaches only the objects the user created, and writing an object includes its dead
+    properties."""
+    levels = {right: "all" if rights.allows(right, created_by, user_id) else "none"
+              for right in ("read", "write", "delete")}
+    granted = privileges_of(replace(rights, **levels))
+    return granted | {WRITE_PROPERTIES} if WRITE_CONTENT in granted else granted
 
 
 def store_value(element: etree._Element) -> str:
@@ -319,7 +331,8 @@ class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadP
         return self.meta.created
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        return privileges_of(self.collection.rights)
+        return object_privileges(self.collection.rights, self.meta.created_by,
+                                 self.collection.user_id)
 
     @property
     def lock_holder(self) -> FolderCollection:

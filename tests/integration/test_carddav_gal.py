@@ -74,3 +74,32 @@ async def test_users_cannot_create_cards_in_the_gal_but_change_their_own(tmp_pat
         assert response.code == 403
     finally:
         await server.stop()
+
+
+async def privileges(server, path: str, auth: tuple[str, str]) -> set[str]:
+    """The local names of ``DAV:current-user-privilege-set`` of ``path`` for ``auth``."""
+    response, body = await server.request(
+        "PROPFIND", path, auth=auth, headers={"Depth": "0"},
+        body=b'<D:propfind xmlns:D="DAV:"><D:prop><D:current-user-privilege-set/>'
+             b"</D:prop></D:propfind>")
+    assert response.code == 207, body
+    return {etree.QName(p).localname for p in etree.fromstring(body).iterfind(
+        ".//{DAV:}current-user-privilege-set/{DAV:}privilege/*")}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_gal_card_grants_writing_to_its_own_user_only(tmp_path) -> None:
+    # RFC 3744 §5.4: the privileges this user has on this resource; the folder's "own"
+    # write level reaches only the cards the user is the creator of.
+    server = await start_server(tmp_path)
+    try:
+        async with server.service.store.transaction("demo", write=False) as txn:
+            demo = await txn.user_by_email("demo@example.com")
+        path = f"/dav/carddav/6/{provisioning.gal_card_name(demo.id)}"
+        await add_user(server, "colleague")
+        mine = await privileges(server, path, server.demo)
+        assert {"read", "write-content", "write-properties"} <= mine
+        assert await privileges(server, path, ("colleague@example.com", PASSWORD)) == {
+            "read", "read-current-user-privilege-set"}
+    finally:
+        await server.stop()

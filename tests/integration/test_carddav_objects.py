@@ -12,6 +12,7 @@ from tests.integration.carddav_support import (
     MKCOL_WORK,
     NS,
     VCARD_DIR,
+    add_user,
     books,
     card,
     default_book,
@@ -228,6 +229,31 @@ async def test_made_address_book_is_listed_and_answers_at_the_url_it_was_made_un
     assert b"resource-name" not in (await server.request(
         "PROPFIND", book, auth=server.demo, headers={"Depth": "0"},
         body=b'<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'))[1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_address_book_made_under_a_number_takes_that_folder_id(server) -> None:
+    # RFC 5689 §3: the collection is made at the Request-URI. A numeric segment is a
+    # folder id, so the new address book is that folder; an id taken by someone else's
+    # folder or reserved for the system is refused (RFC 6352 §6.3.2.1).
+    response, _ = await server.request("MKCOL", "/dav/carddav/4711/", auth=server.demo,
+                                       body=MKCOL_WORK)
+    assert response.code == 201
+    response, doc = await propfind(server, "/dav/carddav/4711/", depth="0")
+    assert response.code == 207
+    assert doc.findtext(".//D:displayname", namespaces=NS) == "Work"
+    colleague = await add_user(server, "colleague")
+    async with server.service.store.transaction("colleague") as txn:
+        [theirs] = [f.id for f in await txn.folders((await txn.user_by_email(
+            "colleague@example.com")).context_id, module="contacts")
+            if f.owner_id == colleague]
+    before = set(await books(server, DAVX5))
+    for taken in (f"/dav/carddav/{theirs}/", "/dav/carddav/5/"):
+        response, data = await server.request("MKCOL", taken, auth=server.demo,
+                                              body=MKCOL_WORK)
+        assert response.code == 403, data
+        assert b"addressbook-collection-location-ok" in data
+    assert set(await books(server, DAVX5)) == before
 
 
 @pytest_twisted.ensureDeferred

@@ -333,3 +333,45 @@ async def test_a_user_beyond_the_lock_cap_gets_507(tmp_path) -> None:
         assert (await lock(server, server.demo, path("b.ics")))[0] == 201  # demo's own count
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reader_is_refused_on_privileges_before_locks_and_conditions(tmp_path) -> None:
+    # RFC 9110 §13.2.1: a condition counts only where the request could succeed
+    # without it; RFC 3744 §7.1.1: who lacks the privilege gets 403 need-privileges.
+    # So rita (read-only) hears neither of demo's lock (423) nor of her If header (412).
+    server = await start_server(tmp_path)
+    try:
+        await colleagues(server)
+        await calendar(server, "rita@example.com", FOLDER + 1)
+        assert await put(server, auth("rita"), path("own.ics", FOLDER + 1), "own") == 201
+        code, token, _ = await lock(server, server.demo, path("x.ics"))
+        assert code == 200
+        with_token = {"If": f"(<{token}>)"}
+        requests = [
+            ("PUT", path("x.ics"), {"Content-Type": "text/calendar"}, ics("x")),
+            ("PUT", path("x.ics"), {"Content-Type": "text/calendar", **with_token}, ics("x")),
+            ("PUT", path("new.ics"), {"Content-Type": "text/calendar", **with_token},
+             ics("n")),
+            ("DELETE", path("x.ics"), {}, None),
+            ("DELETE", path("x.ics"), with_token, None),
+            ("PROPPATCH", path("x.ics"), {}, (
+                b'<D:propertyupdate xmlns:D="DAV:" xmlns:P="urn:p"><D:set><D:prop>'
+                b"<P:note>rita</P:note></D:prop></D:set></D:propertyupdate>")),
+            ("MOVE", path("x.ics"), {"Destination": path("moved.ics", FOLDER + 1)}, None),
+            ("COPY", path("own.ics", FOLDER + 1), {"Destination": path("x.ics")}, None),
+            ("MOVE", path("own.ics", FOLDER + 1), {"Destination": path("new.ics"),
+                                                    **with_token}, None),
+            ("LOCK", path("x.ics"), {**with_token, "Timeout": "Second-60"}, b""),
+        ]
+        for method, target, headers, body in requests:
+            response, data = await server.request(method, target, auth=auth("rita"),
+                                                  headers=headers, body=body)
+            assert response.code == 403, (method, target, headers, response.code, data)
+            assert etree.fromstring(data).find(f"{D}need-privileges") is not None
+        [held] = await discovered(server, server.demo, path("x.ics"))
+        assert held.findtext(f"{D}locktoken/{D}href") == token
+        # A writer still hears of the lock: it is what stands in their way.
+        assert await put(server, auth("wade"), path("x.ics"), "x") == 423
+    finally:
+        await server.stop()

@@ -9,6 +9,7 @@ import pytest
 import pytest_twisted
 
 from oxdav.store import (
+    GAL_FOLDER_ID,
     FolderPermission,
     Forbidden,
     Locked,
@@ -117,6 +118,23 @@ async def test_a_lock_needs_the_right_to_write_the_name(store, world) -> None:
         await carol.lock("free.ics", **lock_args())  # creating is within write=own
         for viewer in (calendar, bob):
             assert [lock.name for lock in await viewer.locks(now=T0)] == ["c.ics", "free.ics"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_free_name_where_users_create_nothing_cannot_be_locked(store, world) -> None:
+    # The global address list takes no new object from a user (may_create_objects), so
+    # neither a lock on a name no card holds (RFC 4918 §7.3: locking it needs bind).
+    async with store.transaction("t", write=True) as txn:
+        gal = await txn.system_collection(world.context.id, GAL_FOLDER_ID)
+        await gal.put("alice.vcf", b"v1", ObjectIndex("card-alice", "VCARD"),
+                      created_by=world.alice.id)
+        alice = await (await txn.home(world.context.id, world.alice.id)).collection(
+            GAL_FOLDER_ID)
+        with pytest.raises(Forbidden) as caught:
+            await alice.lock("new.vcf", **lock_args())
+        assert caught.value.right == "create"
+        await alice.lock("alice.vcf", **lock_args())  # her own card she may change
+        assert [lock.name for lock in await gal.locks(now=T0)] == ["alice.vcf"]
 
 
 @pytest_twisted.ensureDeferred

@@ -13,6 +13,7 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import Deletable, ReadableContent, WritableCollection
 from oxdav.dav.methods.lock import check_destination_locks, check_write_locks
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
+from oxdav.dav.privileges import BIND, UNBIND, WRITE_CONTENT, require_privilege
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 
@@ -56,6 +57,16 @@ class CopyMethod(MethodHandler):
         if not isinstance(parent, WritableCollection):
             raise DAVError(409, None, "the destination collection does not accept members")
         existing = await request.tree.resolve(target_path)
+        # RFC 3744 Appendix B: the destination is written like a PUT; MOVE unbinds the
+        # source.
+        principal = request.ctx.principal
+        if existing is not None:
+            require_privilege(existing, principal, WRITE_CONTENT, self.name)
+        else:
+            assert isinstance(parent, DAVResource)
+            require_privilege(parent, principal, BIND, self.name)
+        if self.moves:
+            require_privilege(source, principal, UNBIND, self.name)
         if existing is not None and not overwrite:
             raise DAVError(412, None, "the destination exists and Overwrite is F")
         await check_destination_locks(request, target_path, existing, parent)

@@ -7,6 +7,7 @@ from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.methods.capabilities import Deletable
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.methods.put import _if_match_etag
+from oxdav.dav.privileges import UNBIND, require_privilege
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 
@@ -23,6 +24,9 @@ class DeleteMethod(MethodHandler):
     async def handle(self, request: DAVRequest) -> DAVResponse:
         target = request.target
         assert isinstance(target, Deletable) and isinstance(target, DAVResource)
+        # RFC 3744 Appendix B: removing a member needs unbind (as the target's
+        # privileges say, which are its folder's rights on it).
+        require_privilege(target, request.ctx.principal, UNBIND, "DELETE")
         evaluate_preconditions("DELETE", request.ctx.headers,
                                ResourceState(True, target.etag, target.last_modified))
         await check_write_locks(request)

@@ -22,6 +22,7 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import ActiveLock, Lockable, LockableMembers
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.paths import basename, parent_path
+from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.propfind import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
@@ -74,15 +75,19 @@ def _require_own_token(held: list[ActiveLock], header: str | None) -> None:
         raise DAVError(423, LOCK_TOKEN_SUBMITTED, "the resource is locked")
 
 
-async def check_write_locks(request: DAVRequest, *, parent: DAVResource | None = None
-                            ) -> None:
+async def check_write_locks(request: DAVRequest, *, parent: DAVResource | None = None,
+                            privilege: str | None = None) -> None:
     """Refuse a write to the locked request target unless the ``If`` header names the
     token of the principal's own lock on it, then evaluate the ``If`` header (412 when
-    false, RFC 4918 §10.4.1). ``parent``: the target's collection, when resolved."""
+    false, RFC 4918 §10.4.1). ``parent``: the target's collection, when resolved.
+    ``privilege``: what the write needs on the target, asked only when a lock or an
+    ``If`` header is there to look at (methods that ask it first leave it out)."""
     ctx = request.ctx
     header = ctx.header("if")
     lockable = await lockable_at(request.tree, ctx.path, request.target, parent=parent)
     held = list(await lockable.active_locks()) if lockable is not None else []
+    if privilege is not None and request.target is not None and (held or header):
+        require_privilege(request.target, ctx.principal, privilege, ctx.method)
     _require_own_token(held, header)
 
     async def lookup(url: str) -> tuple[str | None, list[str]] | None:
@@ -145,8 +150,10 @@ def _lock_response(status: int, href: str, lock: ActiveLock) -> DAVResponse:
     return DAVResponse(status, headers, serialize(prop))
 
 
-async def _lock_target(request: DAVRequest) -> Lockable:
-    """The lockable the request names: its target, or an unmapped member name.
+async def _lock_target(request: DAVRequest) -> tuple[Lockable, DAVResource]:
+    """The lockable the request names (its target, or an unmapped member name) and
+    the resource whose privileges decide who writes it (the target, or the name's
+    collection).
 
     Raises:
         DAVError: 404 when the collection is absent (or invisible), 409 when it takes
@@ -154,14 +161,14 @@ async def _lock_target(request: DAVRequest) -> Lockable:
     """
     if request.target is not None:
         assert isinstance(request.target, Lockable)  # allowed_on
-        return request.target
+        return request.target, request.target
     parent = await request.tree.resolve(parent_path(request.ctx.path))
     if parent is None:
         raise DAVError(404, None, "no such collection")
     lockable = await lockable_at(request.tree, request.ctx.path, None, parent=parent)
     if lockable is None:
         raise DAVError(409, None, "names in this collection cannot be locked")
-    return lockable
+    return lockable, parent
 
 
 class LockMethod(MethodHandler):
@@ -178,12 +185,15 @@ class LockMethod(MethodHandler):
         ctx = request.ctx
         if (ctx.header("depth") or "0").strip() != "0":
             raise DAVError(400, None, "only Depth: 0 locks are offered")
-        lockable = await _lock_target(request)
+        lockable, holder = await _lock_target(request)
         limits = lockable.lock_limits()
         timeout = _timeout(ctx.header("timeout"), max(1, limits.max_timeout))
         href = ctx.href(ctx.path)
         root = parse_body(request.body, request.env.limits)
         if root is None:  # a refresh (RFC 4918 §9.10.2): of one of the principal's locks
+            # Who may not write the resource holds no lock on it (RFC 3744 Appendix B).
+            require_privilege(holder, ctx.principal, WRITE_CONTENT if request.target
+                              is not None else BIND, self.name)
             header = ctx.header("if")
             submitted = parse_if_header(header).state_tokens() if header else set()
             for held in await lockable.active_locks():
@@ -224,7 +234,7 @@ class UnlockMethod(MethodHandler):
         token = (request.ctx.header("lock-token") or "").strip().strip("<>")
         if not token:
             raise DAVError(400, None, "Lock-Token header required")
-        lockable = await _lock_target(request)
+        lockable, _ = await _lock_target(request)
         if not await lockable.release_lock(token):
             raise DAVError(409, LOCK_TOKEN_MATCHES, "no such lock on this resource")
         return DAVResponse(204)

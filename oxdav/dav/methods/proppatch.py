@@ -18,6 +18,7 @@ from oxdav.dav.methods.capabilities import DeadPropertyStore, LivePropertyWriter
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.multistatus import PropStat, ResponseEntry, render_multistatus
 from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.privileges import WRITE_PROPERTIES
 from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
@@ -68,7 +69,7 @@ class ProppatchMethod(MethodHandler):
     async def handle(self, request: DAVRequest) -> DAVResponse:
         target = request.target
         assert target is not None
-        await check_write_locks(request)
+        await check_write_locks(request, privilege=WRITE_PROPERTIES)
         instructions = parse_propertyupdate(await request.xml_body())
         statuses, live, dead_set, dead_remove = self._plan(request, target, instructions)
         failed = any(status != 200 for status in statuses.values())

@@ -13,6 +13,7 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import WritableCollection
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.paths import basename, parent_path
+from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 
@@ -45,6 +46,11 @@ class PutMethod(MethodHandler):
             raise DAVError(409 if parent is None else 405, None,
                            "the parent is not a collection that accepts members")
         target = request.target
+        if target is not None:
+            require_privilege(target, ctx.principal, WRITE_CONTENT, "PUT")
+        else:  # RFC 3744 Appendix B: a new member needs bind on its collection
+            assert isinstance(parent, DAVResource)
+            require_privilege(parent, ctx.principal, BIND, "PUT")
         state = ResourceState(target is not None, target.etag if target else None,
                               target.last_modified if target else None)
         evaluate_preconditions("PUT", ctx.headers, state)

@@ -34,8 +34,12 @@ def list_locks(rows: ContentRows, scope: Scope, name: str | None, now: float) ->
 
 def _require_write(rows: ContentRows, scope: Scope, name: str) -> None:
     """Forbidden unless the scope may write the object ``name`` or, when no object holds
-    the name, create one there (RFC 4918 §7.3: locking a free name needs bind)."""
+    the name, create one there (RFC 4918 §7.3: locking a free name needs bind), as
+    ``put`` decides."""
     existing = rows.object_state(scope.context_id, scope.folder_id, name)
+    if existing is None and not scope.creates:
+        raise Forbidden("create", f"locking {name!r}: objects of folder {scope.folder_id}"
+                        " are made by the directory only")
     scope.require("write", scope.user_id if existing is None else existing.created_by,
                   f"locking {name!r}")
 
