@@ -4,6 +4,7 @@ Import the contract from here: ``Store``/``Transaction``/``Home``/``Collection``
 Protocols, the models, the typed errors, and ``open_store``.
 """
 
+from .directory_interface import Directory
 from .errors import (
     AlreadyExists,
     ContextChanged,
@@ -22,7 +23,7 @@ from .errors import (
     UnsupportedStorageURL,
 )
 from .factory import open_store
-from .interfaces import Collection, Home, Store, TimeRange, Transaction
+from .interfaces import Collection, Content, Home, Store, TimeRange, Transaction
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
@@ -51,7 +52,8 @@ from .models import (
 __all__ = [
     "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME",
     "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
-    "UNSET", "AlreadyExists", "Changes", "Collection", "Context", "ContextChanged",
+    "UNSET", "AlreadyExists", "Changes", "Collection", "Content", "Context", "ContextChanged",
+    "Directory",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LockLimitExceeded", "Locked", "Module",

@@ -54,6 +54,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from .directory_interface import Directory
 from .executor import PoolStats
 from .models import (
     UNSET,
@@ -61,15 +62,12 @@ from .models import (
     Context,
     Folder,
     FolderPermission,
-    Group,
     Lock,
     Module,
     ObjectIndex,
     ObjectMeta,
-    SearchTerm,
     StoredObject,
     Unset,
-    User,
 )
 
 TimeRange = tuple[int | None, int | None]
@@ -115,201 +113,6 @@ class Store(Protocol):
             ValueError: ``write`` without ``snapshot``.
         """
         ...
-
-
-class Directory(Protocol):
-    """The directory part of a transaction: contexts, users, groups, logins. Every
-    write method raises ``ReadOnlyTransaction`` in a read transaction."""
-
-    # -- contexts ---------------------------------------------------------------------
-
-    async def create_context(
-        self,
-        name: str,
-        mappings: Iterable[str] = (),
-        taxonomy_types: Iterable[str] = (),
-        config: Mapping[str, str] | None = None,
-        context_id: int | None = None,
-        *,
-        enabled: bool = True,
-    ) -> Context:
-        """Create a context and its global address list (folder ``GAL_FOLDER_ID``).
-
-        Raises:
-            AlreadyExists: name, a mapping or the explicit id is taken.
-        """
-        ...
-
-    async def context(self, context_id: int) -> Context:
-        """Raises: NotFound."""
-        ...
-
-    async def context_by_mapping(self, mapping: str) -> Context:
-        """Look a context up by a login mapping (case-insensitive). Raises: NotFound."""
-        ...
-
-    async def contexts(self) -> list[Context]:
-        """Every context, by id."""
-        ...
-
-    async def update_context(
-        self,
-        context_id: int,
-        *,
-        name: str | Unset = UNSET,
-        mappings: Iterable[str] | Unset = UNSET,
-        taxonomy_types: Iterable[str] | Unset = UNSET,
-        config: Mapping[str, str] | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-    ) -> Context:
-        """Change the given fields (``mappings``/``config`` are replaced whole).
-
-        Raises: NotFound, AlreadyExists.
-        """
-        ...
-
-    async def delete_context(self, context_id: int) -> None:
-        """Delete a context with all its users, groups, folders and objects.
-
-        Raises: NotFound.
-        """
-
-    # -- users ------------------------------------------------------------------------
-
-    async def create_user(
-        self,
-        context_id: int,
-        login: str,
-        *,
-        display_name: str,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        email: str | None = None,
-        aliases: Iterable[str] = (),
-        phones: Iterable[str] = (),
-        password_hash: str | None = None,
-        permissions: Iterable[str] = (),
-        config: Mapping[str, str] | None = None,
-        enabled: bool = True,
-        user_id: int | None = None,
-    ) -> User:
-        """Create a user (no folders: the directory layer creates the defaults).
-
-        Addresses and phone numbers are stripped; empty ones and duplicates dropped.
-
-        Raises:
-            NotFound: no such context.
-            AlreadyExists: login taken in the context, an address taken anywhere, or
-                the explicit id taken.
-        """
-        ...
-
-    async def user(self, context_id: int, user_id: int) -> User:
-        """Raises: NotFound."""
-        ...
-
-    async def user_by_login(self, context_id: int, login: str) -> User:
-        """Case-insensitive. Raises: NotFound."""
-        ...
-
-    async def user_by_email(self, email: str) -> User:
-        """Primary address or alias, in any context (case-insensitive). Raises: NotFound."""
-        ...
-
-    async def login_in_mapping(self, mapping: str, login: str) -> tuple[Context, User]:
-        """``context_by_mapping(mapping)`` and that context's ``user_by_login(login)``
-        in one call (a sign-in of the form ``login@mapping``). Raises: NotFound."""
-        ...
-
-    async def login_by_email(self, email: str) -> tuple[Context, User]:
-        """``user_by_email(email)`` and that user's context in one call (a sign-in
-        with an e-mail address). Raises: NotFound."""
-        ...
-
-    async def users(self, context_id: int) -> list[User]:
-        """Every user of the context, by id. Raises: NotFound (no such context)."""
-        ...
-
-    async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
-                         any_term: bool = False, limit: int) -> list[User]:
-        """The context's enabled users meeting every term (``any_term``: one; no terms:
-        all), by id, at most ``limit``: compared and bounded in the database, so a search
-        reads no more users than that. Raises: NotFound (context), ValueError (limit < 1).
-        """
-        ...
-
-    async def update_user(
-        self,
-        context_id: int,
-        user_id: int,
-        *,
-        login: str | Unset = UNSET,
-        display_name: str | Unset = UNSET,
-        first_name: str | None | Unset = UNSET,
-        last_name: str | None | Unset = UNSET,
-        email: str | None | Unset = UNSET,
-        aliases: Iterable[str] | Unset = UNSET,
-        phones: Iterable[str] | Unset = UNSET,
-        password_hash: str | None | Unset = UNSET,
-        permissions: Iterable[str] | Unset = UNSET,
-        config: Mapping[str, str] | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-    ) -> User:
-        """Change the given fields; ``aliases`` and ``phones`` replace the whole list.
-
-        Raises: NotFound, AlreadyExists.
-        """
-        ...
-
-    async def delete_user(self, context_id: int, user_id: int) -> None:
-        """Delete a user, their folders (with objects), group memberships and the
-        permission entries naming them. Raises: NotFound."""
-
-    # -- groups -----------------------------------------------------------------------
-
-    async def create_group(
-        self,
-        context_id: int,
-        name: str,
-        *,
-        display_name: str | None = None,
-        members: Iterable[int] = (),
-        group_id: int | None = None,
-    ) -> Group:
-        """Raises: NotFound (context or a member), AlreadyExists (name or id)."""
-        ...
-
-    async def group(self, context_id: int, group_id: int) -> Group:
-        """Raises: NotFound."""
-        ...
-
-    async def groups(self, context_id: int, *, member: int | None = None) -> list[Group]:
-        """The context's groups by id, or only those ``member`` belongs to."""
-        ...
-
-    async def find_groups(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
-                          any_term: bool = False, limit: int) -> list[Group]:
-        """The context's groups meeting the terms as ``find_users`` (an ``address`` term
-        is met by no group). Raises: NotFound (context), ValueError (limit < 1)."""
-        ...
-
-    async def update_group(
-        self,
-        context_id: int,
-        group_id: int,
-        *,
-        name: str | Unset = UNSET,
-        display_name: str | Unset = UNSET,
-        members: Iterable[int] | Unset = UNSET,
-    ) -> Group:
-        """Change the given fields (``members`` replaced whole).
-
-        Raises: NotFound (group or a member), AlreadyExists (name).
-        """
-        ...
-
-    async def delete_group(self, context_id: int, group_id: int) -> None:
-        """Delete a group and the permission entries naming it. Raises: NotFound."""
 
 
 class Content(Protocol):
