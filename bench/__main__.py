@@ -26,7 +26,7 @@ from typing import Any
 
 import oxdav
 from bench import data, report, servers
-from bench.phases import PHASES
+from bench.phases import NOISY_KINDS, PHASES
 from bench.run import Options, run_server
 from bench.venv import ensure_bench_venv, versions
 
@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--noisy-scale", type=float, default=1.0,
                         help="noisy phase: fraction of the limits the heavy data and the "
                              "multiget use (default 1: all the limits allow)")
+    parser.add_argument("--noisy-kinds", default=",".join(NOISY_KINDS),
+                        help="noisy phase: the heavy requests each noisy client sends in "
+                             f"turn (default {','.join(NOISY_KINDS)})")
     parser.add_argument("--out", type=Path, help="JSON results file")
     parser.add_argument("--workdir", type=Path, help="keep server data here (default: temp)")
     parser.add_argument("--no-install", action="store_true",
@@ -113,17 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    kinds = tuple(k.strip() for k in args.noisy_kinds.split(",") if k.strip())
     unknown = [n for n in names if n not in servers.SERVERS] + [
-        p for p in phases if p not in PHASES]
+        p for p in phases if p not in PHASES] + [k for k in kinds if k not in NOISY_KINDS]
     if unknown:
-        print(f"bench: unknown server or phase: {', '.join(unknown)}", file=sys.stderr)
+        print(f"bench: unknown server, phase or noisy request: {', '.join(unknown)}",
+              file=sys.stderr)
         return 2
     if not args.no_install and {"radicale", "xandikos"} & set(names):
         ensure_bench_venv()
     servers.PROFILE_OXDAV = args.profile
     options = Options(0, phases, args.reps, args.budget, args.mixed_seconds, not args.no_floor,
                       args.put_items, noisy_s=args.noisy_seconds, noisy_rate=args.noisy_rate,
-                      noisy_clients=args.noisy_clients, noisy_scale=args.noisy_scale)
+                      noisy_clients=args.noisy_clients, noisy_scale=args.noisy_scale,
+                      noisy_kinds=kinds or NOISY_KINDS)
     sizes = args.items or [1000]
     with tempfile.TemporaryDirectory(prefix="oxdav-bench-") as temp:
         workdir = args.workdir or Path(temp)

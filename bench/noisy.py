@@ -110,7 +110,8 @@ class _Setup:
     long_size: int
     multiget: bytes = b""
     hrefs: int = 0
-    revision: int = 0
+    puts: dict[tuple[str, int], list[data.Item]] = field(default_factory=dict)
+    sent: Counter[tuple[str, int]] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -208,6 +209,12 @@ async def _prepare(ctx: Context, rec: Recorder) -> _Setup:
                    dates=max(2, int(limits.max_instances * scale)), long_objects=4,
                    long_size=int(limits.max_resource_size * 0.95 * scale))
     setup.multiget, setup.hrefs = _multiget_body(setup, limits, scale)
+    # Made now: generating 4 MB of text takes the load generator a noticeable while.
+    for number in range(ctx.noisy_clients):
+        setup.puts["put-series", number] = [
+            data.rdate_event(number, ctx.base, setup.dates, revision=r) for r in (1, 2)]
+        setup.puts["put-long", number] = [
+            data.long_event(number, ctx.base, setup.long_size, revision=r) for r in (1, 2)]
     small = data.small_event(ctx.base)
     rec.add_untimed(await quiet.request("PUT", setup.quiet_path, body=small.body, headers={
         "Content-Type": small.content_type}, expect=(201, 204)))
@@ -247,10 +254,9 @@ def _request(ctx: Context, setup: _Setup, kind: str, client_no: int
                 {"Depth": "1", **_XML})
     if kind == "multiget":
         return "REPORT", setup.calendar, setup.multiget, {"Depth": "1", **_XML}
-    setup.revision += 1
-    item = (data.rdate_event(client_no, ctx.base, setup.dates, revision=setup.revision)
-            if kind == "put-series" else
-            data.long_event(client_no, ctx.base, setup.long_size, revision=setup.revision))
+    versions = setup.puts[kind, client_no]
+    item = versions[setup.sent[kind, client_no] % len(versions)]
+    setup.sent[kind, client_no] += 1
     return "PUT", setup.calendar + item.name, item.body, {"Content-Type": item.content_type}
 
 
@@ -271,10 +277,11 @@ class _KindStats:
 
 async def _noisy_loop(ctx: Context, setup: _Setup, client_no: int,
                       stats: dict[str, _KindStats], rec: Recorder) -> None:
-    """Send the :data:`KINDS` in turn, back to back, until cancelled."""
-    turn = client_no * (len(KINDS) // 2)
+    """Send ``ctx.noisy_kinds`` in turn, back to back, until cancelled."""
+    kinds = ctx.noisy_kinds
+    turn = client_no * (len(kinds) // 2)
     while True:
-        kind = KINDS[turn % len(KINDS)]
+        kind = kinds[turn % len(kinds)]
         turn += 1
         method, path, body, headers = _request(ctx, setup, kind, client_no)
         try:
@@ -321,7 +328,7 @@ async def noisy_neighbour(ctx: Context, rec: Recorder) -> None:
                                          max(1.0, ctx.noisy_s / 3), ctx.noisy_rate)
         for result in alone:
             rec.add_untimed(result)
-        stats = {kind: _KindStats() for kind in KINDS}
+        stats = {kind: _KindStats() for kind in ctx.noisy_kinds}
         loops = [asyncio.ensure_future(_noisy_loop(ctx, setup, n, stats, rec))
                  for n in range(ctx.noisy_clients)]
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench import data, davxml
 from bench.client import Client, Result
 from bench.measure import Recorder, pool, repeat
+from bench.noisy import KINDS as NOISY_KINDS
 from bench.noisy import noisy_neighbour
 from bench.servers import Target
 
@@ -41,6 +42,7 @@ class Context:
     noisy_rate: float = 20.0
     noisy_clients: int = 2
     noisy_scale: float = 1.0
+    noisy_kinds: tuple[str, ...] = NOISY_KINDS
     server_dir: Path | None = None
     seed: int = 7
     sync_token: str | None = None
