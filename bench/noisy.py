@@ -19,9 +19,8 @@ max-instances series and a PUT of a near-max-size object. A 507 (the answer cut 
 limit, or a free-busy over the budget) is an allowed outcome.
 
 The *quiet* tenant is a user of another context (created with ``oxdav-admin``) who
-GETs one small event at a steady rate (open loop: a GET is sent on schedule whether or
-not the earlier ones were answered, so a stall shows in the latencies instead of
-delaying the next send), first ``noisy_s / 3`` seconds alone (the baseline), then
+GETs one small event ``noisy_rate`` times a second, open loop, from a process of its
+own (:mod:`bench.quiet`), first ``noisy_s / 3`` seconds alone (the baseline), then
 ``noisy_s`` seconds next to the noise. Its latencies under noise are the phase's timed
 requests; the baseline, the noisy requests per kind and the set-up go into the notes.
 Radicale and Xandikos have no such limits; against them the same requests run with
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from bench import data, davxml
 from bench.client import Client, Result
 from bench.measure import Recorder, summary
+from bench.quiet import run_quiet
 
 if TYPE_CHECKING:
     from bench.phases import Context
@@ -101,7 +101,7 @@ class _Setup:
     """The two tenants' collections and what the noisy one sends."""
 
     calendar: str
-    quiet: Client
+    quiet_headers: dict[str, str]
     quiet_path: str
     separation: str
     series: int
@@ -144,7 +144,7 @@ async def _make_calendar(client: Client, path: str) -> None:
 
 
 async def _quiet_tenant(ctx: Context) -> tuple[Client, str, str]:
-    """The quiet tenant's client, the path of its small event and how it is separated."""
+    """The quiet tenant's client (for the set-up), its calendar and how it is separated."""
     target = ctx.target
     headers = {k: v for k, v in target.headers.items() if k != "Authorization"}
     if target.name.startswith("oxdav"):
@@ -204,7 +204,7 @@ async def _prepare(ctx: Context, rec: Recorder) -> _Setup:
     quiet, quiet_calendar, separation = await _quiet_tenant(ctx)
     calendar = _noisy_calendar(ctx)
     await _make_calendar(ctx.client, calendar)
-    setup = _Setup(calendar, quiet, quiet_calendar + "quiet.ics", separation,
+    setup = _Setup(calendar, quiet.headers, quiet_calendar + "quiet.ics", separation,
                    series=limits.max_report_instances // limits.max_instances + 2,
                    dates=max(2, int(limits.max_instances * scale)), long_objects=4,
                    long_size=int(limits.max_resource_size * 0.95 * scale))
@@ -216,8 +216,12 @@ async def _prepare(ctx: Context, rec: Recorder) -> _Setup:
         setup.puts["put-long", number] = [
             data.long_event(number, ctx.base, setup.long_size, revision=r) for r in (1, 2)]
     small = data.small_event(ctx.base)
-    rec.add_untimed(await quiet.request("PUT", setup.quiet_path, body=small.body, headers={
-        "Content-Type": small.content_type}, expect=(201, 204)))
+    try:
+        rec.add_untimed(await quiet.request("PUT", setup.quiet_path, body=small.body,
+                                            headers={"Content-Type": small.content_type},
+                                            expect=(201, 204)))
+    finally:
+        await quiet.close()
     start = time.perf_counter()
     items = ([data.rdate_event(i, ctx.base, setup.dates) for i in range(setup.series)]
              + [data.long_event(i, ctx.base, setup.long_size)
@@ -298,22 +302,6 @@ async def _noisy_loop(ctx: Context, setup: _Setup, client_no: int,
         rec.add_untimed(result)
 
 
-async def _steady_gets(client: Client, path: str, seconds: float, rate: float
-                       ) -> tuple[list[Result], list[float]]:
-    """GET ``path`` ``rate`` times a second for ``seconds`` (open loop); the results and
-    how late each GET left against its schedule (the load generator's own delay)."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    tasks: list[Awaitable[Result]] = []
-    lags: list[float] = []
-    for number in range(max(1, int(seconds * rate))):
-        at = start + number / rate
-        await asyncio.sleep(max(0.0, at - loop.time()))
-        lags.append(loop.time() - at)
-        tasks.append(asyncio.ensure_future(client.request("GET", path, expect=(200,))))
-    return list(await asyncio.gather(*tasks)), lags
-
-
 def _quiet_notes(results: list[Result], lags: list[float]) -> dict[str, Any]:
     return {**summary([r.seconds for r in results]),
             "errors": sum(not r.ok for r in results),
@@ -323,30 +311,30 @@ def _quiet_notes(results: list[Result], lags: list[float]) -> dict[str, Any]:
 async def noisy_neighbour(ctx: Context, rec: Recorder) -> None:
     """The phase (see the module docstring)."""
     setup = await _prepare(ctx, rec)
+
+    def quiet(seconds: float) -> Awaitable[tuple[list[Result], list[float]]]:
+        return run_quiet(ctx.target.base_url, setup.quiet_path, setup.quiet_headers,
+                         seconds, ctx.noisy_rate, ctx.target.cafile)
+
+    alone, lags = await quiet(max(1.0, ctx.noisy_s / 3))
+    for result in alone:
+        rec.add_untimed(result)
+    stats = {kind: _KindStats() for kind in ctx.noisy_kinds}
+    loops = [asyncio.ensure_future(_noisy_loop(ctx, setup, n, stats, rec))
+             for n in range(ctx.noisy_clients)]
     try:
-        alone, lags = await _steady_gets(setup.quiet, setup.quiet_path,
-                                         max(1.0, ctx.noisy_s / 3), ctx.noisy_rate)
-        for result in alone:
-            rec.add_untimed(result)
-        stats = {kind: _KindStats() for kind in ctx.noisy_kinds}
-        loops = [asyncio.ensure_future(_noisy_loop(ctx, setup, n, stats, rec))
-                 for n in range(ctx.noisy_clients)]
-        try:
-            await asyncio.sleep(0.5)  # the first heavy requests are being worked on
-            noisy, noisy_lags = await _steady_gets(setup.quiet, setup.quiet_path,
-                                                   ctx.noisy_s, ctx.noisy_rate)
-        finally:
-            for task in loops:
-                task.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
-        for result in noisy:
-            rec.add(result)
-        rec.notes.update(setup.notes)
-        rec.notes.update({
-            "quiet_rate_per_s": ctx.noisy_rate, "noisy_clients": ctx.noisy_clients,
-            "noise_s": ctx.noisy_s, "quiet_alone": _quiet_notes(alone, lags),
-            "quiet_noisy": _quiet_notes(noisy, noisy_lags),
-            "noisy": {kind: entry.as_dict() for kind, entry in stats.items()},
-            "cpu": "server CPU and RSS include the untimed preload and the baseline"})
+        await asyncio.sleep(0.5)  # the first heavy requests are being worked on
+        noisy, noisy_lags = await quiet(ctx.noisy_s)
     finally:
-        await setup.quiet.close()
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+    for result in noisy:
+        rec.add(result)
+    rec.notes.update(setup.notes)
+    rec.notes.update({
+        "quiet_rate_per_s": ctx.noisy_rate, "noisy_clients": ctx.noisy_clients,
+        "noise_s": ctx.noisy_s, "quiet_alone": _quiet_notes(alone, lags),
+        "quiet_noisy": _quiet_notes(noisy, noisy_lags),
+        "noisy": {kind: entry.as_dict() for kind, entry in stats.items()},
+        "cpu": "server CPU and RSS include the untimed preload and the baseline"})
