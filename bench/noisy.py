@@ -124,8 +124,9 @@ def _basic(login: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
 
 
-async def _admin(config: Path, *args: str, stdin: bytes = b"") -> None:
-    """Run ``oxdav-admin -c config ARGS``; "already exists" (exit 3) is fine."""
+async def _admin(config: Path, *args: str, stdin: bytes = b"") -> bool:
+    """Run ``oxdav-admin -c config ARGS``; whether it made something ("already exists",
+    exit 3, is fine: a kept ``--workdir``)."""
     env = dict(os.environ)
     repo = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -137,6 +138,7 @@ async def _admin(config: Path, *args: str, stdin: bytes = b"") -> None:
     if process.returncode not in (0, 3):
         raise RuntimeError(f"oxdav-admin {' '.join(args)}: exit {process.returncode}: "
                            f"{err.decode(errors='replace')[-300:]}")
+    return process.returncode == 0
 
 
 async def _make_calendar(client: Client, path: str) -> None:
@@ -157,8 +159,10 @@ async def _quiet_tenant(ctx: Context) -> tuple[Client, str, str]:
         password = secrets.token_urlsafe(16)
         config = ctx.server_dir / "etc"
         await _admin(config, "context", "create", "quiet", "--mapping", "quiet.bench.invalid")
-        await _admin(config, "user", "create", "quiet", "quiet", "--email", _QUIET_LOGIN,
-                     "--password-stdin", stdin=password.encode() + b"\n")
+        if not await _admin(config, "user", "create", "quiet", "quiet", "--email",
+                            _QUIET_LOGIN, "--password-stdin", stdin=password.encode() + b"\n"):
+            await _admin(config, "user", "change", "quiet", "quiet", "--password-stdin",
+                         stdin=password.encode() + b"\n")
         quiet = Client(target.base_url, {**headers, "Authorization": _basic(
             _QUIET_LOGIN, password)}, connections=16, ssl_context=target.ssl_context)
         found = await quiet.request("PROPFIND", "/dav/caldav/", body=davxml.PROPFIND_HOME,
