@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ from typing import Any
 
 import oxdav
 from bench import data, report, servers
-from bench.phases import PHASES
+from bench.phases import NOISY_KINDS, PHASES
 from bench.run import Options, run_server
 from bench.venv import ensure_bench_venv, versions
 
@@ -49,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--put-items", type=int, default=1000,
                         help="events and cards uploaded by the measured PUT phases; the "
                              "rest of a larger collection is preloaded first (default 1000)")
+    parser.add_argument("--noisy-seconds", type=float, default=60.0,
+                        help="noisy phase: seconds of noise next to the quiet tenant's GETs; "
+                             "a third of it first without noise (default 60)")
+    parser.add_argument("--noisy-rate", type=float, default=20.0,
+                        help="noisy phase: the quiet tenant's GETs per second (default 20)")
+    parser.add_argument("--noisy-clients", type=int, default=2,
+                        help="noisy phase: heavy requests in flight at once (default 2)")
+    parser.add_argument("--noisy-scale", type=float, default=1.0,
+                        help="noisy phase: fraction of the limits the heavy data and the "
+                             "multiget use (default 1: all the limits allow)")
+    parser.add_argument("--noisy-kinds", default=",".join(NOISY_KINDS),
+                        help="noisy phase: the heavy requests each noisy client sends in "
+                             f"turn (default {','.join(NOISY_KINDS)})")
     parser.add_argument("--out", type=Path, help="JSON results file")
     parser.add_argument("--workdir", type=Path, help="keep server data here (default: temp)")
     parser.add_argument("--no-install", action="store_true",
@@ -86,8 +100,7 @@ async def bench(options: Options, names: list[str], workdir: Path,
         events, cards = data.events(size, base), data.cards(size)
         result: dict[str, Any] = {"items": size, "servers": []}
         for name in names:
-            opts = Options(size, options.phases, options.reps, options.budget_s,
-                           options.mixed_s, options.floor, options.put_items)
+            opts = dataclasses.replace(options, items=size)
             start = time.perf_counter()
             outcome = await run_server(name, workdir / f"{name}-{size}", opts, base,
                                        events, cards)
@@ -103,16 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    kinds = tuple(k.strip() for k in args.noisy_kinds.split(",") if k.strip())
     unknown = [n for n in names if n not in servers.SERVERS] + [
-        p for p in phases if p not in PHASES]
+        p for p in phases if p not in PHASES] + [k for k in kinds if k not in NOISY_KINDS]
     if unknown:
-        print(f"bench: unknown server or phase: {', '.join(unknown)}", file=sys.stderr)
+        print(f"bench: unknown server, phase or noisy request: {', '.join(unknown)}",
+              file=sys.stderr)
         return 2
     if not args.no_install and {"radicale", "xandikos"} & set(names):
         ensure_bench_venv()
     servers.PROFILE_OXDAV = args.profile
     options = Options(0, phases, args.reps, args.budget, args.mixed_seconds, not args.no_floor,
-                      args.put_items)
+                      args.put_items, noisy_s=args.noisy_seconds, noisy_rate=args.noisy_rate,
+                      noisy_clients=args.noisy_clients, noisy_scale=args.noisy_scale,
+                      noisy_kinds=kinds or NOISY_KINDS)
     sizes = args.items or [1000]
     with tempfile.TemporaryDirectory(prefix="oxdav-bench-") as temp:
         workdir = args.workdir or Path(temp)

@@ -32,6 +32,8 @@ class Result:
         seconds: time from sending to the last byte of the body.
         ok: whether the status was one the caller expected.
         headers: response headers.
+        length: bytes of the whole body (more than ``body`` holds when only its tail
+            was kept).
     """
 
     status: int
@@ -39,6 +41,7 @@ class Result:
     seconds: float
     ok: bool
     headers: Any = None
+    length: int = 0
 
 
 class Client:
@@ -70,17 +73,28 @@ class Client:
 
     async def request(self, method: str, path: str, *, body: bytes | None = None,
                       headers: dict[str, str] | None = None,
-                      expect: tuple[int, ...] = (200, 201, 204, 207)) -> Result:
-        """Send one request; never raises (a failure is ``status`` 0 and not ``ok``)."""
+                      expect: tuple[int, ...] = (200, 201, 204, 207),
+                      tail: int | None = None) -> Result:
+        """Send one request; never raises (a failure is ``status`` 0 and not ``ok``).
+
+        ``tail``: keep only the last ``tail`` bytes of the body (for answers of many
+        megabytes, read without holding them)."""
         all_headers = {**self.headers, **(headers or {})}
         url = path if path.startswith("http") else self.base_url + path
         start = time.perf_counter()
         try:
             async with self._session.request(method, url, data=body, headers=all_headers,
                                              allow_redirects=False) as response:
-                data = await response.read()
+                if tail is None:
+                    data = await response.read()
+                    length = len(data)
+                else:
+                    data, length = b"", 0
+                    async for chunk in response.content.iter_any():
+                        length += len(chunk)
+                        data = (data + chunk)[-tail:]
                 elapsed = time.perf_counter() - start
                 return Result(response.status, data, elapsed, response.status in expect,
-                              response.headers)
+                              response.headers, length)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return Result(0, repr(error).encode(), time.perf_counter() - start, False)

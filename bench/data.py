@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 __all__ = ["Item", "base_date", "event", "card", "events", "cards", "changed_event",
-           "query_month"]
+           "query_month", "year_window", "rdate_event", "long_event", "small_event"]
 
 BERLIN = """BEGIN:VTIMEZONE\r
 TZID:Europe/Berlin\r
@@ -83,6 +83,12 @@ def query_month(base: date) -> tuple[datetime, datetime]:
     start = _add_months(base, 1)
     return (datetime(start.year, start.month, 1, tzinfo=UTC),
             datetime(*_add_months(start, 1).timetuple()[:3], tzinfo=UTC))
+
+
+def year_window(base: date) -> tuple[datetime, datetime]:
+    """The twelve months from ``base`` (UTC): where the heavy objects have instances."""
+    return (datetime(base.year, base.month, base.day, tzinfo=UTC),
+            datetime(*_add_months(base, 12).timetuple()[:3], tzinfo=UTC))
 
 
 def _add_months(day: date, months: int) -> date:
@@ -225,3 +231,49 @@ def cards(count: int) -> list[Item]:
 def changed_event(index: int, base: date, revision: int) -> Item:
     """Event ``index`` as modified for the ``revision``-th time (sync-collection)."""
     return event(index, base, revision=revision)
+
+
+def _heavy(name: str, uid: str, lines: list[str]) -> Item:
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oxdav//bench//EN\r\n"
+            + "".join(_fold(line) + "\r\n" for line in lines) + "END:VCALENDAR\r\n")
+    return Item(name, uid, text.encode(), "text/calendar; charset=utf-8")
+
+
+def rdate_event(index: int, base: date, dates: int, *, revision: int = 0) -> Item:
+    """A half-hour event with ``dates`` RDATE values (RFC 5545 §3.8.5.2), one every 25
+    minutes from ``base`` on (20,000 of them fill 347 days), in one folded property:
+    each value is an instance for max-instances (RFC 4791 §5.2.8) and for every
+    expansion. Named ``r<index>.ics`` (short hrefs make the largest multiget fit)."""
+    uid = f"bench-rdate-{index}@bench.oxdav.invalid"
+    start = datetime(base.year, base.month, base.day, 8, index % 25, tzinfo=UTC)
+    values = ",".join(_stamp(start + timedelta(minutes=25 * (i + 1))) for i in range(dates))
+    return _heavy(f"r{index}.ics", uid, [
+        "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", f"SEQUENCE:{revision}",
+        f"SUMMARY:Heavy series {index} (rev {revision})", f"DTSTART:{_stamp(start)}",
+        "DURATION:PT30M", f"RDATE:{values}", "END:VEVENT"])
+
+
+def long_event(index: int, base: date, size: int, *, revision: int = 0) -> Item:
+    """A single event whose DESCRIPTION makes the object about ``size`` bytes (folded
+    at 75 octets, RFC 5545 §3.1): what a text-match must read through. Named
+    ``t<index>.ics``."""
+    uid = f"bench-long-{index}@bench.oxdav.invalid"
+    start = datetime(base.year, base.month, base.day, 9, tzinfo=UTC) + timedelta(days=index)
+    rng = random.Random(index * 31 + revision)
+    words: list[str] = []
+    length = 0
+    target = int(size * 74 / 77) - 400  # folding adds 3 octets per 74
+    while length < target:
+        word = rng.choice(_WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return _heavy(f"t{index}.ics", uid, [
+        "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", f"SEQUENCE:{revision}",
+        f"SUMMARY:Long notes {index} (rev {revision})", f"DTSTART:{_stamp(start)}",
+        "DURATION:PT1H", "DESCRIPTION:" + " ".join(words), "END:VEVENT"])
+
+
+def small_event(base: date) -> Item:
+    """The one small event the quiet tenant reads (``quiet.ics``)."""
+    item = event(0, base)
+    return Item("quiet.ics", item.uid, item.body, item.content_type)

@@ -12,8 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-__all__ = ["PROPFIND_ETAGS", "PROPFIND_CTAG", "PROPFIND_HOME", "multiget", "calendar_query",
-           "sync_collection", "hrefs", "sync_token", "count_responses", "home_collections"]
+__all__ = ["PROPFIND_ETAGS", "PROPFIND_CTAG", "PROPFIND_HOME", "PROPFIND_LIMITS", "multiget",
+           "calendar_query", "text_match_query", "free_busy_query", "sync_collection", "hrefs",
+           "limits", "sync_token", "count_responses", "home_collections"]
 
 _NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav",
        "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
@@ -28,6 +29,9 @@ PROPFIND_CTAG = _HEAD + b"""<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendar
 PROPFIND_HOME = _HEAD + b"""<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
 <D:prop><D:resourcetype/><D:displayname/><C:supported-calendar-component-set/></D:prop>
 </D:propfind>"""
+
+PROPFIND_LIMITS = _HEAD + b"""<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:prop><C:max-instances/><C:max-resource-size/></D:prop></D:propfind>"""
 
 
 def multiget(kind: str, paths: list[str]) -> bytes:
@@ -59,6 +63,35 @@ def calendar_query(start: datetime, end: datetime, *, expand: bool) -> bytes:
             b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
             b"<C:time-range " + window + b"/></C:comp-filter></C:comp-filter></C:filter>"
             b"</C:calendar-query>")
+
+
+def text_match_query(text: str) -> bytes:
+    """VEVENTs whose DESCRIPTION contains ``text`` (RFC 4791 §9.7.5), hrefs and ETags
+    only: every candidate object must be read to decide."""
+    return (_HEAD + b'<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            b"<D:prop><D:getetag/></D:prop>"
+            b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+            b'<C:prop-filter name="DESCRIPTION"><C:text-match>' + text.encode()
+            + b"</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter>"
+            b"</C:calendar-query>")
+
+
+def free_busy_query(start: datetime, end: datetime) -> bytes:
+    """A free-busy-query over ``[start, end)`` (RFC 4791 §7.10)."""
+    return (_HEAD + b'<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            b'<C:time-range start="' + _utc(start) + b'" end="' + _utc(end) + b'"/>'
+            b"</C:free-busy-query>")
+
+
+def limits(body: bytes) -> dict[str, int]:
+    """CALDAV:max-instances and max-resource-size of a PROPFIND answer (those present)."""
+    root = _parse(body)
+    found = {}
+    for name in ("max-instances", "max-resource-size"):
+        text = None if root is None else root.findtext(f".//C:{name}", None, _NS)
+        if text and text.strip().isdigit():
+            found[name] = int(text)
+    return found
 
 
 def sync_collection(token: str | None) -> bytes:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from bench.client import Result
 from bench.procstat import Sampler
 
-__all__ = ["Recorder", "PhaseResult", "run_phase", "pool", "repeat", "percentile"]
+__all__ = ["Recorder", "PhaseResult", "run_phase", "pool", "repeat", "percentile", "summary"]
 
 T = TypeVar("T")
 
@@ -24,6 +24,14 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
     return ordered[rank]
+
+
+def summary(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, p50, p95, p99 and max of latencies in seconds, as milliseconds."""
+    return {"count": len(seconds),
+            **{f"p{name}_ms": percentile(seconds, q) * 1000
+               for name, q in (("50", 0.5), ("95", 0.95), ("99", 0.99))},
+            "max_ms": max(seconds) * 1000 if seconds else float("nan")}
 
 
 class Recorder:
@@ -81,6 +89,8 @@ class PhaseResult:
     client_cpu_pct: float
     error_samples: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    p99_ms: float = float("nan")
+    max_ms: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -111,7 +121,9 @@ async def run_phase(name: str, pid: int | None,
         server_cpu_s=usage.server_cpu_s, server_peak_rss_mb=usage.server_peak_rss_mb,
         client_cpu_s=usage.client_cpu_s,
         client_cpu_pct=100 * usage.client_cpu_s / wall if wall > 0 else float("nan"),
-        error_samples=recorder.samples, notes=recorder.notes)
+        error_samples=recorder.samples, notes=recorder.notes,
+        p99_ms=percentile(recorder.latencies, 0.99) * 1000,
+        max_ms=max(recorder.latencies) * 1000 if count else float("nan"))
 
 
 async def pool(workers: int, items: Sequence[T], work: Callable[[T], Awaitable[Any]]) -> None:

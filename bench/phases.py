@@ -12,10 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from bench import data, davxml
 from bench.client import Client, Result
 from bench.measure import Recorder, pool, repeat
+from bench.noisy import KINDS as NOISY_KINDS
+from bench.noisy import noisy_neighbour
 from bench.servers import Target
 
 __all__ = ["Context", "PHASES"]
@@ -35,6 +38,12 @@ class Context:
     budget_s: float = 30.0
     mixed_s: float = 20.0
     put_items: int = 1000
+    noisy_s: float = 60.0
+    noisy_rate: float = 20.0
+    noisy_clients: int = 2
+    noisy_scale: float = 1.0
+    noisy_kinds: tuple[str, ...] = NOISY_KINDS
+    server_dir: Path | None = None
     seed: int = 7
     sync_token: str | None = None
     revision: int = 0
@@ -222,5 +231,6 @@ PHASES: dict[str, Callable[[Context, Recorder], Awaitable[None]]] = {
     "sync-10-changes": sync_after_changes,
     "get-16": get_concurrent,
     "mixed-20": mixed,
+    "noisy": noisy_neighbour,
 }
 """Phase name → operation, in running order (later phases need the data of put-*)."""

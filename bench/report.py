@@ -102,7 +102,50 @@ def tables(run: dict[str, Any]) -> str:
             if results[n].get("error") or results[n].get("setup_problems"):
                 out.append(f"\n{n}: {results[n].get('error') or ''} "
                            f"{'; '.join(results[n].get('setup_problems', []))[:300]}")
+        noisy = _noisy(results)
+        if noisy:
+            out.append(noisy)
         out.append("")
+    return "\n".join(out)
+
+
+def _four(entry: dict[str, Any]) -> str:
+    return " / ".join(f"{entry[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
+
+
+def _noisy(results: dict[str, Any]) -> str:
+    """The noisy-neighbour tables: the quiet tenant's GETs alone and next to the noise
+    (target: p99 under 100 ms), and what the noisy requests did."""
+    runs = {n: r["phases"]["noisy"]["notes"] for n, r in results.items()
+            if "quiet_noisy" in r.get("phases", {}).get("noisy", {}).get("notes", {})}
+    if not runs:
+        return ""
+    first = next(iter(runs.values()))
+    out = [f"\nNoisy neighbour: the quiet tenant GETs one small event {first['quiet_rate_per_s']:g}"
+           f" times a second, {first['noise_s']:g} s next to {first['noisy_clients']} noisy "
+           "clients (a third of that first alone). Quiet GET p50 / p95 / p99 / max ms:\n"]
+    rows = [[n, _four(r["quiet_alone"]), _four(r["quiet_noisy"]),
+             f"{r['quiet_alone']['errors']} / {r['quiet_noisy']['errors']}",
+             f"{r['quiet_noisy']['send_lag_max_ms']:.1f}",
+             "yes" if r["quiet_noisy"]["p99_ms"] < 100 else "NO"] for n, r in runs.items()]
+    out.append(_table(["server", "alone", "with noise", "errors alone / noise",
+                       "max send lag ms", "p99 < 100 ms"], rows))
+    out.append("\nNoisy requests: count · statuses (507 inside a 207) · p50 / max ms\n")
+    kinds = list(dict.fromkeys(k for r in runs.values() for k in r["noisy"]))
+    rows = []
+    for kind in kinds:
+        cells = []
+        for r in runs.values():
+            k = r["noisy"].get(kind)
+            if not k or not k["count"]:
+                cells.append("n/a" if not k else f"0 (cut at end {k['cut_at_end']})")
+                continue
+            statuses = ", ".join(f"{c}×{v}" for c, v in k["statuses"].items())
+            cut = f" ({k['truncated_507']})" if k["truncated_507"] else ""
+            cells.append(f"{k['count']} · {statuses}{cut} · {k['p50_ms']:.0f} / "
+                         f"{k['max_ms']:.0f}")
+        rows.append([kind] + cells)
+    out.append(_table(["request"] + list(runs), rows))
     return "\n".join(out)
 
 

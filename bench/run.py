@@ -14,7 +14,7 @@ from typing import Any
 from bench import data, davxml, servers
 from bench.client import Client
 from bench.measure import PhaseResult, Recorder, run_phase
-from bench.phases import PHASES, Context
+from bench.phases import NOISY_KINDS, PHASES, Context
 from bench.preload import preload, preloaded, warm_up
 
 __all__ = ["Options", "run_server"]
@@ -31,6 +31,11 @@ class Options:
     mixed_s: float = 20.0
     floor: bool = True
     put_items: int = 1000
+    noisy_s: float = 60.0
+    noisy_rate: float = 20.0
+    noisy_clients: int = 2
+    noisy_scale: float = 1.0
+    noisy_kinds: tuple[str, ...] = NOISY_KINDS
 
 
 async def _discover(target: servers.Target, client: Client) -> list[str]:
@@ -104,7 +109,10 @@ async def run_server(name: str, workdir: Path, options: Options, base: date,
         outcome["calendar"], outcome["addressbook"] = target.calendar, target.addressbook
         ctx = Context(target, client, options.items, base, events, cards, reps=options.reps,
                       budget_s=options.budget_s, mixed_s=options.mixed_s,
-                      put_items=options.put_items)
+                      put_items=options.put_items, noisy_s=options.noisy_s,
+                      noisy_rate=options.noisy_rate, noisy_clients=options.noisy_clients,
+                      noisy_scale=options.noisy_scale, noisy_kinds=options.noisy_kinds,
+                      server_dir=running.log.parent)
         if preloaded(ctx)[0]:
             print(f"bench: {name} {options.items} items: preload ...", file=sys.stderr,
                   flush=True)

@@ -42,6 +42,7 @@ class Target:
         base_url: scheme, host and port.
         headers: sent with every request.
         ssl_context: trust for TLS, or None.
+        cafile: the certificate file ``ssl_context`` trusts, or None.
         calendar: path of the calendar collection (trailing slash), set by discovery.
         addressbook: path of the address book collection, set by discovery.
         home: the calendar home to discover the calendar in (oxdav) or None.
@@ -58,6 +59,7 @@ class Target:
     home: str | None = None
     card_home: str | None = None
     create: list[tuple[str, str, bytes]] = field(default_factory=list)
+    cafile: str | None = None
 
 
 @dataclass
@@ -182,7 +184,8 @@ async def _start(name: str, workdir: Path, spawned: list[asyncio.subprocess.Proc
         else:
             context = ssl.create_default_context(cafile=str(data / "tls" / "fullchain.pem"))
             context.check_hostname = False  # the dev certificate names localhost
-            target = Target(name, f"https://127.0.0.1:{https}", headers, context)
+            target = Target(name, f"https://127.0.0.1:{https}", headers, context,
+                            cafile=str(data / "tls" / "fullchain.pem"))
         target.home, target.card_home = "/dav/caldav/", "/dav/carddav/"
         return Running(target, process, log)
     if name == "radicale":
