@@ -175,3 +175,20 @@ def test_a_wrong_password_stops_the_daemon_naming_the_database(tmp_path,
     assert f"cannot connect to the database {name}: " in output
     assert "password authentication failed" in output
     assert "wrong-password-17" not in output
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_name_with_a_nul_character_is_not_found_never_a_500(tmp_path,
+                                                                    postgres_database) -> None:
+    # PostgreSQL text cannot hold NUL: such a name names nothing (SQLite stores it).
+    server = await start_server(tmp_path, storage(postgres_database))
+    try:
+        href = f"/dav/caldav/{await default_calendar(server)}/a%00b.ics"
+        for method, body in [("GET", None), ("PUT", EVENT), ("DELETE", None)]:
+            response, _ = await server.request(method, href, auth=server.demo, body=body,
+                                               headers={"Content-Type": "text/calendar"})
+            assert response.code == 404, method
+        response, _ = await server.request("GET", "/dav/caldav/", auth=("a\x00b", "x"))
+        assert response.code == 401
+    finally:
+        await server.stop()

@@ -554,3 +554,47 @@ def test_changes_are_an_index_range_scan(filled):
     text = plan(filled, *changes_query(scope(), 995, 10))
     assert "Seq Scan on changes" not in text, text
     assert "changes_modseq" in text and "modseq >" in text, text
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_name_with_a_nul_character_names_nothing(postgres_database):
+    from oxdav.store import NotFound
+
+    store = pg_store(postgres_database)
+    await store.start()
+    try:
+        context_id, alice_id, calendar_id = await tenant(store)
+        async with store.transaction("t", write=True) as txn:
+            collection = await (await txn.home(context_id, alice_id)).collection(calendar_id)
+            with pytest.raises(NotFound, match="NUL"):
+                await collection.put("a\x00.ics", b"x", ObjectIndex("u", "VEVENT"))
+            with pytest.raises(NotFound):
+                await txn.user_by_login(context_id, "al\x00ice")
+            await collection.put("a.ics", b"x", ObjectIndex("u", "VEVENT"))  # goes on
+        async with store.transaction("r") as txn:
+            collection = await (await txn.home(context_id, alice_id)).collection(calendar_id)
+            with pytest.raises(NotFound):
+                await collection.get("a\x00.ics")
+            assert [m.name for m in await collection.list()] == ["a.ics"]
+    finally:
+        await store.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_write_whose_transaction_failed_is_never_reported_committed(
+        postgres_database):
+    """A statement that fails outside a call's savepoint (a read call whose error the
+    caller caught) leaves PostgreSQL rolling back whatever COMMIT says: the end of the
+    transaction raises instead of letting the writes look committed."""
+    store = pg_store(postgres_database)
+    await store.start()
+    try:
+        with pytest.raises(StoreError, match="rolled back"):
+            async with store.transaction("t", write=True) as txn:
+                await txn.create_context("lost")
+                with pytest.raises(psycopg.errors.DivisionByZero):
+                    await txn.call(lambda rows: rows.conn.execute("SELECT 1/0"))
+        async with store.transaction("r") as txn:
+            assert await txn.contexts() == []
+    finally:
+        await store.stop()

@@ -34,7 +34,7 @@ from twisted.logger import Logger
 from ..core.cache import MetadataCache
 from ..core.events import decode
 from ..core.store import CoreStore
-from ..errors import StoreError
+from ..errors import NotFound, StoreError
 from ..executor import DBExecutor, PoolStats
 from .migrate import migrate
 from .notify import CHANNEL, MAX_PAYLOAD, Listener, Publish, payloads
@@ -49,6 +49,34 @@ _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
 
 
+class _Cursor(psycopg.Cursor[Any]):
+    """A cursor that says what a text with a NUL character is to this store.
+
+    PostgreSQL text cannot hold NUL (psycopg refuses it before sending anything, so
+    the transaction goes on). Such a text names nothing stored here: a lookup finds
+    nothing, and a write of it is refused the same way (``NotFound``), where SQLite
+    would store it.
+    """
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().execute(query, params, **kwargs)
+        except psycopg.DataError as e:
+            raise _nul(e) from e
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        try:
+            super().executemany(query, params_seq, **kwargs)
+        except psycopg.DataError as e:
+            raise _nul(e) from e
+
+
+def _nul(error: psycopg.DataError) -> Exception:
+    if "NUL (0x00)" in str(error):
+        return NotFound("a name with a NUL character names nothing in this store")
+    return error
+
+
 class PostgresSession:
     """One connection lent to one transaction (``core.session.Session``)."""
 
@@ -56,8 +84,10 @@ class PostgresSession:
         self._engine = engine
         self.conn = conn
         self.rows = PostgresRows(conn, engine.metadata)
+        self.write = False
 
     def begin(self, *, write: bool) -> None:
+        self.write = write
         # Only reads fill the shared cache (core.cache says why).
         self.rows.fills_metadata = not write
         statement = _BEGIN_WRITE if write else _BEGIN_READ
@@ -74,7 +104,11 @@ class PostgresSession:
             self.conn.execute(statement)
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
+        # A transaction in which a statement failed (and was not undone to a savepoint)
+        # ends with ROLLBACK whatever is sent: a write must not look committed then.
+        status = self.conn.execute("COMMIT").statusmessage
+        if status != "COMMIT" and self.write:
+            raise StoreError("the transaction was rolled back: a statement in it failed")
 
     def rollback(self) -> None:
         if not self.conn.broken and self.conn.info.transaction_status != TransactionStatus.IDLE:
@@ -92,6 +126,8 @@ class PostgresSession:
     def announce(self, events: str) -> None:
         """NOTIFY the other nodes in this transaction: PostgreSQL delivers it when the
         transaction commits (``notify``)."""
+        if self.conn.info.transaction_status == TransactionStatus.INERROR:
+            return  # nothing will commit (``commit`` says so)
         node = self._engine.node
         if len(node) + 1 + len(events) <= MAX_PAYLOAD:
             self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{node} {events}"))
@@ -165,24 +201,27 @@ class PostgresEngine:
         try:
             conn = psycopg.connect(
                 self.target.url, autocommit=True, fallback_application_name="oxdav",
+                cursor_factory=_Cursor,
                 connect_timeout=max(2, round(timeout or self.connect_timeout)), **options)
         except psycopg.Error as e:
             raise StoreError(f"cannot connect to the database {self.target.name}:"
                              f" {_reason(e)}") from e
         try:
-            milliseconds = round((statement_timeout or self.statement_timeout) * 1000)
-            conn.execute("SELECT set_config('statement_timeout', %s, false)",
-                         (f"{milliseconds}ms",))
+            _set_statement_timeout(conn, self.statement_timeout if statement_timeout is None
+                                   else statement_timeout)
         except BaseException:
             conn.close()
             raise
         return conn
 
     def _open(self) -> tuple[PostgresSession, list[str]]:
-        """The first connection: migrate the schema with it."""
-        conn = self.connect()
+        """The first connection: migrate the schema with it, without a statement
+        timeout (a migration of a large table, or the wait for another node's, may
+        take longer than any statement should)."""
+        conn = self.connect(statement_timeout=0)
         try:
             applied = migrate(conn)
+            _set_statement_timeout(conn, self.statement_timeout)
         except BaseException:
             conn.close()
             raise
@@ -314,6 +353,12 @@ class PostgresEngine:
         except psycopg.Error as e:
             raise StoreError(f"database {self.target.name}: {_reason(e)}") from e
         return result
+
+
+def _set_statement_timeout(conn: psycopg.Connection[Any], seconds: float) -> None:
+    """The connection's ``statement_timeout`` (0: none)."""
+    conn.execute("SELECT set_config('statement_timeout', %s, false)",
+                 (f"{round(seconds * 1000)}ms",))
 
 
 def _reason(error: BaseException) -> str:
