@@ -26,14 +26,14 @@ from .convert import (
     FOLDER_COLUMNS,
     OBJECT_META_COLUMN_COUNT,
     OBJECT_META_COLUMNS,
-    PERMISSION_COLUMNS,
+    PERMISSIONS_JSON,
     UNBOUNDED_END,
     UNBOUNDED_START,
     dump_spans,
     meta_from_row,
     module_of,
-    permission_from_row,
     permission_params,
+    permissions_from_json,
 )
 
 _MEMBER_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_META_COLUMNS.split(","))
@@ -42,9 +42,12 @@ _INDEX_COLUMNS = ("component", "first_start", "last_end", "recurring", "exact_sp
                   "floating_spans", "derived")
 _LOCK_COLUMNS = "l.token, l.name, l.creator_id, l.exclusive, l.owner, l.timeout, l.expires"
 _FOLDER_ORDER = " ORDER BY f.module, f.is_default DESC, f.id"
-#: A folder's columns and its owner's display name (``Folder.owner_name``), from ``f``.
+#: A folder's columns, its owner's display name (``Folder.owner_name``) and its
+#: permissions (``PERMISSIONS_JSON``), from ``f``: one statement for any number of
+#: folders.
 _FOLDER = (f"SELECT {FOLDER_COLUMNS}, (SELECT u.display_name FROM users u"
-           " WHERE u.context_id = f.context_id AND u.id = f.owner_id) FROM folders f")
+           " WHERE u.context_id = f.context_id AND u.id = f.owner_id),"
+           f" {PERMISSIONS_JSON} FROM folders f")
 _STORE_OBJECT = (
     "INSERT INTO objects (context_id, folder_id, name, uid, "
     + ", ".join(_INDEX_COLUMNS) + ", etag, size, modseq, created_by, created, modified, data)"
@@ -138,21 +141,14 @@ class PostgresContentRows:
                                   object_row[OBJECT_META_COLUMN_COUNT], None)
         return Versions(row[0], row[1], row[2]), stored
 
-    def _folders_from_rows(self, context_id: int, rows: list[Any]) -> list[Folder]:
-        ids = [row[1] for row in rows]
-        permissions: dict[int, list[FolderPermission]] = {i: [] for i in ids}
-        if ids:
-            for row in self.conn.execute(
-                    f"SELECT {PERMISSION_COLUMNS} FROM folder_permissions p"
-                    " WHERE p.context_id = %s AND p.folder_id = ANY(%s)"
-                    " ORDER BY p.folder_id, p.position", (context_id, ids)):
-                permissions[row[0]].append(permission_from_row(row))
+    @staticmethod
+    def _folders_from_rows(rows: list[Any]) -> list[Folder]:
         return [
             Folder(context_id=row[0], id=row[1], module=module_of(row[2]), owner_id=row[3],
                    name=row[4], color=row[5], description=row[6], is_default=row[7],
-                   revision=row[8], permissions=tuple(permissions[row[1]]),
-                   created=to_datetime(row[9]), modified=to_datetime(row[10]),
-                   components=tuple(row[11]), owner_name=row[12])
+                   revision=row[8], created=to_datetime(row[9]),
+                   modified=to_datetime(row[10]), components=tuple(row[11]),
+                   owner_name=row[12], permissions=permissions_from_json(row[13]))
             for row in rows
         ]
 
@@ -165,7 +161,7 @@ class PostgresContentRows:
             where += " AND f.module = %(m)s"
         rows = self.conn.execute(f"{_FOLDER} WHERE {where}" + _FOLDER_ORDER,
                                  {"c": context_id, "f": folder_id, "m": module}).fetchall()
-        return self._folders_from_rows(context_id, rows)
+        return self._folders_from_rows(rows)
 
     def readable_folders(self, context_id: int, user_id: int, groups: frozenset[int],
                          module: Module | None) -> list[Folder]:
@@ -179,7 +175,7 @@ class PostgresContentRows:
             "  (p.is_group AND p.entity = ANY(%(g)s::bigint[])))))" + _FOLDER_ORDER,
             {"c": context_id, "m": module, "u": user_id, "g": sorted(groups)},
         ).fetchall()
-        return self._folders_from_rows(context_id, rows)
+        return self._folders_from_rows(rows)
 
     def insert_folder(self, context_id: int, folder_id: int, module: Module,
                       owner_id: int | None, name: str, color: str | None,

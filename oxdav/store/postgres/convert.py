@@ -35,8 +35,12 @@ USER_COLUMNS = ("u.context_id, u.id, u.login, u.display_name, u.first_name, u.la
                 " u.email, u.aliases, u.password_hash, u.permissions, u.config, u.enabled,"
                 " u.created, u.modified, u.phones")
 GROUP_COLUMNS = "g.context_id, g.id, g.name, g.display_name"
-PERMISSION_COLUMNS = ("p.folder_id, p.entity, p.is_group, p.read_level, p.write_level,"
-                      " p.delete_level, p.admin")
+#: The permissions of folder ``f`` as one JSON list of [entity, is_group, read, write,
+#: delete, admin] lists, in their order.
+PERMISSIONS_JSON = (
+    "(SELECT COALESCE(json_agg(json_build_array(p.entity, p.is_group, p.read_level,"
+    " p.write_level, p.delete_level, p.admin) ORDER BY p.position), '[]')"
+    " FROM folder_permissions p WHERE p.context_id = f.context_id AND p.folder_id = f.id)")
 FOLDER_COLUMNS = ("f.context_id, f.id, f.module, f.owner_id, f.name, f.color, f.description,"
                   " f.is_default, f.revision, f.created, f.modified, f.components")
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created,"
@@ -83,11 +87,11 @@ def group_from_row(row: Sequence[Any], members: Iterable[int]) -> Group:
                  members=frozenset(members))
 
 
-def permission_from_row(row: Sequence[Any]) -> FolderPermission:
-    """A FolderPermission from ``PERMISSION_COLUMNS``."""
-    _, entity, is_group, read, write, delete, admin = row
-    return FolderPermission(entity=entity, is_group=is_group, read=LEVELS[read],
-                            write=LEVELS[write], delete=LEVELS[delete], admin=admin)
+def permissions_from_json(entries: list[list[Any]]) -> tuple[FolderPermission, ...]:
+    """FolderPermissions from ``PERMISSIONS_JSON``."""
+    return tuple(FolderPermission(entity=entity, is_group=is_group, read=LEVELS[read],
+                                  write=LEVELS[write], delete=LEVELS[delete], admin=admin)
+                 for entity, is_group, read, write, delete, admin in entries)
 
 
 def permission_params(permission: FolderPermission) -> tuple[int, bool, int, int, int, bool]:

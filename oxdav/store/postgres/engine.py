@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.interfaces import IReactorFromThreads
@@ -85,9 +86,13 @@ class PostgresSession:
         self.conn = conn
         self.rows = PostgresRows(conn, engine.metadata)
         self.write = False
+        #: Statements without parameters held back to go with the next one the
+        #: session sends (a savepoint's release, NOTIFYs).
+        self._pending: list[str] = []
 
     def begin(self, *, write: bool) -> None:
         self.write = write
+        self._pending = []
         # Only reads fill the shared cache (core.cache says why).
         self.rows.fills_metadata = not write
         statement = _BEGIN_WRITE if write else _BEGIN_READ
@@ -106,34 +111,49 @@ class PostgresSession:
     def commit(self) -> None:
         # A transaction in which a statement failed (and was not undone to a savepoint)
         # ends with ROLLBACK whatever is sent: a write must not look committed then.
-        status = self.conn.execute("COMMIT").statusmessage
+        try:
+            cursor = self._send("COMMIT")
+        except psycopg.errors.InFailedSqlTransaction as e:
+            raise StoreError("the transaction was rolled back: a statement in it failed"
+                             ) from e
+        status = cursor.statusmessage
+        while cursor.nextset():
+            status = cursor.statusmessage
         if status != "COMMIT" and self.write:
             raise StoreError("the transaction was rolled back: a statement in it failed")
 
     def rollback(self) -> None:
+        self._pending = []
         if not self.conn.broken and self.conn.info.transaction_status != TransactionStatus.IDLE:
             self.conn.execute("ROLLBACK")
 
     def savepoint(self) -> None:
-        self.conn.execute("SAVEPOINT store_call")
+        self._send("SAVEPOINT store_call")
 
     def release_savepoint(self) -> None:
-        self.conn.execute("RELEASE SAVEPOINT store_call")
+        # Sent with the next SAVEPOINT or COMMIT, one round trip instead of two.
+        self._pending.append("RELEASE SAVEPOINT store_call")
 
     def rollback_to_savepoint(self) -> None:
-        self.conn.execute("ROLLBACK TO SAVEPOINT store_call; RELEASE SAVEPOINT store_call")
+        self._send("ROLLBACK TO SAVEPOINT store_call; RELEASE SAVEPOINT store_call")
 
     def announce(self, events: str) -> None:
-        """NOTIFY the other nodes in this transaction: PostgreSQL delivers it when the
-        transaction commits (``notify``)."""
-        if self.conn.info.transaction_status == TransactionStatus.INERROR:
-            return  # nothing will commit (``commit`` says so)
+        """NOTIFY the other nodes in this transaction, sent with its COMMIT: PostgreSQL
+        delivers it once the transaction has committed (``notify``)."""
         node = self._engine.node
         if len(node) + 1 + len(events) <= MAX_PAYLOAD:
-            self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{node} {events}"))
-            return
-        self.conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p",
-                          (CHANNEL, payloads(node, decode(events))))
+            sent = [f"{node} {events}"]
+        else:
+            sent = payloads(node, decode(events))
+        self._pending += [
+            sql.SQL("SELECT pg_notify({}, {})").format(sql.Literal(CHANNEL), sql.Literal(p))
+            .as_string(self.conn) for p in sent]
+
+    def _send(self, statement: str) -> psycopg.Cursor[Any]:
+        """``statement`` after the statements held back, in one round trip (none of
+        them has parameters, so they go as one simple query)."""
+        statements, self._pending = [*self._pending, statement], []
+        return self.conn.execute("; ".join(statements))
 
     @property
     def reusable(self) -> bool:
