@@ -399,6 +399,29 @@ async def test_a_rolled_back_transaction_tells_no_other_node(postgres_database):
         await listener.stop()
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_node_listens_again_after_losing_its_connection(postgres_database):
+    writer, listener = pg_store(postgres_database), pg_store(postgres_database)
+    await writer.start()
+    await listener.start()
+    try:
+        await until(listener.engine._listener.listening.is_set)
+        with psycopg.connect(postgres_database.dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE query LIKE 'LISTEN%%' AND datname = current_database()")
+        await until(lambda: not listener.engine._listener.listening.is_set())
+        await until(listener.engine._listener.listening.is_set)
+        heard: list = []
+        listener.events.subscribe(lambda events: heard.append(list(events)))
+        async with writer.transaction("t", write=True) as txn:
+            context = await txn.create_context("acme")
+        await until(lambda: heard)
+        assert heard == [[DirectoryChanged(context.id)]]
+    finally:
+        await writer.stop()
+        await listener.stop()
+
+
 def test_long_event_lists_are_split_into_payloads_of_whole_events():
     events = [ObjectChanged(1, 20, f"{n:04}-{'x' * 60}.ics", False, n) for n in range(500)]
     parts = payloads("node1", events)

@@ -32,6 +32,8 @@ from ..core.events import FolderChanged, ObjectChanged, StoreEvent, decode, enco
 CHANNEL = "oxdav_events"
 #: What one NOTIFY payload may hold (PostgreSQL refuses 8000 bytes and more).
 MAX_PAYLOAD = 7999
+#: Longest pause between attempts to listen again while the database is away.
+MAX_RETRY = 30.0
 
 Publish = Callable[[Sequence[StoreEvent]], object]
 
@@ -68,7 +70,8 @@ class Listener:
         publish: the store's ``EventHub.publish``, called on the reactor thread.
         reactor: delivers to the reactor thread.
         poll: seconds between checks whether to stop.
-        retry: seconds between connection attempts while the database is away.
+        retry: seconds before the first new attempt when the database is away
+            (doubling up to ``MAX_RETRY``).
     """
 
     log = Logger()
@@ -110,16 +113,20 @@ class Listener:
             self._thread.join()
 
     def _run(self) -> None:
+        pause = self._retry
         while not self._stopping.is_set():
             try:
                 conn = self._connect()
             except Exception as e:
-                self.log.warn("cannot listen for other nodes' changes: {error}", error=str(e))
-                self._stopping.wait(self._retry)
+                self.log.warn("cannot listen for other nodes' changes (next try in"
+                              " {pause:g} s): {error}", pause=pause, error=str(e))
+                self._stopping.wait(pause)
+                pause = min(pause * 2, MAX_RETRY)
                 continue
             try:
                 conn.execute(f"LISTEN {CHANNEL}; LISTEN {self.wake_channel}")
                 self.listening.set()
+                pause = self._retry
                 while not self._stopping.is_set():
                     for notify in conn.notifies(timeout=self._poll):
                         if notify.channel == CHANNEL:
@@ -130,7 +137,7 @@ class Listener:
                 if not self._stopping.is_set():
                     self.log.warn("lost the connection listening for other nodes' changes:"
                                   " {error}", error=str(e))
-                    self._stopping.wait(self._retry)
+                    self._stopping.wait(pause)
             finally:
                 self.listening.clear()
                 conn.close()
