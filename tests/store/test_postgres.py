@@ -407,9 +407,18 @@ async def test_a_node_listens_again_after_losing_its_connection(postgres_databas
     try:
         await until(listener.engine._listener.listening.is_set)
         with psycopg.connect(postgres_database.dsn, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                         " WHERE query LIKE 'LISTEN%%' AND datname = current_database()")
-        await until(lambda: not listener.engine._listener.listening.is_set())
+            def listening() -> set[int]:
+                return {pid for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND query LIKE 'LISTEN%%'")}
+
+            ended = listening()
+            assert len(ended) == 2  # the writer's and the listener's
+            conn.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+                         (sorted(ended),))
+            # Not listening while it waits to try again (2 s), then listening anew.
+            await until(lambda: not listener.engine._listener.listening.is_set())
+            await until(lambda: len(listening() - ended) == 2, timeout=30)
         await until(listener.engine._listener.listening.is_set)
         heard: list = []
         listener.events.subscribe(lambda events: heard.append(list(events)))

@@ -123,6 +123,7 @@ class Listener:
                 self._stopping.wait(pause)
                 pause = min(pause * 2, MAX_RETRY)
                 continue
+            lost: psycopg.Error | None = None
             try:
                 conn.execute(f"LISTEN {CHANNEL}; LISTEN {self.wake_channel}")
                 self.listening.set()
@@ -134,13 +135,14 @@ class Listener:
                         elif self._stopping.is_set():
                             break
             except psycopg.Error as e:
-                if not self._stopping.is_set():
-                    self.log.warn("lost the connection listening for other nodes' changes:"
-                                  " {error}", error=str(e))
-                    self._stopping.wait(pause)
+                lost = e
             finally:
                 self.listening.clear()
                 conn.close()
+            if lost is not None and not self._stopping.is_set():
+                self.log.warn("lost the connection listening for other nodes' changes (next"
+                              " try in {pause:g} s): {error}", pause=pause, error=str(lost))
+                self._stopping.wait(pause)
 
     def _deliver(self, payload: str) -> None:
         node, _, text = payload.partition(" ")
