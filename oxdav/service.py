@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from twisted.application.service import MultiService
@@ -45,8 +44,8 @@ from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
 from oxdav.logging import reset_log_levels, set_log_level
 from oxdav.reload import ReloadCoordinator
-from oxdav.store import open_store
-from oxdav.store.errors import NotFound, StoreError
+from oxdav.storage import configured_store, data_directory
+from oxdav.store.errors import NotFound, StoreError, UnsupportedStorageURL
 from oxdav.store.pruning import TombstonePruner
 from oxdav.tls import (
     SwappableServerTLS,
@@ -70,11 +69,6 @@ log = Logger()
 
 class StartupError(Exception):
     """The configuration is valid but cannot be put to work (e.g. unusable TLS files)."""
-
-
-def data_directory(snapshot: ConfigSnapshot) -> Path:
-    """The state directory (``oxdav.dataDir``, relative to the config directory)."""
-    return snapshot.path("oxdav.dataDir")
 
 
 def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
@@ -144,8 +138,10 @@ class OxdavService(MultiService):
         self._store_up = False
         self._ends_process = False
 
-        self.store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot),
-                                reactor, synchronous=snapshot.get("oxdav.sqlite.synchronous"))
+        try:
+            self.store = configured_store(snapshot, reactor)
+        except UnsupportedStorageURL as error:
+            raise StartupError(f"oxdav.storage: {error}") from error
         self.authenticator = Authenticator(
             self.store_lookup, reactor,
             interface_enabled=self.interface_enabled,
@@ -167,6 +163,8 @@ class OxdavService(MultiService):
             self.metrics.record_certificate(certificate_not_after(options))
         self.readiness = ReadinessResource(reactor)
         self.readiness.add_check("store", lambda: self._store_up)
+        # The database answering now (PostgreSQL: SELECT 1, on a connection of its own).
+        self.readiness.add_check("database", lambda: ensureDeferred(self.store.ping()))
         self.errors = ErrorMapper()
         for error_name, factory in generic_store_error_factories().items():
             self.errors.register(error_name, factory)

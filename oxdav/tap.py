@@ -3,7 +3,8 @@
 ``Options`` parses ``-c DIR`` and validates the whole configuration, so a broken file
 stops twistd before it daemonises, with exit code 1 and the problems listed (file,
 line, property, what is allowed). ``--check-config`` validates, loads the TLS files
-as the start would (so a key that does not match its certificate is refused), and
+as the start would (so a key that does not match its certificate is refused), checks
+the storage URL and that its password file can be read (without connecting), and
 exits.
 ``makeService`` only composes: the work happens in :mod:`oxdav.service`.
 """
@@ -43,22 +44,28 @@ class Options(usage.Options):
             raise usage.UsageError(str(error)) from None
         if self["check-config"]:
             from oxdav.service import check_tls
+            from oxdav.storage import check_storage
+            from oxdav.store.errors import StoreError
             from oxdav.tls import TLSConfigError
 
             try:
                 tls = check_tls(self.snapshot)
-            except TLSConfigError as error:
+                storage = check_storage(self.snapshot)
+            except (TLSConfigError, StoreError) as error:
                 raise usage.UsageError(str(error)) from None
-            print(describe(self.snapshot, verbose=bool(self["verbose"]), tls=tls))
+            print(describe(self.snapshot, verbose=bool(self["verbose"]), tls=tls,
+                           storage=storage))
             raise SystemExit(0)
 
 
 def describe(snapshot: ConfigSnapshot, *, verbose: bool = False,
-             tls: str | None = None) -> str:
+             tls: str | None = None, storage: str | None = None) -> str:
     """A human summary of a valid configuration, for ``--check-config``."""
     lines = [f"configuration OK: {snapshot.directory}"]
     if tls is not None:
         lines.append(tls)
+    if storage is not None:
+        lines.append(storage)
     lines += [f"warning: {warning}" for warning in snapshot.warnings]
     lines.append(f"context sets: {len(snapshot.context_sets)}")
     for context_set in snapshot.context_sets:

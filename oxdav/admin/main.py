@@ -17,7 +17,7 @@ from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import react
 
 from oxdav.config import ConfigError, load_config
-from oxdav.store import AlreadyExists, NotFound, StoreError, open_store
+from oxdav.store import AlreadyExists, NotFound, StoreError
 
 from . import contexts, dns, folders, groups, objects, users
 from .errors import (
@@ -61,10 +61,9 @@ async def run(reactor: Any, args: argparse.Namespace) -> None:
     if not getattr(args, "needs_store", True):
         args.handler(snapshot, args, sys.stdout)
         return
-    from oxdav.service import data_directory
+    from oxdav.storage import configured_store
 
-    store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor,
-                       synchronous=snapshot.get("oxdav.sqlite.synchronous"))
+    store = configured_store(snapshot, reactor)
     await store.start()
     args.snapshot = snapshot  # for commands that show configured values
     try:

@@ -155,7 +155,20 @@ _declare("oxdav.dataDir", kinds.TEXT, "/var/lib/oxdav",
          "State directory (relative to the config directory when not absolute).",
          reloadable=False)
 _declare("oxdav.storage", kinds.TEXT, "sqlite:oxdav.sqlite3",
-         "Storage URL: sqlite:FILE (relative to dataDir) or sqlite:/absolute/path.",
+         "Storage URL: sqlite:FILE (relative to dataDir), sqlite:/absolute/path, or "
+         "postgresql://USER@HOST:PORT/DATABASE with any libpq parameter after '?' "
+         "(sslmode=verify-full, sslrootcert=...); never a password.",
+         reloadable=False)
+_declare("oxdav.storage.passwordFile", kinds.TEXT, "",
+         "PostgreSQL: file whose first line is the password (relative to the config "
+         "directory), read at every connection; empty: libpq's PGPASSWORD, PGPASSFILE "
+         "or ~/.pgpass.", reloadable=False)
+_declare("oxdav.storage.poolSize", kinds.integer(1, 1000), "10",
+         "PostgreSQL: database connections at most (each open transaction holds one), "
+         "and threads each for reads and writes.", reloadable=False)
+_declare("oxdav.storage.statementTimeout", kinds.DURATION, "30s",
+         "PostgreSQL: longest a statement may run before the server cancels it (0: no "
+         "limit).",
          reloadable=False)
 _declare("oxdav.sqlite.synchronous", kinds.choice("FULL", "NORMAL"), "FULL",
          "SQLite durability: FULL survives power loss; NORMAL may lose the last commits.",

@@ -90,6 +90,12 @@ class Store(Protocol):
         """Size and load of the store's thread pools (for ``oxdav_store_pool_*`` gauges)."""
         ...
 
+    async def ping(self) -> bool:
+        """Whether the database answers now (``/readyz``): a cheap query with a short
+        timeout where the database is a server; False (or an exception saying why)
+        when not."""
+        ...
+
     def transaction(
         self, label: str, *, write: bool = False, snapshot: bool = True,
         confirm: Context | None = None,
@@ -98,7 +104,9 @@ class Store(Protocol):
 
         Args:
             label: what the transaction is for (logged on failures).
-            write: whether it may write; write transactions are exclusive.
+            write: whether it may write. Writes of one folder (and of one user's
+                quota) wait for each other; whether others do is the engine's choice
+                (SQLite: one at a time).
             snapshot: whether every call sees one snapshot (the default). A read
                 opened with ``snapshot=False`` runs each call as a transaction of its
                 own (consistent within the call, not across calls) and costs nothing

@@ -15,8 +15,7 @@ import pytest
 from twisted.internet import reactor
 
 from oxdav.config import load_config
-from oxdav.service import data_directory
-from oxdav.store import open_store
+from oxdav.storage import configured_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +54,7 @@ class Admin:
     async def transaction(self, *, write: bool = False) -> Any:
         """A read (or write) transaction on the same database, from the test's reactor."""
         snapshot = load_config(self.config)
-        store = open_store(snapshot.get("oxdav.storage"), data_directory(snapshot), reactor)
+        store = configured_store(snapshot, reactor)
         await store.start()
         try:
             async with store.transaction("test check", write=write) as txn:

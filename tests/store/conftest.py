@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import pytest_twisted
 
 from oxdav.store import Context, Group, Store, User, open_store
@@ -23,15 +24,23 @@ def _reactor():  # the reactor pytest-twisted installed
     return reactor
 
 
-BACKENDS: dict[str, Callable[[Path], Store]] = {
-    "sqlite": lambda tmp: open_store("sqlite:store.sqlite3", tmp, _reactor()),
+def _postgresql(tmp: Path, request: pytest.FixtureRequest) -> Store:
+    """A store in a fresh database of the test cluster (``postgres_database``)."""
+    database = request.getfixturevalue("postgres_database")
+    return open_store(database.url, tmp, _reactor(), password_file=database.password_file)
+
+
+#: Backend name → a new, unstarted store (in the test's ``tmp_path``, for the request).
+BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], Store]] = {
+    "sqlite": lambda tmp, request: open_store("sqlite:store.sqlite3", tmp, _reactor()),
+    "postgresql": _postgresql,
 }
 
 
 @pytest_twisted.async_yield_fixture(params=sorted(BACKENDS))
 async def store(request, tmp_path: Path) -> AsyncIterator[Store]:
     """A started, empty store of each backend; stopped after the test."""
-    backend = BACKENDS[request.param](tmp_path)
+    backend = BACKENDS[request.param](tmp_path, request)
     await backend.start()
     yield backend
     await backend.stop()

@@ -156,8 +156,8 @@ async def test_read_transaction_sees_one_snapshot(store, world):
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 @pytest_twisted.ensureDeferred
-async def test_store_refuses_transactions_when_stopped(backend, tmp_path):
-    store = BACKENDS[backend](tmp_path)
+async def test_store_refuses_transactions_when_stopped(backend, tmp_path, request):
+    store = BACKENDS[backend](tmp_path, request)
     with pytest.raises(StoreNotRunning):
         async with store.transaction("early"):
             pass

@@ -62,3 +62,8 @@ class Engine(Protocol):
         """Lend a session for one transaction, with the name of the pool it runs on."""
 
     def pool_stats(self) -> list[PoolStats]: ...
+
+    # Optional, for engines that have them (``CoreStore`` looks them up):
+    # ``listen(publish)``: hand the events other processes commit to ``publish`` on
+    # the reactor thread, from start until stop (PostgreSQL LISTEN);
+    # ``async ping() -> bool``: whether the database answers now, with a short timeout.

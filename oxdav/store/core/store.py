@@ -30,12 +30,24 @@ class CoreStore:
         self.events = EventHub()
 
     async def start(self) -> None:
-        """See ``Store.start``."""
+        """See ``Store.start``. An engine shared by several processes (one with a
+        ``listen(publish)`` method) is told the hub, to hand it what the others commit."""
         await self.engine.start()
+        listen = getattr(self.engine, "listen", None)
+        if listen is not None:
+            listen(self.events.publish)
 
     async def stop(self) -> None:
         """See ``Store.stop``."""
         await self.engine.stop()
+
+    async def ping(self) -> bool:
+        """See ``Store.ping``: the engine's own check (one with a ``ping`` method), else
+        whether the store is running."""
+        ping = getattr(self.engine, "ping", None)
+        if ping is None:
+            return self.engine.running
+        return bool(await ping())
 
     def pool_stats(self) -> list[PoolStats]:
         """Thread pool gauges (``oxdav_store_pool_*``)."""
