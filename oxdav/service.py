@@ -57,7 +57,7 @@ from oxdav.tls import (
     tcp_endpoint_description,
     tls_server_factory,
 )
-from oxdav.web.davtree import build_dav
+from oxdav.web.composition import build_dav
 from oxdav.web.forwarded import ForwardedHeaders, TrustedProxies
 from oxdav.web.health import ReadinessResource, build_ops_site
 from oxdav.web.metrics import OxdavMetrics

@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from oxdav.caldav.collection import ALL_COMPONENTS, CALENDAR_DESCRIPTION
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
 from oxdav.dav.methods.mkcol import set_properties
@@ -127,7 +127,7 @@ class MkcalendarMethod(MethodHandler):
     """MKCALENDAR (RFC 4791 §5.3.1): 201 on success, 405 on an existing resource."""
 
     name = "MKCALENDAR"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: Any) -> bool:

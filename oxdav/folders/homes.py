@@ -4,7 +4,7 @@ A :class:`HomeKind` is what CalDAV or CardDAV plugs into the tree: the folder mo
 its home shows, the collection type and member media type, the collection class it
 uses, special children (schedule boxes, the aggregated address book), and the live
 properties, reports and methods it adds to the registries. The composition root
-(``oxdav.web.davtree.build_dav``) lists the kinds; nothing here knows what they are.
+(``oxdav.web.composition.build_dav``) lists the kinds; nothing here knows what they are.
 """
 
 from __future__ import annotations
