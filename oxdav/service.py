@@ -39,7 +39,7 @@ from oxdav import sdnotify
 from oxdav.carddav.representations import alternate_of
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
-from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
+from oxdav.dav.errors import ErrorMapper
 from oxdav.devcert import ensure_dev_certificate
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
@@ -168,8 +168,6 @@ class OxdavService(MultiService):
         self.readiness = ReadinessResource(reactor)
         self.readiness.add_check("store", lambda: self._store_up)
         self.errors = ErrorMapper()
-        for error_name, factory in generic_store_error_factories().items():
-            self.errors.register(error_name, factory)
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)

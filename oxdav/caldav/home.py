@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.caldav.collection import CalendarCollection
+from oxdav.caldav.errors import ERROR_RESPONSES
 from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod
 from oxdav.caldav.properties import calendar_properties
 from oxdav.caldav.reports import calendar_reports
 from oxdav.dav.dispatch import MethodHandler
+from oxdav.dav.errors import ErrorResponses
 from oxdav.dav.namespaces import CALDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
@@ -76,3 +78,6 @@ class CalendarHome(HomeKind):
 
     def methods(self) -> list[MethodHandler]:
         return [MkcalendarMethod()]
+
+    def errors(self) -> ErrorResponses:
+        return ERROR_RESPONSES

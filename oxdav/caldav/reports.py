@@ -31,7 +31,7 @@ from oxdav.caldav.calendardata import (
     render_calendar_data,
 )
 from oxdav.caldav.collection import CalendarCollection
-from oxdav.caldav.errors import CalDAVError
+from oxdav.caldav.errors import CalDAVError, refused_request
 from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query, render_free_busy
@@ -61,13 +61,6 @@ CALENDAR_DATA = clark(CALDAV_NS, "calendar-data")
 _PROP = clark(DAV_NS, "prop")
 
 
-def to_dav_error(error: CalDAVError) -> DAVError:
-    """A CalDAV report error as 403 with its precondition, or 400 without one."""
-    if error.precondition is None:
-        return DAVError(400, None, error.message)
-    return DAVError(403, error.element, error.message)
-
-
 def query_timezone(text: str | None) -> tzinfo:
     """The zone of a CALDAV:timezone / calendar-timezone VCALENDAR (§7.3), else UTC."""
     if not text:
@@ -94,17 +87,14 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
     (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
 
     Raises:
-        DAVError: 400/403 for a calendar-data request the object cannot answer.
+        CalDAVError: a calendar-data request the object cannot answer.
     """
     rng = None if data_request is None else data_request.expand_only
     if rng is not None:
         data = expand_prepared(stored.derived, rng, tz)
         if data is not None:
             return data
-    try:
-        return render_calendar_data(stored.data, data_request, tz)
-    except CalDAVError as error:
-        raise to_dav_error(error) from None
+    return render_calendar_data(stored.data, data_request, tz)
 
 
 #: Objects read and answered per store call and per hop to the work pool.
@@ -148,8 +138,8 @@ def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, want
         return _Answer(stored)
     try:
         data = calendar_data(stored, data_request, tz)
-    except DAVError as error:  # this object cannot answer what was asked
-        return _Answer(stored, error=error)
+    except CalDAVError as error:  # this object cannot answer what was asked
+        return _Answer(stored, error=refused_request(error))
     except ValueError as error:  # stored before PUT checked, no longer parses
         return _Answer(stored, unreadable=f"it does not parse: {error}")
     # Bytes that are no UTF-8 stay unwritable surrogates: 500 in the propstat.
@@ -204,17 +194,14 @@ class _ObjectReport(Report):
         """The properties wanted besides calendar-data, its request, whether it is wanted.
 
         Raises:
-            DAVError: 400/403 for a malformed calendar-data element (§9.6).
+            CalDAVError: a malformed calendar-data element (§9.6).
         """
         request = parse_property_selection(body) or PropFindRequest.allprop()
         if request.type is not PropFindType.PROP or CALENDAR_DATA not in request.names:
             return request, None, False
         element = next(e for p in child_elements(body) if p.tag == _PROP
                        for e in child_elements(p) if e.tag == CALENDAR_DATA)
-        try:
-            data_request = parse_calendar_data_request(element)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        data_request = parse_calendar_data_request(element)
         rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
         return rest, data_request, True
 
@@ -301,16 +288,14 @@ class CalendarQueryReport(_ObjectReport):
         """The filter and the CALDAV:timezone text of a query (§9.7, §9.8).
 
         Raises:
-            DAVError: 403 ``valid-filter``/``supported-collation``, 400 without filter.
+            DAVError: 403 ``valid-filter`` without exactly one filter.
+            CalDAVError: ``valid-filter``, ``supported-filter``, ``supported-collation``.
         """
         filters = [e for e in child_elements(body) if e.tag == clark(CALDAV_NS, "filter")]
         if len(filters) != 1:
             raise DAVError(403, clark(CALDAV_NS, "valid-filter"),
                            "calendar-query needs exactly one filter")
-        try:
-            flt = parse_filter(filters[0])
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        flt = parse_filter(filters[0])
         zone = next((e.text for e in child_elements(body)
                      if e.tag == clark(CALDAV_NS, "timezone")), None)
         return flt, zone
@@ -364,10 +349,7 @@ class FreeBusyQueryReport(Report):
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
         assert isinstance(resource, CalendarCollection)
-        try:
-            rng = parse_free_busy_query(body)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        rng = parse_free_busy_query(body)
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
         metas = [m for m in await resource.collection.list(time_range=span)

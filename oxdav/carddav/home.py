@@ -11,6 +11,7 @@ from lxml import etree
 
 from oxdav.carddav.aggregate import AggregatedCollection
 from oxdav.carddav.collection import AddressBookCollection
+from oxdav.carddav.errors import ERROR_RESPONSES
 from oxdav.carddav.exposure import (
     AGGREGATED_NAME,
     Exposure,
@@ -23,7 +24,7 @@ from oxdav.carddav.mkcol import parse_mkcol
 from oxdav.carddav.names import ADDRESSBOOK
 from oxdav.carddav.properties import carddav_properties
 from oxdav.carddav.reports import carddav_reports
-from oxdav.dav.errors import DAVError
+from oxdav.dav.errors import DAVError, ErrorResponses
 from oxdav.dav.methods.capabilities import CollectionMaker
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
@@ -117,6 +118,9 @@ class AddressBookHome(HomeKind):
 
     def reports(self, properties: PropertyRegistry) -> list[Report]:
         return carddav_reports(properties)
+
+    def errors(self) -> ErrorResponses:
+        return ERROR_RESPONSES
 
 
 class AddressBookHomeCollection(FolderHome, CollectionMaker):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,7 +17,7 @@ from lxml import etree
 
 from oxdav.carddav.addressdata import AddressDataRequest, parse_address_data
 from oxdav.carddav.collection import AddressObject, CardLookup
-from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
+from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
 from oxdav.dav.errors import DAVError
@@ -71,10 +70,7 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
                     for p in child_elements(prop) if p.tag == ADDRESS_DATA), None)
     if selection.type is not PropFindType.PROP or element is None:
         return CardProperties(selection, None)
-    try:
-        wanted = parse_address_data(element)
-    except CardDAVPreconditionError as error:
-        raise DAVError(403, error.clark_name, error.message) from None
+    wanted = parse_address_data(element)
     others = PropFindRequest.prop([n for n in selection.names if n != ADDRESS_DATA])
     return CardProperties(others, wanted)
 
@@ -202,13 +198,7 @@ def _parse_query_filter(root: etree._Element) -> Filter:
     element = find_child(root, _FILTER)
     if element is None:
         raise DAVError(400, None, "addressbook-query needs a CARDDAV:filter")  # §10.3
-    try:
-        return parse_filter(element)
-    except FilterError as error:
-        condition: etree._Element = etree.Element(error.clark_name)
-        if error.offending is not None:
-            condition.append(deepcopy(error.offending))
-        raise DAVError(403, condition, error.message) from None
+    return parse_filter(element)
 
 
 async def with_data(members: AsyncIterator[DAVResource], batch: int | None = None, *,

@@ -26,11 +26,10 @@ from twisted.logger import Logger
 from oxdav.carddav.addressdata import negotiate_get
 from oxdav.carddav.card import CardProperty, encode_text
 from oxdav.carddav.convert import PRODID, convert, stored_version
-from oxdav.carddav.errors import CardDAVPreconditionError, ConversionError
+from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.validation import index_of, takes_only_vcard3
 from oxdav.carddav.validation import stored_version as negotiated_stored_version
 from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject, parse_address_object
-from oxdav.dav.errors import DAVError
 from oxdav.store.models import ObjectIndex
 from oxdav.work import INLINE, Work
 
@@ -136,16 +135,12 @@ async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
         work: where a conversion of a large card runs.
 
     Raises:
-        DAVError: 406 ``supported-address-data-conversion`` when no version is
-            acceptable or the conversion fails (§5.1.1.1).
+        ConversionError: ``supported-address-data-conversion`` when no version is
+            acceptable or the conversion fails (answered 406, §5.1.1.1).
     """
     version = negotiated_stored_version(data)
-    try:
-        chosen = negotiate_get(accept, version,
-                               prefer="3.0" if takes_only_vcard3(user_agent) else None)
-        if chosen.version == version:
-            return data, chosen.content_type
-        body = await in_version(data, chosen.version, read_alternate, work)
-    except CardDAVPreconditionError as error:
-        raise DAVError(406, error.clark_name, error.message) from None
-    return body, chosen.content_type
+    chosen = negotiate_get(accept, version,
+                           prefer="3.0" if takes_only_vcard3(user_agent) else None)
+    if chosen.version == version:
+        return data, chosen.content_type
+    return await in_version(data, chosen.version, read_alternate, work), chosen.content_type

@@ -253,7 +253,8 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         """Parse and check ``body`` once; return its index.
 
         Raises:
-            DAVError: 4xx with the CalDAV/CardDAV precondition; 501 here (no semantics).
+            DAVError: 501 here (no semantics). A subclass raises its layer's errors,
+                answered with their precondition through the error map.
         """
         raise DAVError(501, None, "storing objects is not implemented for this collection")
 

@@ -3,7 +3,7 @@
 A :class:`HomeKind` is what CalDAV or CardDAV plugs into the tree: the folder modules
 its home shows, the collection type and member media type, the collection class it
 uses, special children (schedule boxes, the aggregated address book), and the live
-properties, reports and methods it adds to the registries. The composition root
+properties, reports, methods and error responses it adds to the registries. The composition root
 (``oxdav.web.composition.build_dav``) lists the kinds; nothing here knows what they are.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import ClassVar
 
 from oxdav.dav.dispatch import MethodHandler
+from oxdav.dav.errors import ErrorResponses
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
@@ -84,6 +85,10 @@ class HomeKind:
     def methods(self) -> list[MethodHandler]:
         """Methods this kind adds (e.g. MKCALENDAR)."""
         return []
+
+    def errors(self) -> ErrorResponses:
+        """What the errors of this kind's layer answer (its ``errors.ERROR_RESPONSES``)."""
+        return {}
 
 
 class FolderHome(TreeResource):

@@ -20,6 +20,7 @@ from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.webdav_properties import generic_properties
+from oxdav.folders.errors import STORE_ERROR_RESPONSES
 from oxdav.folders.homes import HomeKind
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
@@ -32,14 +33,16 @@ def home_kinds() -> list[HomeKind]:
     return [CalendarHome(), AddressBookHome()]
 
 
-def build_dav(store: Any, errors: ErrorMapper, *,
+def build_dav(store: Any, errors: ErrorMapper | None = None, *,
               kinds: Sequence[HomeKind] | None = None, work: Work = INLINE,
               reactor: Any = None) -> RequestLifecycle:
-    """Compose the DAV layer: the visible lists of properties, reports and methods.
+    """Compose the DAV layer: the visible lists of properties, reports, methods and
+    error responses.
 
     Args:
         store: the store.
-        errors: the lower-layer error map (filled by the composition root).
+        errors: the error map to fill: the store's errors (``folders.errors``) and
+            those of each kind's layer; a new one by default.
         kinds: the home kinds; by default :func:`home_kinds`.
         work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
         reactor: paces streamed answers; None leaves them unpaced.
@@ -57,6 +60,10 @@ def build_dav(store: Any, errors: ErrorMapper, *,
         for report in kind.reports(properties):
             reports.register(report)
     methods = method_registry([m for kind in kinds for m in kind.methods()])
+    errors = ErrorMapper() if errors is None else errors
+    errors.register_all(STORE_ERROR_RESPONSES)
+    for kind in kinds:
+        errors.register_all(kind.errors())
     compliance = tuple(c for kind in kinds for c in kind.compliance)
     env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
                          work=work)

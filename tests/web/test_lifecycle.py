@@ -16,7 +16,7 @@ from twisted.web.test.requesthelper import DummyRequest
 
 from oxdav.config import ConfigSnapshot, load_config
 from oxdav.dav.dispatch import DAVEnvironment, DAVRequest, MethodHandler, MethodRegistry
-from oxdav.dav.errors import DAVError, ErrorMapper, generic_store_error_factories
+from oxdav.dav.errors import DAVError
 from oxdav.dav.paths import PathMapper
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.reports import ReportRegistry
@@ -129,7 +129,7 @@ async def world(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_a_write_is_committed_before_its_response_is_written(world) -> None:
     events: list[str] = []
-    lifecycle = build_dav(RecordingStore(world.store, events), ErrorMapper())
+    lifecycle = build_dav(RecordingStore(world.store, events))
     path = f"/dav/caldav/{world.folder.id}/".encode()
     request = RecordingRequest(b"PROPPATCH", path, RENAME, events)
     await lifecycle.serve_as(request, world.snapshot, PathMapper(), f"/caldav/{world.folder.id}",
@@ -140,10 +140,7 @@ async def test_a_write_is_committed_before_its_response_is_written(world) -> Non
 
 @pytest_twisted.ensureDeferred
 async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(world) -> None:
-    errors = ErrorMapper()
-    for name, factory in generic_store_error_factories().items():
-        errors.register(name, factory)
-    lifecycle = build_dav(world.store, errors, kinds=[StoringHome()])
+    lifecycle = build_dav(world.store, kinds=[StoringHome()])
     codes = []
     for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
         path = f"/caldav/{world.folder.id}/{name}"
@@ -161,8 +158,8 @@ async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(world
         collection = await home.collection(world.folder.id)
         await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
     events: list[str] = []
-    lifecycle = build_dav(RecordingStore(world.store, events), ErrorMapper(),
-                        kinds=[StoringHome()])
+    lifecycle = build_dav(RecordingStore(world.store, events),
+                          kinds=[StoringHome()])
     path = f"/caldav/{world.folder.id}/a.ics"
     request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
     await lifecycle.serve_as(request, world.snapshot, PathMapper(), path, world.alice)
@@ -186,8 +183,8 @@ async def test_a_remembered_login_is_confirmed_within_the_gets_one_store_call(wo
         await (await home.collection(world.folder.id)).put(
             "a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
     events: list[str] = []
-    lifecycle = build_dav(RecordingStore(world.store, events), ErrorMapper(),
-                        kinds=[StoringHome()])
+    lifecycle = build_dav(RecordingStore(world.store, events),
+                          kinds=[StoringHome()])
     path = f"/caldav/{world.folder.id}/a.ics"
     request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
     await lifecycle.serve_as(request, world.snapshot, PathMapper(), path,
@@ -199,8 +196,8 @@ async def test_a_remembered_login_is_confirmed_within_the_gets_one_store_call(wo
 @pytest_twisted.ensureDeferred
 async def test_a_remembered_login_of_a_changed_context_does_and_answers_nothing(world) -> None:
     events: list[str] = []
-    lifecycle = build_dav(RecordingStore(world.store, events), ErrorMapper(),
-                        kinds=[StoringHome()])
+    lifecycle = build_dav(RecordingStore(world.store, events),
+                          kinds=[StoringHome()])
     who = await remembered(world, current=False)
     for method, path, body in ((b"PUT", f"/caldav/{world.folder.id}/b.ics", b"x"),
                                (b"OPTIONS", "/", b"")):  # the second needs no store call
