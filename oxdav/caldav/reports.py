@@ -43,7 +43,7 @@ from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import (
+from oxdav.dav.property_results import (
     NOT_READABLE,
     PropFindRequest,
     PropFindType,

@@ -20,7 +20,7 @@ from oxdav.dav.multistatus import (
 )
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, prop_names
+from oxdav.dav.property_results import PropFindRequest, prop_names
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
