@@ -28,8 +28,8 @@ from oxdav.dav.resource import RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, parse_body
 from oxdav.folders.collection import store_value
-from oxdav.folders.homes import FolderHome
 from oxdav.folders.naming import needs_alias, remember_name, segment_id
+from oxdav.folders.space import HomeCollection
 from oxdav.store.errors import AlreadyExists, NotFound
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Module
 
@@ -93,7 +93,7 @@ def _text(element: etree._Element | None) -> str | None:
     return None if element is None else ((element.text or "").strip() or None)
 
 
-class CalendarHomeCollection(FolderHome, CollectionMaker):
+class CalendarHomeCollection(HomeCollection, CollectionMaker):
     """``/caldav/``: makes calendars (RFC 4791 §5.3.1, RFC 5689 §3)."""
 
     async def make_collection(self, ctx: RequestContext, name: str, method: str,

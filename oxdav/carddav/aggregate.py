@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -36,13 +35,10 @@ from oxdav.dav.methods.capabilities import (
 from oxdav.dav.privileges import BIND, READ, WRITE_CONTENT
 from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
+from oxdav.folders.base import FolderTree, SpaceTraits
 from oxdav.folders.collection import FolderCollection, privileges_of
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
-
-if TYPE_CHECKING:
-    from oxdav.folders.base import FolderTree
-    from oxdav.folders.homes import HomeKind
 
 
 class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup):
@@ -50,7 +46,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     Args:
         tree: the request's tree.
-        kind: the address book home kind.
+        space: the address book space.
         folder_set: the folders it spans (non-empty).
         collections: the opened store collections, in the set's order; the first is
             where new cards go (the default folder when it is in the set).
@@ -59,11 +55,11 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         path: where it is reached (a name earlier versions gave it, or the default).
     """
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, folder_set: FolderSet,
+    def __init__(self, tree: FolderTree, space: SpaceTraits, folder_set: FolderSet,
                  collections: Sequence[Collection], outside: Mapping[int, Collection],
                  *, path: str | None = None) -> None:
-        super().__init__(tree, kind, collections[0],
-                         path=path or f"/{kind.name}/{AGGREGATED_NAME}")
+        super().__init__(tree, space, collections[0],
+                         path=path or f"/{space.name}/{AGGREGATED_NAME}")
         self.folder_set = folder_set
         self.collections = tuple(collections)
         self.outside = dict(outside)

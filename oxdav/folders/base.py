@@ -1,26 +1,24 @@
-"""What every resource of the folder tree reaches: the per-request tree.
+"""What every resource of the folder tree reaches: the per-request tree and its space.
 
-:class:`FolderTree` is the protocol (:class:`oxdav.folders.tree.DavTree` implements
-it); :class:`TreeResource` is the base of the tree's own resources.
+:class:`FolderTree` is the protocol of the tree (:class:`oxdav.folders.tree.DavTree`
+implements it); :class:`SpaceTraits` what a resource shows of the space it is in
+(:class:`oxdav.folders.space.FolderSpace`); :class:`TreeResource` is the base of the
+tree's own resources.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.principals.resources import ReadableCollection
 from oxdav.store.interfaces import Home, Transaction
 from oxdav.work import Work
 
-if TYPE_CHECKING:
-    from oxdav.folders.homes import HomeKind
-
 
 class FolderTree(Protocol):
-    """One authenticated request's view: transaction, user, settings, home kinds.
+    """One authenticated request's view: transaction, user, settings.
 
     Attributes:
         txn: the request's store transaction.
@@ -29,7 +27,6 @@ class FolderTree(Protocol):
         ctx: the request context (headers such as User-Agent, hrefs).
         settings: the user's configuration view through the cascade (DESIGN.md §6):
             ``settings.get(name)``.
-        kinds: the home kinds by first path segment (``caldav``, ``carddav``).
         work: where CPU-heavy work runs (:mod:`oxdav.work`): parsing large bodies,
             expanding recurrences, reports over many objects.
     """
@@ -39,7 +36,6 @@ class FolderTree(Protocol):
     user_id: int
     ctx: RequestContext
     settings: Any
-    kinds: Mapping[str, HomeKind]
     work: Work
 
     async def home(self) -> Home:
@@ -49,6 +45,26 @@ class FolderTree(Protocol):
     async def resolve(self, path: str) -> DAVResource | None:
         """The resource at a DAV path, or ``None``."""
         ...
+
+
+class SpaceTraits(Protocol):
+    """What the resources of a space show of it (class attributes of a FolderSpace)."""
+
+    @property
+    def name(self) -> str:
+        """Its path segment (``caldav``)."""
+
+    @property
+    def collection_type(self) -> str:
+        """Clark name added to a folder collection's resourcetype."""
+
+    @property
+    def member_content_type(self) -> str:
+        """Media type of the members."""
+
+    @property
+    def max_resource_setting(self) -> str | None:
+        """The setting giving the largest member in bytes, if any."""
 
 
 QUOTA_SETTING = "oxdav.quota.bytes"

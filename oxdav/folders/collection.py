@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
@@ -34,7 +34,7 @@ from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
-from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
+from oxdav.folders.base import FolderTree, MemberLookup, SpaceTraits, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
 from oxdav.principals.resources import InDirectory, user_principal_path
 from oxdav.store.errors import NotFound
@@ -49,9 +49,6 @@ from oxdav.store.models import (
     Unset,
 )
 from oxdav.store.permissions import may_create_objects
-
-if TYPE_CHECKING:
-    from oxdav.folders.homes import HomeKind
 
 DISPLAYNAME = clark(DAV_NS, "displayname")
 CALENDAR_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
@@ -125,10 +122,10 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     """One folder as a collection: name, colour, revision (ctag / sync-token), members,
     and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
+    def __init__(self, tree: FolderTree, space: SpaceTraits, collection: Collection, *,
                  path: str | None = None) -> None:
-        super().__init__(tree, path or f"/{kind.name}/{collection.folder.id}")
-        self.kind = kind
+        super().__init__(tree, path or f"/{space.name}/{collection.folder.id}")
+        self.space = space
         self.collection = collection
         self.member_locks = FolderLocks()
 
@@ -138,11 +135,11 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     @property
     def resource_types(self) -> frozenset[str]:
-        return frozenset({COLLECTION, self.kind.collection_type})
+        return frozenset({COLLECTION, self.space.collection_type})
 
     @property
     def member_content_type(self) -> str:
-        return self.kind.member_content_type
+        return self.space.member_content_type
 
     @property
     def displayname(self) -> str:
@@ -178,7 +175,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     @property
     def max_resource_size(self) -> int | None:
         """Largest member in bytes, through the user's cascade (None: no own limit)."""
-        setting = self.kind.max_resource_setting
+        setting = self.space.max_resource_setting
         return None if setting is None else int(self.tree.settings.get(setting))
 
     async def quota(self) -> tuple[int, int] | None:

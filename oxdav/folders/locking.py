@@ -13,14 +13,12 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from oxdav.dav.methods.capabilities import ActiveLock, Lockable, LockLimits
+from oxdav.folders.base import FolderTree
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import Lock
-
-if TYPE_CHECKING:
-    from oxdav.folders.collection import FolderCollection
 
 MAX_TIMEOUT_SETTING = "oxdav.lock.maxTimeout"
 MAX_OWNER_SETTING = "oxdav.lock.maxOwnerSize"
@@ -50,12 +48,19 @@ class FolderLocks:
         self._by_folder.clear()
 
 
+class LockHolder(Protocol):
+    """The collection resource a member is reached through (a FolderCollection)."""
+
+    tree: FolderTree
+    member_locks: FolderLocks
+
+
 class MemberLocks(Lockable):
     """:class:`Lockable` for a folder member: subclasses name the member."""
 
     @property
     @abc.abstractmethod
-    def lock_holder(self) -> FolderCollection:
+    def lock_holder(self) -> LockHolder:
         """The collection resource the member is reached through (tree, lock cache)."""
 
     @property
@@ -106,13 +111,13 @@ class UnmappedMember(MemberLocks):
     """A member name of a folder that no object holds (RFC 4918 §7.3), for LOCK,
     UNLOCK and the lock check of the PUT that creates it."""
 
-    def __init__(self, holder: FolderCollection, collection: Collection, name: str) -> None:
+    def __init__(self, holder: LockHolder, collection: Collection, name: str) -> None:
         self._holder = holder
         self._collection = collection
         self._name = name
 
     @property
-    def lock_holder(self) -> FolderCollection:
+    def lock_holder(self) -> LockHolder:
         return self._holder
 
     @property

@@ -47,7 +47,7 @@ from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.directory.results import Authenticated, AuthResult
 from oxdav.directory.scope import scope_for
-from oxdav.folders.homes import HomeKind
+from oxdav.folders.space import FolderSpace
 from oxdav.folders.tree import DavTree
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.errors import ContextChanged
@@ -71,13 +71,13 @@ class RequestLifecycle:
     Attributes:
         store: the store (``store.transaction``).
         env: the DAV environment (registries, error map, work pool).
-        kinds: the home kinds by name (``caldav``/``carddav``).
+        spaces: the spaces by name (``caldav``/``carddav``).
         reactor: paces streamed answers (:class:`oxdav.work.Pacer`); None: unpaced.
     """
 
     store: Any
     env: DAVEnvironment
-    kinds: Mapping[str, HomeKind]
+    spaces: Mapping[str, FolderSpace]
     reactor: Any = None
 
     def __post_init__(self) -> None:
@@ -118,7 +118,7 @@ class RequestLifecycle:
         access = StoreAccess.SNAPSHOT if handler is None else handler.access
         async with open_transaction(self.store, ctx, access, who) as txn:
             settings = snapshot.for_scope(scope_for(who.context, who.user))
-            tree = DavTree(txn, who.context.id, who.user.id, self.kinds, ctx, settings,
+            tree = DavTree(txn, who.context.id, who.user.id, self.spaces, ctx, settings,
                            self.env.work)
             response = await answer(self.env, ctx, tree, handler, body)
             await txn.confirmed()  # a request that needed no store call: check now

@@ -24,7 +24,7 @@ from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.directory.results import Authenticated
 from oxdav.folders.collection import FolderCollection
-from oxdav.folders.homes import HomeKind
+from oxdav.folders.space import FolderSpace
 from oxdav.store import (
     Context,
     ContextChanged,
@@ -50,13 +50,13 @@ class StoringCollection(FolderCollection):
         return ObjectIndex(name, "VEVENT")
 
 
-class StoringHome(HomeKind):
+class StoringSpace(FolderSpace):
     name = "caldav"
     modules = ("calendar",)
     collection_type = "{urn:ietf:params:xml:ns:caldav}calendar"
     member_content_type = "text/calendar"
 
-    def collection(self, tree, collection):
+    def folder_collection(self, tree, collection, path=None):
         return StoringCollection(tree, self, collection)
 
 
@@ -140,7 +140,7 @@ async def test_a_write_is_committed_before_its_response_is_written(world) -> Non
 
 @pytest_twisted.ensureDeferred
 async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(world) -> None:
-    lifecycle = build_dav(world.store, kinds=[StoringHome()])
+    lifecycle = build_dav(world.store, spaces=[StoringSpace()])
     codes = []
     for name, body in (("a.ics", b"x" * 8), ("b.ics", b"x" * 3)):
         path = f"/caldav/{world.folder.id}/{name}"
@@ -159,7 +159,7 @@ async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(world
         await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
     events: list[str] = []
     lifecycle = build_dav(RecordingStore(world.store, events),
-                          kinds=[StoringHome()])
+                          spaces=[StoringSpace()])
     path = f"/caldav/{world.folder.id}/a.ics"
     request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
     await lifecycle.serve_as(request, world.snapshot, PathMapper(), path, world.alice)
@@ -184,7 +184,7 @@ async def test_a_remembered_login_is_confirmed_within_the_gets_one_store_call(wo
             "a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
     events: list[str] = []
     lifecycle = build_dav(RecordingStore(world.store, events),
-                          kinds=[StoringHome()])
+                          spaces=[StoringSpace()])
     path = f"/caldav/{world.folder.id}/a.ics"
     request = RecordingRequest(b"GET", f"/dav{path}".encode(), b"", events)
     await lifecycle.serve_as(request, world.snapshot, PathMapper(), path,
@@ -197,7 +197,7 @@ async def test_a_remembered_login_is_confirmed_within_the_gets_one_store_call(wo
 async def test_a_remembered_login_of_a_changed_context_does_and_answers_nothing(world) -> None:
     events: list[str] = []
     lifecycle = build_dav(RecordingStore(world.store, events),
-                          kinds=[StoringHome()])
+                          spaces=[StoringSpace()])
     who = await remembered(world, current=False)
     for method, path, body in ((b"PUT", f"/caldav/{world.folder.id}/b.ics", b"x"),
                                (b"OPTIONS", "/", b"")):  # the second needs no store call

@@ -1,4 +1,4 @@
-"""The calendar home ``/caldav/`` as a home kind of the folder tree (RFC 4791 §4.2).
+"""The calendar home ``/caldav/`` as a space of the folder tree (RFC 4791 §4.2).
 
 Calendar and task folders appear as calendar collections
 (:class:`~oxdav.caldav.collection.CalendarCollection`); the home makes new ones
@@ -22,7 +22,7 @@ from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import COLLECTION, DAVResource
 from oxdav.folders.base import FolderTree, TreeResource
-from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.folders.space import FolderSpace, HomeCollection
 from oxdav.store.interfaces import Collection
 
 CALENDAR = clark(CALDAV_NS, "calendar")
@@ -42,7 +42,7 @@ class ScheduleBox(TreeResource):
         return frozenset({COLLECTION, SCHEDULE_BOXES[self.name]})
 
 
-class CalendarHome(HomeKind):
+class CalendarSpace(FolderSpace):
     """``/caldav/``: calendar and task folders, plus the schedule boxes."""
 
     name = "caldav"
@@ -52,11 +52,11 @@ class CalendarHome(HomeKind):
     compliance = ("calendar-access",)
     max_resource_setting = "oxdav.caldav.maxResourceSize"
 
-    def collection(self, tree: FolderTree, collection: Collection, *,
-                   path: str | None = None) -> CalendarCollection:
+    def folder_collection(self, tree: FolderTree, collection: Collection, *,
+                          path: str | None = None) -> CalendarCollection:
         return CalendarCollection(tree, self, collection, path=path)
 
-    def home(self, tree: FolderTree) -> FolderHome:
+    def home_collection(self, tree: FolderTree) -> HomeCollection:
         return CalendarHomeCollection(tree, self)
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:

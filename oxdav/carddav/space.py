@@ -1,4 +1,4 @@
-"""The address book home ``/carddav/`` as a home kind of the folder tree
+"""The address book home ``/carddav/`` as a space of the folder tree
 (RFC 6352 §7.1.1): contacts folders appear as address book collections, or as the
 one aggregated collection, as ``com.openexchange.carddav.*`` decides
 (:mod:`oxdav.carddav.exposure`, DESIGN.md §5)."""
@@ -31,25 +31,24 @@ from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
-from oxdav.folders.homes import FolderHome, HomeKind
 from oxdav.folders.naming import (
-    as_listed,
     chosen_names,
     needs_alias,
     remember_name,
     segment_id,
 )
+from oxdav.folders.space import FolderSpace, HomeCollection
 from oxdav.store.errors import AlreadyExists
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Folder
 
-__all__ = ["ADDRESSBOOK", "AddressBookHome", "AddressBookHomeCollection"]
+__all__ = ["ADDRESSBOOK", "AddressBookSpace", "AddressBookHomeCollection"]
 
 #: RFC 6352 §6.3.2.1: where an address book cannot be made.
 LOCATION_OK = clark(CARDDAV_NS, "addressbook-collection-location-ok")
 
 
-class AddressBookHome(HomeKind):
+class AddressBookSpace(FolderSpace):
     """``/carddav/``: per-folder address books or the aggregated one, never both."""
 
     name = "carddav"
@@ -59,11 +58,11 @@ class AddressBookHome(HomeKind):
     compliance = ("addressbook",)  # RFC 6352 §6.1
     max_resource_setting = "oxdav.carddav.maxResourceSize"
 
-    def collection(self, tree: FolderTree, collection: Collection, *,
-                   path: str | None = None) -> AddressBookCollection:
+    def folder_collection(self, tree: FolderTree, collection: Collection, *,
+                          path: str | None = None) -> AddressBookCollection:
         return AddressBookCollection(tree, self, collection, path=path)
 
-    def home(self, tree: FolderTree) -> FolderHome:
+    def home_collection(self, tree: FolderTree) -> HomeCollection:
         return AddressBookHomeCollection(tree, self)
 
     def exposure(self, tree: FolderTree) -> Exposure:
@@ -105,7 +104,7 @@ class AddressBookHome(HomeKind):
             return
         names = await chosen_names(tree)
         for collection in await self.readable_collections(tree):
-            yield as_listed(tree, self, collection, names)
+            yield self.listed(tree, collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # The aggregated collection answers at one name whatever its folder set.
@@ -123,7 +122,7 @@ class AddressBookHome(HomeKind):
         return ERROR_RESPONSES
 
 
-class AddressBookHomeCollection(FolderHome, CollectionMaker):
+class AddressBookHomeCollection(HomeCollection, CollectionMaker):
     """The home resource: extended MKCOL creates a contacts folder (RFC 5689)."""
 
     async def make_collection(self, ctx: RequestContext, name: str, method: str,
