@@ -1,9 +1,10 @@
 """What every resource of the folder tree reaches: the per-request tree and its space.
 
-:class:`FolderTree` is the protocol of the tree (:class:`oxdav.folders.tree.DavTree`
-implements it); :class:`SpaceTraits` what a resource shows of the space it is in
-(:class:`oxdav.folders.space.FolderSpace`); :class:`TreeResource` is the base of the
-tree's own resources.
+:class:`FolderTree` is the folder layer's view of the per-request tree (it extends the
+principals' ``PrincipalTree`` and the DAV layer's ``ResourceTree``; one object,
+:class:`oxdav.folders.tree.DavTree`, is all three); :class:`SpaceTraits` is what a
+resource shows of the space it is in (:class:`oxdav.folders.space.FolderSpace`);
+:class:`TreeResource` is the base of the tree's own resources.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import abc
 from typing import Any, Protocol
 
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.principals.resources import ReadableCollection
+from oxdav.principals.resources import PrincipalTree, ReadableCollection
 from oxdav.store.interfaces import Home, Transaction
 from oxdav.work import Work
 
 
-class FolderTree(Protocol):
-    """One authenticated request's view: transaction, user, settings.
+class FolderTree(PrincipalTree, Protocol):
+    """What the folder resources need of the per-request tree: its transaction, user
+    and settings, besides what principals need.
 
     Attributes:
         txn: the request's store transaction.
@@ -40,10 +42,6 @@ class FolderTree(Protocol):
 
     async def home(self) -> Home:
         """The user's view of the folders (opened once per request)."""
-        ...
-
-    async def resolve(self, path: str) -> DAVResource | None:
-        """The resource at a DAV path, or ``None``."""
         ...
 
 
@@ -84,9 +82,10 @@ async def home_quota(tree: FolderTree) -> tuple[int, int] | None:
 class TreeResource(ReadableCollection):
     """Base of the tree's own resources: a path and the per-request tree."""
 
+    tree: FolderTree
+
     def __init__(self, tree: FolderTree, path: str) -> None:
-        super().__init__(tree, path)  # type: ignore[arg-type]  # DavTree is also the directory
-        self.tree = tree
+        super().__init__(tree, path)
 
 
 class MemberLookup(abc.ABC):

@@ -36,7 +36,7 @@ from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
 from oxdav.folders.base import FolderTree, MemberLookup, SpaceTraits, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
-from oxdav.principals.resources import InDirectory, user_principal_path
+from oxdav.principals.resources import InTree, user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import (
@@ -277,11 +277,11 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             truncated=changes.truncated)
 
 
-class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
+class ObjectResource(InTree, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
                      MemberLocks):
     """One stored object: strong ETag, size, dates, media type of its home, write locks
     (in its own folder, also when reached through an aggregated collection); principal
-    searches sent to it search its tree's directory.
+    searches sent to it search its tree.
 
     Args:
         parent: the collection it is reached through (its path and media type).
@@ -295,7 +295,7 @@ class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadP
     def __init__(self, parent: FolderCollection, collection: Collection,
                  meta: ObjectMeta, data: bytes | None = None) -> None:
         self.parent = parent
-        self.directory = parent.directory
+        self.tree = parent.tree
         self.collection = collection
         self.meta = meta
         self._data = data
