@@ -119,7 +119,7 @@ class CalendarCollection(FolderCollection):
     # -- listings clamped to the window (DESIGN.md §4) ------------------------------
 
     async def children(self) -> AsyncIterator[DAVResource]:
-        for meta in await self.collection.list(time_range=self.window.store_range()):
+        for meta in await self.store_collection.list(time_range=self.window.store_range()):
             yield self.member(meta)
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
@@ -202,13 +202,13 @@ class CalendarCollection(FolderCollection):
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         own = {k: v for k, v in values.items() if k in STORED_AS_DEAD}
         if own:
-            await self.collection.set_dead_properties(
+            await self.store_collection.set_dead_properties(
                 "", {k: store_value(v) for k, v in own.items() if v is not None},
                 [k for k, v in own.items() if v is None])
         if CALENDAR_DESCRIPTION in values:
             element = values[CALENDAR_DESCRIPTION]
             text = (element.text or "").strip() if element is not None else ""
-            await self.collection.update_folder(description=text or None)
+            await self.store_collection.update_folder(description=text or None)
         rest = {k: v for k, v in values.items()
                 if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
         if rest:
@@ -216,7 +216,7 @@ class CalendarCollection(FolderCollection):
 
     async def stored_property(self, name: str) -> etree._Element | None:
         """A live property kept in dead storage (calendar-timezone, calendar-order)."""
-        text = (await self.collection.dead_properties("")).get(name)
+        text = (await self.store_collection.dead_properties("")).get(name)
         return None if text is None else load_value(text)
 
     async def timezone_text(self) -> str | None:

@@ -116,11 +116,11 @@ class CalendarHomeCollection(HomeCollection, CollectionMaker):
         handled = {_RESOURCETYPE, _DISPLAYNAME, _COLOR, _COMPONENT_SET, CALENDAR_DESCRIPTION}
         # calendar-timezone, calendar-order and unknown properties: dead storage.
         dead = {k: store_value(v) for k, v in props.items() if k not in handled}
-        collection = await home.collection(folder.id)
+        store_collection = await home.collection(folder.id)
         if dead:
-            await collection.set_dead_properties("", dead)
+            await store_collection.set_dead_properties("", dead)
         if needs_alias(name):
-            await remember_name(collection, name)
+            await remember_name(store_collection, name)
 
 
 class MkcalendarMethod(MethodHandler):

@@ -210,7 +210,8 @@ class _ObjectReport(Report):
                            data_request: CalendarDataRequest | None, wants_data: bool,
                            tz: tzinfo, budget: InstanceBudget) -> tuple[list[_Answer], bool]:
         """Read ``names`` and answer those ``keep`` admits (see :func:`_answers`)."""
-        stored = await resource.collection.get_many(names, derived=wants_derived(data_request))
+        stored = await resource.store_collection.get_many(
+            names, derived=wants_derived(data_request))
         return await resource.tree.work.run(_answers, stored, keep, data_request, wants_data,
                                             tz, budget)
 
@@ -308,7 +309,7 @@ class CalendarQueryReport(_ObjectReport):
         tz = query_timezone(zone if zone else await resource.timezone_text())
         narrowing = flt.narrowing()
         span = resource.window.query_range(narrowing.start, narrowing.end)
-        candidates = await resource.collection.list(time_range=span,
+        candidates = await resource.store_collection.list(time_range=span,
                                                     component=narrowing.component,
                                                     spans=True)
         if len(candidates) <= INLINE_CANDIDATES:
@@ -352,12 +353,12 @@ class FreeBusyQueryReport(Report):
         rng = parse_free_busy_query(body)
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        metas = [m for m in await resource.collection.list(time_range=span)
+        metas = [m for m in await resource.store_collection.list(time_range=span)
                  if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]
-            objects += await resource.collection.get_many(m.name for m in batch)
+            objects += await resource.store_collection.get_many(m.name for m in batch)
         tz = query_timezone(await resource.timezone_text())
         try:
             data = await resource.tree.work.run(_free_busy, objects, rng, tz,

@@ -52,9 +52,9 @@ class CalendarSpace(FolderSpace):
     compliance = ("calendar-access",)
     max_resource_setting = "oxdav.caldav.maxResourceSize"
 
-    def folder_collection(self, tree: FolderTree, collection: Collection, *,
+    def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> CalendarCollection:
-        return CalendarCollection(tree, self, collection, path=path)
+        return CalendarCollection(tree, self, store_collection, path=path)
 
     def home_collection(self, tree: FolderTree) -> HomeCollection:
         return CalendarHomeCollection(tree, self)

@@ -48,7 +48,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         tree: the request's tree.
         space: the address book space.
         folder_set: the folders it spans (non-empty).
-        collections: the opened store collections, in the set's order; the first is
+        store_collections: the opened store collections, in the set's order; the first is
             where new cards go (the default folder when it is in the set).
         outside: the user's other readable contacts folders by id, opened: a sync
             removes their cards from a client that synced them before.
@@ -56,12 +56,12 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
     """
 
     def __init__(self, tree: FolderTree, space: SpaceTraits, folder_set: FolderSet,
-                 collections: Sequence[Collection], outside: Mapping[int, Collection],
+                 store_collections: Sequence[Collection], outside: Mapping[int, Collection],
                  *, path: str | None = None) -> None:
-        super().__init__(tree, space, collections[0],
+        super().__init__(tree, space, store_collections[0],
                          path=path or f"/{space.name}/{AGGREGATED_NAME}")
         self.folder_set = folder_set
-        self.collections = tuple(collections)
+        self.store_collections = tuple(store_collections)
         self.outside = dict(outside)
 
     @property
@@ -78,7 +78,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     @property
     def last_modified(self) -> datetime | None:
-        return max((c.folder.modified for c in self.collections), default=None)
+        return max((c.folder.modified for c in self.store_collections), default=None)
 
     @property
     def creation_date(self) -> datetime | None:
@@ -89,7 +89,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         return f"{self.tree.context_id}/{AGGREGATED_NAME}/{self.tree.user_id}"
 
     def _revisions(self) -> dict[str, int]:
-        return {str(c.folder.id): c.folder.revision for c in self.collections}
+        return {str(c.folder.id): c.folder.revision for c in self.store_collections}
 
     @property
     def sync_token(self) -> str:
@@ -97,7 +97,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         # Reading spans every folder; binding a new card is the default folder's right.
-        target = privileges_of(self.collection.rights) & {BIND, WRITE_CONTENT}
+        target = privileges_of(self.store_collection.rights) & {BIND, WRITE_CONTENT}
         return frozenset({READ, *target})
 
     def writable_live_properties(self) -> frozenset[str]:
@@ -114,22 +114,22 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                           ) -> dict[str, AddressObject]:
         """One store call per folder for the names not found in an earlier one."""
         found: dict[str, AddressObject] = {}
-        for collection in self.collections:
+        for store_collection in self.store_collections:
             wanted = [name for name in names if name not in found]
             if not wanted:
                 break
-            for stored in await collection.get_many(wanted, derived=alternate):
-                found[stored.name] = AddressObject(self, collection, stored.meta, stored,
+            for stored in await store_collection.get_many(wanted, derived=alternate):
+                found[stored.name] = AddressObject(self, store_collection, stored.meta, stored,
                                                    alternate_read=alternate)
         return found
 
     async def children(self) -> AsyncIterator[DAVResource]:
         seen: set[str] = set()
-        for collection in self.collections:
-            for meta in await collection.list():
+        for store_collection in self.store_collections:
+            for meta in await store_collection.list():
                 if meta.name not in seen:
                     seen.add(meta.name)
-                    yield AddressObject(self, collection, meta)
+                    yield AddressObject(self, store_collection, meta)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
@@ -139,16 +139,16 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         existing = (await self.cards_named([name])).get(name)
         if existing is not None:
             # An update goes to the card's own folder, with that folder's rights.
-            return await store_card(self, existing.collection, ctx, name, parsed,
+            return await store_card(self, existing.store_collection, ctx, name, parsed,
                                     if_etag=if_etag, if_absent=if_absent)
         if self.folder_set.default is None:
             raise DAVError(403, None, "no default address book to store new cards in")
-        for collection in self.collections:
+        for store_collection in self.store_collections:
             # RFC 6352 §6.3.2.1 no-uid-conflict across the whole aggregated collection.
-            holder = await collection.by_uid(parsed.uid)
+            holder = await store_collection.by_uid(parsed.uid)
             if holder is not None:
                 raise uid_conflict(ctx.href(f"{self.path}/{holder.name}"))
-        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+        return await store_card(self, self.store_collection, ctx, name, parsed, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:

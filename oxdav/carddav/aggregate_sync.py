@@ -73,7 +73,7 @@ async def aggregated_changes(aggregate: AggregatedCollection, token: SyncToken |
         DAVError: 403 ``valid-sync-token`` for a token it cannot continue from.
     """
     before = token.revision_map if token is not None else {}
-    keys = [str(c.folder.id) for c in aggregate.collections]
+    keys = [str(c.folder.id) for c in aggregate.store_collections]
     touched = _Touched()
     for key in sorted(before.keys() - set(keys)):
         await _remove_folder(aggregate, key, before[key], touched)
@@ -83,12 +83,13 @@ async def aggregated_changes(aggregate: AggregatedCollection, token: SyncToken |
     reached = {key: before[key] for key in keys if key in before}
     listed: dict[int, dict[str, ObjectMeta]] = {}
     truncated = False
-    for index, (key, collection) in enumerate(zip(keys, aggregate.collections, strict=True)):
+    folders = zip(keys, aggregate.store_collections, strict=True)
+    for index, (key, store_collection) in enumerate(folders):
         remaining = None if limit is None else limit - touched.count
         if remaining is not None and remaining <= 0:
             truncated = True
             break
-        page = await collection.changes(before.get(key), remaining)
+        page = await store_collection.changes(before.get(key), remaining)
         for meta in page.changed:
             touched.add_changed(index, meta)
         for name in page.deleted:
@@ -108,12 +109,12 @@ async def _remove_folder(aggregate: AggregatedCollection, key: str, since: int,
                          touched: _Touched) -> None:
     """Every name the client can hold from a folder gone from the set."""
     folder_id = segment_id(key)
-    collection = None if folder_id is None else aggregate.outside.get(folder_id)
-    if collection is None:
+    store_collection = None if folder_id is None else aggregate.outside.get(folder_id)
+    if store_collection is None:
         raise DAVError(403, VALID_SYNC_TOKEN,
                        "an address book this token covers is no longer readable")
-    deleted = (await collection.changes(since)).deleted
-    for meta in await collection.list():
+    deleted = (await store_collection.changes(since)).deleted
+    for meta in await store_collection.list():
         touched.add_removed(meta.name)
     for name in deleted:
         touched.add_removed(name)
@@ -129,24 +130,24 @@ async def _as_now(aggregate: AggregatedCollection, touched: _Touched,
     are asked for the names still open in one store call each."""
     found: dict[str, AddressObject] = {}
     pending = dict(touched.names)
-    for index, collection in enumerate(aggregate.collections):
+    for index, store_collection in enumerate(aggregate.store_collections):
         if not pending:
             break
         ask: list[str] = []
         for name in list(pending):
             first = touched.changed.get(name)
             if first is not None and first[0] == index:
-                found[name] = AddressObject(aggregate, collection, first[1])
+                found[name] = AddressObject(aggregate, store_collection, first[1])
             elif index in listed:
                 if name not in listed[index]:
                     continue
-                found[name] = AddressObject(aggregate, collection, listed[index][name])
+                found[name] = AddressObject(aggregate, store_collection, listed[index][name])
             else:
                 ask.append(name)
                 continue
             del pending[name]
-        for stored in await collection.get_many(ask) if ask else ():
-            found[stored.name] = AddressObject(aggregate, collection, stored.meta, stored)
+        for stored in await store_collection.get_many(ask) if ask else ():
+            found[stored.name] = AddressObject(aggregate, store_collection, stored.meta, stored)
             del pending[stored.name]
     changed = [found[name] for name in touched.names if name in found]
     deleted = [f"{aggregate.path}/{name}" for name in touched.names if name not in found]

@@ -213,16 +213,16 @@ async def with_data(members: AsyncIterator[DAVResource], batch: int | None = Non
     async def flush() -> AsyncIterator[AddressObject]:
         by_folder: dict[int, list[AddressObject]] = {}
         for member in pending:
-            by_folder.setdefault(id(member.collection), []).append(member)
+            by_folder.setdefault(id(member.store_collection), []).append(member)
         read: dict[tuple[int, str], StoredObject] = {}
         for group in by_folder.values():
-            stored = await group[0].collection.get_many([m.meta.name for m in group],
+            stored = await group[0].store_collection.get_many([m.meta.name for m in group],
                                                         derived=alternate)
-            read.update({(id(group[0].collection), s.name): s for s in stored})
+            read.update({(id(group[0].store_collection), s.name): s for s in stored})
         for member in pending:
-            found = read.get((id(member.collection), member.meta.name))
+            found = read.get((id(member.store_collection), member.meta.name))
             if found is not None:
-                yield AddressObject(member.parent, member.collection, found.meta, found,
+                yield AddressObject(member.parent, member.store_collection, found.meta, found,
                                     alternate_read=alternate)
         pending.clear()
 

@@ -58,9 +58,9 @@ class AddressBookSpace(FolderSpace):
     compliance = ("addressbook",)  # RFC 6352 §6.1
     max_resource_setting = "oxdav.carddav.maxResourceSize"
 
-    def folder_collection(self, tree: FolderTree, collection: Collection, *,
+    def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> AddressBookCollection:
-        return AddressBookCollection(tree, self, collection, path=path)
+        return AddressBookCollection(tree, self, store_collection, path=path)
 
     def home_collection(self, tree: FolderTree) -> HomeCollection:
         return AddressBookHomeCollection(tree, self)
@@ -73,7 +73,7 @@ class AddressBookSpace(FolderSpace):
         return (folder.id not in ignored_folders(tree.settings)
                 and self.exposure(tree) is Exposure.PER_FOLDER)
 
-    async def readable_collections(self, tree: FolderTree) -> list[Collection]:
+    async def readable_store_collections(self, tree: FolderTree) -> list[Collection]:
         """The user's readable contacts folders without the ignored ones, opened in one
         store call."""
         ignored = ignored_folders(tree.settings)
@@ -92,8 +92,8 @@ class AddressBookSpace(FolderSpace):
         if not folder_set.folders:
             return None
         outside = {c.folder.id: c for c in readable}
-        collections = [outside.pop(f.id) for f in folder_set.folders]
-        return AggregatedCollection(tree, self, folder_set, collections, outside,
+        store_collections = [outside.pop(f.id) for f in folder_set.folders]
+        return AggregatedCollection(tree, self, folder_set, store_collections, outside,
                                     path=f"/{self.name}/{segment}")
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
@@ -103,8 +103,8 @@ class AddressBookSpace(FolderSpace):
                 yield aggregated
             return
         names = await chosen_names(tree)
-        for collection in await self.readable_collections(tree):
-            yield self.listed(tree, collection, names)
+        for store_collection in await self.readable_store_collections(tree):
+            yield self.listed(tree, store_collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # The aggregated collection answers at one name whatever its folder set.

@@ -35,11 +35,11 @@ def needs_alias(name: str) -> bool:
     return segment_id(name) is None
 
 
-async def remember_name(collection: Collection, name: str) -> None:
-    """Keep ``name`` as the URL segment the client made ``collection`` under."""
+async def remember_name(store_collection: Collection, name: str) -> None:
+    """Keep ``name`` as the URL segment the client made ``store_collection`` under."""
     element = etree.Element(RESOURCE_NAME)
     element.text = name
-    await collection.set_dead_properties("", {RESOURCE_NAME: store_value(element)})
+    await store_collection.set_dead_properties("", {RESOURCE_NAME: store_value(element)})
 
 
 async def chosen_names(tree: FolderTree) -> dict[int, str]:

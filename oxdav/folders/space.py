@@ -47,11 +47,11 @@ class FolderSpace:
     #: The setting giving the largest member in bytes (max-resource-size), if any.
     max_resource_setting: ClassVar[str | None] = None
 
-    def folder_collection(self, tree: FolderTree, collection: Collection, *,
+    def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> FolderCollection:
         """The DAV collection of one folder of this space's modules (at ``path``, when
         reached by the name a client made it under)."""
-        return FolderCollection(tree, self, collection, path=path)
+        return FolderCollection(tree, self, store_collection, path=path)
 
     def home_collection(self, tree: FolderTree) -> HomeCollection:
         """The home collection itself."""
@@ -66,23 +66,23 @@ class FolderSpace:
         """The home's members: by default one collection per exposed folder."""
         home = await tree.home()
         names = await chosen_names(tree)
-        for collection in await home.collections():
-            folder = collection.folder
+        for store_collection in await home.collections():
+            folder = store_collection.folder
             if folder.module in self.modules and self.exposes(tree, folder):
-                yield self.listed(tree, collection, names)
+                yield self.listed(tree, store_collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         """A member of the home that is not a folder id: by default a collection the
         client made under that name (:mod:`oxdav.folders.naming`), or None."""
         return await self.named(tree, segment)
 
-    def listed(self, tree: FolderTree, collection: Collection,
+    def listed(self, tree: FolderTree, store_collection: Collection,
                names: Mapping[int, str]) -> FolderCollection:
         """The collection as the home lists it: at the URL its client chose (``names``,
         from :func:`~oxdav.folders.naming.chosen_names`), if any, so a client finds what
         it made where it made it."""
-        name = names.get(collection.folder.id)
-        return self.folder_collection(tree, collection,
+        name = names.get(store_collection.folder.id)
+        return self.folder_collection(tree, store_collection,
                                       path=None if name is None else f"/{self.name}/{name}")
 
     async def named(self, tree: FolderTree, segment: str) -> FolderCollection | None:
@@ -90,10 +90,11 @@ class FolderSpace:
         for folder_id, name in (await chosen_names(tree)).items():
             if name != segment:
                 continue
-            collection = await (await tree.home()).collection(folder_id)
-            folder = collection.folder
+            store_collection = await (await tree.home()).collection(folder_id)
+            folder = store_collection.folder
             if folder.module in self.modules and self.exposes(tree, folder):
-                return self.folder_collection(tree, collection, path=f"/{self.name}/{segment}")
+                return self.folder_collection(tree, store_collection,
+                                              path=f"/{self.name}/{segment}")
         return None
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:

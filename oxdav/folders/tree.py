@@ -130,12 +130,12 @@ class DavTree:
         folder_id = segment_id(rest[0])
         if folder_id is not None:
             # A member path reads the member with the folder: one store call.
-            collection = await (await self.home()).collection(
+            store_collection = await (await self.home()).collection(
                 folder_id, prefetch=rest[1] if len(rest) == 2 else None)
-            folder = collection.folder
+            folder = store_collection.folder
             if folder.module not in space.modules or not space.exposes(self, folder):
                 return None
-            parent = space.folder_collection(self, collection)
+            parent = space.folder_collection(self, store_collection)
         else:
             parent = await space.special(self, rest[0])
         if parent is None or len(rest) == 1:

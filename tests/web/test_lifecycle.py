@@ -56,8 +56,8 @@ class StoringSpace(FolderSpace):
     collection_type = "{urn:ietf:params:xml:ns:caldav}calendar"
     member_content_type = "text/calendar"
 
-    def folder_collection(self, tree, collection, path=None):
-        return StoringCollection(tree, self, collection)
+    def folder_collection(self, tree, store_collection, path=None):
+        return StoringCollection(tree, self, store_collection)
 
 
 class RecordingStore:
@@ -155,8 +155,8 @@ async def test_put_beyond_the_users_quota_is_507_quota_not_exceeded(world) -> No
 async def test_a_get_reads_the_object_in_one_store_call_without_a_snapshot(world) -> None:
     async with world.store.transaction("setup", write=True) as txn:
         home = await txn.home(world.context.id, world.user.id)
-        collection = await home.collection(world.folder.id)
-        await collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
+        store_collection = await home.collection(world.folder.id)
+        await store_collection.put("a.ics", b"BEGIN:VCALENDAR", ObjectIndex("a", "VEVENT"))
     events: list[str] = []
     lifecycle = build_dav(RecordingStore(world.store, events),
                           spaces=[StoringSpace()])
