@@ -173,4 +173,5 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                                   ) -> tuple[SyncChanges, SyncToken]:
         if token is not None and not token.is_aggregate:
             raise DAVError(403, VALID_SYNC_TOKEN, "not a token of the aggregated collection")
-        return await aggregated_changes(self, token, limit)
+        return await aggregated_changes(self, self.store_collections, self.outside, token,
+                                        limit)

@@ -20,18 +20,17 @@ is now: that card, or removed when no folder of the set holds the name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from oxdav.carddav.collection import AddressObject
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import SyncChanges
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
+from oxdav.folders.collection import FolderCollection
 from oxdav.folders.naming import segment_id
+from oxdav.store.interfaces import Collection
 from oxdav.store.models import ObjectMeta
-
-if TYPE_CHECKING:
-    from oxdav.carddav.aggregate import AggregatedCollection
 
 
 @dataclass
@@ -59,9 +58,14 @@ class _Touched:
         self.count += 1
 
 
-async def aggregated_changes(aggregate: AggregatedCollection, token: SyncToken | None,
+async def aggregated_changes(aggregate: FolderCollection, store_collections: Sequence[Collection],
+                             outside: Mapping[int, Collection], token: SyncToken | None,
                              limit: int | None) -> tuple[SyncChanges, SyncToken]:
     """Changes after ``token`` (None: initial listing) and the token reached.
+
+    ``aggregate`` is the aggregated collection (its members are reached through it),
+    ``store_collections`` the folders of its set in order, ``outside`` the user's other
+    readable contacts folders by id.
 
     Folder by folder; a limit stops inside one folder, whose revision then is the last
     returned change's (RFC 6578 §3.6), the later folders keep theirs, and folders new to
@@ -73,17 +77,17 @@ async def aggregated_changes(aggregate: AggregatedCollection, token: SyncToken |
         DAVError: 403 ``valid-sync-token`` for a token it cannot continue from.
     """
     before = token.revision_map if token is not None else {}
-    keys = [str(c.folder.id) for c in aggregate.store_collections]
+    keys = [str(c.folder.id) for c in store_collections]
     touched = _Touched()
     for key in sorted(before.keys() - set(keys)):
-        await _remove_folder(aggregate, key, before[key], touched)
+        await _remove_folder(outside, key, before[key], touched)
     if limit is not None and touched.count > limit:
         raise DAVError(403, VALID_SYNC_TOKEN,
                        "more cards left the address book than DAV:limit allows")
     reached = {key: before[key] for key in keys if key in before}
     listed: dict[int, dict[str, ObjectMeta]] = {}
     truncated = False
-    folders = zip(keys, aggregate.store_collections, strict=True)
+    folders = zip(keys, store_collections, strict=True)
     for index, (key, store_collection) in enumerate(folders):
         remaining = None if limit is None else limit - touched.count
         if remaining is not None and remaining <= 0:
@@ -100,16 +104,16 @@ async def aggregated_changes(aggregate: AggregatedCollection, token: SyncToken |
         if page.truncated:
             truncated = True
             break
-    changed, deleted = await _as_now(aggregate, touched, listed)
+    changed, deleted = await _as_now(aggregate, store_collections, touched, listed)
     return (SyncChanges(revision=0, changed=changed, deleted=deleted, truncated=truncated),
             SyncToken.for_aggregate(aggregate.sync_identity, reached))
 
 
-async def _remove_folder(aggregate: AggregatedCollection, key: str, since: int,
+async def _remove_folder(outside: Mapping[int, Collection], key: str, since: int,
                          touched: _Touched) -> None:
     """Every name the client can hold from a folder gone from the set."""
     folder_id = segment_id(key)
-    store_collection = None if folder_id is None else aggregate.outside.get(folder_id)
+    store_collection = None if folder_id is None else outside.get(folder_id)
     if store_collection is None:
         raise DAVError(403, VALID_SYNC_TOKEN,
                        "an address book this token covers is no longer readable")
@@ -120,7 +124,8 @@ async def _remove_folder(aggregate: AggregatedCollection, key: str, since: int,
         touched.add_removed(name)
 
 
-async def _as_now(aggregate: AggregatedCollection, touched: _Touched,
+async def _as_now(aggregate: FolderCollection, store_collections: Sequence[Collection],
+                  touched: _Touched,
                   listed: dict[int, dict[str, ObjectMeta]]
                   ) -> tuple[list[AddressObject], list[str]]:
     """Each touched name as the collection shows it now: the card of the first folder of
@@ -130,7 +135,7 @@ async def _as_now(aggregate: AggregatedCollection, touched: _Touched,
     are asked for the names still open in one store call each."""
     found: dict[str, AddressObject] = {}
     pending = dict(touched.names)
-    for index, store_collection in enumerate(aggregate.store_collections):
+    for index, store_collection in enumerate(store_collections):
         if not pending:
             break
         ask: list[str] = []

@@ -13,8 +13,8 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import Deletable, ReadableContent, WritableCollection
 from oxdav.dav.methods.lock import check_destination_locks, check_write_locks
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
-from oxdav.dav.privileges import BIND, UNBIND, WRITE_CONTENT, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import BIND, UNBIND, WRITE_CONTENT
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 

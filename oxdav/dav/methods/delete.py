@@ -7,8 +7,8 @@ from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.methods.capabilities import Deletable
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.methods.put import _if_match_etag
-from oxdav.dav.privileges import UNBIND, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import UNBIND
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 

@@ -22,10 +22,10 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import ActiveLock, Lockable, LockableMembers
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.paths import basename, parent_path
-from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
+from oxdav.dav.privileges import BIND, WRITE_CONTENT
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.property_results import PropertyValue
-from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.dav.resource import DAVResource, RequestContext, require_privilege
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import find_child, parse_body, serialize
 

@@ -13,8 +13,8 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import WritableCollection
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.paths import basename, parent_path
-from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import BIND, WRITE_CONTENT
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 
