@@ -155,7 +155,7 @@ class AddressBookCollection(FolderCollection, CardLookup):
                                 if_absent=if_absent)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
-        # DESIGN.md §5 / issue 6: never the default folder nor the global address list.
+        # DESIGN.md §5: never the default folder nor the global address list.
         if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
             raise DAVError(403, None, "the default address book and the address list stay")
         await self.store_collection.delete_folder()

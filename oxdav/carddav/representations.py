@@ -10,10 +10,11 @@ would return:
 - :func:`card_index` (and :func:`alternate_of` for cards written outside a PUT, such as
   the global address list's) make the alternate on write;
 - :func:`stored_in_version` picks the stored bytes for a version without parsing;
-- :func:`in_version` and :func:`render_for_get` are the reads: stored bytes, else the
-  conversion as before. That fallback serves cards written before alternates existed,
-  cards the converter failed on when written, and alternates made by another oxdav
-  release (their PRODID names it; another converter may write other bytes).
+- :func:`in_version` and :func:`render_for_get` are the reads: stored bytes, else a
+  conversion now. That fallback serves cards stored without an alternate (written
+  before alternates were kept), cards the converter failed on when written, and
+  alternates made by another oxdav release (their PRODID names it; another converter
+  may write other bytes).
 """
 
 from __future__ import annotations
