@@ -16,7 +16,6 @@ from typing import Any
 from lxml import etree
 from twisted.logger import Logger
 
-from oxdav.caldav.errors import CalendarDataError
 from oxdav.caldav.expand_prepared import prepare_expansion
 from oxdav.caldav.ical import ParsedCalendarObject, parse_calendar_object
 from oxdav.caldav.window import SyncWindow
@@ -89,13 +88,6 @@ def folder_components(folder: Folder) -> frozenset[str]:
     return COMPONENTS_BY_MODULE.get(folder.module, frozenset({"VEVENT"}))
 
 
-def dav_error(error: CalendarDataError) -> DAVError:
-    """The response for a refused body: 415 for a foreign media type, else 403 with the
-    RFC 4791 §5.3.2.1 precondition."""
-    status = 415 if error.precondition == "supported-calendar-data" else 403
-    return DAVError(status, error.element, error.message)
-
-
 class CalendarCollection(FolderCollection):
     """One calendar or task folder: VEVENT or VTODO for the OX folders, what its maker
     asked for (all of VEVENT, VTODO and VJOURNAL by default) for one made by a client.
@@ -127,7 +119,7 @@ class CalendarCollection(FolderCollection):
     # -- listings clamped to the window (DESIGN.md §4) ------------------------------
 
     async def children(self) -> AsyncIterator[DAVResource]:
-        for meta in await self.collection.list(time_range=self.window.store_range()):
+        for meta in await self.store_collection.list(time_range=self.window.store_range()):
             yield self.member(meta)
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
@@ -158,7 +150,7 @@ class CalendarCollection(FolderCollection):
             bytes (``None`` when expand keeps the parsing path for it).
 
         Raises:
-            DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
+            CalendarDataError: a §5.3.2.1 precondition (answered 403 or 415).
         """
         parse = partial(_parse_and_prepare, body, allowed_components=self.components,
                         max_size=self.max_resource_size or 0,
@@ -167,10 +159,7 @@ class CalendarCollection(FolderCollection):
         # A small body parses in well under a millisecond, unless a recurrence set
         # makes its index cost up to max-instances steps: that runs off the reactor.
         cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)
-        try:
-            return parse() if cheap else await self.tree.work.run(parse)
-        except CalendarDataError as error:
-            raise dav_error(error) from None
+        return parse() if cheap else await self.tree.work.run(parse)
 
     def uid_conflict(self, ctx: RequestContext, holder: str) -> DAVError:
         """403 ``no-uid-conflict`` naming the resource that holds the UID (§5.3.2.1)."""
@@ -213,13 +202,13 @@ class CalendarCollection(FolderCollection):
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         own = {k: v for k, v in values.items() if k in STORED_AS_DEAD}
         if own:
-            await self.collection.set_dead_properties(
+            await self.store_collection.set_dead_properties(
                 "", {k: store_value(v) for k, v in own.items() if v is not None},
                 [k for k, v in own.items() if v is None])
         if CALENDAR_DESCRIPTION in values:
             element = values[CALENDAR_DESCRIPTION]
             text = (element.text or "").strip() if element is not None else ""
-            await self.collection.update_folder(description=text or None)
+            await self.store_collection.update_folder(description=text or None)
         rest = {k: v for k, v in values.items()
                 if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
         if rest:
@@ -227,7 +216,7 @@ class CalendarCollection(FolderCollection):
 
     async def stored_property(self, name: str) -> etree._Element | None:
         """A live property kept in dead storage (calendar-timezone, calendar-order)."""
-        text = (await self.collection.dead_properties("")).get(name)
+        text = (await self.store_collection.dead_properties("")).get(name)
         return None if text is None else load_value(text)
 
     async def timezone_text(self) -> str | None:

@@ -31,7 +31,7 @@ from oxdav.caldav.calendardata import (
     render_calendar_data,
 )
 from oxdav.caldav.collection import CalendarCollection
-from oxdav.caldav.errors import CalDAVError
+from oxdav.caldav.errors import CalDAVError, refused_request
 from oxdav.caldav.expand_prepared import expand_prepared
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query, render_free_busy
@@ -43,7 +43,7 @@ from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import (
+from oxdav.dav.property_results import (
     NOT_READABLE,
     PropFindRequest,
     PropFindType,
@@ -59,13 +59,6 @@ log = Logger()
 
 CALENDAR_DATA = clark(CALDAV_NS, "calendar-data")
 _PROP = clark(DAV_NS, "prop")
-
-
-def to_dav_error(error: CalDAVError) -> DAVError:
-    """A CalDAV report error as 403 with its precondition, or 400 without one."""
-    if error.precondition is None:
-        return DAVError(400, None, error.message)
-    return DAVError(403, error.element, error.message)
 
 
 def query_timezone(text: str | None) -> tzinfo:
@@ -94,17 +87,14 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
     (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
 
     Raises:
-        DAVError: 400/403 for a calendar-data request the object cannot answer.
+        CalDAVError: a calendar-data request the object cannot answer.
     """
     rng = None if data_request is None else data_request.expand_only
     if rng is not None:
         data = expand_prepared(stored.derived, rng, tz)
         if data is not None:
             return data
-    try:
-        return render_calendar_data(stored.data, data_request, tz)
-    except CalDAVError as error:
-        raise to_dav_error(error) from None
+    return render_calendar_data(stored.data, data_request, tz)
 
 
 #: Objects read and answered per store call and per hop to the work pool.
@@ -148,8 +138,8 @@ def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, want
         return _Answer(stored)
     try:
         data = calendar_data(stored, data_request, tz)
-    except DAVError as error:  # this object cannot answer what was asked
-        return _Answer(stored, error=error)
+    except CalDAVError as error:  # this object cannot answer what was asked
+        return _Answer(stored, error=refused_request(error))
     except ValueError as error:  # stored before PUT checked, no longer parses
         return _Answer(stored, unreadable=f"it does not parse: {error}")
     # Bytes that are no UTF-8 stay unwritable surrogates: 500 in the propstat.
@@ -204,17 +194,14 @@ class _ObjectReport(Report):
         """The properties wanted besides calendar-data, its request, whether it is wanted.
 
         Raises:
-            DAVError: 400/403 for a malformed calendar-data element (§9.6).
+            CalDAVError: a malformed calendar-data element (§9.6).
         """
         request = parse_property_selection(body) or PropFindRequest.allprop()
         if request.type is not PropFindType.PROP or CALENDAR_DATA not in request.names:
             return request, None, False
         element = next(e for p in child_elements(body) if p.tag == _PROP
                        for e in child_elements(p) if e.tag == CALENDAR_DATA)
-        try:
-            data_request = parse_calendar_data_request(element)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        data_request = parse_calendar_data_request(element)
         rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
         return rest, data_request, True
 
@@ -223,7 +210,8 @@ class _ObjectReport(Report):
                            data_request: CalendarDataRequest | None, wants_data: bool,
                            tz: tzinfo, budget: InstanceBudget) -> tuple[list[_Answer], bool]:
         """Read ``names`` and answer those ``keep`` admits (see :func:`_answers`)."""
-        stored = await resource.collection.get_many(names, derived=wants_derived(data_request))
+        stored = await resource.store_collection.get_many(
+            names, derived=wants_derived(data_request))
         return await resource.tree.work.run(_answers, stored, keep, data_request, wants_data,
                                             tz, budget)
 
@@ -301,16 +289,14 @@ class CalendarQueryReport(_ObjectReport):
         """The filter and the CALDAV:timezone text of a query (§9.7, §9.8).
 
         Raises:
-            DAVError: 403 ``valid-filter``/``supported-collation``, 400 without filter.
+            DAVError: 403 ``valid-filter`` without exactly one filter.
+            CalDAVError: ``valid-filter``, ``supported-filter``, ``supported-collation``.
         """
         filters = [e for e in child_elements(body) if e.tag == clark(CALDAV_NS, "filter")]
         if len(filters) != 1:
             raise DAVError(403, clark(CALDAV_NS, "valid-filter"),
                            "calendar-query needs exactly one filter")
-        try:
-            flt = parse_filter(filters[0])
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        flt = parse_filter(filters[0])
         zone = next((e.text for e in child_elements(body)
                      if e.tag == clark(CALDAV_NS, "timezone")), None)
         return flt, zone
@@ -323,7 +309,7 @@ class CalendarQueryReport(_ObjectReport):
         tz = query_timezone(zone if zone else await resource.timezone_text())
         narrowing = flt.narrowing()
         span = resource.window.query_range(narrowing.start, narrowing.end)
-        candidates = await resource.collection.list(time_range=span,
+        candidates = await resource.store_collection.list(time_range=span,
                                                     component=narrowing.component,
                                                     spans=True)
         if len(candidates) <= INLINE_CANDIDATES:
@@ -364,18 +350,15 @@ class FreeBusyQueryReport(Report):
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
         assert isinstance(resource, CalendarCollection)
-        try:
-            rng = parse_free_busy_query(body)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        rng = parse_free_busy_query(body)
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        metas = [m for m in await resource.collection.list(time_range=span)
+        metas = [m for m in await resource.store_collection.list(time_range=span)
                  if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]
-            objects += await resource.collection.get_many(m.name for m in batch)
+            objects += await resource.store_collection.get_many(m.name for m in batch)
         tz = query_timezone(await resource.timezone_text())
         try:
             data = await resource.tree.work.run(_free_busy, objects, rng, tz,

@@ -31,7 +31,7 @@ class AddressObject(ObjectResource, NegotiatedContent):
 
     Args:
         parent: the collection it is reached through.
-        collection: the store collection holding it.
+        store_collection: the store collection holding it.
         meta: its listing entry.
         stored: the object when already fetched (a lookup by name reads it anyway),
             so a GET or multiget does not read it twice.
@@ -39,9 +39,9 @@ class AddressObject(ObjectResource, NegotiatedContent):
             (else a read in the other vCard version fetches it when it needs it).
     """
 
-    def __init__(self, parent: FolderCollection, collection: Collection, meta: ObjectMeta,
+    def __init__(self, parent: FolderCollection, store_collection: Collection, meta: ObjectMeta,
                  stored: StoredObject | None = None, *, alternate_read: bool = False) -> None:
-        super().__init__(parent, collection, meta, None if stored is None else stored.data)
+        super().__init__(parent, store_collection, meta, None if stored is None else stored.data)
         self._alternate = None if stored is None else stored.derived
         self._alternate_read = stored is not None and alternate_read
 
@@ -50,7 +50,7 @@ class AddressObject(ObjectResource, NegotiatedContent):
         if not self._alternate_read:
             self._alternate_read = True
             try:
-                stored = await self.collection.get(self.meta.name, derived=True)
+                stored = await self.store_collection.get(self.meta.name, derived=True)
             except NotFound:
                 return None  # removed meanwhile: what was read is converted
             if stored.etag == self.meta.etag:
@@ -83,10 +83,10 @@ class CardLookup(abc.ABC):
         bytes, and with their stored alternates when ``alternate``."""
 
 
-async def store_card(parent: FolderCollection, collection: Collection, ctx: RequestContext,
+async def store_card(parent: FolderCollection, store_collection: Collection, ctx: RequestContext,
                      name: str, parsed: ParsedAddressObject, *, if_etag: str | None,
                      if_absent: bool) -> PutOutcome:
-    """Store a validated card as ``name`` in ``collection`` (reached as ``parent``),
+    """Store a validated card as ``name`` in ``store_collection`` (reached as ``parent``),
     exactly as sent (RFC 6352 §6.3.2.3), with its other vCard version.
 
     Raises:
@@ -94,7 +94,7 @@ async def store_card(parent: FolderCollection, collection: Collection, ctx: Requ
             (§6.3.2.1).
     """
     try:
-        meta, created = await collection.put(name, parsed.data,
+        meta, created = await store_collection.put(name, parsed.data,
                                              await card_index(parsed, parent.tree.work),
                                              if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
@@ -112,20 +112,20 @@ class AddressBookCollection(FolderCollection, CardLookup):
 
     def member(self, meta: ObjectMeta, data: bytes | None = None) -> AddressObject:
         stored = None if data is None else StoredObject(meta, data)
-        return AddressObject(self, self.collection, meta, stored)
+        return AddressObject(self, self.store_collection, meta, stored)
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         try:  # one name: get() answers from the folder's prefetch when it has one
-            stored = await self.collection.get(name)
+            stored = await self.store_collection.get(name)
         except NotFound:
             return None
-        return AddressObject(self, self.collection, stored.meta, stored)
+        return AddressObject(self, self.store_collection, stored.meta, stored)
 
     async def cards_named(self, names: Sequence[str], *, alternate: bool = False
                           ) -> dict[str, AddressObject]:
-        stored = await self.collection.get_many(names, derived=alternate)
-        return {s.name: AddressObject(self, self.collection, s.meta, s, alternate_read=alternate)
-                for s in stored}
+        stored = await self.store_collection.get_many(names, derived=alternate)
+        return {s.name: AddressObject(self, self.store_collection, s.meta, s,
+                                      alternate_read=alternate) for s in stored}
 
     def writable_live_properties(self) -> frozenset[str]:
         return super().writable_live_properties() | {ADDRESSBOOK_DESCRIPTION}
@@ -136,7 +136,7 @@ class AddressBookCollection(FolderCollection, CardLookup):
         if ADDRESSBOOK_DESCRIPTION in values:
             element = values[ADDRESSBOOK_DESCRIPTION]
             text = (element.text or "").strip() if element is not None else ""
-            await self.collection.update_folder(description=text or None)
+            await self.store_collection.update_folder(description=text or None)
         if rest:
             await super().patch_live_properties(rest)
 
@@ -151,11 +151,11 @@ class AddressBookCollection(FolderCollection, CardLookup):
                          if_absent: bool) -> PutOutcome:
         parsed = await validate_body(self.tree.work, body, content_type,
                                      self.max_resource_size or 0)
-        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+        return await store_card(self, self.store_collection, ctx, name, parsed, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
-        # DESIGN.md §5 / issue 6: never the default folder nor the global address list.
+        # DESIGN.md §5: never the default folder nor the global address list.
         if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
             raise DAVError(403, None, "the default address book and the address list stay")
-        await self.collection.delete_folder()
+        await self.store_collection.delete_folder()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,7 +17,7 @@ from lxml import etree
 
 from oxdav.carddav.addressdata import AddressDataRequest, parse_address_data
 from oxdav.carddav.collection import AddressObject, CardLookup
-from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
+from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
 from oxdav.dav.errors import DAVError
@@ -27,7 +26,7 @@ from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CARDDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
+from oxdav.dav.property_results import PropFindRequest, PropFindType, parse_property_selection
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
@@ -71,10 +70,7 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
                     for p in child_elements(prop) if p.tag == ADDRESS_DATA), None)
     if selection.type is not PropFindType.PROP or element is None:
         return CardProperties(selection, None)
-    try:
-        wanted = parse_address_data(element)
-    except CardDAVPreconditionError as error:
-        raise DAVError(403, error.clark_name, error.message) from None
+    wanted = parse_address_data(element)
     others = PropFindRequest.prop([n for n in selection.names if n != ADDRESS_DATA])
     return CardProperties(others, wanted)
 
@@ -202,13 +198,7 @@ def _parse_query_filter(root: etree._Element) -> Filter:
     element = find_child(root, _FILTER)
     if element is None:
         raise DAVError(400, None, "addressbook-query needs a CARDDAV:filter")  # §10.3
-    try:
-        return parse_filter(element)
-    except FilterError as error:
-        condition: etree._Element = etree.Element(error.clark_name)
-        if error.offending is not None:
-            condition.append(deepcopy(error.offending))
-        raise DAVError(403, condition, error.message) from None
+    return parse_filter(element)
 
 
 async def with_data(members: AsyncIterator[DAVResource], batch: int | None = None, *,
@@ -223,16 +213,16 @@ async def with_data(members: AsyncIterator[DAVResource], batch: int | None = Non
     async def flush() -> AsyncIterator[AddressObject]:
         by_folder: dict[int, list[AddressObject]] = {}
         for member in pending:
-            by_folder.setdefault(id(member.collection), []).append(member)
+            by_folder.setdefault(id(member.store_collection), []).append(member)
         read: dict[tuple[int, str], StoredObject] = {}
         for group in by_folder.values():
-            stored = await group[0].collection.get_many([m.meta.name for m in group],
+            stored = await group[0].store_collection.get_many([m.meta.name for m in group],
                                                         derived=alternate)
-            read.update({(id(group[0].collection), s.name): s for s in stored})
+            read.update({(id(group[0].store_collection), s.name): s for s in stored})
         for member in pending:
-            found = read.get((id(member.collection), member.meta.name))
+            found = read.get((id(member.store_collection), member.meta.name))
             if found is not None:
-                yield AddressObject(member.parent, member.collection, found.meta, found,
+                yield AddressObject(member.parent, member.store_collection, found.meta, found,
                                     alternate_read=alternate)
         pending.clear()
 

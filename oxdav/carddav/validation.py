@@ -1,8 +1,7 @@
 """The HTTP face of address object validation (RFC 6352 §6.3.2.1).
 
 :func:`validate_body` runs :func:`oxdav.carddav.vcard.parse_address_object` once per
-PUT, on the work pool for large bodies (vobject folding of big PHOTOs costs about
-a second per megabyte), and turns its precondition errors into :class:`DAVError`.
+PUT, on the work pool for large bodies (vobject folding of big PHOTOs is slow).
 GET rendering, which needs the same care for a 3.0 ⇄ 4.0 conversion, is
 :func:`oxdav.carddav.representations.render_for_get`.
 """
@@ -12,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from oxdav.carddav.errors import CardDAVPreconditionError
-from oxdav.carddav.vcard import SUPPORTED_ADDRESS_DATA, ParsedAddressObject, parse_address_object
+from oxdav.carddav.vcard import ParsedAddressObject, parse_address_object
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.store.models import ObjectIndex
@@ -32,13 +30,6 @@ def takes_only_vcard3(user_agent: str | None) -> bool:
     return bool(user_agent) and _APPLE_AGENTS.search(user_agent or "") is not None
 
 
-def as_dav_error(error: CardDAVPreconditionError) -> DAVError:
-    """A CardDAV precondition as a response: 415 for an unsupported media type or
-    version (RFC 9110 §15.5.16), 403 for the other preconditions (RFC 4918 §16)."""
-    status = 415 if error.precondition == SUPPORTED_ADDRESS_DATA else 403
-    return DAVError(status, error.clark_name, error.message)
-
-
 def uid_conflict(href: str) -> DAVError:
     """403 ``no-uid-conflict`` naming the resource that holds the UID (§6.3.2.1)."""
     return DAVError(403, condition_with_hrefs(NO_UID_CONFLICT, [href]),
@@ -50,14 +41,11 @@ async def validate_body(work: Work, body: bytes, content_type: str | None,
     """Parse and check a PUT body once (RFC 6352 §6.3.2.1), on ``work`` when large.
 
     Raises:
-        DAVError: 403 ``valid-address-data`` / ``max-resource-size``, 415
-            ``supported-address-data``.
+        AddressDataError: ``valid-address-data``, ``max-resource-size`` (403) or
+            ``supported-address-data`` (415).
     """
-    try:
-        return await work.sized(len(body), parse_address_object, body,
-                                content_type=content_type, max_size=max_size)
-    except CardDAVPreconditionError as error:
-        raise as_dav_error(error) from None
+    return await work.sized(len(body), parse_address_object, body,
+                            content_type=content_type, max_size=max_size)
 
 
 def index_of(parsed: ParsedAddressObject, alternate: bytes | None = None) -> ObjectIndex:

@@ -192,7 +192,7 @@ class TextResponse:
 
     def to_entry(self) -> ResponseEntry:
         """The same response as a :class:`ResponseEntry`: found (200) first, then 404,
-        each in request order, as :class:`~oxdav.dav.propfind.PropFindResult` groups."""
+        each in request order, as :class:`~oxdav.dav.property_results.PropFindResult` groups."""
         texts = iter(self.texts)
         found: list[PropertyItem] = []
         missing: list[PropertyItem] = []

@@ -12,6 +12,7 @@ from twisted.logger import globalLogPublisher
 
 from oxdav.carddav import representations
 from oxdav.carddav.convert import PRODID, convert, stored_version
+from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.representations import (
     alternate_of,
     card_index,
@@ -21,9 +22,8 @@ from oxdav.carddav.representations import (
     stored_in_version,
 )
 from oxdav.carddav.vcard import parse_address_object
-from oxdav.dav.errors import DAVError
 
-from .conftest import CORPUS, CORPUS_DIR, RFC_DIR
+from .conftest import CORPUS, CORPUS_DIR, RFC_DIR, answered
 
 #: Every card the tests have: the real-world corpus and RFC 6352's examples.
 CARDS = [CORPUS_DIR / name for name in CORPUS] + sorted(RFC_DIR.glob("*.vcf"))
@@ -154,6 +154,6 @@ async def test_get_accepting_4_0_returns_the_stored_alternate() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_get_accepting_nothing_usable_is_406() -> None:
-    with pytest.raises(DAVError) as caught:
+    with pytest.raises(ConversionError) as caught:
         await render_for_get(CARD3, "application/json", None)
-    assert caught.value.status == 406
+    assert answered(caught.value).status == 406

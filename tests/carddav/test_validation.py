@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
+from oxdav.carddav.errors import AddressDataError
 from oxdav.carddav.validation import (
     content_type_of,
     index_of,
@@ -12,8 +13,8 @@ from oxdav.carddav.validation import (
     takes_only_vcard3,
     validate_body,
 )
-from oxdav.dav.errors import DAVError
 from oxdav.work import INLINE, INLINE_BYTES
+from tests.carddav.conftest import answered
 from tests.work import RecordingWork
 
 CARD3 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann\r\nN:;Ann;;;\r\nEND:VCARD\r\n"
@@ -56,18 +57,20 @@ async def test_valid_body_gives_the_index() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_unsupported_media_type_is_415() -> None:
-    with pytest.raises(DAVError) as caught:
+    with pytest.raises(AddressDataError) as caught:
         await validate_body(INLINE, CARD3, "text/calendar", LIMIT)
-    assert caught.value.status == 415
-    assert caught.value.precondition_name.endswith("supported-address-data")
+    answer = answered(caught.value)
+    assert answer.status == 415
+    assert answer.precondition_name.endswith("supported-address-data")
 
 
 @pytest_twisted.ensureDeferred
 async def test_oversized_body_is_403_max_resource_size() -> None:
-    with pytest.raises(DAVError) as caught:
+    with pytest.raises(AddressDataError) as caught:
         await validate_body(INLINE, b"x" * (LIMIT + 1), None, LIMIT)
-    assert caught.value.status == 403
-    assert caught.value.precondition_name.endswith("max-resource-size")
+    answer = answered(caught.value)
+    assert answer.status == 403
+    assert answer.precondition_name.endswith("max-resource-size")
 
 
 @pytest_twisted.ensureDeferred
