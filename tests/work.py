@@ -9,8 +9,9 @@ from oxdav.work import Work
 
 
 class RecordingWork(Work):
-    """Runs inline, and notes the name of every function :meth:`run` was given (what
-    the daemon's :class:`~oxdav.work.WorkPool` would have run off the reactor)."""
+    """Runs inline, and notes the name of every function :meth:`run` or :meth:`process`
+    was given (what the daemon's :class:`~oxdav.work.WorkPool` would have run off the
+    reactor)."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
@@ -18,6 +19,10 @@ class RecordingWork(Work):
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.sent.append(getattr(fn, "__name__", type(fn).__name__))
         return fn(*args, **kwargs)
+
+    async def process(self, fn: Callable[..., Any], *args: Any) -> Any:
+        self.sent.append(getattr(fn, "__name__", type(fn).__name__))
+        return fn(*args)
 
 
 def power(base: int, exponent: int) -> int:

@@ -98,6 +98,9 @@ class TooManyInstances(Exception):
         super().__init__(f"more than {limit} recurrence instances")
         self.limit = limit
 
+    def __reduce__(self) -> tuple[type[TooManyInstances], tuple[int]]:
+        return type(self), (self.limit,)
+
 
 class InstanceBudget:
     """The recurrence instances one request may still compute.

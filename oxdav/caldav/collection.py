@@ -10,14 +10,13 @@ clamped to the user's sync window (DESIGN.md §4, :mod:`oxdav.caldav.window`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from functools import cached_property, partial
-from typing import Any
+from functools import cached_property
 
 from lxml import etree
 from twisted.logger import Logger
 
-from oxdav.caldav.expand_prepared import prepare_expansion
-from oxdav.caldav.ical import ParsedCalendarObject, parse_calendar_object
+from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
+from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
@@ -57,19 +56,6 @@ CALENDAR_PRIVILEGES = DAV_PRIVILEGES.with_child(
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
 
 
-def _parse_and_prepare(body: bytes, **options: Any) -> tuple[ParsedCalendarObject, bytes | None]:
-    """:func:`parse_calendar_object`, then what CALDAV:expand will read instead of parsing."""
-    parsed = parse_calendar_object(body, **options)
-    return parsed, prepare_expansion(parsed)
-
-
-def object_index(parsed: ParsedCalendarObject, expansion: bytes | None) -> ObjectIndex:
-    """What the store keeps of a calendar object besides its bytes."""
-    return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
-                       parsed.recurring, exact_spans=parsed.exact_spans,
-                       floating_spans=parsed.all_day_spans, derived=expansion)
-
-
 def stored_object_index(data: bytes) -> ObjectIndex:
     """The index of a calendar object stored before (and checked when it was written),
     made as a PUT makes it: for a re-index after the indexing changed.
@@ -77,8 +63,7 @@ def stored_object_index(data: bytes) -> ObjectIndex:
     Raises:
         CalendarDataError: the bytes no longer parse.
     """
-    return object_index(*_parse_and_prepare(data, allowed_components=ALL_COMPONENTS,
-                                            max_size=len(data)))
+    return index_for_put(data, ALL_COMPONENTS, len(data), None, DEFAULT_MAX_INSTANCES, None)
 
 
 def folder_components(folder: Folder) -> frozenset[str]:
@@ -141,25 +126,20 @@ class CalendarCollection(FolderCollection):
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 
-    async def parse(self, body: bytes, content_type: str | None
-                    ) -> tuple[ParsedCalendarObject, bytes | None]:
-        """Parse and validate ``body`` for this collection, and prepare its expansion.
-
-        Returns:
-            The parsed object and its :func:`~oxdav.caldav.expand_prepared.prepare_expansion`
-            bytes (``None`` when expand keeps the parsing path for it).
+    async def index(self, body: bytes, content_type: str | None) -> ObjectIndex:
+        """Parse and validate ``body`` for this collection; its index, with its expansion
+        prepared (:func:`oxdav.caldav.tasks.index_for_put`).
 
         Raises:
             CalendarDataError: a §5.3.2.1 precondition (answered 403 or 415).
         """
-        parse = partial(_parse_and_prepare, body, allowed_components=self.components,
-                        max_size=self.max_resource_size or 0,
-                        content_type=content_type, max_instances=self.max_instances,
-                        horizon=self.window.end)
+        args = (body, self.components, self.max_resource_size or 0, content_type,
+                self.max_instances, self.window.end)
         # A small body parses in well under a millisecond, unless a recurrence set
-        # makes its index cost up to max-instances steps: that runs off the reactor.
+        # makes its index cost up to max-instances steps: that runs in a worker.
         cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)
-        return parse() if cheap else await self.tree.work.run(parse)
+        return index_for_put(*args) if cheap else await self.tree.work.process(
+            index_for_put, *args)
 
     def uid_conflict(self, ctx: RequestContext, holder: str) -> DAVError:
         """403 ``no-uid-conflict`` naming the resource that holds the UID (§5.3.2.1)."""
@@ -177,13 +157,13 @@ class CalendarCollection(FolderCollection):
         answer uses the href given (deliberate: one UID, one resource, RFC 4791
         §5.3.2.1).
         """
-        parsed, expansion = await self.parse(body, content_type)
+        index = await self.index(body, content_type)
         if self.window.strict:
-            broken = self.window.violation(parsed.first_start, parsed.last_end)
+            broken = self.window.violation(index.first_start, index.last_end)
             if broken is not None:
                 raise DAVError(403, clark(CALDAV_NS, broken),
                                "the object lies outside the synchronised window")
-        return object_index(parsed, expansion)
+        return index
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

@@ -30,6 +30,10 @@ class CalDAVError(Exception):
         self.precondition = precondition
         self.message = message
 
+    def __reduce__(self) -> tuple[type[CalDAVError], tuple[str | None, str]]:
+        # Raised in worker processes too (oxdav.work): rebuilt from its fields.
+        return type(self), (self.precondition, self.message)
+
     @property
     def element(self) -> str | None:
         """The precondition in Clark notation (``{urn:ietf:params:xml:ns:caldav}name``)."""

@@ -22,9 +22,9 @@ from datetime import datetime
 from lxml import etree
 
 from oxdav.carddav.aggregate_sync import aggregated_changes
-from oxdav.carddav.collection import AddressObject, CardLookup, store_card
+from oxdav.carddav.collection import AddressObject, CardLookup, check_card, store_card
 from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, AGGREGATED_NAME, FolderSet
-from oxdav.carddav.validation import uid_conflict, validate_body
+from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import (
     AggregatedSyncCollection,
@@ -134,21 +134,21 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(self.tree.work, body, content_type,
-                                     self.max_resource_size or 0)
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
         existing = (await self.cards_named([name])).get(name)
         if existing is not None:
             # An update goes to the card's own folder, with that folder's rights.
-            return await store_card(self, existing.store_collection, ctx, name, parsed,
+            return await store_card(self, existing.store_collection, ctx, name, card,
                                     if_etag=if_etag, if_absent=if_absent)
         if self.folder_set.default is None:
             raise DAVError(403, None, "no default address book to store new cards in")
         for store_collection in self.store_collections:
             # RFC 6352 §6.3.2.1 no-uid-conflict across the whole aggregated collection.
-            holder = await store_collection.by_uid(parsed.uid)
+            holder = await store_collection.by_uid(card.uid)
             if holder is not None:
                 raise uid_conflict(ctx.href(f"{self.path}/{holder.name}"))
-        return await store_card(self, self.store_collection, ctx, name, parsed, if_etag=if_etag,
+        return await store_card(self, self.store_collection, ctx, name, card, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from oxdav.carddav.names import ADDRESSBOOK_DESCRIPTION
-from oxdav.carddav.representations import card_index, in_version, render_for_get
-from oxdav.carddav.validation import uid_conflict, validate_body
-from oxdav.carddav.vcard import ParsedAddressObject
+from oxdav.carddav.representations import in_version, render_for_get
+from oxdav.carddav.tasks import CheckedCard, checked_card
+from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
 from oxdav.dav.resource import DAVResource, RequestContext
@@ -24,6 +24,7 @@ from oxdav.folders.collection import FolderCollection, ObjectResource
 from oxdav.store.errors import NotFound, UIDConflict
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta, StoredObject
+from oxdav.work import Work
 
 
 class AddressObject(ObjectResource, NegotiatedContent):
@@ -83,8 +84,20 @@ class CardLookup(abc.ABC):
         bytes, and with their stored alternates when ``alternate``."""
 
 
+async def check_card(work: Work, body: bytes, content_type: str | None, max_size: int
+                     ) -> CheckedCard:
+    """Parse and check a PUT body once (RFC 6352 §6.3.2.1), in a worker process when
+    large (:func:`oxdav.carddav.tasks.checked_card`).
+
+    Raises:
+        AddressDataError: ``valid-address-data``, ``max-resource-size`` (403) or
+            ``supported-address-data`` (415).
+    """
+    return await work.sized_process(len(body), checked_card, body, content_type, max_size)
+
+
 async def store_card(parent: FolderCollection, store_collection: Collection, ctx: RequestContext,
-                     name: str, parsed: ParsedAddressObject, *, if_etag: str | None,
+                     name: str, card: CheckedCard, *, if_etag: str | None,
                      if_absent: bool) -> PutOutcome:
     """Store a validated card as ``name`` in ``store_collection`` (reached as ``parent``),
     exactly as sent (RFC 6352 §6.3.2.3), with its other vCard version.
@@ -94,9 +107,8 @@ async def store_card(parent: FolderCollection, store_collection: Collection, ctx
             (§6.3.2.1).
     """
     try:
-        meta, created = await store_collection.put(name, parsed.data,
-                                             await card_index(parsed, parent.tree.work),
-                                             if_etag=if_etag, if_absent=if_absent)
+        meta, created = await store_collection.put(name, card.data, card.index,
+                                                   if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
         raise uid_conflict(ctx.href(f"{parent.path}/{error.holder}")) from None
     return PutOutcome(f'"{meta.etag}"', created)
@@ -142,16 +154,16 @@ class AddressBookCollection(FolderCollection, CardLookup):
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
-        return await card_index(
-            await validate_body(self.tree.work, body, content_type,
-                                self.max_resource_size or 0), self.tree.work)
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
+        return card.index
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(self.tree.work, body, content_type,
-                                     self.max_resource_size or 0)
-        return await store_card(self, self.store_collection, ctx, name, parsed, if_etag=if_etag,
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
+        return await store_card(self, self.store_collection, ctx, name, card, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:

@@ -20,6 +20,7 @@ from oxdav.carddav.collection import AddressObject, CardLookup
 from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
+from oxdav.carddav.tasks import Rendered, matching, selections
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.multiget import read_multiget
@@ -75,10 +76,6 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
     return CardProperties(others, wanted)
 
 
-#: A card's address-data as rendered, or the precondition that failed for it.
-Rendered = bytes | CardDAVPreconditionError
-
-
 async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
                      wanted: CardProperties, member: DAVResource,
                      rendered: Rendered | None = None) -> ResponseEntry:
@@ -99,39 +96,24 @@ async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
 
 async def _whole_card(member: AddressObject, wanted: AddressDataRequest) -> Rendered:
     """The whole card in the version asked for: stored bytes in either version, else
-    converted (on the work pool when large)."""
+    converted (in a worker process when large)."""
     try:
         return await member.in_version(wanted.version)
     except CardDAVPreconditionError as error:
         return error
 
 
-def _selections(wanted: AddressDataRequest, cards: Sequence[bytes]) -> list[Rendered]:
-    """A selection of properties (§10.4.2) of each card; parses them (work pool)."""
-    rendered: list[Rendered] = []
-    for data in cards:
-        try:
-            rendered.append(wanted.render(data))
-        except CardDAVPreconditionError as error:
-            rendered.append(error)
-    return rendered
-
-
 async def render_batch(work: Work, wanted: CardProperties, members: Sequence[AddressObject]
                        ) -> list[Rendered | None]:
-    """The address-data of ``members`` that has to be made by parsing, made in one hop
-    to the work pool; None where :func:`card_entry` reads stored bytes instead."""
+    """The address-data of ``members`` that has to be made by parsing, made in a worker
+    process (:func:`oxdav.carddav.tasks.selections`); None where :func:`card_entry`
+    reads stored bytes instead."""
     request = wanted.address_data
     if request is None or request.properties is None:
         return [None] * len(members)
     cards = [await member.read() for member in members]
-    rendered = await work.sized(sum(map(len, cards)), _selections, request, cards)
+    rendered = await work.sized_process(sum(map(len, cards)), selections, request, cards)
     return list(rendered)
-
-
-def _matching(query: Filter, cards: Sequence[bytes]) -> list[bool]:
-    """Which cards match ``query`` (parses them: work pool)."""
-    return [query.matches_data(data) for data in cards]
 
 
 class AddressbookMultigetReport(Report):
@@ -266,7 +248,7 @@ class AddressbookQueryReport(Report):
             members = with_data(resource.children(), alternate=wanted.whole_cards)
             async for batch in batches(members, QUERY_BATCH):
                 cards = [await member.read() for member in batch]
-                keep = await work.sized(sum(map(len, cards)), _matching, query, cards)
+                keep = await work.sized_process(sum(map(len, cards)), matching, query, cards)
                 matched = [m for m, ok in zip(batch, keep, strict=True) if ok]
                 if limit is not None:
                     matched = matched[:limit - count + 1]

@@ -28,10 +28,9 @@ from oxdav.carddav.addressdata import negotiate_get
 from oxdav.carddav.card import CardProperty, encode_text
 from oxdav.carddav.convert import PRODID, convert, stored_version
 from oxdav.carddav.errors import ConversionError
-from oxdav.carddav.validation import index_of, takes_only_vcard3
 from oxdav.carddav.validation import stored_version as negotiated_stored_version
-from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject, parse_address_object
-from oxdav.store.models import ObjectIndex
+from oxdav.carddav.validation import takes_only_vcard3
+from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject
 from oxdav.work import INLINE, Work
 
 log = Logger()
@@ -70,20 +69,6 @@ def alternate_of(card: ParsedAddressObject | bytes) -> bytes | None:
         return None
 
 
-async def card_index(parsed: ParsedAddressObject, work: Work = INLINE) -> ObjectIndex:
-    """What the store keeps of a validated card besides its bytes: the index and the
-    card in the other version (converted on ``work`` when the card is large)."""
-    return index_of(parsed, await work.sized(len(parsed.data), alternate_of, parsed))
-
-
-async def stored_card_index(data: bytes) -> ObjectIndex:
-    """The index and other-version bytes of a card stored before (and checked when it
-    was written), made as a PUT makes them: for a re-index after the indexing changed.
-
-    Raises:
-        CardDAVPreconditionError: the bytes no longer parse.
-    """
-    return await card_index(parse_address_object(data, content_type=None, max_size=len(data)))
 
 
 def stored_in_version(data: bytes, alternate: bytes | None, version: str) -> bytes | None:
@@ -119,7 +104,7 @@ async def in_version(data: bytes, version: str,
     found = stored_in_version(data, alternate, version)
     if found is not None:
         return found
-    return await work.sized(len(data), convert, data, version)
+    return await work.sized_process(len(data), convert, data, version)
 
 
 async def render_for_get(data: bytes, accept: str | None, user_agent: str | None,

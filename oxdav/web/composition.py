@@ -8,12 +8,12 @@ request is served is :mod:`oxdav.web.lifecycle`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from oxdav.caldav.space import CalendarSpace
 from oxdav.carddav.space import AddressBookSpace
 from oxdav.dav.dispatch import DAVEnvironment
-from oxdav.dav.errors import ErrorMapper
+from oxdav.dav.errors import DAVError, ErrorMapper, ErrorResponses
 from oxdav.dav.methods.lock import lock_properties
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
@@ -25,12 +25,19 @@ from oxdav.folders.space import FolderSpace
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
 from oxdav.web.lifecycle import RequestLifecycle
-from oxdav.work import INLINE, Work
+from oxdav.work import INLINE, Work, WorkerLost
 
 
 def dav_spaces() -> list[FolderSpace]:
     """The homes of the tree, in the order the DAV root lists them."""
     return [CalendarSpace(), AddressBookSpace()]
+
+
+#: A worker process that died during a request's task: try again (RFC 9110 §15.6.4).
+WORK_ERROR_RESPONSES: Final[ErrorResponses] = {
+    WorkerLost: lambda exc: DAVError(503, None, "the server lost a worker process; try again",
+                                     headers={"Retry-After": "1"}),
+}
 
 
 def build_dav(store: Any, errors: ErrorMapper | None = None, *,
@@ -62,6 +69,7 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     methods = method_registry([m for space in spaces for m in space.methods()])
     errors = ErrorMapper() if errors is None else errors
     errors.register_all(STORE_ERROR_RESPONSES)
+    errors.register_all(WORK_ERROR_RESPONSES)
     for space in spaces:
         errors.register_all(space.errors())
     compliance = tuple(c for space in spaces for c in space.compliance)

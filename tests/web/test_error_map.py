@@ -30,6 +30,7 @@ from oxdav.store.errors import (
     UIDConflict,
 )
 from oxdav.web.composition import build_dav
+from oxdav.work import WorkerLost
 
 
 def error_classes(package: object, base: type[Exception]) -> list[type[Exception]]:
@@ -101,3 +102,9 @@ def test_carddav_errors_answer_by_type(errors) -> None:
 def test_a_dav_error_is_its_own_answer(errors) -> None:
     error = DAVError(409)
     assert errors.to_dav_error(error) is error
+
+
+def test_a_worker_process_lost_mid_task_is_503_with_retry_after(errors) -> None:
+    error = errors.to_dav_error(WorkerLost("killed"))
+    assert error is not None and error.status == 503
+    assert error.headers["Retry-After"] == "1"
