@@ -40,6 +40,12 @@ def test_a_bounded_series_over_max_instances_is_refused() -> None:
     put("DTSTART:20250101T100000Z", "RRULE:FREQ=DAILY;COUNT=1000")
 
 
+def test_a_bounded_series_counts_whole_even_beyond_the_horizon() -> None:
+    refused("DTSTART:20250101T100000Z", "RRULE:FREQ=WEEKLY;COUNT=1001")
+    refused("DTSTART:20250101T100000Z", "RRULE:FREQ=DAILY;UNTIL=20300101T000000Z")
+    put("DTSTART:20250101T100000Z", "RRULE:FREQ=WEEKLY;UNTIL=20400101T000000Z")
+
+
 def test_rdate_and_exdate_values_count_each() -> None:
     refused("DTSTART:20250101T100000Z", rdates(1001))
     refused("DTSTART:20250101T100000Z", "RRULE:FREQ=DAILY;COUNT=10",
