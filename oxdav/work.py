@@ -69,10 +69,11 @@ class Work:
         and result picklable. Raises: what ``fn`` raised; WorkerLost."""
         raise NotImplementedError
 
-    async def sized_process(self, size: int, fn: Callable[_P, _T], *args: _P.args) -> _T:
-        """Like :meth:`process`, but inline when the input is ``size`` bytes or fewer
-        (:data:`INLINE_BYTES`): cheaper than the trip to a worker and back."""
-        if size <= INLINE_BYTES:
+    async def sized_process(self, size: int, fn: Callable[_P, _T], *args: _P.args,
+                            inline: int = INLINE_BYTES) -> _T:
+        """Like :meth:`process`, but inline when the input is ``size`` or less (bytes:
+        :data:`INLINE_BYTES` by default): cheaper than the trip to a worker and back."""
+        if size <= inline:
             return fn(*args)
         return await self.process(fn, *args)
 

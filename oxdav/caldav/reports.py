@@ -78,6 +78,11 @@ def wants_derived(data_request: CalendarDataRequest | None) -> bool:
 
 #: Objects read and answered per store call and per hop to the work pool.
 BATCH = 200
+#: Bytes of iCalendar a batch may parse inline (a few milliseconds); more go to a
+#: worker process, which costs a millisecond or two to reach.
+INLINE_PARSE_BYTES = 64 * 1024
+#: Bytes of stored text a batch may check for XML inline when it parses nothing.
+INLINE_CHECK_BYTES = 1024 * 1024
 #: Candidates a calendar-query decides from the index inline, below which the hop to
 #: the work pool costs more than it saves.
 INLINE_CANDIDATES = 500
@@ -141,14 +146,15 @@ class _ObjectReport(Report):
         ``budget``; whether it ran out."""
         stored = await resource.store_collection.get_many(
             names, derived=wants_derived(data_request))
-        parsing = (wants_data and data_request is not None and not data_request.whole) or (
-            flt is not None and any(decided.get(s.name) is None for s in stored))
-        # Without parsing only the stored text's check for XML remains: inline when small.
-        size = sum(len(s.data) for s in stored) if wants_data else 0
+        transforms = wants_data and data_request is not None and not data_request.whole
+        parsed = sum(len(s.data) for s in stored
+                     if transforms or (flt is not None and decided.get(s.name) is None))
+        checked = sum(len(s.data) for s in stored) if wants_data else 0
         args = (stored, decided, flt, data_request, wants_data, tz, budget.limit - budget.used)
-        work = resource.tree.work
-        answers, cut, used = await (work.process(answer_objects, *args) if parsing
-                                    else work.sized_process(size, answer_objects, *args))
+        if parsed <= INLINE_PARSE_BYTES and checked <= INLINE_CHECK_BYTES:
+            answers, cut, used = answer_objects(*args)
+        else:
+            answers, cut, used = await resource.tree.work.process(answer_objects, *args)
         budget.used += used
         by_name = {s.name: s for s in stored}
         return [(by_name[a.name], a) for a in answers], cut
