@@ -120,6 +120,18 @@ class DirectoryRows(Protocol):
     def delete_group(self, context_id: int, group_id: int) -> None:
         """With the permission entries naming the group."""
 
+    # Failed logins (``core.logins``): (failures, last failure in µs) per key.
+    def login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]: ...
+    def add_login_failure(self, key: str, now: int, restart_before: int) -> tuple[int, int]:
+        """Count one failure at ``now`` in one atomic statement (starting over at one
+        when the last came before ``restart_before``); the count now."""
+    def take_back_login_failures(self, key: str, count: int) -> tuple[int, int] | None:
+        """Take ``count`` back in one atomic statement; None when none are left (the
+        row is gone)."""
+    def delete_login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Delete the rows; what they held."""
+    def prune_login_failures(self, before: int) -> int: ...
+
 
 class ContentRows(Protocol):
     """Folders, objects with their index, changes, dead properties, versions, locks."""

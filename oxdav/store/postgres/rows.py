@@ -10,9 +10,10 @@ import psycopg
 from ..core.cache import MetadataCache
 from .content_rows import PostgresContentRows
 from .directory_rows import PostgresDirectoryRows
+from .login_rows import PostgresLoginRows
 
 
-class PostgresRows(PostgresDirectoryRows, PostgresContentRows):
+class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresContentRows):
     """The rows of one connection.
 
     Args:

@@ -9,9 +9,10 @@ from typing import Any
 from ..core.cache import MetadataCache
 from .content_rows import SQLiteContentRows
 from .directory_rows import SQLiteDirectoryRows
+from .login_rows import SQLiteLoginRows
 
 
-class SQLiteRows(SQLiteDirectoryRows, SQLiteContentRows):
+class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLiteContentRows):
     """The rows of one connection.
 
     Args:
