@@ -214,9 +214,12 @@ class Directory(Protocol):
     async def record_login_failures(self, keys: Mapping[str, float], now: float
                                     ) -> dict[str, LoginFailures]:
         """Count one failed login at ``now`` (epoch seconds) under each key; a key whose
-        last failure came before the time ``keys`` gives it starts over at one. Each
-        count is one atomic step: failures counted at once by several processes all
-        count. Returns the counts now.
+        last failure came at or before the time ``keys`` gives it starts over at one.
+        Each count is one atomic step: failures counted at once by several processes all
+        count. Returns the counts now. The keys are counted in the order given
+        (``take_back_`` and ``forget_login_failures`` too): processes that count under
+        overlapping keys at once give them in one order, or they may wait for each
+        other in a circle until the database ends one of their transactions.
 
         Raises: ValueError (a key longer than ``MAX_LOGIN_FAILURE_KEY``).
         """

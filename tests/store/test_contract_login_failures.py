@@ -49,12 +49,14 @@ async def test_failures_are_counted_per_key_with_the_time_of_the_last(store) -> 
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_key_whose_last_failure_is_older_than_its_restart_time_starts_over(
+async def test_a_key_whose_last_failure_is_not_after_its_restart_time_starts_over(
         store) -> None:
     await record(store, {"k": FOREVER}, T)
     await record(store, {"k": FOREVER}, T + 1)
     assert await record(store, {"k": T + 0.5}, T + 100) == {"k": LoginFailures(3, T + 100)}
     assert await record(store, {"k": T + 200}, T + 300) == {"k": LoginFailures(1, T + 300)}
+    await record(store, {"k": FOREVER}, T + 301)
+    assert await record(store, {"k": T + 301}, T + 400) == {"k": LoginFailures(1, T + 400)}
 
 
 @pytest_twisted.ensureDeferred

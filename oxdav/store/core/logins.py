@@ -4,7 +4,10 @@ The counts are kept in the store so that every process on it sees the same ones:
 guesser behind a round-robin balancer meets the thresholds after as many guesses as on
 one node. The keys and what a count means (thresholds, back-off) are the directory's
 (``oxdav.directory.throttle``); the rows hold a number and the time of the last failure
-in microseconds, and each count is one atomic statement of the engine.
+in microseconds, and each count is one atomic statement of the engine. Rows are
+taken in the order the caller gives the keys: processes that count under overlapping
+keys at once give them in one order, so that they never wait for each other in a
+circle.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ def _model(counted: tuple[int, int]) -> LoginFailures:
 
 
 def _checked(keys: Sequence[str]) -> list[str]:
-    """The distinct keys, in a fixed order (so that writers of the same keys take
-    their rows in one order); ValueError for one over the bound."""
+    """The distinct keys in the order given (the order their rows are taken in);
+    ValueError for one over the bound."""
     for key in keys:
         if len(key) > MAX_LOGIN_FAILURE_KEY:
             raise ValueError(f"a login failure key has at most {MAX_LOGIN_FAILURE_KEY}"
                              " characters")
-    return sorted(set(keys))
+    return list(dict.fromkeys(keys))
 
 
 def login_failures(rows: Rows, keys: Sequence[str]) -> dict[str, LoginFailures]:
@@ -44,7 +47,7 @@ def login_failures(rows: Rows, keys: Sequence[str]) -> dict[str, LoginFailures]:
 
 def record_login_failures(rows: Rows, keys: Mapping[str, float], now: float
                           ) -> dict[str, LoginFailures]:
-    """Count one failure at ``now`` under each key; one whose last failure came
+    """Count one failure at ``now`` under each key; one whose last failure came at or
     before the time ``keys`` gives it starts over."""
     return {key: _model(rows.add_login_failure(key, _us(now), _us(keys[key])))
             for key in _checked(list(keys))}

@@ -124,7 +124,7 @@ class DirectoryRows(Protocol):
     def login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]: ...
     def add_login_failure(self, key: str, now: int, restart_before: int) -> tuple[int, int]:
         """Count one failure at ``now`` in one atomic statement (starting over at one
-        when the last came before ``restart_before``); the count now."""
+        when the last came at or before ``restart_before``); the count now."""
     def take_back_login_failures(self, key: str, count: int) -> tuple[int, int] | None:
         """Take ``count`` back in one atomic statement; None when none are left (the
         row is gone)."""

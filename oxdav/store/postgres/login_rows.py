@@ -27,7 +27,7 @@ class PostgresLoginRows:
         row = self.conn.execute(
             "INSERT INTO login_failures AS f (key, failures, last_failure) VALUES (%s, 1, %s)"
             " ON CONFLICT (key) DO UPDATE SET"
-            " failures = CASE WHEN f.last_failure < %s THEN 1 ELSE f.failures + 1 END,"
+            " failures = CASE WHEN f.last_failure <= %s THEN 1 ELSE f.failures + 1 END,"
             " last_failure = GREATEST(f.last_failure, EXCLUDED.last_failure)"
             " RETURNING failures, last_failure", (key, now, restart_before)).fetchone()
         assert row is not None

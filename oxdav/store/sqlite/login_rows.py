@@ -23,7 +23,7 @@ class SQLiteLoginRows:
         row = self.conn.execute(
             "INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, ?)"
             " ON CONFLICT (key) DO UPDATE SET"
-            " failures = CASE WHEN last_failure < ? THEN 1 ELSE failures + 1 END,"
+            " failures = CASE WHEN last_failure <= ? THEN 1 ELSE failures + 1 END,"
             " last_failure = max(last_failure, excluded.last_failure)"
             " RETURNING failures, last_failure", (key, now, restart_before)).fetchone()
         return int(row[0]), int(row[1])
