@@ -1,7 +1,8 @@
 """Two real daemons on one PostgreSQL database, no stickiness (DESIGN.md §8): a client
 that alternates between them at random never reads a stale answer; what ``oxdav-admin``
 changes counts on both at once; racing writers on both lose nothing and exactly one of
-them wins."""
+them wins; failed logins count on both, so guesses spread over them meet the
+same thresholds as on one."""
 
 from __future__ import annotations
 
@@ -72,8 +73,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, postgres_cluster) -> Iterator[Cluster]:
     database = postgres_cluster.new_database()
-    nodes = start_nodes(tmp_path_factory.mktemp("multinode"), database, 2,
-                        "oxdav.auth.maxFailuresPerAddress = 1000\n")
+    nodes = start_nodes(tmp_path_factory.mktemp("multinode"), database, 2)
     try:
         admin = admin_for(nodes[0])
         admin.ok("context", "create", "acme", "--mapping", "acme.test")
@@ -339,3 +339,27 @@ def test_racing_writers_on_both_nodes_never_exceed_a_quota(cluster) -> None:
         kept = list_collection(cluster.any(), auth, collection).members
         assert list(kept) == [names[[a.status for a in answers].index(201)]]
         assert cluster.any().request("DELETE", next(iter(kept)), auth=auth).status == 204
+
+
+# -- guessing passwords on both nodes ---------------------------------------------------
+
+
+def test_guesses_spread_over_both_nodes_are_throttled_after_the_same_count(cluster) -> None:
+    admin_for(cluster.any()).ok("user", "create", "acme", "erin", "--password-stdin",
+                                "--email", "erin@acme.test", stdin=PASSWORD + "\n")
+    nodes = cluster.nodes
+    # oxdav.auth.maxFailures (5) per account, whichever node and address guess.
+    codes = [nodes[n % 2].request("PROPFIND", "/dav/caldav/", auth=("erin@acme.test", f"g{n}"),
+                                  headers={"Depth": "0"}, address=f"198.51.100.{n}").status
+             for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    for node in nodes:  # a password never verified is refused on both while blocked
+        assert node.request("PROPFIND", "/dav/caldav/", auth=("erin@acme.test", PASSWORD),
+                            headers={"Depth": "0"}, address="203.0.113.9").status == 429
+    # oxdav.auth.maxFailuresPerAddress (20) per client address, whichever node.
+    codes = [nodes[n % 2].request("PROPFIND", "/dav/caldav/", auth=(f"nobody{n}@acme.test", "x"),
+                                  headers={"Depth": "0"}, address="203.0.113.50").status
+             for n in range(21)]
+    assert codes == [401] * 20 + [429]
+    assert nodes[0].request("PROPFIND", "/dav/caldav/", auth=("alice@acme.test", PASSWORD),
+                            headers={"Depth": "0"}, address="203.0.113.50").status == 429
