@@ -4,6 +4,8 @@ Import the contract from here: ``Store``/``Transaction``/``Home``/``Collection``
 Protocols, the models, the typed errors, and ``open_store``.
 """
 
+from .core.transfer import Progress as CopyProgress
+from .core.transfer import copy_store
 from .directory_interface import Directory
 from .errors import (
     AlreadyExists,
@@ -18,6 +20,7 @@ from .errors import (
     ReadOnlyTransaction,
     StoreError,
     StoreNotRunning,
+    TargetNotEmpty,
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
@@ -60,7 +63,9 @@ __all__ = [
     "LoginFailures",
     "LockLimitExceeded", "Locked", "Module",
     "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
-    "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoredObject", "TimeRange",
+    "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoredObject",
+    "TargetNotEmpty", "TimeRange",
     "Transaction",
-    "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "open_store",
+    "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "copy_store",
+    "open_store",
 ]

@@ -141,3 +141,7 @@ class ContextChanged(StoreError):
     """A transaction opened with ``confirm=context`` found that context's version moved
     (or the context gone): what the caller kept from it, such as a login's verdict, is
     out of date and must be read again. Nothing was done in the transaction."""
+
+
+class TargetNotEmpty(StoreError):
+    """A store copy was pointed at a store that holds data already."""

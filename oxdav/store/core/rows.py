@@ -28,6 +28,7 @@ from ..models import (
     StoredObject,
     User,
 )
+from .transfer import TransferRows
 
 if TYPE_CHECKING:
     from .cache import MetadataCache
@@ -221,5 +222,5 @@ class ContentRows(Protocol):
     def prune_locks(self, now: float) -> int: ...
 
 
-class Rows(DirectoryRows, ContentRows, Protocol):
+class Rows(DirectoryRows, ContentRows, TransferRows, Protocol):
     """Everything an engine connection offers the core."""
