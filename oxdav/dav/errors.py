@@ -175,6 +175,17 @@ def to_dav_error(exc: BaseException) -> DAVError | None:
     return ERROR_MAPPER.to_dav_error(exc)
 
 
+#: Seconds a client is asked to wait while the database is away (RFC 9110 §10.2.3).
+UNAVAILABLE_RETRY_AFTER = 10
+
+
+def unavailable(exc: BaseException | None = None) -> DAVError:
+    """503 with Retry-After for a database that is away for now (RFC 9110 §15.6.4);
+    the store's message (which names the database) stays in the log."""
+    return DAVError(503, None, "The service is unavailable; try again later.",
+                    headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
+
+
 def generic_store_error_factories() -> dict[str, ErrorFactory]:
     """Factories for the store errors whose WebDAV meaning is protocol-independent.
 
@@ -205,4 +216,5 @@ def generic_store_error_factories() -> dict[str, ErrorFactory]:
         ),
         # A cap on locks per user, answered like a quota (RFC 4918 §11.5).
         "oxdav.store.errors.LockLimitExceeded": lambda exc: DAVError(507, None, str(exc) or None),
+        "oxdav.store.errors.StoreUnavailable": unavailable,
     }

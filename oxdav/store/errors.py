@@ -133,6 +133,12 @@ class StoreNotRunning(StoreError):
     """The store was used before ``start()`` or after ``stop()``."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now, or the connection to it was lost (a
+    restart, a failover, the network): nothing of the call took effect that was not
+    committed before, and trying again later may succeed."""
+
+
 class UnsupportedStorageURL(StoreError, ValueError):
     """``open_store`` was given a storage URL whose scheme has no backend."""
 

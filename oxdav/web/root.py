@@ -18,11 +18,12 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from oxdav.config import ConfigHolder, ConfigSnapshot
+from oxdav.dav.errors import render_error, unavailable
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.paths import PathMapper
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.results import Authenticated
-from oxdav.store.errors import ContextChanged
+from oxdav.store.errors import ContextChanged, StoreUnavailable
 from oxdav.web.auth import check_credentials, render_auth_failure, take_credentials
 
 log = Logger()
@@ -134,6 +135,17 @@ class Root(Resource):
             request.finish()
 
     def _failed(self, failure: Failure, request: Request) -> None:
+        if failure.check(StoreUnavailable) and not (request.startedWriting or request.finished):
+            # The database is away (logging in, or opening the transaction): 503.
+            log.warn("request {method} {path}: {error}", method=request.method,
+                     path=request.path, error=failure.getErrorMessage())
+            status, headers, body = render_error(unavailable(failure.value))
+            request.setResponseCode(status)
+            for name, value in headers.items():
+                request.setHeader(name.encode("ascii"), value.encode("utf-8"))
+            request.write(body)
+            request.finish()
+            return
         log.failure("request {method} {path} failed", failure,
                     method=request.method, path=request.path)
         if not request.finished and not request.startedWriting:

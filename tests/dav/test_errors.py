@@ -116,3 +116,16 @@ def test_quota_exceeded_maps_to_507_quota_not_exceeded() -> None:
     error = mapper.to_dav_error(QuotaExceeded(100, 90, 20))
     assert error is not None
     assert (error.status, error.precondition) == (507, "{DAV:}quota-not-exceeded")  # RFC 4331 §6
+
+
+def test_a_database_that_is_away_maps_to_503_with_retry_after_naming_nothing() -> None:
+    from oxdav.store.errors import StoreUnavailable
+
+    mapper = ErrorMapper()
+    for name, factory in generic_store_error_factories().items():
+        mapper.register(name, factory)
+    error = mapper.to_dav_error(StoreUnavailable("cannot connect to the database a@db:5432/x"))
+    assert error is not None
+    status, headers, body = render_error(error)
+    assert (status, headers["Retry-After"]) == (503, "10")  # RFC 9110 §15.6.4, §10.2.3
+    assert b"db:5432" not in body
