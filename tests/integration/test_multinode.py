@@ -363,3 +363,27 @@ def test_guesses_spread_over_both_nodes_are_throttled_after_the_same_count(clust
     assert codes == [401] * 20 + [429]
     assert nodes[0].request("PROPFIND", "/dav/caldav/", auth=("alice@acme.test", PASSWORD),
                             headers={"Depth": "0"}, address="203.0.113.50").status == 429
+
+
+# -- locks ------------------------------------------------------------------------------
+
+LOCKINFO = ('<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>'
+            '<D:locktype><D:write/></D:locktype><D:owner>multinode</D:owner></D:lockinfo>')
+
+
+def test_a_lock_taken_on_one_node_holds_on_the_other(cluster) -> None:
+    auth = ("alice@acme.test", PASSWORD)
+    collection = default_collection(cluster, "alice", PASSWORD, CALENDAR)
+    href = f"{collection}locked.ics"
+    first, second = cluster.nodes
+    locked = first.request("LOCK", href, auth=auth, body=LOCKINFO,
+                           headers={"Timeout": "Second-600"})
+    assert locked.status in (200, 201), locked.body
+    token = locked.header("Lock-Token")
+    # RFC 4918 §7: a write without the lock's token is refused, on the other node too.
+    assert put(second, auth, href, CALENDAR, event("locked", "x")).status == 423
+    assert put(second, auth, href, CALENDAR, event("locked", "x"),
+               If=f"({token})").status in (200, 201, 204)
+    assert second.request("UNLOCK", href, auth=auth,
+                          headers={"Lock-Token": token}).status == 204
+    assert put(first, auth, href, CALENDAR, event("locked", "y")).status == 204
