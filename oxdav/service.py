@@ -38,7 +38,7 @@ from oxdav import sdnotify
 from oxdav.carddav.representations import alternate_of
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
-from oxdav.dav.errors import ErrorMapper, generic_store_error_factories
+from oxdav.dav.errors import ErrorMapper
 from oxdav.devcert import ensure_dev_certificate
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
@@ -56,7 +56,7 @@ from oxdav.tls import (
     tcp_endpoint_description,
     tls_server_factory,
 )
-from oxdav.web.davtree import build_dav
+from oxdav.web.composition import build_dav
 from oxdav.web.forwarded import ForwardedHeaders, TrustedProxies
 from oxdav.web.health import ReadinessResource, build_ops_site
 from oxdav.web.metrics import OxdavMetrics
@@ -168,8 +168,6 @@ class OxdavService(MultiService):
         # The database answering now (PostgreSQL: SELECT 1, on a connection of its own).
         self.readiness.add_check("database", lambda: ensureDeferred(self.store.ping()))
         self.errors = ErrorMapper()
-        for error_name, factory in generic_store_error_factories().items():
-            self.errors.register(error_name, factory)
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)

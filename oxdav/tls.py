@@ -6,23 +6,29 @@ server-side TLS guidelines v6.0 "intermediate": TLS 1.2 and 1.3 only, and on
 TLS 1.2 only ECDHE key exchange with AEAD ciphers (no CBC, no static RSA, no DHE).
 TLS 1.3 suites are OpenSSL's defaults, which are exactly Mozilla's list.
 
-Documented deviations: Twisted always sets ``OP_CIPHER_SERVER_PREFERENCE`` where
-Mozilla says "false" (harmless: every allowed suite is AEAD with forward secrecy);
-there is no OCSP stapling and no group-list knob (OpenSSL's defaults apply).
+Documented deviations: ``OP_CIPHER_SERVER_PREFERENCE`` is set where Mozilla says
+"false" (harmless: every allowed suite is AEAD with forward secrecy); there is no OCSP
+stapling and no group-list knob (OpenSSL's defaults apply).
 
-A :class:`SwappableServerTLS` connection creator serves every handshake from its
+The OpenSSL context is built here from ``cryptography`` objects (pyOpenSSL's own key
+and certificate types are deprecated, and Twisted's ``CertificateOptions`` takes only
+those), with the settings ``CertificateOptions`` would apply. A
+:class:`SwappableServerTLS` connection creator serves every handshake from its
 ``current`` options, so a SIGHUP reload can assign new options: new handshakes get
 the new certificate, established connections keep theirs.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from OpenSSL import SSL, crypto
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from OpenSSL import SSL
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
@@ -30,14 +36,15 @@ from twisted.internet.interfaces import (
     IListeningPort,
     IOpenSSLServerConnectionCreator,
     IProtocolFactory,
+    IProtocolNegotiationFactory,
     IStreamServerEndpoint,
 )
-from twisted.internet.ssl import AcceptableCiphers, CertificateOptions, TLSVersion
 from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
 from zope.interface import implementer
 
 __all__ = [
     "MOZILLA_INTERMEDIATE_CIPHERS",
+    "ServerTLSOptions",
     "SwappableServerTLS",
     "TLSConfigError",
     "certificate_not_after",
@@ -84,23 +91,73 @@ def _load_certificates(path: Path, what: str) -> list[x509.Certificate]:
     return certificates
 
 
-def _load_private_key(path: Path) -> crypto.PKey:
+def _load_private_key(path: Path) -> PrivateKeyTypes:
     data = _read(path, "key")
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        return serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as e:
         # TypeError: the key is encrypted; oxdav cannot ask for a passphrase.
         raise TLSConfigError(
             f"TLS key {str(path)!r} is not an unencrypted PEM private key: {e}"
         ) from e
-    return crypto.PKey.from_cryptography_key(key)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ServerTLSOptions:
+    """A server certificate with its chain, and the OpenSSL context serving them.
+
+    Attributes:
+        certificate: the server's certificate.
+        chain: the certificates sent after it, in order.
+        context: the context every handshake uses (built once, never changed).
+    """
+
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    context: SSL.Context
+
+
+def _select_alpn(connection: SSL.Connection, offered: list[bytes]) -> bytes:
+    """The first protocol of the site's that the client offered (RFC 7301 §3.2); the
+    site is the factory the TLS protocol wraps (``acceptableProtocols``)."""
+    factory = connection.get_app_data().factory.wrappedFactory
+    negotiation = IProtocolNegotiationFactory(factory, None)
+    ours = list(negotiation.acceptableProtocols()) if negotiation is not None else []
+    return next((protocol for protocol in ours if protocol in offered), b"")
+
+
+def server_context(certificate: x509.Certificate, chain: Sequence[x509.Certificate],
+                   key: PrivateKeyTypes, ciphers: str = MOZILLA_INTERMEDIATE_CIPHERS
+                   ) -> SSL.Context:
+    """An OpenSSL server context: TLS >= 1.2, ``ciphers`` for TLS 1.2, no compression,
+    no tickets or session cache, ALPN from the site.
+
+    Raises:
+        SSL.Error: the key does not belong to the certificate.
+    """
+    context = SSL.Context(SSL.TLS_METHOD)
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE
+                        | SSL.OP_SINGLE_DH_USE | SSL.OP_SINGLE_ECDH_USE | SSL.OP_NO_TICKET)
+    context.set_mode(SSL.MODE_RELEASE_BUFFERS)
+    context.use_certificate(certificate)
+    context.use_privatekey(key)  # type: ignore[arg-type]
+    for extra in chain:
+        context.add_extra_chain_cert(extra)
+    context.check_privatekey()
+    context.set_verify(SSL.VERIFY_NONE)
+    context.set_session_id(os.urandom(7).hex().encode("ascii"))
+    context.set_session_cache_mode(SSL.SESS_CACHE_OFF)
+    context.set_alpn_select_callback(_select_alpn)
+    context.set_cipher_list(ciphers.encode("ascii"))
+    return context
 
 
 def load_certificate_options(
     cert_path: str | Path,
     key_path: str | Path,
     chain_paths: Sequence[str | Path] = (),
-) -> CertificateOptions:
+) -> ServerTLSOptions:
     """Build server TLS options from PEM files, validated before they are used.
 
     Args:
@@ -111,8 +168,7 @@ def load_certificate_options(
             chain in order.
 
     Returns:
-        Options with TLS >= 1.2 and :data:`MOZILLA_INTERMEDIATE_CIPHERS`, whose
-        OpenSSL context has already been built once.
+        Options with TLS >= 1.2 and :data:`MOZILLA_INTERMEDIATE_CIPHERS`.
 
     Raises:
         TLSConfigError: a file is unreadable or malformed, or the key does not
@@ -122,30 +178,19 @@ def load_certificate_options(
     certificates = _load_certificates(cert_path, "certificate")
     for chain_path in chain_paths:
         certificates += _load_certificates(Path(chain_path), "chain")
-    leaf, *chain = (crypto.X509.from_cryptography(c) for c in certificates)
-    options = CertificateOptions(
-        privateKey=_load_private_key(key_path),
-        certificate=leaf,
-        extraCertChain=chain,
-        acceptableCiphers=AcceptableCiphers.fromOpenSSLCipherString(
-            MOZILLA_INTERMEDIATE_CIPHERS
-        ),
-        raiseMinimumTo=TLSVersion.TLSv1_2,
-    )
+    leaf, *chain = certificates
     try:
-        # Builds and caches the context; runs SSL_CTX_check_private_key.
-        options.getContext()
+        context = server_context(leaf, chain, _load_private_key(key_path))
     except SSL.Error as e:
         raise TLSConfigError(
             f"TLS key {str(key_path)!r} does not match certificate {str(cert_path)!r}: {e}"
         ) from e
-    return options
+    return ServerTLSOptions(leaf, tuple(chain), context)
 
 
-def certificate_not_after(options: CertificateOptions) -> float:
+def certificate_not_after(options: ServerTLSOptions) -> float:
     """The expiry (notAfter) of the options' server certificate, in Unix seconds."""
-    certificate = options.certificate.to_cryptography()
-    return certificate.not_valid_after_utc.timestamp()
+    return options.certificate.not_valid_after_utc.timestamp()
 
 
 @implementer(IOpenSSLServerConnectionCreator)
@@ -154,19 +199,19 @@ class SwappableServerTLS:
 
     Assign :attr:`current` (in the reactor thread) to change the certificate:
     each handshake reads it once, so established connections keep the context they
-    started with. ALPN is still negotiated from the wrapped site's
-    ``acceptableProtocols`` because CertificateOptions installs that callback.
+    started with. ALPN is negotiated from the wrapped site's ``acceptableProtocols``
+    (the context's selection callback).
 
     Attributes:
         current: the options used for new handshakes.
     """
 
-    def __init__(self, options: CertificateOptions) -> None:
+    def __init__(self, options: ServerTLSOptions) -> None:
         self.current = options
 
     def serverConnectionForTLS(self, tlsProtocol: TLSMemoryBIOProtocol) -> SSL.Connection:
         """Create the OpenSSL connection for one incoming handshake."""
-        return SSL.Connection(self.current.getContext(), None)
+        return SSL.Connection(self.current.context, None)
 
 
 def tls_server_factory(

@@ -19,13 +19,13 @@ removed; its deletion is synchronised to clients like any other.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from oxdav.caldav.collection import stored_object_index
 from oxdav.caldav.errors import CalendarDataError
 from oxdav.carddav.errors import CardDAVPreconditionError
-from oxdav.carddav.representations import stored_card_index
+from oxdav.carddav.tasks import checked_card
 from oxdav.dav.xmlchars import non_xml_character
 from oxdav.store import Collection, Folder, NotFound, ObjectIndex, Store, Transaction
 
@@ -39,13 +39,14 @@ BATCH = 200
 COLUMNS = ("name", "uid", "etag", "size", "modified")
 
 
-async def _calendar_index(data: bytes) -> ObjectIndex:
-    return stored_object_index(data)
+def _card_index(data: bytes) -> ObjectIndex:
+    """A stored card's index, made as a PUT makes it."""
+    return checked_card(data, None, len(data)).index
 
 
-#: How the index of an object of each folder module is made.
-INDEXERS: dict[str, Callable[[bytes], Awaitable[ObjectIndex]]] = {
-    "calendar": _calendar_index, "tasks": _calendar_index, "contacts": stored_card_index}
+#: How the index of an object of each folder module is made (from stored bytes).
+INDEXERS: dict[str, Callable[[bytes], ObjectIndex]] = {
+    "calendar": stored_object_index, "tasks": stored_object_index, "contacts": _card_index}
 
 
 async def _folders(store: Store, spec: str | None, folder_id: int | None
@@ -79,7 +80,7 @@ async def reindex(store: Store, args: argparse.Namespace, out: TextIO) -> None:
             indexes: list[tuple[str, str, ObjectIndex]] = []
             for item in stored:
                 try:
-                    indexes.append((item.name, item.meta.etag, await indexer(item.data)))
+                    indexes.append((item.name, item.meta.etag, indexer(item.data)))
                 except (CalendarDataError, CardDAVPreconditionError) as error:
                     broken += 1
                     out.write(f"context {context_id} folder {folder.id} {item.name}: "

@@ -67,13 +67,12 @@ def estimated_instances(master: Component, until: date | None = None) -> float:
     total = 0.0
     start = _moment(master, "DTSTART") or _moment(master, "DUE")
     for rule in _rules(master):
-        if "COUNT" in rule:
-            total += int(str(rule["COUNT"][0]))
-            continue
+        count = float(str(rule["COUNT"][0])) if "COUNT" in rule else math.inf
         ends = [_utc(v) for v in (rule.get("UNTIL", [None])[0], until)
                 if isinstance(v, date)]
         if start is None or not ends:
-            return math.inf
+            total += count
+            continue
         freq = str(rule.get("FREQ", ["DAILY"])[0]).upper()
         interval = int(str(rule.get("INTERVAL", [1])[0])) or 1
         span = (min(ends) - _utc(start)).total_seconds()
@@ -83,7 +82,8 @@ def estimated_instances(master: Component, until: date | None = None) -> float:
                 factor *= len(values)
         if "BYDAY" in rule and freq in ("MONTHLY", "YEARLY"):
             factor *= 5 if freq == "MONTHLY" else 53
-        total += (max(span, 0) / (_FREQ_SECONDS.get(freq, 1) * interval) + 1) * factor
+        steps = (max(span, 0) / (_FREQ_SECONDS.get(freq, 1) * interval) + 1) * factor
+        total += min(count, steps)
     return total + _values(master, "RDATE")
 
 
@@ -97,6 +97,9 @@ class TooManyInstances(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"more than {limit} recurrence instances")
         self.limit = limit
+
+    def __reduce__(self) -> tuple[type[TooManyInstances], tuple[int]]:
+        return type(self), (self.limit,)
 
 
 class InstanceBudget:

@@ -10,15 +10,13 @@ clamped to the user's sync window (DESIGN.md §4, :mod:`oxdav.caldav.window`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from functools import cached_property, partial
-from typing import Any
+from functools import cached_property
 
 from lxml import etree
 from twisted.logger import Logger
 
-from oxdav.caldav.errors import CalendarDataError
-from oxdav.caldav.expand_prepared import prepare_expansion
-from oxdav.caldav.ical import ParsedCalendarObject, parse_calendar_object
+from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
+from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
@@ -58,19 +56,6 @@ CALENDAR_PRIVILEGES = DAV_PRIVILEGES.with_child(
 STORED_AS_DEAD = frozenset({CALENDAR_TIMEZONE, CALENDAR_ORDER})
 
 
-def _parse_and_prepare(body: bytes, **options: Any) -> tuple[ParsedCalendarObject, bytes | None]:
-    """:func:`parse_calendar_object`, then what CALDAV:expand will read instead of parsing."""
-    parsed = parse_calendar_object(body, **options)
-    return parsed, prepare_expansion(parsed)
-
-
-def object_index(parsed: ParsedCalendarObject, expansion: bytes | None) -> ObjectIndex:
-    """What the store keeps of a calendar object besides its bytes."""
-    return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
-                       parsed.recurring, exact_spans=parsed.exact_spans,
-                       floating_spans=parsed.all_day_spans, derived=expansion)
-
-
 def stored_object_index(data: bytes) -> ObjectIndex:
     """The index of a calendar object stored before (and checked when it was written),
     made as a PUT makes it: for a re-index after the indexing changed.
@@ -78,8 +63,7 @@ def stored_object_index(data: bytes) -> ObjectIndex:
     Raises:
         CalendarDataError: the bytes no longer parse.
     """
-    return object_index(*_parse_and_prepare(data, allowed_components=ALL_COMPONENTS,
-                                            max_size=len(data)))
+    return index_for_put(data, ALL_COMPONENTS, len(data), None, DEFAULT_MAX_INSTANCES, None)
 
 
 def folder_components(folder: Folder) -> frozenset[str]:
@@ -87,13 +71,6 @@ def folder_components(folder: Folder) -> frozenset[str]:
     if folder.components:
         return frozenset(folder.components)
     return COMPONENTS_BY_MODULE.get(folder.module, frozenset({"VEVENT"}))
-
-
-def dav_error(error: CalendarDataError) -> DAVError:
-    """The response for a refused body: 415 for a foreign media type, else 403 with the
-    RFC 4791 §5.3.2.1 precondition."""
-    status = 415 if error.precondition == "supported-calendar-data" else 403
-    return DAVError(status, error.element, error.message)
 
 
 class CalendarCollection(FolderCollection):
@@ -127,7 +104,7 @@ class CalendarCollection(FolderCollection):
     # -- listings clamped to the window (DESIGN.md §4) ------------------------------
 
     async def children(self) -> AsyncIterator[DAVResource]:
-        for meta in await self.collection.list(time_range=self.window.store_range()):
+        for meta in await self.store_collection.list(time_range=self.window.store_range()):
             yield self.member(meta)
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
@@ -149,28 +126,20 @@ class CalendarCollection(FolderCollection):
 
     # -- PUT (RFC 4791 §5.3.2) -------------------------------------------------------
 
-    async def parse(self, body: bytes, content_type: str | None
-                    ) -> tuple[ParsedCalendarObject, bytes | None]:
-        """Parse and validate ``body`` for this collection, and prepare its expansion.
-
-        Returns:
-            The parsed object and its :func:`~oxdav.caldav.expand_prepared.prepare_expansion`
-            bytes (``None`` when expand keeps the parsing path for it).
+    async def index(self, body: bytes, content_type: str | None) -> ObjectIndex:
+        """Parse and validate ``body`` for this collection; its index, with its expansion
+        prepared (:func:`oxdav.caldav.tasks.index_for_put`).
 
         Raises:
-            DAVError: 403/415 with the RFC 4791 §5.3.2.1 precondition.
+            CalendarDataError: a §5.3.2.1 precondition (answered 403 or 415).
         """
-        parse = partial(_parse_and_prepare, body, allowed_components=self.components,
-                        max_size=self.max_resource_size or 0,
-                        content_type=content_type, max_instances=self.max_instances,
-                        horizon=self.window.end)
+        args = (body, self.components, self.max_resource_size or 0, content_type,
+                self.max_instances, self.window.end)
         # A small body parses in well under a millisecond, unless a recurrence set
-        # makes its index cost up to max-instances steps: that runs off the reactor.
+        # makes its index cost up to max-instances steps: that runs in a worker.
         cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)
-        try:
-            return parse() if cheap else await self.tree.work.run(parse)
-        except CalendarDataError as error:
-            raise dav_error(error) from None
+        return index_for_put(*args) if cheap else await self.tree.work.process(
+            index_for_put, *args)
 
     def uid_conflict(self, ctx: RequestContext, holder: str) -> DAVError:
         """403 ``no-uid-conflict`` naming the resource that holds the UID (§5.3.2.1)."""
@@ -188,13 +157,13 @@ class CalendarCollection(FolderCollection):
         answer uses the href given (deliberate: one UID, one resource, RFC 4791
         §5.3.2.1).
         """
-        parsed, expansion = await self.parse(body, content_type)
+        index = await self.index(body, content_type)
         if self.window.strict:
-            broken = self.window.violation(parsed.first_start, parsed.last_end)
+            broken = self.window.violation(index.first_start, index.last_end)
             if broken is not None:
                 raise DAVError(403, clark(CALDAV_NS, broken),
                                "the object lies outside the synchronised window")
-        return object_index(parsed, expansion)
+        return index
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
@@ -213,13 +182,13 @@ class CalendarCollection(FolderCollection):
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
         own = {k: v for k, v in values.items() if k in STORED_AS_DEAD}
         if own:
-            await self.collection.set_dead_properties(
+            await self.store_collection.set_dead_properties(
                 "", {k: store_value(v) for k, v in own.items() if v is not None},
                 [k for k, v in own.items() if v is None])
         if CALENDAR_DESCRIPTION in values:
             element = values[CALENDAR_DESCRIPTION]
             text = (element.text or "").strip() if element is not None else ""
-            await self.collection.update_folder(description=text or None)
+            await self.store_collection.update_folder(description=text or None)
         rest = {k: v for k, v in values.items()
                 if k not in STORED_AS_DEAD and k != CALENDAR_DESCRIPTION}
         if rest:
@@ -227,7 +196,7 @@ class CalendarCollection(FolderCollection):
 
     async def stored_property(self, name: str) -> etree._Element | None:
         """A live property kept in dead storage (calendar-timezone, calendar-order)."""
-        text = (await self.collection.dead_properties("")).get(name)
+        text = (await self.store_collection.dead_properties("")).get(name)
         return None if text is None else load_value(text)
 
     async def timezone_text(self) -> str | None:

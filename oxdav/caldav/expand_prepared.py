@@ -2,7 +2,7 @@
 
 :func:`oxdav.caldav.expand.expand` parses a stored object, enumerates its
 instances, renders each as a standalone component in UTC and serialises the
-result: work a read path should not do (DESIGN.md §7, issue 7). For a VEVENT
+result: work a read path should not do (DESIGN.md §7). For a VEVENT
 object whose instances are all known exactly
 (:func:`oxdav.caldav.index.exact_event_spans`: a single event or a bounded
 series, in zoned, UTC or all-day times, EXDATEs and overridden instances
@@ -21,7 +21,7 @@ Declined, so left to the parsing path: objects without exact spans (floating
 times, unbounded or long series, VTODO…), RDATE periods, EXRULE,
 THISANDFUTURE overrides, two instances starting at the same moment (the
 parsing path's order of those is the expansion library's), and objects stored
-before this existed (no derived bytes).
+without derived bytes (``oxdav-admin object reindex`` prepares them).
 
 The prepared bytes are zlib-compressed JSON: ``{"format": 1, "all_day": bool,
 "head": text, "instances": [[start, end, text], ...]}``; ``head`` is the

@@ -311,7 +311,9 @@ def _check_instances(components: list[Component], max_instances: int,
         dates = recurrence_dates(component)
         if dates > max_instances:
             raise refuse(f"{dates} RDATE and EXDATE values")
-        estimate = estimated_instances(component, horizon)
+        # A series with an end counts whole; one without up to the horizon.
+        open_ended = any("COUNT" not in r and "UNTIL" not in r for r in _rules(component))
+        estimate = estimated_instances(component, horizon if open_ended else None)
         if estimate <= max_instances or math.isinf(estimate):  # inf: no end, no horizon
             continue
         if _count_up_to(component, horizon, max_instances) > max_instances:

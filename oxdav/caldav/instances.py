@@ -157,11 +157,24 @@ def _is_recurring_group(group: list[Component]) -> bool:
     return any(defines_recurrence(c) and "RECURRENCE-ID" not in c for c in group)
 
 
-def _charge_series(group: list[Component], until: datetime) -> None:
+#: What walking past an instance before the range costs, against making one inside it
+#: (the library steps through earlier ones without building them).
+SKIP_COST = 0.05
+
+
+def _charge_series(group: list[Component], since: datetime | None, until: datetime) -> None:
     """Charge the active budget (:mod:`oxdav.caldav.budget`) with what expanding the
-    series up to ``until`` costs: every step from its first instance on."""
-    charge(sum(estimated_instances(c, until) if "RECURRENCE-ID" not in c else 1
-               for c in group))
+    series for ``[since, until)`` costs: every instance made, and every step from the
+    series' first instance to ``since`` at :data:`SKIP_COST`."""
+    total = 0.0
+    for component in group:
+        if "RECURRENCE-ID" in component:
+            total += 1
+            continue
+        steps = estimated_instances(component, until)
+        skipped = 0.0 if since is None else min(estimated_instances(component, since), steps)
+        total += steps - skipped + skipped * SKIP_COST
+    charge(total)
 
 
 def _charged(instances: Iterator[Instance]) -> Iterator[Instance]:
@@ -221,7 +234,7 @@ def iter_instances(
         if end is None:
             yield from _charged(cast(Iterator[Instance], query.after(low)))
         elif low < end + WINDOW_PADDING:  # else the series starts after the range
-            _charge_series(group, end + WINDOW_PADDING)
+            _charge_series(group, low, end + WINDOW_PADDING)
             yield from cast(list[Instance], query.between(low, end + WINDOW_PADDING))
 
 
@@ -261,7 +274,7 @@ def series_instances(group: list[Component], limit: int) -> list[Instance] | Non
     if not _is_recurring_group(group):
         return [single_instance(c) for c in group]
     query = _query(group, str(group[0].name))
-    _charge_series(group, LATEST)
+    _charge_series(group, None, LATEST)
     found = cast(list[Instance], query.between(EARLIEST, LATEST))
     return found if len(found) <= limit else None
 

@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from oxdav.caldav.collection import ALL_COMPONENTS, CALENDAR_DESCRIPTION
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
 from oxdav.dav.methods.mkcol import set_properties
@@ -28,8 +28,8 @@ from oxdav.dav.resource import RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, parse_body
 from oxdav.folders.collection import store_value
-from oxdav.folders.homes import FolderHome
 from oxdav.folders.naming import needs_alias, remember_name, segment_id
+from oxdav.folders.space import HomeCollection
 from oxdav.store.errors import AlreadyExists, NotFound
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Module
 
@@ -93,7 +93,7 @@ def _text(element: etree._Element | None) -> str | None:
     return None if element is None else ((element.text or "").strip() or None)
 
 
-class CalendarHomeCollection(FolderHome, CollectionMaker):
+class CalendarHomeCollection(HomeCollection, CollectionMaker):
     """``/caldav/``: makes calendars (RFC 4791 §5.3.1, RFC 5689 §3)."""
 
     async def make_collection(self, ctx: RequestContext, name: str, method: str,
@@ -116,18 +116,18 @@ class CalendarHomeCollection(FolderHome, CollectionMaker):
         handled = {_RESOURCETYPE, _DISPLAYNAME, _COLOR, _COMPONENT_SET, CALENDAR_DESCRIPTION}
         # calendar-timezone, calendar-order and unknown properties: dead storage.
         dead = {k: store_value(v) for k, v in props.items() if k not in handled}
-        collection = await home.collection(folder.id)
+        store_collection = await home.collection(folder.id)
         if dead:
-            await collection.set_dead_properties("", dead)
+            await store_collection.set_dead_properties("", dead)
         if needs_alias(name):
-            await remember_name(collection, name)
+            await remember_name(store_collection, name)
 
 
 class MkcalendarMethod(MethodHandler):
     """MKCALENDAR (RFC 4791 §5.3.1): 201 on success, 405 on an existing resource."""
 
     name = "MKCALENDAR"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: Any) -> bool:

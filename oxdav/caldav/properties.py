@@ -17,7 +17,7 @@ from oxdav.caldav.collection import (
 from oxdav.caldav.window import SyncWindow, utc_basic
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection
 

@@ -15,8 +15,7 @@ retrieval, expand (from the rendering prepared on write when there is one,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, tzinfo
 
 from icalendar import Calendar
@@ -28,22 +27,19 @@ from oxdav.caldav.budget import InstanceBudget, TooManyInstances
 from oxdav.caldav.calendardata import (
     CalendarDataRequest,
     parse_calendar_data_request,
-    render_calendar_data,
 )
 from oxdav.caldav.collection import CalendarCollection
-from oxdav.caldav.errors import CalDAVError
-from oxdav.caldav.expand_prepared import expand_prepared
+from oxdav.caldav.errors import refused_request
 from oxdav.caldav.filters import CalendarFilter, parse_filter
-from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query, render_free_busy
-from oxdav.caldav.ical import load_calendar
-from oxdav.caldav.timerange import TimeRange
+from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query
+from oxdav.caldav.tasks import Answer, answer_objects, decide, free_busy
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import (
+from oxdav.dav.property_results import (
     NOT_READABLE,
     PropFindRequest,
     PropFindType,
@@ -53,19 +49,12 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements
-from oxdav.store.models import ObjectMeta, StoredObject
+from oxdav.store.models import StoredObject
 
 log = Logger()
 
 CALENDAR_DATA = clark(CALDAV_NS, "calendar-data")
 _PROP = clark(DAV_NS, "prop")
-
-
-def to_dav_error(error: CalDAVError) -> DAVError:
-    """A CalDAV report error as 403 with its precondition, or 400 without one."""
-    if error.precondition is None:
-        return DAVError(400, None, error.message)
-    return DAVError(403, error.element, error.message)
 
 
 def query_timezone(text: str | None) -> tzinfo:
@@ -85,26 +74,6 @@ def query_timezone(text: str | None) -> tzinfo:
 def wants_derived(data_request: CalendarDataRequest | None) -> bool:
     """Whether the objects' prepared expansions are worth reading (``get_many``)."""
     return data_request is not None and data_request.expand_only is not None
-
-
-def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None,
-                  tz: tzinfo) -> bytes:
-    """The calendar-data of one object: an expand from its prepared expansion when it
-    has one (:mod:`oxdav.caldav.expand_prepared`), else parsed
-    (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
-
-    Raises:
-        DAVError: 400/403 for a calendar-data request the object cannot answer.
-    """
-    rng = None if data_request is None else data_request.expand_only
-    if rng is not None:
-        data = expand_prepared(stored.derived, rng, tz)
-        if data is not None:
-            return data
-    try:
-        return render_calendar_data(stored.data, data_request, tz)
-    except CalDAVError as error:
-        raise to_dav_error(error) from None
 
 
 #: Objects read and answered per store call and per hop to the work pool.
@@ -131,65 +100,12 @@ def truncated(ctx: RequestContext, resource: CalendarCollection) -> ResponseEntr
                                      "report may expand; ask for a shorter time range")
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """What the work pool found for one object: its calendar-data, or why not (the
-    precondition it cannot meet, or why its stored text cannot be read)."""
-
-    stored: StoredObject
-    data: str | None = None
-    error: DAVError | None = None
-    unreadable: str | None = None
-
-
-def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, wants_data: bool,
-            tz: tzinfo) -> _Answer:
-    if not wants_data:
-        return _Answer(stored)
-    try:
-        data = calendar_data(stored, data_request, tz)
-    except DAVError as error:  # this object cannot answer what was asked
-        return _Answer(stored, error=error)
-    except ValueError as error:  # stored before PUT checked, no longer parses
-        return _Answer(stored, unreadable=f"it does not parse: {error}")
-    # Bytes that are no UTF-8 stay unwritable surrogates: 500 in the propstat.
-    return _Answer(stored, data.decode("utf-8", "surrogateescape"))
-
-
-def _answers(objects: Sequence[StoredObject], keep: Callable[[StoredObject], bool],
-             data_request: CalendarDataRequest | None, wants_data: bool, tz: tzinfo,
-             budget: InstanceBudget) -> tuple[list[_Answer], bool]:
-    """The answers for the ``objects`` that ``keep`` admits, in order, and whether the
-    budget ran out on the way (the answers then stop there). Runs on the work pool."""
-    answers: list[_Answer] = []
-    with budget.active():
-        try:
-            for stored in objects:
-                if keep(stored):
-                    answers.append(_answer(stored, data_request, wants_data, tz))
-        except TooManyInstances:
-            return answers, True
-    return answers, False
-
-
-def readable(stored: StoredObject) -> Calendar | None:
-    """The parsed object, or ``None`` (logged) for one stored before PUT checked that
-    no longer parses: like an unreadable card in CardDAV's filters, it matches nothing
-    and is busy at no time, instead of failing the whole report."""
-    try:
-        return load_calendar(stored.data)
-    except ValueError as error:
-        log.warn("{name}: passed over, it does not parse: {error}", name=stored.name,
-                 error=error)
-        return None
-
-
 class _ObjectReport(Report):
     """A report on a calendar collection answering with properties of its objects.
 
     Objects are read :data:`BATCH` at a time; what needs parsing (the exact filter,
-    calendar-data other than the stored text) runs on the work pool under the
-    report's instance budget.
+    calendar-data other than the stored text) runs in a worker process
+    (:func:`oxdav.caldav.tasks.answer_objects`) under the report's instance budget.
     """
 
     def __init__(self, properties: PropertyRegistry) -> None:
@@ -204,42 +120,53 @@ class _ObjectReport(Report):
         """The properties wanted besides calendar-data, its request, whether it is wanted.
 
         Raises:
-            DAVError: 400/403 for a malformed calendar-data element (§9.6).
+            CalDAVError: a malformed calendar-data element (§9.6).
         """
         request = parse_property_selection(body) or PropFindRequest.allprop()
         if request.type is not PropFindType.PROP or CALENDAR_DATA not in request.names:
             return request, None, False
         element = next(e for p in child_elements(body) if p.tag == _PROP
                        for e in child_elements(p) if e.tag == CALENDAR_DATA)
-        try:
-            data_request = parse_calendar_data_request(element)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        data_request = parse_calendar_data_request(element)
         rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
         return rest, data_request, True
 
     async def answer_batch(self, resource: CalendarCollection, names: Sequence[str],
-                           keep: Callable[[StoredObject], bool],
+                           decided: dict[str, bool | None], flt: CalendarFilter | None,
                            data_request: CalendarDataRequest | None, wants_data: bool,
-                           tz: tzinfo, budget: InstanceBudget) -> tuple[list[_Answer], bool]:
-        """Read ``names`` and answer those ``keep`` admits (see :func:`_answers`)."""
-        stored = await resource.collection.get_many(names, derived=wants_derived(data_request))
-        return await resource.tree.work.run(_answers, stored, keep, data_request, wants_data,
-                                            tz, budget)
+                           tz: tzinfo, budget: InstanceBudget
+                           ) -> tuple[list[tuple[StoredObject, Answer]], bool]:
+        """Read ``names`` and answer those the report keeps, in a worker process when
+        anything must be parsed (:func:`~oxdav.caldav.tasks.answer_objects`), charging
+        ``budget``; whether it ran out."""
+        stored = await resource.store_collection.get_many(
+            names, derived=wants_derived(data_request))
+        parsing = (wants_data and data_request is not None and not data_request.whole) or (
+            flt is not None and any(decided.get(s.name) is None for s in stored))
+        # Without parsing only the stored text's check for XML remains: inline when small.
+        size = sum(len(s.data) for s in stored) if wants_data else 0
+        args = (stored, decided, flt, data_request, wants_data, tz, budget.limit - budget.used)
+        work = resource.tree.work
+        answers, cut, used = await (work.process(answer_objects, *args) if parsing
+                                    else work.sized_process(size, answer_objects, *args))
+        budget.used += used
+        by_name = {s.name: s for s in stored}
+        return [(by_name[a.name], a) for a in answers], cut
 
     async def entry(self, ctx: RequestContext, resource: CalendarCollection,
-                    answer: _Answer, request: PropFindRequest, wants_data: bool
+                    stored: StoredObject, answer: Answer, request: PropFindRequest
                     ) -> ResponseEntry:
         """One object's response, calendar-data included when asked for."""
-        result = await self._properties.evaluate(ctx, resource.member(answer.stored.meta),
-                                                 request)
+        result = await self._properties.evaluate(ctx, resource.member(stored.meta), request)
         if answer.data is not None:
             result.set(CALENDAR_DATA, answer.data)
-        elif answer.error is not None:
-            result.set_status(CALENDAR_DATA, answer.error.status,
-                              answer.error.precondition_name)
+        elif answer.refused is not None:
+            error = refused_request(answer.refused)
+            result.set_status(CALENDAR_DATA, error.status, error.precondition_name)
         elif answer.unreadable is not None:
             result.set_failed(CALENDAR_DATA, answer.unreadable, NOT_READABLE)
+        elif answer.unwritable is not None:
+            result.set_unwritable(CALENDAR_DATA, answer.unwritable)
         return result.to_entry()
 
 
@@ -264,13 +191,13 @@ class CalendarMultigetReport(_ObjectReport):
             for first in range(0, len(hrefs), BATCH):
                 batch = hrefs[first:first + BATCH]
                 wanted = list(dict.fromkeys(names[h] for h in batch if h in names))
-                answers, cut = await self.answer_batch(resource, wanted, _always, data_request,
-                                                       wants_data, tz, budget)
-                found = {a.stored.name: a for a in answers}
+                answers, cut = await self.answer_batch(resource, wanted, {}, None,
+                                                       data_request, wants_data, tz, budget)
+                found = {stored.name: (stored, answer) for stored, answer in answers}
                 for href in batch:
-                    answer = found.get(names.get(href, ""))
-                    if answer is not None:
-                        yield await self.entry(ctx, resource, answer, request, wants_data)
+                    pair = found.get(names.get(href, ""))
+                    if pair is not None:
+                        yield await self.entry(ctx, resource, *pair, request)
                     elif not cut:
                         yield ResponseEntry(href, status=404)
                 if cut:
@@ -279,15 +206,6 @@ class CalendarMultigetReport(_ObjectReport):
 
         return multistatus_answer(ctx, entries())
 
-
-def _always(stored: StoredObject) -> bool:
-    return True
-
-
-def _decide(flt: CalendarFilter, candidates: Sequence[ObjectMeta], tz: tzinfo
-            ) -> dict[str, bool | None]:
-    """What the index decides of each candidate (None: the object must be parsed)."""
-    return {m.name: flt.index_match(m, tz) for m in candidates}
 
 
 class CalendarQueryReport(_ObjectReport):
@@ -301,16 +219,14 @@ class CalendarQueryReport(_ObjectReport):
         """The filter and the CALDAV:timezone text of a query (§9.7, §9.8).
 
         Raises:
-            DAVError: 403 ``valid-filter``/``supported-collation``, 400 without filter.
+            DAVError: 403 ``valid-filter`` without exactly one filter.
+            CalDAVError: ``valid-filter``, ``supported-filter``, ``supported-collation``.
         """
         filters = [e for e in child_elements(body) if e.tag == clark(CALDAV_NS, "filter")]
         if len(filters) != 1:
             raise DAVError(403, clark(CALDAV_NS, "valid-filter"),
                            "calendar-query needs exactly one filter")
-        try:
-            flt = parse_filter(filters[0])
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        flt = parse_filter(filters[0])
         zone = next((e.text for e in child_elements(body)
                      if e.tag == clark(CALDAV_NS, "timezone")), None)
         return flt, zone
@@ -323,27 +239,23 @@ class CalendarQueryReport(_ObjectReport):
         tz = query_timezone(zone if zone else await resource.timezone_text())
         narrowing = flt.narrowing()
         span = resource.window.query_range(narrowing.start, narrowing.end)
-        candidates = await resource.collection.list(time_range=span,
+        candidates = await resource.store_collection.list(time_range=span,
                                                     component=narrowing.component,
                                                     spans=True)
         if len(candidates) <= INLINE_CANDIDATES:
-            decided = _decide(flt, candidates, tz)
+            decided = decide(flt, candidates, tz)
         else:
-            decided = await resource.tree.work.run(_decide, flt, candidates, tz)
+            decided = await resource.tree.work.process(decide, flt, candidates, tz)
         names = [name for name, decision in decided.items() if decision is not False]
         budget = report_budget(resource)
-
-        def keep(stored: StoredObject) -> bool:
-            return bool(decided[stored.name]) or (
-                (calendar := readable(stored)) is not None and flt.matches(calendar, tz))
 
         async def entries() -> AsyncIterator[ResponseEntry]:
             for first in range(0, len(names), BATCH):
                 answers, cut = await self.answer_batch(
-                    resource, names[first:first + BATCH], keep, data_request, wants_data, tz,
-                    budget)
-                for answer in answers:
-                    yield await self.entry(ctx, resource, answer, request, wants_data)
+                    resource, names[first:first + BATCH], decided, flt, data_request,
+                    wants_data, tz, budget)
+                for stored, answer in answers:
+                    yield await self.entry(ctx, resource, stored, answer, request)
                 if cut:
                     yield truncated(ctx, resource)
                     return
@@ -364,35 +276,24 @@ class FreeBusyQueryReport(Report):
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
         assert isinstance(resource, CalendarCollection)
-        try:
-            rng = parse_free_busy_query(body)
-        except CalDAVError as error:
-            raise to_dav_error(error) from None
+        rng = parse_free_busy_query(body)
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        metas = [m for m in await resource.collection.list(time_range=span)
+        metas = [m for m in await resource.store_collection.list(time_range=span)
                  if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
         for first in range(0, len(metas), BATCH):
             batch = metas[first:first + BATCH]
-            objects += await resource.collection.get_many(m.name for m in batch)
+            objects += await resource.store_collection.get_many(m.name for m in batch)
         tz = query_timezone(await resource.timezone_text())
         try:
-            data = await resource.tree.work.run(_free_busy, objects, rng, tz,
-                                                report_budget(resource))
+            data = await resource.tree.work.process(free_busy, objects, rng, tz,
+                                                    report_budget(resource).limit)
         except TooManyInstances:
             raise DAVError(507, NUMBER_OF_MATCHES_WITHIN_LIMITS,
                            "the range holds more recurrence instances than a report may "
                            "expand; ask for a shorter range") from None
         return DAVResponse(200, {"Content-Type": "text/calendar; charset=utf-8"}, data)
-
-
-def _free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
-               budget: InstanceBudget) -> bytes:
-    """The VFREEBUSY of ``objects`` (runs on the work pool, charged to ``budget``)."""
-    with budget.active():
-        return render_free_busy((c for s in objects if (c := readable(s)) is not None), rng,
-                                tz=tz)
 
 
 def calendar_reports(properties: PropertyRegistry) -> Sequence[Report]:

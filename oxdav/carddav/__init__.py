@@ -14,7 +14,7 @@ Semantics that need neither HTTP nor the store:
 
 The home on the DAV tree (``oxdav.folders`` resources, DESIGN.md §5):
 
-- :mod:`oxdav.carddav.home`: the ``/carddav/`` home kind, its extended MKCOL.
+- :mod:`oxdav.carddav.space`: the ``/carddav/`` space, its extended MKCOL.
 - :mod:`oxdav.carddav.exposure`: exposedCollections, ignoreFolders, the aggregated set.
 - :mod:`oxdav.carddav.collection`: a contacts folder as an address book, its cards.
 - :mod:`oxdav.carddav.aggregate`: the aggregated "All Contacts" collection.

@@ -17,7 +17,7 @@ from lxml import etree
 
 from oxdav.carddav.card import Card, CardProperty, CardSyntaxError, read_card
 from oxdav.carddav.convert import SUPPORTED_ADDRESS_DATA_CONVERSION, convert, convert_card
-from oxdav.carddav.errors import CARDDAV_NS, ConversionError
+from oxdav.carddav.errors import CARDDAV_NS, AddressDataRequestError, ConversionError
 from oxdav.carddav.vcard import (
     SUPPORTED_ADDRESS_DATA,
     SUPPORTED_VERSIONS,
@@ -142,17 +142,18 @@ def parse_address_data(element: etree._Element) -> AddressDataRequest:
         element: the ``{urn:ietf:params:xml:ns:carddav}address-data`` element.
 
     Raises:
-        ConversionError: ``supported-address-data`` when the content-type or version
-            names a media type the server does not support (§8.6, §8.7
+        AddressDataRequestError: ``supported-address-data`` when the content-type or
+            version names a media type the server does not support (§8.6, §8.7
             preconditions).
     """
     content_type, param_version = _media_type(element.get("content-type", DEFAULT_CONTENT_TYPE))
     if content_type not in VCARD_MEDIA_TYPES:
-        raise ConversionError(SUPPORTED_ADDRESS_DATA, f"{content_type} is not supported")
+        raise AddressDataRequestError(SUPPORTED_ADDRESS_DATA, f"{content_type} is not supported")
     given = element.get("version") or param_version
     version = (given or DEFAULT_VERSION).strip()
     if version not in SUPPORTED_VERSIONS:
-        raise ConversionError(SUPPORTED_ADDRESS_DATA, f"vCard {version} is not supported")
+        raise AddressDataRequestError(SUPPORTED_ADDRESS_DATA,
+                                      f"vCard {version} is not supported")
     children = [c for c in element if isinstance(c.tag, str)]
     if any(c.tag == _ALLPROP for c in children):
         properties = None

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from oxdav.carddav.aggregate_sync import aggregated_changes
-from oxdav.carddav.collection import AddressObject, CardLookup, store_card
+from oxdav.carddav.collection import AddressObject, CardLookup, check_card, store_card
 from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, AGGREGATED_NAME, FolderSet
-from oxdav.carddav.validation import uid_conflict, validate_body
+from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import (
     AggregatedSyncCollection,
@@ -36,13 +35,10 @@ from oxdav.dav.methods.capabilities import (
 from oxdav.dav.privileges import BIND, READ, WRITE_CONTENT
 from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken
+from oxdav.folders.base import FolderTree, SpaceTraits
 from oxdav.folders.collection import FolderCollection, privileges_of
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
-
-if TYPE_CHECKING:
-    from oxdav.folders.base import FolderTree
-    from oxdav.folders.homes import HomeKind
 
 
 class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup):
@@ -50,22 +46,22 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     Args:
         tree: the request's tree.
-        kind: the address book home kind.
+        space: the address book space.
         folder_set: the folders it spans (non-empty).
-        collections: the opened store collections, in the set's order; the first is
+        store_collections: the opened store collections, in the set's order; the first is
             where new cards go (the default folder when it is in the set).
         outside: the user's other readable contacts folders by id, opened: a sync
             removes their cards from a client that synced them before.
         path: where it is reached (a name earlier versions gave it, or the default).
     """
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, folder_set: FolderSet,
-                 collections: Sequence[Collection], outside: Mapping[int, Collection],
+    def __init__(self, tree: FolderTree, space: SpaceTraits, folder_set: FolderSet,
+                 store_collections: Sequence[Collection], outside: Mapping[int, Collection],
                  *, path: str | None = None) -> None:
-        super().__init__(tree, kind, collections[0],
-                         path=path or f"/{kind.name}/{AGGREGATED_NAME}")
+        super().__init__(tree, space, store_collections[0],
+                         path=path or f"/{space.name}/{AGGREGATED_NAME}")
         self.folder_set = folder_set
-        self.collections = tuple(collections)
+        self.store_collections = tuple(store_collections)
         self.outside = dict(outside)
 
     @property
@@ -82,7 +78,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     @property
     def last_modified(self) -> datetime | None:
-        return max((c.folder.modified for c in self.collections), default=None)
+        return max((c.folder.modified for c in self.store_collections), default=None)
 
     @property
     def creation_date(self) -> datetime | None:
@@ -93,7 +89,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
         return f"{self.tree.context_id}/{AGGREGATED_NAME}/{self.tree.user_id}"
 
     def _revisions(self) -> dict[str, int]:
-        return {str(c.folder.id): c.folder.revision for c in self.collections}
+        return {str(c.folder.id): c.folder.revision for c in self.store_collections}
 
     @property
     def sync_token(self) -> str:
@@ -101,7 +97,7 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         # Reading spans every folder; binding a new card is the default folder's right.
-        target = privileges_of(self.collection.rights) & {BIND, WRITE_CONTENT}
+        target = privileges_of(self.store_collection.rights) & {BIND, WRITE_CONTENT}
         return frozenset({READ, *target})
 
     def writable_live_properties(self) -> frozenset[str]:
@@ -118,41 +114,41 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                           ) -> dict[str, AddressObject]:
         """One store call per folder for the names not found in an earlier one."""
         found: dict[str, AddressObject] = {}
-        for collection in self.collections:
+        for store_collection in self.store_collections:
             wanted = [name for name in names if name not in found]
             if not wanted:
                 break
-            for stored in await collection.get_many(wanted, derived=alternate):
-                found[stored.name] = AddressObject(self, collection, stored.meta, stored,
+            for stored in await store_collection.get_many(wanted, derived=alternate):
+                found[stored.name] = AddressObject(self, store_collection, stored.meta, stored,
                                                    alternate_read=alternate)
         return found
 
     async def children(self) -> AsyncIterator[DAVResource]:
         seen: set[str] = set()
-        for collection in self.collections:
-            for meta in await collection.list():
+        for store_collection in self.store_collections:
+            for meta in await store_collection.list():
                 if meta.name not in seen:
                     seen.add(meta.name)
-                    yield AddressObject(self, collection, meta)
+                    yield AddressObject(self, store_collection, meta)
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(self.tree.work, body, content_type,
-                                     self.max_resource_size or 0)
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
         existing = (await self.cards_named([name])).get(name)
         if existing is not None:
             # An update goes to the card's own folder, with that folder's rights.
-            return await store_card(self, existing.collection, ctx, name, parsed,
+            return await store_card(self, existing.store_collection, ctx, name, card,
                                     if_etag=if_etag, if_absent=if_absent)
         if self.folder_set.default is None:
             raise DAVError(403, None, "no default address book to store new cards in")
-        for collection in self.collections:
+        for store_collection in self.store_collections:
             # RFC 6352 §6.3.2.1 no-uid-conflict across the whole aggregated collection.
-            holder = await collection.by_uid(parsed.uid)
+            holder = await store_collection.by_uid(card.uid)
             if holder is not None:
                 raise uid_conflict(ctx.href(f"{self.path}/{holder.name}"))
-        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+        return await store_card(self, self.store_collection, ctx, name, card, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def patch_live_properties(self, values: Mapping[str, etree._Element | None]) -> None:
@@ -177,4 +173,5 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                                   ) -> tuple[SyncChanges, SyncToken]:
         if token is not None and not token.is_aggregate:
             raise DAVError(403, VALID_SYNC_TOKEN, "not a token of the aggregated collection")
-        return await aggregated_changes(self, token, limit)
+        return await aggregated_changes(self, self.store_collections, self.outside, token,
+                                        limit)

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from oxdav.carddav.names import ADDRESSBOOK_DESCRIPTION
-from oxdav.carddav.representations import card_index, in_version, render_for_get
-from oxdav.carddav.validation import uid_conflict, validate_body
-from oxdav.carddav.vcard import ParsedAddressObject
+from oxdav.carddav.representations import in_version, render_for_get
+from oxdav.carddav.tasks import CheckedCard, checked_card
+from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
 from oxdav.dav.resource import DAVResource, RequestContext
@@ -24,6 +24,7 @@ from oxdav.folders.collection import FolderCollection, ObjectResource
 from oxdav.store.errors import NotFound, UIDConflict
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta, StoredObject
+from oxdav.work import Work
 
 
 class AddressObject(ObjectResource, NegotiatedContent):
@@ -31,7 +32,7 @@ class AddressObject(ObjectResource, NegotiatedContent):
 
     Args:
         parent: the collection it is reached through.
-        collection: the store collection holding it.
+        store_collection: the store collection holding it.
         meta: its listing entry.
         stored: the object when already fetched (a lookup by name reads it anyway),
             so a GET or multiget does not read it twice.
@@ -39,9 +40,9 @@ class AddressObject(ObjectResource, NegotiatedContent):
             (else a read in the other vCard version fetches it when it needs it).
     """
 
-    def __init__(self, parent: FolderCollection, collection: Collection, meta: ObjectMeta,
+    def __init__(self, parent: FolderCollection, store_collection: Collection, meta: ObjectMeta,
                  stored: StoredObject | None = None, *, alternate_read: bool = False) -> None:
-        super().__init__(parent, collection, meta, None if stored is None else stored.data)
+        super().__init__(parent, store_collection, meta, None if stored is None else stored.data)
         self._alternate = None if stored is None else stored.derived
         self._alternate_read = stored is not None and alternate_read
 
@@ -50,7 +51,7 @@ class AddressObject(ObjectResource, NegotiatedContent):
         if not self._alternate_read:
             self._alternate_read = True
             try:
-                stored = await self.collection.get(self.meta.name, derived=True)
+                stored = await self.store_collection.get(self.meta.name, derived=True)
             except NotFound:
                 return None  # removed meanwhile: what was read is converted
             if stored.etag == self.meta.etag:
@@ -83,10 +84,22 @@ class CardLookup(abc.ABC):
         bytes, and with their stored alternates when ``alternate``."""
 
 
-async def store_card(parent: FolderCollection, collection: Collection, ctx: RequestContext,
-                     name: str, parsed: ParsedAddressObject, *, if_etag: str | None,
+async def check_card(work: Work, body: bytes, content_type: str | None, max_size: int
+                     ) -> CheckedCard:
+    """Parse and check a PUT body once (RFC 6352 §6.3.2.1), in a worker process when
+    large (:func:`oxdav.carddav.tasks.checked_card`).
+
+    Raises:
+        AddressDataError: ``valid-address-data``, ``max-resource-size`` (403) or
+            ``supported-address-data`` (415).
+    """
+    return await work.sized_process(len(body), checked_card, body, content_type, max_size)
+
+
+async def store_card(parent: FolderCollection, store_collection: Collection, ctx: RequestContext,
+                     name: str, card: CheckedCard, *, if_etag: str | None,
                      if_absent: bool) -> PutOutcome:
-    """Store a validated card as ``name`` in ``collection`` (reached as ``parent``),
+    """Store a validated card as ``name`` in ``store_collection`` (reached as ``parent``),
     exactly as sent (RFC 6352 §6.3.2.3), with its other vCard version.
 
     Raises:
@@ -94,9 +107,8 @@ async def store_card(parent: FolderCollection, collection: Collection, ctx: Requ
             (§6.3.2.1).
     """
     try:
-        meta, created = await collection.put(name, parsed.data,
-                                             await card_index(parsed, parent.tree.work),
-                                             if_etag=if_etag, if_absent=if_absent)
+        meta, created = await store_collection.put(name, card.data, card.index,
+                                                   if_etag=if_etag, if_absent=if_absent)
     except UIDConflict as error:
         raise uid_conflict(ctx.href(f"{parent.path}/{error.holder}")) from None
     return PutOutcome(f'"{meta.etag}"', created)
@@ -112,20 +124,20 @@ class AddressBookCollection(FolderCollection, CardLookup):
 
     def member(self, meta: ObjectMeta, data: bytes | None = None) -> AddressObject:
         stored = None if data is None else StoredObject(meta, data)
-        return AddressObject(self, self.collection, meta, stored)
+        return AddressObject(self, self.store_collection, meta, stored)
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         try:  # one name: get() answers from the folder's prefetch when it has one
-            stored = await self.collection.get(name)
+            stored = await self.store_collection.get(name)
         except NotFound:
             return None
-        return AddressObject(self, self.collection, stored.meta, stored)
+        return AddressObject(self, self.store_collection, stored.meta, stored)
 
     async def cards_named(self, names: Sequence[str], *, alternate: bool = False
                           ) -> dict[str, AddressObject]:
-        stored = await self.collection.get_many(names, derived=alternate)
-        return {s.name: AddressObject(self, self.collection, s.meta, s, alternate_read=alternate)
-                for s in stored}
+        stored = await self.store_collection.get_many(names, derived=alternate)
+        return {s.name: AddressObject(self, self.store_collection, s.meta, s,
+                                      alternate_read=alternate) for s in stored}
 
     def writable_live_properties(self) -> frozenset[str]:
         return super().writable_live_properties() | {ADDRESSBOOK_DESCRIPTION}
@@ -136,26 +148,26 @@ class AddressBookCollection(FolderCollection, CardLookup):
         if ADDRESSBOOK_DESCRIPTION in values:
             element = values[ADDRESSBOOK_DESCRIPTION]
             text = (element.text or "").strip() if element is not None else ""
-            await self.collection.update_folder(description=text or None)
+            await self.store_collection.update_folder(description=text or None)
         if rest:
             await super().patch_live_properties(rest)
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
-        return await card_index(
-            await validate_body(self.tree.work, body, content_type,
-                                self.max_resource_size or 0), self.tree.work)
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
+        return card.index
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
-        parsed = await validate_body(self.tree.work, body, content_type,
-                                     self.max_resource_size or 0)
-        return await store_card(self, self.collection, ctx, name, parsed, if_etag=if_etag,
+        card = await check_card(self.tree.work, body, content_type,
+                                self.max_resource_size or 0)
+        return await store_card(self, self.store_collection, ctx, name, card, if_etag=if_etag,
                                 if_absent=if_absent)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
-        # DESIGN.md §5 / issue 6: never the default folder nor the global address list.
+        # DESIGN.md §5: never the default folder nor the global address list.
         if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
             raise DAVError(403, None, "the default address book and the address list stay")
-        await self.collection.delete_folder()
+        await self.store_collection.delete_folder()

@@ -15,7 +15,7 @@ from oxdav.carddav.validation import takes_only_vcard3
 from oxdav.carddav.vcard import SUPPORTED_VERSIONS
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection
 

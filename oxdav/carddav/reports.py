@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,16 +17,17 @@ from lxml import etree
 
 from oxdav.carddav.addressdata import AddressDataRequest, parse_address_data
 from oxdav.carddav.collection import AddressObject, CardLookup
-from oxdav.carddav.errors import CardDAVPreconditionError, FilterError
+from oxdav.carddav.errors import CardDAVPreconditionError
 from oxdav.carddav.filters import Filter, parse_filter
 from oxdav.carddav.names import ADDRESS_DATA, ADDRESSBOOK
+from oxdav.carddav.tasks import Rendered, matching, selections
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.multiget import read_multiget
 from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
 from oxdav.dav.namespaces import CARDDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, PropFindType, parse_property_selection
+from oxdav.dav.property_results import PropFindRequest, PropFindType, parse_property_selection
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
@@ -71,16 +71,9 @@ def parse_card_properties(root: etree._Element) -> CardProperties:
                     for p in child_elements(prop) if p.tag == ADDRESS_DATA), None)
     if selection.type is not PropFindType.PROP or element is None:
         return CardProperties(selection, None)
-    try:
-        wanted = parse_address_data(element)
-    except CardDAVPreconditionError as error:
-        raise DAVError(403, error.clark_name, error.message) from None
+    wanted = parse_address_data(element)
     others = PropFindRequest.prop([n for n in selection.names if n != ADDRESS_DATA])
     return CardProperties(others, wanted)
-
-
-#: A card's address-data as rendered, or the precondition that failed for it.
-Rendered = bytes | CardDAVPreconditionError
 
 
 async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
@@ -103,39 +96,24 @@ async def card_entry(ctx: RequestContext, properties: PropertyRegistry,
 
 async def _whole_card(member: AddressObject, wanted: AddressDataRequest) -> Rendered:
     """The whole card in the version asked for: stored bytes in either version, else
-    converted (on the work pool when large)."""
+    converted (in a worker process when large)."""
     try:
         return await member.in_version(wanted.version)
     except CardDAVPreconditionError as error:
         return error
 
 
-def _selections(wanted: AddressDataRequest, cards: Sequence[bytes]) -> list[Rendered]:
-    """A selection of properties (§10.4.2) of each card; parses them (work pool)."""
-    rendered: list[Rendered] = []
-    for data in cards:
-        try:
-            rendered.append(wanted.render(data))
-        except CardDAVPreconditionError as error:
-            rendered.append(error)
-    return rendered
-
-
 async def render_batch(work: Work, wanted: CardProperties, members: Sequence[AddressObject]
                        ) -> list[Rendered | None]:
-    """The address-data of ``members`` that has to be made by parsing, made in one hop
-    to the work pool; None where :func:`card_entry` reads stored bytes instead."""
+    """The address-data of ``members`` that has to be made by parsing, made in a worker
+    process (:func:`oxdav.carddav.tasks.selections`); None where :func:`card_entry`
+    reads stored bytes instead."""
     request = wanted.address_data
     if request is None or request.properties is None:
         return [None] * len(members)
     cards = [await member.read() for member in members]
-    rendered = await work.sized(sum(map(len, cards)), _selections, request, cards)
+    rendered = await work.sized_process(sum(map(len, cards)), selections, request, cards)
     return list(rendered)
-
-
-def _matching(query: Filter, cards: Sequence[bytes]) -> list[bool]:
-    """Which cards match ``query`` (parses them: work pool)."""
-    return [query.matches_data(data) for data in cards]
 
 
 class AddressbookMultigetReport(Report):
@@ -202,13 +180,7 @@ def _parse_query_filter(root: etree._Element) -> Filter:
     element = find_child(root, _FILTER)
     if element is None:
         raise DAVError(400, None, "addressbook-query needs a CARDDAV:filter")  # §10.3
-    try:
-        return parse_filter(element)
-    except FilterError as error:
-        condition: etree._Element = etree.Element(error.clark_name)
-        if error.offending is not None:
-            condition.append(deepcopy(error.offending))
-        raise DAVError(403, condition, error.message) from None
+    return parse_filter(element)
 
 
 async def with_data(members: AsyncIterator[DAVResource], batch: int | None = None, *,
@@ -223,16 +195,16 @@ async def with_data(members: AsyncIterator[DAVResource], batch: int | None = Non
     async def flush() -> AsyncIterator[AddressObject]:
         by_folder: dict[int, list[AddressObject]] = {}
         for member in pending:
-            by_folder.setdefault(id(member.collection), []).append(member)
+            by_folder.setdefault(id(member.store_collection), []).append(member)
         read: dict[tuple[int, str], StoredObject] = {}
         for group in by_folder.values():
-            stored = await group[0].collection.get_many([m.meta.name for m in group],
+            stored = await group[0].store_collection.get_many([m.meta.name for m in group],
                                                         derived=alternate)
-            read.update({(id(group[0].collection), s.name): s for s in stored})
+            read.update({(id(group[0].store_collection), s.name): s for s in stored})
         for member in pending:
-            found = read.get((id(member.collection), member.meta.name))
+            found = read.get((id(member.store_collection), member.meta.name))
             if found is not None:
-                yield AddressObject(member.parent, member.collection, found.meta, found,
+                yield AddressObject(member.parent, member.store_collection, found.meta, found,
                                     alternate_read=alternate)
         pending.clear()
 
@@ -276,7 +248,7 @@ class AddressbookQueryReport(Report):
             members = with_data(resource.children(), alternate=wanted.whole_cards)
             async for batch in batches(members, QUERY_BATCH):
                 cards = [await member.read() for member in batch]
-                keep = await work.sized(sum(map(len, cards)), _matching, query, cards)
+                keep = await work.sized_process(sum(map(len, cards)), matching, query, cards)
                 matched = [m for m, ok in zip(batch, keep, strict=True) if ok]
                 if limit is not None:
                     matched = matched[:limit - count + 1]

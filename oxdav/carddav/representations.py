@@ -10,10 +10,11 @@ would return:
 - :func:`card_index` (and :func:`alternate_of` for cards written outside a PUT, such as
   the global address list's) make the alternate on write;
 - :func:`stored_in_version` picks the stored bytes for a version without parsing;
-- :func:`in_version` and :func:`render_for_get` are the reads: stored bytes, else the
-  conversion as before. That fallback serves cards written before alternates existed,
-  cards the converter failed on when written, and alternates made by another oxdav
-  release (their PRODID names it; another converter may write other bytes).
+- :func:`in_version` and :func:`render_for_get` are the reads: stored bytes, else a
+  conversion now. That fallback serves cards stored without an alternate (written
+  before alternates were kept), cards the converter failed on when written, and
+  alternates made by another oxdav release (their PRODID names it; another converter
+  may write other bytes).
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from twisted.logger import Logger
 from oxdav.carddav.addressdata import negotiate_get
 from oxdav.carddav.card import CardProperty, encode_text
 from oxdav.carddav.convert import PRODID, convert, stored_version
-from oxdav.carddav.errors import CardDAVPreconditionError, ConversionError
-from oxdav.carddav.validation import index_of, takes_only_vcard3
+from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.validation import stored_version as negotiated_stored_version
-from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject, parse_address_object
-from oxdav.dav.errors import DAVError
-from oxdav.store.models import ObjectIndex
+from oxdav.carddav.validation import takes_only_vcard3
+from oxdav.carddav.vcard import SUPPORTED_VERSIONS, ParsedAddressObject
 from oxdav.work import INLINE, Work
 
 log = Logger()
@@ -70,20 +69,6 @@ def alternate_of(card: ParsedAddressObject | bytes) -> bytes | None:
         return None
 
 
-async def card_index(parsed: ParsedAddressObject, work: Work = INLINE) -> ObjectIndex:
-    """What the store keeps of a validated card besides its bytes: the index and the
-    card in the other version (converted on ``work`` when the card is large)."""
-    return index_of(parsed, await work.sized(len(parsed.data), alternate_of, parsed))
-
-
-async def stored_card_index(data: bytes) -> ObjectIndex:
-    """The index and other-version bytes of a card stored before (and checked when it
-    was written), made as a PUT makes them: for a re-index after the indexing changed.
-
-    Raises:
-        CardDAVPreconditionError: the bytes no longer parse.
-    """
-    return await card_index(parse_address_object(data, content_type=None, max_size=len(data)))
 
 
 def stored_in_version(data: bytes, alternate: bytes | None, version: str) -> bytes | None:
@@ -119,7 +104,7 @@ async def in_version(data: bytes, version: str,
     found = stored_in_version(data, alternate, version)
     if found is not None:
         return found
-    return await work.sized(len(data), convert, data, version)
+    return await work.sized_process(len(data), convert, data, version)
 
 
 async def render_for_get(data: bytes, accept: str | None, user_agent: str | None,
@@ -136,16 +121,12 @@ async def render_for_get(data: bytes, accept: str | None, user_agent: str | None
         work: where a conversion of a large card runs.
 
     Raises:
-        DAVError: 406 ``supported-address-data-conversion`` when no version is
-            acceptable or the conversion fails (§5.1.1.1).
+        ConversionError: ``supported-address-data-conversion`` when no version is
+            acceptable or the conversion fails (answered 406, §5.1.1.1).
     """
     version = negotiated_stored_version(data)
-    try:
-        chosen = negotiate_get(accept, version,
-                               prefer="3.0" if takes_only_vcard3(user_agent) else None)
-        if chosen.version == version:
-            return data, chosen.content_type
-        body = await in_version(data, chosen.version, read_alternate, work)
-    except CardDAVPreconditionError as error:
-        raise DAVError(406, error.clark_name, error.message) from None
-    return body, chosen.content_type
+    chosen = negotiate_get(accept, version,
+                           prefer="3.0" if takes_only_vcard3(user_agent) else None)
+    if chosen.version == version:
+        return data, chosen.content_type
+    return await in_version(data, chosen.version, read_alternate, work), chosen.content_type

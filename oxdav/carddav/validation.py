@@ -1,10 +1,9 @@
 """The HTTP face of address object validation (RFC 6352 §6.3.2.1).
 
-:func:`validate_body` runs :func:`oxdav.carddav.vcard.parse_address_object` once per
-PUT, on the work pool for large bodies (vobject folding of big PHOTOs costs about
-a second per megabyte), and turns its precondition errors into :class:`DAVError`.
-GET rendering, which needs the same care for a 3.0 ⇄ 4.0 conversion, is
-:func:`oxdav.carddav.representations.render_for_get`.
+What a checked card is indexed with, which clients take vCard 3.0 only, and a stored
+card's version read without parsing. The parse runs once per PUT
+(:func:`oxdav.carddav.tasks.checked_card`, in a worker process for large bodies:
+vobject folding of big PHOTOs is slow).
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from oxdav.carddav.errors import CardDAVPreconditionError
-from oxdav.carddav.vcard import SUPPORTED_ADDRESS_DATA, ParsedAddressObject, parse_address_object
+from oxdav.carddav.vcard import ParsedAddressObject
 from oxdav.dav.errors import DAVError, condition_with_hrefs
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.store.models import ObjectIndex
-from oxdav.work import Work
 
 NO_UID_CONFLICT: Final = clark(CARDDAV_NS, "no-uid-conflict")
 
@@ -32,32 +29,10 @@ def takes_only_vcard3(user_agent: str | None) -> bool:
     return bool(user_agent) and _APPLE_AGENTS.search(user_agent or "") is not None
 
 
-def as_dav_error(error: CardDAVPreconditionError) -> DAVError:
-    """A CardDAV precondition as a response: 415 for an unsupported media type or
-    version (RFC 9110 §15.5.16), 403 for the other preconditions (RFC 4918 §16)."""
-    status = 415 if error.precondition == SUPPORTED_ADDRESS_DATA else 403
-    return DAVError(status, error.clark_name, error.message)
-
-
 def uid_conflict(href: str) -> DAVError:
     """403 ``no-uid-conflict`` naming the resource that holds the UID (§6.3.2.1)."""
     return DAVError(403, condition_with_hrefs(NO_UID_CONFLICT, [href]),
                     "another address object in this address book has the same UID")
-
-
-async def validate_body(work: Work, body: bytes, content_type: str | None,
-                        max_size: int) -> ParsedAddressObject:
-    """Parse and check a PUT body once (RFC 6352 §6.3.2.1), on ``work`` when large.
-
-    Raises:
-        DAVError: 403 ``valid-address-data`` / ``max-resource-size``, 415
-            ``supported-address-data``.
-    """
-    try:
-        return await work.sized(len(body), parse_address_object, body,
-                                content_type=content_type, max_size=max_size)
-    except CardDAVPreconditionError as error:
-        raise as_dav_error(error) from None
 
 
 def index_of(parsed: ParsedAddressObject, alternate: bytes | None = None) -> ObjectIndex:

@@ -12,7 +12,7 @@ from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.privileges import NEED_PRIVILEGES, READ_ACL, Ace, Privilege, expand_privileges
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
 
 

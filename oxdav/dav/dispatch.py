@@ -1,10 +1,10 @@
-"""Method dispatch: one handler per method, registered in one visible list.
+"""Methods: one handler per method, registered in one visible list.
 
-:class:`MethodRegistry` holds the handlers (``dav/methods/<verb>.py``);
-:class:`Dispatcher` resolves the target through a :class:`ResourceTree`, checks that the
-resource supports the method (405 + ``Allow`` otherwise), runs the handler, and turns
-every :class:`DAVError` and mapped lower-layer error (``ErrorMapper``) into a response.
-:func:`write_response` puts a :class:`DAVResponse` (bytes or a stream) on the wire.
+:class:`MethodHandler` is one method (``dav/methods/<verb>.py``): whether it may
+target an unmapped path, which store transaction it needs (:class:`StoreAccess`) and
+how it answers a :class:`DAVRequest`. :class:`MethodRegistry` holds the handlers;
+:class:`DAVEnvironment` the registries every handler shares. The web layer runs a
+request through them (:mod:`oxdav.web.lifecycle`).
 
 ``OPTIONS`` (RFC 4918 §10.1, RFC 3744 §7.2, RFC 4791 §5.1, RFC 6352 §6.1) derives its
 ``DAV`` and ``Allow`` headers from this registry and the target resource.
@@ -13,26 +13,21 @@ every :class:`DAVError` and mapped lower-layer error (``ErrorMapper``) into a re
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from lxml import etree
-from twisted.logger import Logger
 
-from oxdav.dav.errors import ERROR_MAPPER, DAVError, ErrorMapper
+from oxdav.dav.errors import ErrorMapper
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits, parse_body
-from oxdav.work import INLINE, Pacer, Work
-
-if TYPE_CHECKING:
-    from twisted.web.iweb import IRequest
-
-log = Logger()
+from oxdav.work import INLINE, Work
 
 
 class ResourceTree(Protocol):
@@ -68,22 +63,30 @@ class DAVRequest:
                                          self.env.limits)
 
 
+class StoreAccess(enum.Enum):
+    """The store transaction a method needs."""
+
+    #: One write transaction; the answer is written once it has committed.
+    WRITE = "write"
+    #: Reads that must agree: every store call sees one snapshot.
+    SNAPSHOT = "snapshot"
+    #: A read answered from one store call (GET of an object): each call is its own
+    #: transaction, and ending it costs no further call.
+    PER_CALL = "per-call"
+
+
 class MethodHandler(abc.ABC):
     """One HTTP/WebDAV method.
 
     Class attributes:
         name: the method, upper case.
-        writes: needs a write transaction.
+        access: the store transaction it needs.
         creates: may target an unmapped path (PUT, MKCOL, LOCK of a new name).
-        snapshot: its store calls must see one snapshot. A read whose answer comes
-            from one store call (GET of an object) sets False: each call is then its
-            own transaction, and ending it costs no further call.
     """
 
     name: ClassVar[str]
-    writes: ClassVar[bool] = False
+    access: ClassVar[StoreAccess] = StoreAccess.SNAPSHOT
     creates: ClassVar[bool] = False
-    snapshot: ClassVar[bool] = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         """Whether the method applies to ``resource`` (``None``: unmapped path)."""
@@ -128,7 +131,7 @@ class DAVEnvironment:
     reports: ReportRegistry
     methods: MethodRegistry = field(default_factory=MethodRegistry)
     compliance: Sequence[str] = ()
-    errors: ErrorMapper = ERROR_MAPPER
+    errors: ErrorMapper = field(default_factory=ErrorMapper)
     limits: XMLLimits = DEFAULT_LIMITS
     work: Work = INLINE
 
@@ -139,83 +142,3 @@ class DAVEnvironment:
             classes.append("2")
         classes += ["3", "access-control", *self.compliance]
         return ", ".join(dict.fromkeys(classes))
-
-
-class Dispatcher:
-    """Resolve, check, run, map errors."""
-
-    def __init__(self, env: DAVEnvironment) -> None:
-        self.env = env
-
-    async def serve(self, ctx: RequestContext, tree: ResourceTree, body: bytes) -> DAVResponse:
-        """Answer one request; never raises for DAV or mapped store errors."""
-        try:
-            response = await self._serve(ctx, tree, body)
-            if not isinstance(response.body, bytes):
-                response.body = await _started(response.body)
-            return response
-        except Exception as exc:  # noqa: BLE001 - every mapped error becomes a response
-            error = self.env.errors.to_dav_error(exc)
-            if error is None:
-                raise
-            return DAVResponse.from_error(error)
-
-    async def _serve(self, ctx: RequestContext, tree: ResourceTree, body: bytes) -> DAVResponse:
-        handler = self.env.methods.get(ctx.method)
-        target = await tree.resolve(ctx.path)
-        if handler is None:
-            raise DAVError(405, None, f"{ctx.method} is not supported",
-                           headers={"Allow": ", ".join(self.env.methods.allowed(target))})
-        if target is None and not handler.creates:
-            raise DAVError(404, None, "no such resource")
-        if not handler.allowed_on(target):
-            raise DAVError(405, None, f"{ctx.method} is not allowed here",
-                           headers={"Allow": ", ".join(self.env.methods.allowed(target))})
-        return await handler.handle(DAVRequest(ctx, target, body, tree, self.env))
-
-
-async def _started(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """``stream`` with its first chunk already made, so that a failure before the first
-    byte still becomes an error response (:meth:`Dispatcher.serve`)."""
-    try:
-        first = await anext(stream)
-    except StopAsyncIteration:
-        first = b""
-
-    async def resumed() -> AsyncIterator[bytes]:
-        yield first
-        async for chunk in stream:
-            yield chunk
-
-    return resumed()
-
-
-async def write_response(request: IRequest, response: DAVResponse,
-                         pacer: Pacer | None = None) -> None:
-    """Write ``response`` onto a twisted.web request, streaming async bodies.
-
-    Between chunks of a stream, ``pacer`` lets other requests have the reactor. A
-    stream that fails after the status was sent can only be cut off: the connection
-    is aborted so the client sees a truncated (invalid) document, never a valid one.
-    """
-    request.setResponseCode(response.status)
-    for name, value in response.headers.items():
-        request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
-    if isinstance(response.body, bytes):
-        if "Content-Length" not in response.headers:
-            request.setHeader(b"content-length", str(len(response.body)).encode("ascii"))
-        if response.body:
-            request.write(response.body)
-        return
-    try:
-        async for chunk in response.body:
-            if chunk:
-                request.write(chunk)
-            if pacer is not None:
-                await pacer.breathe()
-    except Exception:
-        log.failure("streaming the {status} body failed; aborting", status=response.status)
-        transport = getattr(request.channel, "transport", None)
-        if transport is not None:
-            transport.abortConnection()
-        raise

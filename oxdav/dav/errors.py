@@ -6,11 +6,12 @@ body whose child names the condition, e.g.::
     <D:error xmlns:D="DAV:"><C:no-uid-conflict><D:href>/dav/caldav/12/a.ics</D:href>
     </C:no-uid-conflict></D:error>
 
-Lower layers (store, directory) raise their own typed errors that carry no HTTP codes.
-They are translated here, in one place: the composition root registers a factory per
-error type with :func:`register_error_mapping`, by class or by dotted name, so ``dav``
-never imports store internals. Lookup follows the exception's MRO, so registering a
-base class covers its subclasses.
+Lower layers raise their own typed errors that carry no HTTP codes. Each layer that
+owns error classes says, next to them, what each one answers (:data:`ErrorResponses`):
+``oxdav.folders.errors`` for the store's (the store knows no HTTP, ``dav`` no store),
+``oxdav.caldav.errors`` and ``oxdav.carddav.errors`` for theirs. The composition
+(``oxdav.web.composition``) registers them all in one :class:`ErrorMapper`, which the
+request lifecycle asks for every error a method raises.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from http import HTTPStatus
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -122,28 +123,38 @@ def render_error(err: DAVError) -> tuple[int, dict[str, str], bytes]:
     return err.status, headers, body
 
 
-ErrorFactory = Callable[[BaseException], DAVError]
+#: Makes the response of an error; it gets an instance of the class it is registered for.
+ErrorFactory = Callable[[Any], DAVError]
+
+#: What a layer's error classes answer: a factory for each, or None for an error that
+#: is no client's (the request fails with 500, logged) or that a step of the request
+#: lifecycle handles before (a changed context is served again).
+ErrorResponses = Mapping[type[BaseException], ErrorFactory | None]
 
 
 class ErrorMapper:
-    """Translate lower-layer exceptions to :class:`DAVError` — the one place that does.
+    """Translate lower-layer exceptions to :class:`DAVError`: the one place that does.
 
-    Factories are registered per exception class or per dotted class name
-    (``"oxdav.store.errors.NotFound"``); a name is matched against the
-    ``module.qualname`` of each class in the raised exception's MRO, so nothing is
-    imported to register it.
+    Keyed by exception class; the raised exception's MRO is walked, so the nearest
+    registered class decides (a class registered with None is answered by nothing,
+    whatever its bases map to).
     """
 
     def __init__(self) -> None:
-        self._by_type: dict[type[BaseException], ErrorFactory] = {}
-        self._by_name: dict[str, ErrorFactory] = {}
+        self._factories: dict[type[BaseException], ErrorFactory | None] = {}
 
-    def register(self, exc_type: type[BaseException] | str, factory: ErrorFactory) -> None:
-        """Register ``factory`` for ``exc_type`` (a class or its dotted name)."""
-        if isinstance(exc_type, str):
-            self._by_name[exc_type] = factory
-        else:
-            self._by_type[exc_type] = factory
+    def register(self, exc_type: type[BaseException], factory: ErrorFactory | None) -> None:
+        """Register what ``exc_type`` (and its subclasses, unless registered) answers."""
+        self._factories[exc_type] = factory
+
+    def register_all(self, responses: ErrorResponses) -> None:
+        """Register a layer's :data:`ErrorResponses`."""
+        for exc_type, factory in responses.items():
+            self.register(exc_type, factory)
+
+    def knows(self, exc_type: type[BaseException]) -> bool:
+        """Whether ``exc_type`` itself is registered (with a factory or with None)."""
+        return exc_type in self._factories
 
     def to_dav_error(self, exc: BaseException) -> DAVError | None:
         """Return the DAVError for ``exc``, or ``None`` if nothing maps it.
@@ -153,68 +164,7 @@ class ErrorMapper:
         if isinstance(exc, DAVError):
             return exc
         for cls in type(exc).__mro__:
-            factory = self._by_type.get(cls) or self._by_name.get(
-                f"{cls.__module__}.{cls.__qualname__}"
-            )
-            if factory is not None:
-                return factory(exc)
+            if cls in self._factories:
+                factory = self._factories[cls]
+                return None if factory is None else factory(exc)
         return None
-
-
-#: The process-wide mapper; the composition root fills it at start-up.
-ERROR_MAPPER: Final = ErrorMapper()
-
-
-def register_error_mapping(exc_type: type[BaseException] | str, factory: ErrorFactory) -> None:
-    """Register ``factory`` for ``exc_type`` on the process-wide :data:`ERROR_MAPPER`."""
-    ERROR_MAPPER.register(exc_type, factory)
-
-
-def to_dav_error(exc: BaseException) -> DAVError | None:
-    """Translate ``exc`` with the process-wide :data:`ERROR_MAPPER`."""
-    return ERROR_MAPPER.to_dav_error(exc)
-
-
-#: Seconds a client is asked to wait while the database is away (RFC 9110 §10.2.3).
-UNAVAILABLE_RETRY_AFTER = 10
-
-
-def unavailable(exc: BaseException | None = None) -> DAVError:
-    """503 with Retry-After for a database that is away for now (RFC 9110 §15.6.4);
-    the store's message (which names the database) stays in the log."""
-    return DAVError(503, None, "The service is unavailable; try again later.",
-                    headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
-
-
-def generic_store_error_factories() -> dict[str, ErrorFactory]:
-    """Factories for the store errors whose WebDAV meaning is protocol-independent.
-
-    Keyed by dotted class name (see :class:`ErrorMapper`), so ``dav`` imports nothing
-    from the store; the composition root registers them. ``UIDConflict`` is left to
-    the CalDAV/CardDAV layers, which know the condition's namespace and the href.
-    """
-    return {
-        "oxdav.store.errors.NotFound": lambda exc: DAVError(404, None, str(exc) or None),
-        "oxdav.store.errors.AlreadyExists": lambda exc: DAVError(412, None, str(exc) or None),
-        # RFC 7232 §4.2: a failed entity-tag condition is 412.
-        "oxdav.store.errors.ETagMismatch": lambda exc: DAVError(412, None, str(exc) or None),
-        # RFC 3744 §7.1.1: insufficient privileges.
-        "oxdav.store.errors.Forbidden": lambda exc: DAVError(
-            403, clark(DAV_NS, "need-privileges"), str(exc) or None
-        ),
-        # RFC 6578 §3.2.
-        "oxdav.store.errors.InvalidSyncToken": lambda exc: DAVError(
-            403, clark(DAV_NS, "valid-sync-token"), str(exc) or None
-        ),
-        # RFC 4331 §6.
-        "oxdav.store.errors.QuotaExceeded": lambda exc: DAVError(
-            507, clark(DAV_NS, "quota-not-exceeded"), str(exc) or None
-        ),
-        # RFC 4918 §9.10.6: a conflicting lock is held.
-        "oxdav.store.errors.Locked": lambda exc: DAVError(
-            423, clark(DAV_NS, "no-conflicting-lock"), str(exc) or None
-        ),
-        # A cap on locks per user, answered like a quota (RFC 4918 §11.5).
-        "oxdav.store.errors.LockLimitExceeded": lambda exc: DAVError(507, None, str(exc) or None),
-        "oxdav.store.errors.StoreUnavailable": unavailable,
-    }

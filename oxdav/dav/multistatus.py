@@ -25,7 +25,7 @@ from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.resource import RequestContext
 from oxdav.dav.response import DAVResponse
-from oxdav.dav.xmlchars import non_xml_character
+from oxdav.dav.xmlchars import XMLText, non_xml_character
 
 _MULTISTATUS = clark(DAV_NS, "multistatus")
 _RESPONSE = clark(DAV_NS, "response")
@@ -99,7 +99,7 @@ class TextProperty:
         return 0
 
     def __post_init__(self) -> None:
-        if self.text is not None:
+        if self.text is not None and not isinstance(self.text, XMLText):
             check_text(self.text)
 
     def element(self) -> etree._Element:
@@ -192,7 +192,7 @@ class TextResponse:
 
     def to_entry(self) -> ResponseEntry:
         """The same response as a :class:`ResponseEntry`: found (200) first, then 404,
-        each in request order, as :class:`~oxdav.dav.propfind.PropFindResult` groups."""
+        each in request order, as :class:`~oxdav.dav.property_results.PropFindResult` groups."""
         texts = iter(self.texts)
         found: list[PropertyItem] = []
         missing: list[PropertyItem] = []

@@ -9,13 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
-
-if TYPE_CHECKING:
-    from oxdav.dav.resource import DAVResource, Principal
 
 
 def _dav(local: str) -> str:
@@ -95,22 +90,6 @@ DAV_PRIVILEGES = Privilege(
         Privilege(WRITE_ACL, "Write ACL"),
     ),
 )
-
-
-def require_privilege(resource: DAVResource, principal: Principal | None, privilege: str,
-                      action: str) -> None:
-    """Refuse ``action`` with 403 ``DAV:need-privileges`` (RFC 3744 §7.1.1) unless
-    ``principal`` holds ``privilege`` on ``resource``.
-
-    Writes ask this before they look at locks or conditions: a condition counts only
-    for a request that could succeed without it (RFC 9110 §13.2.1), and a lock only
-    stands in the way of who may write at all.
-    """
-    granted = expand_privileges(resource.privileges_for(principal),
-                                resource.supported_privileges)
-    if privilege not in granted:
-        local = privilege.rpartition("}")[2]
-        raise DAVError(403, NEED_PRIVILEGES, f"{action} needs the {local} privilege")
 
 
 def expand_privileges(granted: Iterable[str], tree: Privilege = DAV_PRIVILEGES) -> frozenset[str]:

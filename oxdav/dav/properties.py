@@ -29,7 +29,7 @@ from oxdav.dav.multistatus import (
     refused_text,
 )
 from oxdav.dav.namespaces import DAV_NS, clark
-from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult, PropFindType
+from oxdav.dav.property_results import PropertyValue, PropFindRequest, PropFindResult, PropFindType
 from oxdav.dav.registry import NamedRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 

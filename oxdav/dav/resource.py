@@ -16,18 +16,15 @@ import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from lxml import etree
+from twisted.web.iweb import IRequest
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import RequestLimits
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.paths import PathError, PathMapper, decode_href, normalize_path
-from oxdav.dav.privileges import DAV_PRIVILEGES, Ace, Privilege
-
-if TYPE_CHECKING:
-    from twisted.web.iweb import IRequest
+from oxdav.dav.privileges import DAV_PRIVILEGES, NEED_PRIVILEGES, Ace, Privilege, expand_privileges
 
 COLLECTION = clark(DAV_NS, "collection")
 
@@ -257,6 +254,22 @@ class DAVResource(abc.ABC):
     async def quota(self) -> tuple[int, int] | None:
         """``(used, available)`` bytes for RFC 4331, or ``None`` when not applicable."""
         return None
+
+
+def require_privilege(resource: DAVResource, principal: Principal | None, privilege: str,
+                      action: str) -> None:
+    """Refuse ``action`` with 403 ``DAV:need-privileges`` (RFC 3744 §7.1.1) unless
+    ``principal`` holds ``privilege`` on ``resource``.
+
+    Writes ask this before they look at locks or conditions: a condition counts only
+    for a request that could succeed without it (RFC 9110 §13.2.1), and a lock only
+    stands in the way of who may write at all.
+    """
+    granted = expand_privileges(resource.privileges_for(principal),
+                                resource.supported_privileges)
+    if privilege not in granted:
+        local = privilege.rpartition("}")[2]
+        raise DAVError(403, NEED_PRIVILEGES, f"{action} needs the {local} privilege")
 
 
 def is_same_resource(resource: DAVResource, dav_path: str) -> bool:

@@ -30,7 +30,7 @@ from lxml import etree
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.namespaces import DAV_NS, clark
-from oxdav.dav.propfind import PropFindRequest, parse_property_selection
+from oxdav.dav.property_results import PropFindRequest, parse_property_selection
 from oxdav.dav.xml import element_text, find_child
 
 SYNC_TOKEN_PREFIX: Final = "http://oxdav.org/ns/sync/"

@@ -17,7 +17,7 @@ from lxml import etree
 from oxdav.dav.acl_properties import acl_properties
 from oxdav.dav.namespaces import CALENDARSERVER_NS, DAV_NS, clark
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.resource import COLLECTION, DAVResource, RequestContext
 

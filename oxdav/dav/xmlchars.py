@@ -10,6 +10,7 @@ by the same check where it is written.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 #: One character outside the Char production.
@@ -25,6 +26,26 @@ def non_xml_character(text: str) -> str | None:
     if found is None:
         return None
     return f"U+{ord(found.group()):04X} at character {found.start()}"
+
+
+class XMLText(str):
+    """Text already checked to hold only characters XML can carry (:func:`xml_text`),
+    where it was made (a worker process), so that writing it checks nothing again."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class NotXML:
+    """Text that XML cannot carry, and where (:func:`non_xml_character`)."""
+
+    where: str
+
+
+def xml_text(text: str) -> XMLText | NotXML:
+    """``text`` as :class:`XMLText`, or what keeps it out of XML."""
+    where = non_xml_character(text)
+    return XMLText(text) if where is None else NotXML(where)
 
 
 def xml_safe(text: str) -> str:

@@ -5,11 +5,11 @@ card in the context's global address list (folder 6) that follows the user direc
 The store only stores; this module keeps those rules in one place for the admin
 command line and the first-start demo account alike.
 
-The GAL card is written with its vCard 4.0 alternate (issue 7: a read in either version
+The GAL card is written with its vCard 4.0 alternate (so that a read in either version
 returns stored bytes) when the caller passes the converter as ``card_alternate``
 (``oxdav.carddav.representations.alternate_of``): CardDAV sits above the directory
-(DESIGN.md §7), so it is handed in rather than imported. Without it the card is stored
-alone and 4.0 readers convert it on every read, as before.
+(ARCHITECTURE.md), so it is handed in rather than imported. Without it the card is
+stored alone and 4.0 readers convert it on every read.
 """
 
 from __future__ import annotations

@@ -1,26 +1,26 @@
-"""What every resource of the folder tree reaches: the per-request tree.
+"""What every resource of the folder tree reaches: the per-request tree and its space.
 
-:class:`FolderTree` is the protocol (:class:`oxdav.folders.tree.DavTree` implements
-it); :class:`TreeResource` is the base of the tree's own resources.
+:class:`FolderTree` is the folder layer's view of the per-request tree (it extends the
+principals' ``PrincipalTree`` and the DAV layer's ``ResourceTree``; one object,
+:class:`oxdav.folders.tree.DavTree`, is all three); :class:`SpaceTraits` is what a
+resource shows of the space it is in (:class:`oxdav.folders.space.FolderSpace`);
+:class:`TreeResource` is the base of the tree's own resources.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.principals.resources import ReadableCollection
+from oxdav.principals.resources import PrincipalTree, ReadableCollection
 from oxdav.store.interfaces import Home, Transaction
 from oxdav.work import Work
 
-if TYPE_CHECKING:
-    from oxdav.folders.homes import HomeKind
 
-
-class FolderTree(Protocol):
-    """One authenticated request's view: transaction, user, settings, home kinds.
+class FolderTree(PrincipalTree, Protocol):
+    """What the folder resources need of the per-request tree: its transaction, user
+    and settings, besides what principals need.
 
     Attributes:
         txn: the request's store transaction.
@@ -29,7 +29,6 @@ class FolderTree(Protocol):
         ctx: the request context (headers such as User-Agent, hrefs).
         settings: the user's configuration view through the cascade (DESIGN.md §6):
             ``settings.get(name)``.
-        kinds: the home kinds by first path segment (``caldav``, ``carddav``).
         work: where CPU-heavy work runs (:mod:`oxdav.work`): parsing large bodies,
             expanding recurrences, reports over many objects.
     """
@@ -39,16 +38,31 @@ class FolderTree(Protocol):
     user_id: int
     ctx: RequestContext
     settings: Any
-    kinds: Mapping[str, HomeKind]
     work: Work
 
     async def home(self) -> Home:
         """The user's view of the folders (opened once per request)."""
         ...
 
-    async def resolve(self, path: str) -> DAVResource | None:
-        """The resource at a DAV path, or ``None``."""
-        ...
+
+class SpaceTraits(Protocol):
+    """What the resources of a space show of it (class attributes of a FolderSpace)."""
+
+    @property
+    def name(self) -> str:
+        """Its path segment (``caldav``)."""
+
+    @property
+    def collection_type(self) -> str:
+        """Clark name added to a folder collection's resourcetype."""
+
+    @property
+    def member_content_type(self) -> str:
+        """Media type of the members."""
+
+    @property
+    def max_resource_setting(self) -> str | None:
+        """The setting giving the largest member in bytes, if any."""
 
 
 QUOTA_SETTING = "oxdav.quota.bytes"
@@ -68,9 +82,10 @@ async def home_quota(tree: FolderTree) -> tuple[int, int] | None:
 class TreeResource(ReadableCollection):
     """Base of the tree's own resources: a path and the per-request tree."""
 
+    tree: FolderTree
+
     def __init__(self, tree: FolderTree, path: str) -> None:
-        super().__init__(tree, path)  # type: ignore[arg-type]  # DavTree is also the directory
-        self.tree = tree
+        super().__init__(tree, path)
 
 
 class MemberLookup(abc.ABC):

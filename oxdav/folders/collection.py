@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
@@ -34,9 +34,9 @@ from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
-from oxdav.folders.base import FolderTree, MemberLookup, TreeResource, home_quota
+from oxdav.folders.base import FolderTree, MemberLookup, SpaceTraits, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
-from oxdav.principals.resources import InDirectory, user_principal_path
+from oxdav.principals.resources import InTree, user_principal_path
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import (
@@ -49,9 +49,6 @@ from oxdav.store.models import (
     Unset,
 )
 from oxdav.store.permissions import may_create_objects
-
-if TYPE_CHECKING:
-    from oxdav.folders.homes import HomeKind
 
 DISPLAYNAME = clark(DAV_NS, "displayname")
 CALENDAR_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
@@ -74,11 +71,12 @@ def privileges_of(rights: FolderPermission) -> frozenset[str]:
     return frozenset(granted)
 
 
-def of_someone_else(collection: Collection) -> bool:
-    """Whether ``collection`` is a user's folder shared with its requester (not theirs,
+def of_someone_else(store_collection: Collection) -> bool:
+    """Whether ``store_collection`` is a user's folder shared with its requester (not theirs,
     not a system folder such as the global address list)."""
-    owner = collection.folder.owner_id
-    return owner is not None and collection.user_id is not None and owner != collection.user_id
+    owner = store_collection.folder.owner_id
+    user = store_collection.user_id
+    return owner is not None and user is not None and owner != user
 
 
 def shared_name(folder: Folder) -> str:
@@ -86,14 +84,14 @@ def shared_name(folder: Folder) -> str:
     return f"{folder.name} ({folder.owner_name})" if folder.owner_name else folder.name
 
 
-def shown_name(collection: Collection) -> str:
+def shown_name(store_collection: Collection) -> str:
     """The folder's name as its requester sees it (DESIGN.md §9): a folder shared with
     them says whose it is (:func:`shared_name`), so two "Calendar"s never look alike,
     unless they named it for themselves; their own folders and system folders keep
     their name."""
-    if not of_someone_else(collection):
-        return str(collection.folder.name)
-    return collection.own_name or shared_name(collection.folder)
+    if not of_someone_else(store_collection):
+        return str(store_collection.folder.name)
+    return store_collection.own_name or shared_name(store_collection.folder)
 
 
 def object_privileges(rights: FolderPermission, created_by: int | None,
@@ -125,28 +123,28 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     """One folder as a collection: name, colour, revision (ctag / sync-token), members,
     and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
-    def __init__(self, tree: FolderTree, kind: HomeKind, collection: Collection, *,
+    def __init__(self, tree: FolderTree, space: SpaceTraits, store_collection: Collection, *,
                  path: str | None = None) -> None:
-        super().__init__(tree, path or f"/{kind.name}/{collection.folder.id}")
-        self.kind = kind
-        self.collection = collection
+        super().__init__(tree, path or f"/{space.name}/{store_collection.folder.id}")
+        self.space = space
+        self.store_collection = store_collection
         self.member_locks = FolderLocks()
 
     @property
     def folder(self) -> Any:
-        return self.collection.folder
+        return self.store_collection.folder
 
     @property
     def resource_types(self) -> frozenset[str]:
-        return frozenset({COLLECTION, self.kind.collection_type})
+        return frozenset({COLLECTION, self.space.collection_type})
 
     @property
     def member_content_type(self) -> str:
-        return self.kind.member_content_type
+        return self.space.member_content_type
 
     @property
     def displayname(self) -> str:
-        return shown_name(self.collection)
+        return shown_name(self.store_collection)
 
     @property
     def last_modified(self) -> Any:
@@ -170,7 +168,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         return str(SyncToken.for_collection(self.sync_identity, self.folder.revision))
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        granted = privileges_of(self.collection.rights)
+        granted = privileges_of(self.store_collection.rights)
         if not may_create_objects(self.folder, self.tree.user_id):
             granted -= {ALL, BIND}  # the directory makes the global address list's cards
         return granted
@@ -178,7 +176,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     @property
     def max_resource_size(self) -> int | None:
         """Largest member in bytes, through the user's cascade (None: no own limit)."""
-        setting = self.kind.max_resource_setting
+        setting = self.space.max_resource_setting
         return None if setting is None else int(self.tree.settings.get(setting))
 
     async def quota(self) -> tuple[int, int] | None:
@@ -191,26 +189,26 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     def member(self, meta: ObjectMeta, data: bytes | None = None) -> ObjectResource:
         """The member resource of ``meta`` (subclasses return their own type), with its
         bytes when they were read already."""
-        return ObjectResource(self, self.collection, meta, data)
+        return ObjectResource(self, self.store_collection, meta, data)
 
     async def resolve_member(self, name: str) -> DAVResource | None:
         """The member called ``name``, or ``None``."""
         try:
-            stored = await self.collection.get(name)
+            stored = await self.store_collection.get(name)
         except NotFound:
             return None
         return self.member(stored.meta, stored.data)
 
     async def children(self) -> AsyncIterator[DAVResource]:
-        for meta in await self.collection.list():
+        for meta in await self.store_collection.list():
             yield self.member(meta)
 
     def unmapped_member(self, name: str) -> Lockable | None:
         """The name in this folder: locking it needs the right to create objects here."""
-        return UnmappedMember(self, self.collection, name)
+        return UnmappedMember(self, self.store_collection, name)
 
     async def dead_properties(self) -> Mapping[str, etree._Element]:
-        stored = await self.collection.dead_properties("")
+        stored = await self.store_collection.dead_properties("")
         return {k: e for k, v in stored.items()
                 if k != RESOURCE_NAME and (e := load_value(v)) is not None}
 
@@ -218,7 +216,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
                                     remove: Sequence[str]) -> None:
         if RESOURCE_NAME in set_ or RESOURCE_NAME in remove:
             raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{RESOURCE_NAME} is protected")
-        await self.collection.set_dead_properties(
+        await self.store_collection.set_dead_properties(
             "", {k: store_value(v) for k, v in set_.items()}, remove)
 
     def writable_live_properties(self) -> frozenset[str]:
@@ -230,7 +228,7 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         if DISPLAYNAME in values:
             element = values[DISPLAYNAME]
             name = (element.text or "").strip() if element is not None else ""
-            if of_someone_else(self.collection):
+            if of_someone_else(self.store_collection):
                 # A sharee names the folder for themselves, admin or not: the owner's
                 # name stays. Removing it, or writing back the name shown, takes the
                 # own name back (the shown name then follows the owner's renames).
@@ -244,16 +242,17 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             changes["color"] = (element.text or "").strip() or None if element is not None \
                 else None
         if changes:
-            await self.collection.update_folder(**changes)
+            await self.store_collection.update_folder(**changes)
         if own_name is not UNSET:
-            await self.collection.set_own_name(own_name)
+            await self.store_collection.set_own_name(own_name)
 
     async def validate_put(self, ctx: RequestContext, name: str, body: bytes,
                            content_type: str | None) -> ObjectIndex:
         """Parse and check ``body`` once; return its index.
 
         Raises:
-            DAVError: 4xx with the CalDAV/CardDAV precondition; 501 here (no semantics).
+            DAVError: 501 here (no semantics). A subclass raises its layer's errors,
+                answered with their precondition through the error map.
         """
         raise DAVError(501, None, "storing objects is not implemented for this collection")
 
@@ -261,17 +260,17 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
         index = await self.validate_put(ctx, name, body, content_type)
-        meta, created = await self.collection.put(name, body, index, if_etag=if_etag,
+        meta, created = await self.store_collection.put(name, body, index, if_etag=if_etag,
                                                   if_absent=if_absent)
         return PutOutcome(f'"{meta.etag}"', created)
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
         if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
             raise DAVError(403, None, "default folders and the address list stay")
-        await self.collection.delete_folder()
+        await self.store_collection.delete_folder()
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:
-        changes = await self.collection.changes(revision, limit)
+        changes = await self.store_collection.changes(revision, limit)
         return SyncChanges(
             revision=changes.revision,
             changed=[self.member(meta) for meta in changes.changed],
@@ -279,26 +278,26 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
             truncated=changes.truncated)
 
 
-class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
+class ObjectResource(InTree, DAVResource, ReadableContent, Deletable, DeadPropertyStore,
                      MemberLocks):
     """One stored object: strong ETag, size, dates, media type of its home, write locks
     (in its own folder, also when reached through an aggregated collection); principal
-    searches sent to it search its tree's directory.
+    searches sent to it search its tree.
 
     Args:
         parent: the collection it is reached through (its path and media type).
-        collection: the store collection that holds it (for an aggregated collection,
+        store_collection: the store collection that holds it (for an aggregated collection,
             the object's own folder).
         meta: its listing entry.
         data: its bytes when already read (a lookup by name reads them anyway), so a
             GET or multiget does not read them twice.
     """
 
-    def __init__(self, parent: FolderCollection, collection: Collection,
+    def __init__(self, parent: FolderCollection, store_collection: Collection,
                  meta: ObjectMeta, data: bytes | None = None) -> None:
         self.parent = parent
-        self.directory = parent.directory
-        self.collection = collection
+        self.tree = parent.tree
+        self.store_collection = store_collection
         self.meta = meta
         self._data = data
 
@@ -331,16 +330,16 @@ class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadP
         return self.meta.created
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        return object_privileges(self.collection.rights, self.meta.created_by,
-                                 self.collection.user_id)
+        return object_privileges(self.store_collection.rights, self.meta.created_by,
+                                 self.store_collection.user_id)
 
     @property
     def lock_holder(self) -> FolderCollection:
         return self.parent
 
     @property
-    def lock_collection(self) -> Collection:
-        return self.collection
+    def lock_store_collection(self) -> Collection:
+        return self.store_collection
 
     @property
     def lock_name(self) -> str:
@@ -348,17 +347,17 @@ class ObjectResource(InDirectory, DAVResource, ReadableContent, Deletable, DeadP
 
     async def read(self) -> bytes:
         if self._data is None:
-            self._data = (await self.collection.get(self.meta.name)).data
+            self._data = (await self.store_collection.get(self.meta.name)).data
         return self._data
 
     async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
-        await self.collection.delete(self.meta.name, if_etag=if_etag)
+        await self.store_collection.delete(self.meta.name, if_etag=if_etag)
 
     async def dead_properties(self) -> Mapping[str, etree._Element]:
-        stored = await self.collection.dead_properties(self.meta.name)
+        stored = await self.store_collection.dead_properties(self.meta.name)
         return {k: e for k, v in stored.items() if (e := load_value(v)) is not None}
 
     async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
                                     remove: Sequence[str]) -> None:
-        await self.collection.set_dead_properties(
+        await self.store_collection.set_dead_properties(
             self.meta.name, {k: store_value(v) for k, v in set_.items()}, remove)

@@ -2,9 +2,9 @@
 
     /                                  DAV root
     /principals/  users/<id>/  groups/<id>/
-    /<kind>/                           a home (caldav, carddav)
-    /<kind>/<folderId>/[<name>]        a folder collection and its members
-    /<kind>/<special>/[<name>]         what the kind adds (schedule boxes, aggregated)
+    /<space>/                           a home (caldav, carddav)
+    /<space>/<folderId>/[<name>]        a folder collection and its members
+    /<space>/<special>/[<name>]         what the space adds (schedule boxes, aggregated)
 
 A folder that does not exist, belongs to another module, is not exposed or is
 unreadable is simply absent: 404, no leak.
@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from oxdav.dav.resource import DAVResource, RequestContext
-from oxdav.folders.base import QUOTA_SETTING, MemberLookup, TreeResource
-from oxdav.folders.homes import HomeKind
+from oxdav.folders.base import QUOTA_SETTING, FolderTree, MemberLookup, TreeResource
 from oxdav.folders.naming import segment_id
+from oxdav.folders.space import FolderSpace
 from oxdav.principals.resources import (
     GROUPS_PATH,
     PRINCIPALS_PATH,
@@ -36,10 +36,15 @@ from oxdav.work import INLINE, Work
 
 
 class DavRoot(TreeResource):
-    """``/``: carries current-user-principal and principal-collection-set."""
+    """``/``: carries current-user-principal and principal-collection-set; its members
+    are the principals and the home collection of each space."""
+
+    def __init__(self, tree: FolderTree, member_paths: Sequence[str]) -> None:
+        super().__init__(tree, "/")
+        self.member_paths = tuple(member_paths)
 
     async def children(self) -> AsyncIterator[DAVResource]:
-        for path in (PRINCIPALS_PATH, *(f"/{name}" for name in self.tree.kinds)):
+        for path in self.member_paths:
             child = await self.tree.resolve(path)
             if child is not None:
                 yield child
@@ -52,19 +57,19 @@ class DavTree:
         txn: the request's transaction.
         context_id: the user's context.
         user_id: the user.
-        kinds: home kinds by name.
+        spaces: spaces by name.
         ctx: the request context.
         settings: the user's configuration view (``get(name)``).
         work: where CPU-heavy work runs.
     """
 
     def __init__(self, txn: Transaction, context_id: int, user_id: int,
-                 kinds: Mapping[str, HomeKind], ctx: RequestContext, settings: Any,
+                 spaces: Mapping[str, FolderSpace], ctx: RequestContext, settings: Any,
                  work: Work = INLINE) -> None:
         self.txn = txn
         self.context_id = context_id
         self.user_id = user_id
-        self.kinds = kinds
+        self.spaces = spaces
         self.ctx = ctx
         self.settings = settings
         self.work = work
@@ -83,12 +88,12 @@ class DavTree:
         segments = [s for s in path.split("/") if s]
         try:
             if not segments:
-                return DavRoot(self, "/")
+                return DavRoot(self, [PRINCIPALS_PATH, *(f"/{name}" for name in self.spaces)])
             if segments[0] == "principals":
                 return await self._principal(segments[1:])
-            kind = self.kinds.get(segments[0])
-            if kind is not None:
-                return await self._in_home(kind, segments[1:])
+            space = self.spaces.get(segments[0])
+            if space is not None:
+                return await self._in_home(space, segments[1:])
         except NotFound:
             return None
         return None
@@ -116,23 +121,23 @@ class DavTree:
             return GroupPrincipal(self, await self.txn.group(self.context_id, principal_id))
         return None
 
-    async def _in_home(self, kind: HomeKind, rest: list[str]) -> DAVResource | None:
+    async def _in_home(self, space: FolderSpace, rest: list[str]) -> DAVResource | None:
         if not rest:
-            return kind.home(self)
+            return space.home_collection(self)
         if len(rest) > 2:
             return None
         parent: DAVResource | None
         folder_id = segment_id(rest[0])
         if folder_id is not None:
             # A member path reads the member with the folder: one store call.
-            collection = await (await self.home()).collection(
+            store_collection = await (await self.home()).collection(
                 folder_id, prefetch=rest[1] if len(rest) == 2 else None)
-            folder = collection.folder
-            if folder.module not in kind.modules or not kind.exposes(self, folder):
+            folder = store_collection.folder
+            if folder.module not in space.modules or not space.exposes(self, folder):
                 return None
-            parent = kind.collection(self, collection)
+            parent = space.folder_collection(self, store_collection)
         else:
-            parent = await kind.special(self, rest[0])
+            parent = await space.special(self, rest[0])
         if parent is None or len(rest) == 1:
             return parent
         if not isinstance(parent, MemberLookup):

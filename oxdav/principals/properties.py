@@ -8,7 +8,7 @@ from lxml import etree
 
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, CARDDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
+from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.principals.resources import (
     ADDRESSBOOK_HOME_PATH,

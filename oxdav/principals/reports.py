@@ -20,12 +20,12 @@ from oxdav.dav.multistatus import (
 )
 from oxdav.dav.namespaces import CALDAV_NS, CALENDARSERVER_NS, DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, prop_names
+from oxdav.dav.property_results import PropFindRequest, prop_names
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements, element_text, find_child, serialize
-from oxdav.principals.resources import GROUPS_PATH, InDirectory
+from oxdav.principals.resources import GROUPS_PATH, InTree
 from oxdav.principals.search import MAX_MATCHES
 from oxdav.store.models import SEARCH_MATCHES, SearchField, SearchMatch, SearchTerm
 
@@ -144,17 +144,17 @@ class PrincipalPropertySearchReport(Report):
         self._properties = properties
 
     def supported_by(self, resource: DAVResource) -> bool:
-        return isinstance(resource, InDirectory)
+        return isinstance(resource, InTree)
 
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
-        assert isinstance(resource, InDirectory)
+        assert isinstance(resource, InTree)
         query = parse_query(body)
         request = PropFindRequest.prop(query.wanted)
         principals: Sequence[DAVResource] = ()
         truncated = False
         if not query.hopeless:
-            found = await resource.directory.search_principals(
+            found = await resource.tree.search_principals(
                 query.terms, any_term=query.any_term, groups=searches_groups(resource))
             principals, truncated = found.principals, found.truncated
 
@@ -176,7 +176,7 @@ class PrincipalSearchPropertySetReport(Report):
     name = _dav("principal-search-property-set")
 
     def supported_by(self, resource: DAVResource) -> bool:
-        return isinstance(resource, InDirectory)
+        return isinstance(resource, InTree)
 
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
@@ -203,7 +203,7 @@ class ExpandPropertyReport(Report):
         self._properties = properties
 
     def supported_by(self, resource: DAVResource) -> bool:
-        return isinstance(resource, InDirectory)
+        return isinstance(resource, InTree)
 
     async def run(self, ctx: RequestContext, resource: DAVResource, body: etree._Element,
                   depth: Depth) -> DAVResponse:
@@ -225,8 +225,8 @@ class ExpandPropertyReport(Report):
             expanded = etree.Element(name)
             for href in value.iter(_dav("href")):
                 path = ctx.paths.dav_path_of_href(element_text(href))
-                target = (await resource.directory.resolve(path)
-                          if path is not None and isinstance(resource, InDirectory) else None)
+                target = (await resource.tree.resolve(path)
+                          if path is not None and isinstance(resource, InTree) else None)
                 if target is None:
                     expanded.append(etree.fromstring(etree.tostring(href)))
                     continue

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from oxdav.dav.dispatch import ResourceTree
 from oxdav.dav.methods.capabilities import BoundedListing
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.privileges import READ
@@ -49,12 +50,9 @@ class Matches:
     truncated: bool = False
 
 
-class PrincipalDirectory(Protocol):
-    """What principal resources and reports need from the per-request tree."""
-
-    async def resolve(self, path: str) -> DAVResource | None:
-        """The resource at a DAV path, or ``None``."""
-        ...
+class PrincipalTree(ResourceTree, Protocol):
+    """What principal resources and reports need of the per-request tree, besides
+    resolving paths."""
 
     async def search_principals(self, terms: Sequence[SearchTerm], *, any_term: bool,
                                 groups: bool = False) -> Matches:
@@ -67,17 +65,17 @@ class PrincipalDirectory(Protocol):
         ...
 
 
-class InDirectory:
+class InTree:
     """A resource that can reach the per-request tree (for expand-property, searches)."""
 
-    directory: PrincipalDirectory
+    tree: PrincipalTree
 
 
-class PrincipalResource(InDirectory, DAVResource, abc.ABC):
+class PrincipalResource(InTree, DAVResource, abc.ABC):
     """A principal (RFC 3744 §2): a collection-shaped resource naming a user or group."""
 
-    def __init__(self, directory: PrincipalDirectory) -> None:
-        self.directory = directory
+    def __init__(self, tree: PrincipalTree) -> None:
+        self.tree = tree
 
     @property
     def is_collection(self) -> bool:
@@ -99,15 +97,15 @@ class PrincipalResource(InDirectory, DAVResource, abc.ABC):
 class UserPrincipal(PrincipalResource):
     """A user of the authenticated user's context."""
 
-    def __init__(self, directory: PrincipalDirectory, user: User) -> None:
-        super().__init__(directory)
+    def __init__(self, tree: PrincipalTree, user: User) -> None:
+        super().__init__(tree)
         self.user = user
         self._groups: tuple[Group, ...] | None = None
 
     async def member_of(self) -> tuple[Group, ...]:
         """The user's groups (looked up once, when first asked for)."""
         if self._groups is None:
-            self._groups = tuple(await self.directory.groups_of(self.user.id))
+            self._groups = tuple(await self.tree.groups_of(self.user.id))
         return self._groups
 
     @property
@@ -131,8 +129,8 @@ class UserPrincipal(PrincipalResource):
 class GroupPrincipal(PrincipalResource):
     """A group of the context (RFC 3744 §4: group principals with members)."""
 
-    def __init__(self, directory: PrincipalDirectory, group: Group) -> None:
-        super().__init__(directory)
+    def __init__(self, tree: PrincipalTree, group: Group) -> None:
+        super().__init__(tree)
         self.group = group
 
     @property
@@ -148,12 +146,12 @@ class GroupPrincipal(PrincipalResource):
         return ()
 
 
-class ReadableCollection(InDirectory, DAVResource):
+class ReadableCollection(InTree, DAVResource):
     """A collection at a fixed DAV path that every signed-in user may read: the base of
     the principal collections and of the folder tree's own collections."""
 
-    def __init__(self, directory: PrincipalDirectory, path: str) -> None:
-        self.directory = directory
+    def __init__(self, tree: PrincipalTree, path: str) -> None:
+        self.tree = tree
         self._path = path
 
     @property
@@ -176,17 +174,17 @@ class PrincipalCollection(ReadableCollection, BoundedListing):
     """``/principals/`` and its ``users/`` and ``groups/`` children (RFC 3744 §5.8).
 
     Args:
-        directory: the per-request tree.
+        tree: the per-request tree.
         path: the collection's DAV path.
         members: fixed members (``users/`` and ``groups/`` of ``/principals/``).
         lister: lists further members on demand (the principals of the caller's
             context, bounded), so a Depth 0 request costs no lookup.
     """
 
-    def __init__(self, directory: PrincipalDirectory, path: str,
+    def __init__(self, tree: PrincipalTree, path: str,
                  members: Sequence[DAVResource] = (), *,
                  lister: MemberLister | None = None) -> None:
-        super().__init__(directory, path)
+        super().__init__(tree, path)
         self._members = tuple(members)
         self._lister = lister
 

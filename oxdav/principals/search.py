@@ -13,7 +13,7 @@ from oxdav.dav.resource import DAVResource
 from oxdav.principals.resources import (
     GroupPrincipal,
     Matches,
-    PrincipalDirectory,
+    PrincipalTree,
     UserPrincipal,
 )
 from oxdav.store.interfaces import Transaction
@@ -24,7 +24,7 @@ from oxdav.store.models import SearchTerm
 MAX_MATCHES = 100
 
 
-async def find_principals(directory: PrincipalDirectory, txn: Transaction, context_id: int,
+async def find_principals(tree: PrincipalTree, txn: Transaction, context_id: int,
                           terms: Sequence[SearchTerm] = (), *, any_term: bool = False,
                           users: bool = True, groups: bool = True,
                           limit: int = MAX_MATCHES) -> Matches:
@@ -32,9 +32,9 @@ async def find_principals(directory: PrincipalDirectory, txn: Transaction, conte
     terms: all of them), at most ``limit``, each kind by id."""
     found: list[DAVResource] = []
     if users:
-        found += [UserPrincipal(directory, user) for user in await txn.find_users(
+        found += [UserPrincipal(tree, user) for user in await txn.find_users(
             context_id, terms, any_term=any_term, limit=limit + 1)]
     if groups and len(found) <= limit:
-        found += [GroupPrincipal(directory, group) for group in await txn.find_groups(
+        found += [GroupPrincipal(tree, group) for group in await txn.find_groups(
             context_id, terms, any_term=any_term, limit=limit + 1 - len(found))]
     return Matches(tuple(found[:limit]), truncated=len(found) > limit)

@@ -2,7 +2,7 @@
 
 Every object here is parsed as a PUT parses it, its expansion prepared as a PUT
 prepares it, and for every range and query zone the calendar-data served
-(:func:`oxdav.caldav.reports.calendar_data`) must be byte for byte what the parsing
+(:func:`oxdav.caldav.tasks.calendar_data`) must be byte for byte what the parsing
 path (:func:`oxdav.caldav.calendardata.render_calendar_data`) gives. The objects that
 must be prepared are listed, so the comparison cannot pass by declining everything.
 """
@@ -23,7 +23,7 @@ from oxdav.caldav.calendardata import (
 )
 from oxdav.caldav.expand_prepared import expand_prepared, prepare_expansion
 from oxdav.caldav.ical import load_calendar
-from oxdav.caldav.reports import calendar_data
+from oxdav.caldav.tasks import calendar_data
 from oxdav.caldav.timerange import TimeRange
 from oxdav.store.models import StoredObject
 from tests.caldav.ics import calendar_bytes, event, parse, utc

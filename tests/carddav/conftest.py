@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from oxdav.carddav.errors import ERROR_RESPONSES
+from oxdav.dav.errors import DAVError, ErrorMapper
+
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "vcard"
 #: Every realistic card of the corpus, by file name.
 CORPUS = sorted(p.name for p in CORPUS_DIR.glob("*.vcf"))
@@ -24,3 +27,12 @@ def corpus_card() -> Callable[[str], bytes]:
 
 #: The RFC 6352 example cards (§8.6, §8.7) and request bodies.
 RFC_DIR = CORPUS_DIR / "rfc6352"
+
+
+def answered(error: Exception) -> DAVError:
+    """The response the error map gives ``error`` (CardDAV's ERROR_RESPONSES)."""
+    mapper = ErrorMapper()
+    mapper.register_all(ERROR_RESPONSES)
+    dav_error = mapper.to_dav_error(error)
+    assert dav_error is not None
+    return dav_error

@@ -15,7 +15,7 @@ from oxdav.carddav.addressdata import (
     parse_address_data,
 )
 from oxdav.carddav.card import read_card
-from oxdav.carddav.errors import CARDDAV_NS, ConversionError
+from oxdav.carddav.errors import CARDDAV_NS, AddressDataRequestError, ConversionError
 from oxdav.carddav.vcard import parse_address_object
 
 from .conftest import RFC_DIR
@@ -100,7 +100,7 @@ def test_version_from_the_content_type_parameter() -> None:
     ['content-type="application/vcard+json"', 'content-type="text/calendar"', 'version="2.1"'],
 )
 def test_unsupported_media_type_or_version(attributes: str) -> None:
-    with pytest.raises(ConversionError) as e:
+    with pytest.raises(AddressDataRequestError) as e:
         address_data(attributes)
     assert e.value.precondition == "supported-address-data"
 

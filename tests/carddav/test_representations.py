@@ -12,18 +12,18 @@ from twisted.logger import globalLogPublisher
 
 from oxdav.carddav import representations
 from oxdav.carddav.convert import PRODID, convert, stored_version
+from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.representations import (
     alternate_of,
-    card_index,
     in_version,
     other_version,
     render_for_get,
     stored_in_version,
 )
+from oxdav.carddav.tasks import checked_card
 from oxdav.carddav.vcard import parse_address_object
-from oxdav.dav.errors import DAVError
 
-from .conftest import CORPUS, CORPUS_DIR, RFC_DIR
+from .conftest import CORPUS, CORPUS_DIR, RFC_DIR, answered
 
 #: Every card the tests have: the real-world corpus and RFC 6352's examples.
 CARDS = [CORPUS_DIR / name for name in CORPUS] + sorted(RFC_DIR.glob("*.vcf"))
@@ -103,9 +103,8 @@ def test_an_alternate_in_the_wrong_version_is_not_served() -> None:
     assert stored_in_version(CARD3, CARD3, "4.0") is None
 
 
-@pytest_twisted.ensureDeferred
-async def test_card_index_carries_the_alternate() -> None:
-    index = await card_index(parsed(CARD3))
+def test_card_index_carries_the_alternate() -> None:
+    index = checked_card(CARD3, None, len(CARD3)).index
     assert (index.uid, index.component) == ("u1", "VCARD")
     assert index.derived == convert(CARD3, "4.0")
 
@@ -154,6 +153,6 @@ async def test_get_accepting_4_0_returns_the_stored_alternate() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_get_accepting_nothing_usable_is_406() -> None:
-    with pytest.raises(DAVError) as caught:
+    with pytest.raises(ConversionError) as caught:
         await render_for_get(CARD3, "application/json", None)
-    assert caught.value.status == 406
+    assert answered(caught.value).status == 406

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
+from oxdav.carddav.collection import check_card
+from oxdav.carddav.errors import AddressDataError
 from oxdav.carddav.validation import (
     content_type_of,
-    index_of,
     stored_version,
     takes_only_vcard3,
-    validate_body,
 )
-from oxdav.dav.errors import DAVError
 from oxdav.work import INLINE, INLINE_BYTES
+from tests.carddav.conftest import answered
 from tests.work import RecordingWork
 
 CARD3 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann\r\nN:;Ann;;;\r\nEND:VCARD\r\n"
@@ -50,31 +50,33 @@ def test_content_type_names_version_4_only() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_valid_body_gives_the_index() -> None:
-    index = index_of(await validate_body(INLINE, CARD3, "text/vcard", LIMIT))
+    index = (await check_card(INLINE, CARD3, "text/vcard", LIMIT)).index
     assert (index.uid, index.component) == ("u1", "VCARD")
 
 
 @pytest_twisted.ensureDeferred
 async def test_unsupported_media_type_is_415() -> None:
-    with pytest.raises(DAVError) as caught:
-        await validate_body(INLINE, CARD3, "text/calendar", LIMIT)
-    assert caught.value.status == 415
-    assert caught.value.precondition_name.endswith("supported-address-data")
+    with pytest.raises(AddressDataError) as caught:
+        await check_card(INLINE, CARD3, "text/calendar", LIMIT)
+    answer = answered(caught.value)
+    assert answer.status == 415
+    assert answer.precondition_name.endswith("supported-address-data")
 
 
 @pytest_twisted.ensureDeferred
 async def test_oversized_body_is_403_max_resource_size() -> None:
-    with pytest.raises(DAVError) as caught:
-        await validate_body(INLINE, b"x" * (LIMIT + 1), None, LIMIT)
-    assert caught.value.status == 403
-    assert caught.value.precondition_name.endswith("max-resource-size")
+    with pytest.raises(AddressDataError) as caught:
+        await check_card(INLINE, b"x" * (LIMIT + 1), None, LIMIT)
+    answer = answered(caught.value)
+    assert answer.status == 403
+    assert answer.precondition_name.endswith("max-resource-size")
 
 
 @pytest_twisted.ensureDeferred
-async def test_large_body_is_parsed_on_the_work_pool_and_a_small_one_inline() -> None:
+async def test_large_body_is_parsed_in_a_worker_process_and_a_small_one_inline() -> None:
     work = RecordingWork()
     note = "NOTE:" + "x" * INLINE_BYTES + "\r\n"
     body = CARD3.replace(b"END:VCARD", note.encode() + b"END:VCARD")
-    assert (await validate_body(work, body, None, 10 * LIMIT)).uid == "u1"
-    assert (await validate_body(work, CARD3, None, 10 * LIMIT)).uid == "u1"
-    assert work.sent == ["parse_address_object"]
+    assert (await check_card(work, body, None, 10 * LIMIT)).uid == "u1"
+    assert (await check_card(work, CARD3, None, 10 * LIMIT)).uid == "u1"
+    assert work.sent == ["checked_card"]

@@ -8,7 +8,6 @@ from oxdav.dav.errors import (
     DAVError,
     ErrorMapper,
     condition_with_hrefs,
-    generic_store_error_factories,
     render_error,
 )
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
@@ -83,11 +82,11 @@ def test_mapper_maps_registered_type_and_subclasses() -> None:
     assert mapped is not None and mapped.status == 404
 
 
-def test_mapper_maps_by_dotted_name_without_import() -> None:
+def test_mapper_answers_nothing_for_a_class_registered_without_a_factory() -> None:
     mapper = ErrorMapper()
-    mapper.register(f"{__name__}._StoreMissing", lambda exc: DAVError(404, None, str(exc)))
-    mapped = mapper.to_dav_error(_SpecificMissing("gone"))
-    assert mapped is not None and mapped.description == "gone"
+    mapper.register(_StoreMissing, lambda exc: DAVError(404))
+    mapper.register(_SpecificMissing, None)
+    assert mapper.to_dav_error(_SpecificMissing()) is None
 
 
 def test_mapper_returns_none_for_unmapped_errors() -> None:
@@ -97,35 +96,3 @@ def test_mapper_returns_none_for_unmapped_errors() -> None:
 def test_mapper_passes_dav_errors_through() -> None:
     err = DAVError(400)
     assert ErrorMapper().to_dav_error(err) is err
-
-
-def test_generic_store_factories_name_store_errors() -> None:
-    factories = generic_store_error_factories()
-    sync = factories["oxdav.store.errors.InvalidSyncToken"](Exception("old"))
-    assert (sync.status, sync.precondition) == (403, "{DAV:}valid-sync-token")
-    assert factories["oxdav.store.errors.NotFound"](Exception()).status == 404
-    assert factories["oxdav.store.errors.ETagMismatch"](Exception()).status == 412
-
-
-def test_quota_exceeded_maps_to_507_quota_not_exceeded() -> None:
-    from oxdav.store.errors import QuotaExceeded
-
-    mapper = ErrorMapper()
-    for name, factory in generic_store_error_factories().items():
-        mapper.register(name, factory)
-    error = mapper.to_dav_error(QuotaExceeded(100, 90, 20))
-    assert error is not None
-    assert (error.status, error.precondition) == (507, "{DAV:}quota-not-exceeded")  # RFC 4331 §6
-
-
-def test_a_database_that_is_away_maps_to_503_with_retry_after_naming_nothing() -> None:
-    from oxdav.store.errors import StoreUnavailable
-
-    mapper = ErrorMapper()
-    for name, factory in generic_store_error_factories().items():
-        mapper.register(name, factory)
-    error = mapper.to_dav_error(StoreUnavailable("cannot connect to the database a@db:5432/x"))
-    assert error is not None
-    status, headers, body = render_error(error)
-    assert (status, headers["Retry-After"]) == (503, "10")  # RFC 9110 §15.6.4, §10.2.3
-    assert b"db:5432" not in body

@@ -9,7 +9,7 @@ from lxml import etree
 from oxdav.dav.errors import DAVError
 from oxdav.dav.multistatus import TextResponse, render_multistatus
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
-from oxdav.dav.propfind import PropertyValue, PropFindRequest, PropFindResult
+from oxdav.dav.property_results import PropertyValue, PropFindRequest, PropFindResult
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.dav.webdav_properties import generic_properties

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from oxdav.dav.errors import DAVError
-from oxdav.dav.propfind import PropFindType
+from oxdav.dav.property_results import PropFindType
 from oxdav.dav.sync import (
     MAX_SYNC_TOKEN_CHARS,
     SYNC_TOKEN_PREFIX,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest_twisted
 from icalendar import Calendar
 
-from oxdav.caldav.collection import object_index
 from oxdav.caldav.ical import parse_calendar_object
+from oxdav.caldav.tasks import object_index
 from tests.integration.caldav_requests import (
     NEXT_YEAR,
     NS,

@@ -15,8 +15,8 @@ import pytest
 import pytest_twisted
 from lxml import etree
 
-from oxdav.caldav.collection import object_index
 from oxdav.caldav.ical import parse_calendar_object
+from oxdav.caldav.tasks import object_index
 from oxdav.store import GAL_FOLDER_ID, ObjectIndex
 from tests.admin.conftest import Admin
 from tests.integration.caldav_requests import (

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import pytest_twisted
 from lxml import etree
 
+from oxdav.dav.dispatch import StoreAccess
 from tests.integration.harness import Server, start_server
 from tests.integration.tenant_walls import (
     Client,
@@ -87,7 +88,8 @@ class Sweep:
         env = server.service.dav.env
         self.client = client
         self.tenant = tenant
-        self.writes = {name: env.methods.get(name).writes for name in env.methods.names}
+        self.writes = {name: env.methods.get(name).access is StoreAccess.WRITE
+                       for name in env.methods.names}
         self.methods = method_order(env.methods.names, self.writes)
         self.recipes = Recipes(tenant, server.https, [p.name for p in env.properties],
                                [r.name for r in env.reports])

@@ -7,18 +7,20 @@ import warnings
 
 import pytest
 import pytest_twisted
-from OpenSSL import crypto
-from twisted.internet.ssl import CertificateOptions
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from twisted.internet.threads import deferToThread
 from twisted.web import http
 from twisted.web.resource import Resource
 
 from oxdav.tls import (
+    ServerTLSOptions,
     SwappableServerTLS,
     TLSConfigError,
     certificate_not_after,
     listen_tls,
     load_certificate_options,
+    server_context,
     server_endpoint,
     tcp_endpoint_description,
 )
@@ -84,14 +86,14 @@ async def test_client_offering_only_static_rsa_suites_is_refused(tls_port, tls_h
 
 
 @pytest_twisted.ensureDeferred
-async def test_twisted_default_ciphers_would_accept_static_rsa(
+async def test_openssl_default_ciphers_would_accept_static_rsa(
     reactor, listen, site, rsa_cert, tls_handshake
 ):
     """Control: the refusals above come from our cipher list, not from the client."""
-    key = crypto.load_privatekey(crypto.FILETYPE_PEM, rsa_cert.key.read_bytes())
-    cert = crypto.load_certificate(crypto.FILETYPE_PEM, rsa_cert.cert.read_bytes())
-    port = listen(listen_tls(reactor, LOOPBACK, site,
-                             CertificateOptions(privateKey=key, certificate=cert)))
+    key = serialization.load_pem_private_key(rsa_cert.key.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(rsa_cert.cert.read_bytes())
+    wide = ServerTLSOptions(cert, (), server_context(cert, [], key, ciphers="DEFAULT"))
+    port = listen(listen_tls(reactor, LOOPBACK, site, SwappableServerTLS(wide)))
     result = await deferToThread(
         tls_handshake, port, version=ssl.TLSVersion.TLSv1_2, ciphers=STATIC_RSA_ONLY
     )
@@ -167,13 +169,13 @@ def test_fullchain_file_sends_following_certificates_as_chain(rsa_cert, other_rs
     fullchain = tmp_path / "fullchain.pem"
     fullchain.write_bytes(rsa_cert.cert.read_bytes() + other_rsa_cert.cert.read_bytes())
     options = load_certificate_options(fullchain, rsa_cert.key)
-    chain = [c.to_cryptography().public_bytes(_der()) for c in options.extraCertChain]
+    chain = [c.public_bytes(_der()) for c in options.chain]
     assert chain == [other_rsa_cert.der]
 
 
 def test_chain_paths_are_appended_to_the_chain(rsa_cert, other_rsa_cert):
     options = load_certificate_options(rsa_cert.cert, rsa_cert.key, [other_rsa_cert.cert])
-    chain = [c.to_cryptography().public_bytes(_der()) for c in options.extraCertChain]
+    chain = [c.public_bytes(_der()) for c in options.chain]
     assert chain == [other_rsa_cert.der]
 
 

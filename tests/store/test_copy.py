@@ -22,7 +22,7 @@ from oxdav.store import (
     copy_store,
     open_store,
 )
-from oxdav.store.core.transfer import TABLES
+from oxdav.store.core.tables import TABLES
 
 
 def _reactor():

@@ -9,14 +9,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from oxdav.dav.resource import DAVResource, RequestContext
-
-if TYPE_CHECKING:
-    from oxdav.dav.sync import SyncToken
+from oxdav.dav.sync import SyncToken
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ destination is 412; the answer is 201 (new) or 204 (replaced).
 
 from __future__ import annotations
 
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import Deletable, ReadableContent, WritableCollection
 from oxdav.dav.methods.lock import check_destination_locks, check_write_locks
 from oxdav.dav.paths import PathError, basename, parent_path, same_path
-from oxdav.dav.privileges import BIND, UNBIND, WRITE_CONTENT, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import BIND, UNBIND, WRITE_CONTENT
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 
@@ -40,7 +40,7 @@ class CopyMethod(MethodHandler):
     """COPY an object into a writable collection."""
 
     name = "COPY"
-    writes = True
+    access = StoreAccess.WRITE
     moves = False
 
     def allowed_on(self, resource: DAVResource | None) -> bool:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from oxdav.dav.conditions import ResourceState, evaluate_preconditions
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.methods.capabilities import Deletable
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.methods.put import _if_match_etag
-from oxdav.dav.privileges import UNBIND, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import UNBIND
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 
@@ -16,7 +16,7 @@ class DeleteMethod(MethodHandler):
     """204 on success; If-Match is checked atomically by the store."""
 
     name = "DELETE"
-    writes = True
+    access = StoreAccess.WRITE
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         return isinstance(resource, Deletable)

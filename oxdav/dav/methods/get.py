@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.utils import format_datetime
 
 from oxdav.dav.conditions import ConditionResult, ResourceState, evaluate_preconditions
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.methods.capabilities import NegotiatedContent, ReadableContent
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
@@ -35,7 +35,7 @@ class GetMethod(MethodHandler):
     """
 
     name = "GET"
-    snapshot = False
+    access = StoreAccess.PER_CALL
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         return isinstance(resource, ReadableContent)

@@ -17,15 +17,15 @@ from __future__ import annotations
 from lxml import etree
 
 from oxdav.dav.conditions import check_if_header, parse_if_header
-from oxdav.dav.dispatch import DAVRequest, MethodHandler, ResourceTree
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, ResourceTree, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import ActiveLock, Lockable, LockableMembers
 from oxdav.dav.namespaces import DAV_NS, RESPONSE_NSMAP, clark
 from oxdav.dav.paths import basename, parent_path
-from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
+from oxdav.dav.privileges import BIND, WRITE_CONTENT
 from oxdav.dav.properties import LiveProperty
-from oxdav.dav.propfind import PropertyValue
-from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.dav.property_results import PropertyValue
+from oxdav.dav.resource import DAVResource, RequestContext, require_privilege
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import find_child, parse_body, serialize
 
@@ -175,7 +175,7 @@ class LockMethod(MethodHandler):
     """Create (body) or refresh (no body, ``If`` with the token) a write lock."""
 
     name = "LOCK"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
@@ -224,7 +224,7 @@ class UnlockMethod(MethodHandler):
     the lock is someone else's (RFC 3744 §3.5 ``DAV:unlock``)."""
 
     name = "UNLOCK"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:

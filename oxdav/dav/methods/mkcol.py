@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import CollectionMaker
 from oxdav.dav.namespaces import DAV_NS, clark
@@ -31,7 +31,7 @@ class MkcolMethod(MethodHandler):
     """An existing target is 405 (§9.3.1); the parent decides the rest, 403 if it cannot."""
 
     name = "MKCOL"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:

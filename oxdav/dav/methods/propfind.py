@@ -1,4 +1,5 @@
-"""PROPFIND (RFC 4918 §9.1) as a pure function of (context, resource, body).
+"""PROPFIND (RFC 4918 §9.1): the method, and its answer as a function of (context,
+resource, body).
 
 The multistatus is streamed: the target resource is evaluated before anything is
 returned (so its errors still become a proper status), then one response per member is
@@ -10,19 +11,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from oxdav.dav.dispatch import DAVRequest, MethodHandler
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.methods.capabilities import BoundedListing
 from oxdav.dav.multistatus import ResponseEntry, ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest, parse_propfind
+from oxdav.dav.property_results import PropFindRequest, parse_propfind
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import DEFAULT_LIMITS, XMLLimits, parse_body
 from oxdav.work import INLINE, Work
 
 PROPFIND_FINITE_DEPTH = clark(DAV_NS, "propfind-finite-depth")
+
+
+class PropfindMethod(MethodHandler):
+    """Depth 0/1 multistatus; infinity → 403 ``propfind-finite-depth``."""
+
+    name = "PROPFIND"
+
+    async def handle(self, request: DAVRequest) -> DAVResponse:
+        assert request.target is not None
+        return await propfind(request.ctx, request.target, request.body,
+                              request.env.properties, limits=request.env.limits,
+                              work=request.env.work)
 
 
 async def propfind(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import DeadPropertyStore, LivePropertyWriter
 from oxdav.dav.methods.lock import check_write_locks
@@ -64,7 +64,7 @@ class ProppatchMethod(MethodHandler):
     """Set/remove properties on any resource."""
 
     name = "PROPPATCH"
-    writes = True
+    access = StoreAccess.WRITE
 
     async def handle(self, request: DAVRequest) -> DAVResponse:
         target = request.target

@@ -8,13 +8,13 @@ part here: If-Match / If-None-Match (RFC 9110 §13.1), 201 vs 204, the ETag head
 from __future__ import annotations
 
 from oxdav.dav.conditions import EntityTag, ResourceState, evaluate_preconditions, parse_etag_list
-from oxdav.dav.dispatch import DAVRequest, MethodHandler
+from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
 from oxdav.dav.errors import DAVError
 from oxdav.dav.methods.capabilities import WritableCollection
 from oxdav.dav.methods.lock import check_write_locks
 from oxdav.dav.paths import basename, parent_path
-from oxdav.dav.privileges import BIND, WRITE_CONTENT, require_privilege
-from oxdav.dav.resource import DAVResource
+from oxdav.dav.privileges import BIND, WRITE_CONTENT
+from oxdav.dav.resource import DAVResource, require_privilege
 from oxdav.dav.response import DAVResponse
 
 
@@ -33,7 +33,7 @@ class PutMethod(MethodHandler):
     """Create or replace a member of a writable collection."""
 
     name = "PUT"
-    writes = True
+    access = StoreAccess.WRITE
     creates = True
 
     def allowed_on(self, resource: DAVResource | None) -> bool:

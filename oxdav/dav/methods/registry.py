@@ -9,7 +9,7 @@ from oxdav.dav.methods.get import GetMethod, HeadMethod
 from oxdav.dav.methods.lock import LockMethod, UnlockMethod
 from oxdav.dav.methods.mkcol import MkcolMethod
 from oxdav.dav.methods.options import OptionsMethod
-from oxdav.dav.methods.propfind_method import PropfindMethod
+from oxdav.dav.methods.propfind import PropfindMethod
 from oxdav.dav.methods.proppatch import ProppatchMethod
 from oxdav.dav.methods.put import PutMethod
 from oxdav.dav.methods.report import ReportMethod

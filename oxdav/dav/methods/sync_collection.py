@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -21,14 +20,11 @@ from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.methods.capabilities import AggregatedSyncCollection, SyncableCollection
 from oxdav.dav.multistatus import ResponseEntry, ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.sync import VALID_SYNC_TOKEN, SyncToken, parse_sync_collection, parse_sync_token
-
-if TYPE_CHECKING:
-    from oxdav.dav.properties import PropertyRegistry
-
 
 
 class SyncCollectionReport(Report):

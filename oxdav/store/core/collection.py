@@ -7,9 +7,9 @@ Permissions are enforced here and in the core's rules (:mod:`.objects`,
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from ..errors import Forbidden, NotFound
 from ..models import (
@@ -31,12 +31,23 @@ from . import locks as locks_core
 from . import objects as objects_core
 from .cache import NOT_PREFETCHED, folder_for, groups_for, prefetched_member, versions
 from .clock import seconds
-from .events import FolderChanged, ObjectChanged
+from .events import FolderChanged, ObjectChanged, StoreEvent
 from .rows import Rows
 from .scope import Scope
 
-if TYPE_CHECKING:
-    from .transaction import CoreTransaction
+_T = TypeVar("_T")
+
+
+class Calls(Protocol):
+    """What a home and its collections need of their transaction (a CoreTransaction):
+    its calls, the changes they made, and how many calls may have written."""
+
+    mutations: int
+
+    async def call(self, fn: Callable[..., _T], *args: Any, mutates: bool = False,
+                   **kwargs: Any) -> _T: ...
+
+    def note(self, event: StoreEvent) -> None: ...
 
 TimeRange = tuple[int | None, int | None]
 
@@ -93,7 +104,7 @@ class CoreHome:
     exists) are read with the first call that needs them.
     """
 
-    def __init__(self, txn: CoreTransaction, context_id: int, user_id: int,
+    def __init__(self, txn: Calls, context_id: int, user_id: int,
                  groups: frozenset[int] | None = None, quota: int | None = None) -> None:
         self.context_id = context_id
         self.user_id = user_id
@@ -172,7 +183,7 @@ class CoreHome:
 class CoreCollection:
     """One folder as seen by one user (``user_id``) or by the system (``None``)."""
 
-    def __init__(self, txn: CoreTransaction, folder: Folder, rights: FolderPermission,
+    def __init__(self, txn: Calls, folder: Folder, rights: FolderPermission,
                  user_id: int | None, quota: int | None = None) -> None:
         self.folder = folder
         self.rights = rights

@@ -13,7 +13,7 @@ how ``Context.version`` is kept (triggers), how lists are stored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..models import (
     Context,
@@ -28,11 +28,8 @@ from ..models import (
     StoredObject,
     User,
 )
-from .transfer import TransferRows
-
-if TYPE_CHECKING:
-    from .cache import MetadataCache
-    from .scope import Scope
+from .scope import Scope
+from .tables import TransferRows
 
 #: A per-context id counter (``next_id``).
 Counter = str  # "user", "group" or "folder"
@@ -134,11 +131,22 @@ class DirectoryRows(Protocol):
     def prune_login_failures(self, before: int) -> int: ...
 
 
+class FolderCache(Protocol):
+    """The folders and group sets kept between transactions (``core.cache.MetadataCache``),
+    which read what they lack through the rows given."""
+
+    def folder(self, rows: Rows, context_id: int, folder_id: int, *, fill: bool) -> Folder:
+        ...
+
+    def groups(self, rows: Rows, context_id: int, user_id: int, *, fill: bool
+               ) -> frozenset[int]: ...
+
+
 class ContentRows(Protocol):
     """Folders, objects with their index, changes, dead properties, versions, locks."""
 
     call_memo: dict[Any, Any] | None
-    metadata: MetadataCache | None
+    metadata: FolderCache | None
     fills_metadata: bool
 
     def versions(self, context_id: int, folder_id: int | None, member: str | None

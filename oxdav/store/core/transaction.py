@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from twisted.logger import Logger
 
 from ..errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from ..executor import DBExecutor
+from ..interfaces import Collection, Home
 from ..models import (
     UNSET,
     Context,
@@ -39,9 +40,6 @@ from .collection import CoreCollection, CoreHome
 from .events import DirectoryChanged, StoreEvent, encode
 from .rows import Rows
 from .session import Session
-
-if TYPE_CHECKING:
-    from ..interfaces import Collection, Home
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")

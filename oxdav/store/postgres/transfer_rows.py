@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ..core.transfer import Kind, Row, Table
+from ..core.tables import Kind, Row, Table
 from .convert import dump_spans, folded, load_spans
 
 #: Columns only this engine keeps, each computed from a column the copy carries.

@@ -98,8 +98,7 @@ class SQLiteEngine:
             streamed PROPFIND keeps one until its last chunk is written).
         reader_threads: threads the read calls run on. One by default: the calls are
             short and hold the GIL for most of their time, and more threads only fight
-            the reactor thread for it (three threads cost ~25 % more CPU per GET under
-            16 concurrent clients, with lower throughput; bench/RESULTS.md).
+            the reactor thread for it.
         busy_timeout_ms: how long a connection waits for a lock held elsewhere.
     """
 

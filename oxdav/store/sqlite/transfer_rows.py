@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.transfer import Kind, Row, Table
+from ..core.tables import Kind, Row, Table
 from .convert import dump_list, dump_mapping, dump_spans, load_spans
 
 

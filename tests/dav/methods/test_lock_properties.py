@@ -9,7 +9,7 @@ import pytest_twisted
 from oxdav.dav.methods.capabilities import ActiveLock, Lockable, LockLimits
 from oxdav.dav.methods.lock import _timeout, lock_properties
 from oxdav.dav.properties import PropertyRegistry
-from oxdav.dav.propfind import PropFindRequest
+from oxdav.dav.property_results import PropFindRequest
 from tests.dav.conftest import FixtureResource
 
 D = "{DAV:}"

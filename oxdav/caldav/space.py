@@ -1,4 +1,4 @@
-"""The calendar home ``/caldav/`` as a home kind of the folder tree (RFC 4791 §4.2).
+"""The calendar home ``/caldav/`` as a space of the folder tree (RFC 4791 §4.2).
 
 Calendar and task folders appear as calendar collections
 (:class:`~oxdav.caldav.collection.CalendarCollection`); the home makes new ones
@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oxdav.caldav.collection import CalendarCollection
+from oxdav.caldav.errors import ERROR_RESPONSES
 from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod
 from oxdav.caldav.properties import calendar_properties
 from oxdav.caldav.reports import calendar_reports
 from oxdav.dav.dispatch import MethodHandler
+from oxdav.dav.errors import ErrorResponses
 from oxdav.dav.namespaces import CALDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import COLLECTION, DAVResource
 from oxdav.folders.base import FolderTree, TreeResource
-from oxdav.folders.homes import FolderHome, HomeKind
+from oxdav.folders.space import FolderSpace, HomeCollection
 from oxdav.store.interfaces import Collection
 
 CALENDAR = clark(CALDAV_NS, "calendar")
@@ -40,7 +42,7 @@ class ScheduleBox(TreeResource):
         return frozenset({COLLECTION, SCHEDULE_BOXES[self.name]})
 
 
-class CalendarHome(HomeKind):
+class CalendarSpace(FolderSpace):
     """``/caldav/``: calendar and task folders, plus the schedule boxes."""
 
     name = "caldav"
@@ -50,11 +52,11 @@ class CalendarHome(HomeKind):
     compliance = ("calendar-access",)
     max_resource_setting = "oxdav.caldav.maxResourceSize"
 
-    def collection(self, tree: FolderTree, collection: Collection, *,
-                   path: str | None = None) -> CalendarCollection:
-        return CalendarCollection(tree, self, collection, path=path)
+    def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
+                          path: str | None = None) -> CalendarCollection:
+        return CalendarCollection(tree, self, store_collection, path=path)
 
-    def home(self, tree: FolderTree) -> FolderHome:
+    def home_collection(self, tree: FolderTree) -> HomeCollection:
         return CalendarHomeCollection(tree, self)
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
@@ -76,3 +78,6 @@ class CalendarHome(HomeKind):
 
     def methods(self) -> list[MethodHandler]:
         return [MkcalendarMethod()]
+
+    def errors(self) -> ErrorResponses:
+        return ERROR_RESPONSES

@@ -1,4 +1,4 @@
-"""The address book home ``/carddav/`` as a home kind of the folder tree
+"""The address book home ``/carddav/`` as a space of the folder tree
 (RFC 6352 §7.1.1): contacts folders appear as address book collections, or as the
 one aggregated collection, as ``com.openexchange.carddav.*`` decides
 (:mod:`oxdav.carddav.exposure`, DESIGN.md §5)."""
@@ -11,6 +11,7 @@ from lxml import etree
 
 from oxdav.carddav.aggregate import AggregatedCollection
 from oxdav.carddav.collection import AddressBookCollection
+from oxdav.carddav.errors import ERROR_RESPONSES
 from oxdav.carddav.exposure import (
     AGGREGATED_NAME,
     Exposure,
@@ -23,32 +24,31 @@ from oxdav.carddav.mkcol import parse_mkcol
 from oxdav.carddav.names import ADDRESSBOOK
 from oxdav.carddav.properties import carddav_properties
 from oxdav.carddav.reports import carddav_reports
-from oxdav.dav.errors import DAVError
+from oxdav.dav.errors import DAVError, ErrorResponses
 from oxdav.dav.methods.capabilities import CollectionMaker
 from oxdav.dav.namespaces import CARDDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import FolderTree
-from oxdav.folders.homes import FolderHome, HomeKind
 from oxdav.folders.naming import (
-    as_listed,
     chosen_names,
     needs_alias,
     remember_name,
     segment_id,
 )
+from oxdav.folders.space import FolderSpace, HomeCollection
 from oxdav.store.errors import AlreadyExists
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Folder
 
-__all__ = ["ADDRESSBOOK", "AddressBookHome", "AddressBookHomeCollection"]
+__all__ = ["ADDRESSBOOK", "AddressBookSpace", "AddressBookHomeCollection"]
 
 #: RFC 6352 §6.3.2.1: where an address book cannot be made.
 LOCATION_OK = clark(CARDDAV_NS, "addressbook-collection-location-ok")
 
 
-class AddressBookHome(HomeKind):
+class AddressBookSpace(FolderSpace):
     """``/carddav/``: per-folder address books or the aggregated one, never both."""
 
     name = "carddav"
@@ -58,11 +58,11 @@ class AddressBookHome(HomeKind):
     compliance = ("addressbook",)  # RFC 6352 §6.1
     max_resource_setting = "oxdav.carddav.maxResourceSize"
 
-    def collection(self, tree: FolderTree, collection: Collection, *,
-                   path: str | None = None) -> AddressBookCollection:
-        return AddressBookCollection(tree, self, collection, path=path)
+    def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
+                          path: str | None = None) -> AddressBookCollection:
+        return AddressBookCollection(tree, self, store_collection, path=path)
 
-    def home(self, tree: FolderTree) -> FolderHome:
+    def home_collection(self, tree: FolderTree) -> HomeCollection:
         return AddressBookHomeCollection(tree, self)
 
     def exposure(self, tree: FolderTree) -> Exposure:
@@ -73,7 +73,7 @@ class AddressBookHome(HomeKind):
         return (folder.id not in ignored_folders(tree.settings)
                 and self.exposure(tree) is Exposure.PER_FOLDER)
 
-    async def readable_collections(self, tree: FolderTree) -> list[Collection]:
+    async def readable_store_collections(self, tree: FolderTree) -> list[Collection]:
         """The user's readable contacts folders without the ignored ones, opened in one
         store call."""
         ignored = ignored_folders(tree.settings)
@@ -92,8 +92,8 @@ class AddressBookHome(HomeKind):
         if not folder_set.folders:
             return None
         outside = {c.folder.id: c for c in readable}
-        collections = [outside.pop(f.id) for f in folder_set.folders]
-        return AggregatedCollection(tree, self, folder_set, collections, outside,
+        store_collections = [outside.pop(f.id) for f in folder_set.folders]
+        return AggregatedCollection(tree, self, folder_set, store_collections, outside,
                                     path=f"/{self.name}/{segment}")
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
@@ -103,8 +103,8 @@ class AddressBookHome(HomeKind):
                 yield aggregated
             return
         names = await chosen_names(tree)
-        for collection in await self.readable_collections(tree):
-            yield as_listed(tree, self, collection, names)
+        for store_collection in await self.readable_store_collections(tree):
+            yield self.listed(tree, store_collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         # The aggregated collection answers at one name whatever its folder set.
@@ -118,8 +118,11 @@ class AddressBookHome(HomeKind):
     def reports(self, properties: PropertyRegistry) -> list[Report]:
         return carddav_reports(properties)
 
+    def errors(self) -> ErrorResponses:
+        return ERROR_RESPONSES
 
-class AddressBookHomeCollection(FolderHome, CollectionMaker):
+
+class AddressBookHomeCollection(HomeCollection, CollectionMaker):
     """The home resource: extended MKCOL creates a contacts folder (RFC 5689)."""
 
     async def make_collection(self, ctx: RequestContext, name: str, method: str,

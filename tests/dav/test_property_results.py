@@ -1,4 +1,4 @@
-"""PROPFIND body parsing and the PropFindResult bookkeeping (oxdav.dav.propfind)."""
+"""PROPFIND body parsing and the PropFindResult bookkeeping (oxdav.dav.property_results)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from lxml import etree
 
 from oxdav.dav.errors import DAVError
 from oxdav.dav.multistatus import render_multistatus
-from oxdav.dav.propfind import (
+from oxdav.dav.property_results import (
     NOT_WRITABLE,
     PropFindRequest,
     PropFindResult,

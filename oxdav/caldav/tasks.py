@@ -1,0 +1,157 @@
+"""CalDAV's CPU-heavy work as pure functions, for worker processes (``Work.process``).
+
+Each takes bytes and plain values and returns plain values: parsing a PUT body into
+its index, answering a batch of objects of a report (the exact filter, calendar-data,
+under the report's instance budget), deciding candidates from the index, a free-busy
+answer. Nothing here reads the store or knows the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from icalendar import Calendar
+from twisted.logger import Logger
+
+from oxdav.caldav.budget import InstanceBudget, TooManyInstances
+from oxdav.caldav.calendardata import CalendarDataRequest, render_calendar_data
+from oxdav.caldav.errors import CalDAVError
+from oxdav.caldav.expand_prepared import expand_prepared, prepare_expansion
+from oxdav.caldav.filters import CalendarFilter
+from oxdav.caldav.freebusy import render_free_busy
+from oxdav.caldav.ical import ParsedCalendarObject, load_calendar, parse_calendar_object
+from oxdav.caldav.timerange import TimeRange
+from oxdav.dav.xmlchars import XMLText, xml_text
+from oxdav.store.models import ObjectIndex, ObjectMeta, StoredObject
+
+log = Logger()
+
+
+def object_index(parsed: ParsedCalendarObject, expansion: bytes | None) -> ObjectIndex:
+    """What the store keeps of a calendar object besides its bytes."""
+    return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
+                       parsed.recurring, exact_spans=parsed.exact_spans,
+                       floating_spans=parsed.all_day_spans, derived=expansion)
+
+
+def index_for_put(body: bytes, allowed_components: frozenset[str], max_size: int,
+                  content_type: str | None, max_instances: int,
+                  horizon: datetime | None) -> ObjectIndex:
+    """Parse and check a PUT body once (``parse_calendar_object``) and return its index,
+    with the rendering CALDAV:expand will read instead of parsing it again.
+
+    Raises:
+        CalendarDataError: a RFC 4791 §5.3.2.1 precondition.
+    """
+    parsed = parse_calendar_object(body, allowed_components=allowed_components,
+                                   max_size=max_size, content_type=content_type,
+                                   max_instances=max_instances, horizon=horizon)
+    return object_index(parsed, prepare_expansion(parsed))
+
+
+def readable(stored: StoredObject) -> Calendar | None:
+    """The parsed object, or ``None`` (logged) for one stored before PUT checked that
+    no longer parses: like an unreadable card in CardDAV's filters, it matches nothing
+    and is busy at no time, instead of failing the whole report."""
+    try:
+        return load_calendar(stored.data)
+    except ValueError as error:
+        log.warn("{name}: passed over, it does not parse: {error}", name=stored.name,
+                 error=error)
+        return None
+
+
+def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None,
+                  tz: tzinfo) -> bytes:
+    """The calendar-data of one object: an expand from its prepared expansion when it
+    has one (:mod:`oxdav.caldav.expand_prepared`), else parsed
+    (:func:`~oxdav.caldav.calendardata.render_calendar_data`).
+
+    Raises:
+        CalDAVError: a calendar-data request the object cannot answer.
+    """
+    rng = None if data_request is None else data_request.expand_only
+    if rng is not None:
+        data = expand_prepared(stored.derived, rng, tz)
+        if data is not None:
+            return data
+    return render_calendar_data(stored.data, data_request, tz)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One object's part of a report answer: its calendar-data (checked for XML), or
+    the precondition it cannot meet, or why its stored text cannot be served."""
+
+    name: str
+    data: XMLText | None = None
+    refused: CalDAVError | None = None
+    unreadable: str | None = None
+    unwritable: str | None = None
+
+
+def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, wants_data: bool,
+            tz: tzinfo) -> Answer:
+    if not wants_data:
+        return Answer(stored.name)
+    try:
+        data = calendar_data(stored, data_request, tz)
+    except CalDAVError as error:  # this object cannot answer what was asked
+        return Answer(stored.name, refused=error)
+    except ValueError as error:  # stored before PUT checked, no longer parses
+        return Answer(stored.name, unreadable=f"it does not parse: {error}")
+    # Bytes that are no UTF-8 stay unwritable surrogates, found by the XML check.
+    text = data.decode("utf-8", "surrogateescape")
+    checked = xml_text(text)
+    if isinstance(checked, str):
+        return Answer(stored.name, data=checked)
+    return Answer(stored.name, unwritable=checked.where)
+
+
+def answer_objects(objects: Sequence[StoredObject], decided: dict[str, bool | None],
+                   flt: CalendarFilter | None, data_request: CalendarDataRequest | None,
+                   wants_data: bool, tz: tzinfo, instances: float
+                   ) -> tuple[list[Answer], bool, float]:
+    """The answers for the objects a report keeps, in order: those ``decided`` True,
+    and those it left None (or all, without ``flt``) that match ``flt``. Expansion may
+    use ``instances`` recurrence instances (:mod:`oxdav.caldav.budget`).
+
+    Returns:
+        The answers, whether the instances ran out on the way (the answers then stop
+        there) and how many were used.
+    """
+    budget = InstanceBudget(max(int(instances), 0))
+    answers: list[Answer] = []
+    with budget.active():
+        try:
+            for stored in objects:
+                decision = decided.get(stored.name) if flt is not None else True
+                if decision is None:
+                    calendar = readable(stored)
+                    decision = calendar is not None and flt is not None and \
+                        flt.matches(calendar, tz)
+                if decision:
+                    answers.append(_answer(stored, data_request, wants_data, tz))
+        except TooManyInstances:
+            return answers, True, budget.used
+    return answers, False, budget.used
+
+
+def decide(flt: CalendarFilter, candidates: Sequence[ObjectMeta], tz: tzinfo
+           ) -> dict[str, bool | None]:
+    """What the index decides of each candidate (None: the object must be parsed)."""
+    return {m.name: flt.index_match(m, tz) for m in candidates}
+
+
+def free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
+              instances: int) -> bytes:
+    """The VFREEBUSY of ``objects``, expanding at most ``instances`` instances.
+
+    Raises:
+        TooManyInstances: the range holds more.
+    """
+    with InstanceBudget(instances).active():
+        return render_free_busy((c for s in objects if (c := readable(s)) is not None), rng,
+                                tz=tz)

@@ -1,0 +1,78 @@
+"""The DAV layer composed: the registries from the spaces, and the request lifecycle.
+
+:func:`build_dav` lists what the tree serves (properties, reports, methods) in one
+visible place; the spaces (:func:`dav_spaces`) add CalDAV's and CardDAV's. How one
+request is served is :mod:`oxdav.web.lifecycle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from oxdav.caldav.space import CalendarSpace
+from oxdav.carddav.space import AddressBookSpace
+from oxdav.dav.dispatch import DAVEnvironment
+from oxdav.dav.errors import DAVError, ErrorMapper, ErrorResponses
+from oxdav.dav.methods.lock import lock_properties
+from oxdav.dav.methods.registry import method_registry
+from oxdav.dav.methods.sync_collection import SyncCollectionReport
+from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.reports import ReportRegistry
+from oxdav.dav.webdav_properties import generic_properties
+from oxdav.folders.errors import STORE_ERROR_RESPONSES
+from oxdav.folders.space import FolderSpace
+from oxdav.principals.properties import principal_properties
+from oxdav.principals.reports import principal_reports
+from oxdav.web.lifecycle import RequestLifecycle
+from oxdav.work import INLINE, Work, WorkerLost
+
+
+def dav_spaces() -> list[FolderSpace]:
+    """The homes of the tree, in the order the DAV root lists them."""
+    return [CalendarSpace(), AddressBookSpace()]
+
+
+#: A worker process that died during a request's task: try again (RFC 9110 §15.6.4).
+WORK_ERROR_RESPONSES: Final[ErrorResponses] = {
+    WorkerLost: lambda exc: DAVError(503, None, "the server lost a worker process; try again",
+                                     headers={"Retry-After": "1"}),
+}
+
+
+def build_dav(store: Any, errors: ErrorMapper | None = None, *,
+              spaces: Sequence[FolderSpace] | None = None, work: Work = INLINE,
+              reactor: Any = None) -> RequestLifecycle:
+    """Compose the DAV layer: the visible lists of properties, reports, methods and
+    error responses.
+
+    Args:
+        store: the store.
+        errors: the error map to fill: the store's errors (``folders.errors``) and
+            those of each space's layer; a new one by default.
+        spaces: the spaces; by default :func:`dav_spaces`.
+        work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
+        reactor: paces streamed answers; None leaves them unpaced.
+    """
+    spaces = list(dav_spaces() if spaces is None else spaces)
+    reports = ReportRegistry()
+    properties = PropertyRegistry([*generic_properties(reports), *lock_properties(),
+                                   *principal_properties()])
+    for space in spaces:
+        for prop in space.properties(reports):
+            properties.register(prop)
+    for report in [SyncCollectionReport(properties), *principal_reports(properties)]:
+        reports.register(report)
+    for space in spaces:
+        for report in space.reports(properties):
+            reports.register(report)
+    methods = method_registry([m for space in spaces for m in space.methods()])
+    errors = ErrorMapper() if errors is None else errors
+    errors.register_all(STORE_ERROR_RESPONSES)
+    errors.register_all(WORK_ERROR_RESPONSES)
+    for space in spaces:
+        errors.register_all(space.errors())
+    compliance = tuple(c for space in spaces for c in space.compliance)
+    env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
+                         work=work)
+    return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor)
