@@ -147,12 +147,14 @@ class OxdavService(MultiService):
             interface_enabled=self.interface_enabled,
             cache_ttl=snapshot.get("oxdav.auth.cacheTime"),
             not_found=(NotFound,),
+            shared_failures=self.failure_counter,
         )
         self._apply_login_limits(snapshot)
         self.authenticator.setServiceParent(self)
         self.pruner = TombstonePruner(
             self.store, reactor, snapshot.get("oxdav.sync.pruneInterval"),
-            lambda: self.holder.current.get("oxdav.sync.tombstoneRetention"))
+            lambda: self.holder.current.get("oxdav.sync.tombstoneRetention"),
+            lambda: self.authenticator.failures.forget_after)
         self.tls: SwappableServerTLS | None = None
         if snapshot.get("oxdav.listen.https"):
             try:
@@ -215,6 +217,11 @@ class OxdavService(MultiService):
         two calls (mapping, then e-mail) carries a context version that describes the
         state both calls saw (a remembered verdict is confirmed against it)."""
         return self.store.transaction("auth")
+
+    def failure_counter(self) -> Any:
+        """Where the authenticator counts failed logins: in the store, so that every
+        node sharing it sees the same counts."""
+        return self.store.transaction("auth: failed login", write=True)
 
     def interface_enabled(self, context: Any, user: Any, interface: str) -> bool:
         """``com.openexchange.{caldav,carddav}.enabled`` through the config cascade."""

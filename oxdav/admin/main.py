@@ -19,7 +19,7 @@ from twisted.internet.task import react
 from oxdav.config import ConfigError, load_config
 from oxdav.store import AlreadyExists, NotFound, StoreError
 
-from . import contexts, dns, folders, groups, objects, users
+from . import contexts, dns, folders, groups, objects, store, users
 from .errors import (
     EXIT_CODES_HELP,
     EXIT_EXISTS,
@@ -50,7 +50,7 @@ def build_parser() -> ArgumentParser:
                         default=Path("/etc/oxdav"),
                         help="configuration directory (default /etc/oxdav)")
     nouns = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
-    for module in (contexts, users, groups, folders, objects, dns):
+    for module in (contexts, users, groups, folders, objects, store, dns):
         module.register(nouns)
     return parser
 
@@ -66,6 +66,7 @@ async def run(reactor: Any, args: argparse.Namespace) -> None:
     store = configured_store(snapshot, reactor)
     await store.start()
     args.snapshot = snapshot  # for commands that show configured values
+    args.reactor = reactor  # for commands that open a store of their own
     try:
         await args.handler(store, args, sys.stdout)
     finally:

@@ -16,9 +16,11 @@ shares its account's count; a login naming nobody is counted under the name it
 claims). A password verified before (remembered or cached, or verified within
 ``VERIFIED_TTL``, then through the KDF) passes even while its account is blocked, so
 guessing from elsewhere never locks the owner out; any other attempt on a blocked
-account is refused before the KDF and costs its address. A
-success proven by the KDF takes back the failures its own address made on that
-account, and only those. Unknown logins are verified against a decoy hash so they
+account is refused before the KDF and costs its address. A success proven by the KDF
+takes back the failures its own address made on that account, and only those. Where
+nodes share a store, the counts are the store's (``failures``): guesses spread over the
+nodes meet the same thresholds as on one, and a remembered login or a cached credential
+still costs no database call. Unknown logins are verified against a decoy hash so they
 cost the same as a wrong password, and both give the same :class:`Unauthorized`.
 Passwords are never logged; logins are logged with ``!r`` so that control
 characters cannot forge log lines.
@@ -39,6 +41,7 @@ from twisted.python.threadpool import ThreadPool
 
 from oxdav.directory.clock import TimeSource
 from oxdav.directory.credential_cache import CredentialCache
+from oxdav.directory.failures import CounterFactory, FailureLedger
 from oxdav.directory.lookup import ContextRecord, LookupFactory, UserRecord
 from oxdav.directory.passwords import decoy_password_hash, verify_password
 from oxdav.directory.resolution import NotFoundTypes, normalised, resolve_login
@@ -52,12 +55,7 @@ from oxdav.directory.results import (
     Throttled,
     Unauthorized,
 )
-from oxdav.directory.throttle import (
-    IN_FLIGHT_RETRY_AFTER,
-    FailureSources,
-    FailureThrottle,
-    ThrottlePolicy,
-)
+from oxdav.directory.throttle import IN_FLIGHT_RETRY_AFTER, ThrottlePolicy
 
 log = Logger()
 
@@ -98,6 +96,9 @@ class Authenticator(Service):
         clock: Time source for the cache and the throttles (tests: ``task.Clock``).
         kdf_threads: Size of the KDF thread pool.
         verify: ``verify(password_hash, password) -> bool``; the Argon2 check.
+        shared_failures: opens a store write transaction for failure counts that
+            every node sees (the lookup then reads them too, ``failures``); None: this
+            process counts alone.
     """
 
     def __init__(
@@ -114,6 +115,7 @@ class Authenticator(Service):
         clock: TimeSource | None = None,
         kdf_threads: int = 2,
         verify: Callable[[str, str], bool] = verify_password,
+        shared_failures: CounterFactory | None = None,
     ) -> None:
         self._lookup_factory = lookup_factory
         self._reactor = reactor
@@ -127,13 +129,11 @@ class Authenticator(Service):
                                         max_size=cache_size)
         #: Login and password → (context, user) of the last attempt that passed.
         self.logins = CredentialCache(time_source, ttl=cache_ttl, max_size=cache_size)
+        self.failures = FailureLedger(time_source, account_throttle, address_throttle,
+                                      shared_failures)
         #: Failures per account, or per claimed name for a login naming nobody.
-        self.account_throttle = FailureThrottle(time_source, account_throttle, kind="login")
-        self.address_throttle = FailureThrottle(time_source, address_throttle, kind="address")
-        self.failure_sources = FailureSources(
-            time_source, forget_after=max(account_throttle.forget_after,
-                                          address_throttle.forget_after),
-            max_entries=address_throttle.max_entries)
+        self.account_throttle = self.failures.account
+        self.address_throttle = self.failures.address
         self._pool = ThreadPool(minthreads=0, maxthreads=kdf_threads, name=KDF_POOL_NAME)
         # Verifications running, by cache key: identical credentials arriving in
         # parallel (a client opening several connections) share one KDF run.
@@ -173,7 +173,7 @@ class Authenticator(Service):
             return Throttled(wait)
         if len(login) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             key = f"name {normalised(login[:MAX_LOGIN_LENGTH])}"
-            return self._failed(login, key, client_address)
+            return await self._failed(login, key, client_address)
         remembered_key = self.logins.key_for(login, password, "")
         remembered = None if fresh else self.logins.get(remembered_key)
         if remembered is not None and self._refusal(*remembered, interface) is None:
@@ -181,16 +181,23 @@ class Authenticator(Service):
         # Only current records may refuse: a remembered user record may predate the
         # change that lets it in (an interface enabled again), so look it up.
         self.logins.discard(remembered_key)
+        key: bytes | None = None
         async with self._lookup_factory() as lookup:
             resolution = await resolve_login(lookup, login, self._not_found)
+            if resolution.account is not None:
+                found_context, found_user = resolution.account
+                key = self.cache.key_for(f"{found_context.id}/{found_user.id}", password,
+                                         found_user.password_hash)
+            if key is None or key not in self.cache:  # password work starts: read counts
+                await self.failures.refresh(lookup, resolution.key, client_address)
         if resolution.account is None:
             verdict = await self._verify_unless_blocked(
                 resolution.key, client_address, None, None, password)
             if isinstance(verdict, Throttled):
                 return verdict
-            return self._failed(login, resolution.key, client_address)
+            return await self._failed(login, resolution.key, client_address)
         context, user = resolution.account
-        key = self.cache.key_for(f"{context.id}/{user.id}", password, user.password_hash)
+        assert key is not None
         # A password verified before passes whatever others tried meanwhile: at once
         # while cached, else through the KDF even if the account is blocked.
         if key not in self.cache:
@@ -200,10 +207,14 @@ class Authenticator(Service):
             if isinstance(verdict, Throttled):
                 return verdict
             if not verdict:
-                return self._failed(login, resolution.key, client_address)
+                return await self._failed(login, resolution.key, client_address)
             self.cache.add(key)
             self.verified.add(key)
-            self._forgive(resolution.key, client_address)
+            # The password was just proven from this address: the failures it made on
+            # this account were the owner's own. Only a run of the KDF proves it: a
+            # cached credential passing would let a guesser at the owner's address (or
+            # the owner's polling client) wipe the count at will.
+            await self.failures.succeeded(resolution.key, client_address)
         verdict = self._admit(context, user, interface)
         if isinstance(verdict, Authenticated):
             # Only a login that got in: a refusal is not remembered, so that
@@ -217,15 +228,6 @@ class Authenticator(Service):
         before attempts are delayed; counts so far are kept."""
         self.account_throttle.policy = replace(self.account_throttle.policy, threshold=account)
         self.address_throttle.policy = replace(self.address_throttle.policy, threshold=address)
-
-    def _forgive(self, key: str, client_address: str) -> None:
-        # The password was just proven from this address: the failures it made on
-        # this account were the owner's own, and no longer count for either. Only a
-        # run of the KDF proves it: a cached credential passing would let a guesser at
-        # the owner's address (or the owner's polling client) wipe the count at will.
-        failures = self.failure_sources.pop(client_address, key)
-        self.account_throttle.forgive(key, failures)
-        self.address_throttle.forgive(client_address, failures)
 
     def _refusal(
         self, context: ContextRecord, user: UserRecord, interface: Interface
@@ -253,15 +255,14 @@ class Authenticator(Service):
         )
         return Forbidden(reason)
 
-    def _failed(self, login: str, throttle_key: str, client_address: str) -> Unauthorized:
+    async def _failed(self, login: str, throttle_key: str, client_address: str
+                      ) -> Unauthorized:
         log.info(
             "Login failed for {login!r} from {address!r}",
             login=login[:MAX_LOGIN_LENGTH],
             address=client_address,
         )
-        self.account_throttle.record_failure(throttle_key)
-        self.address_throttle.record_failure(client_address)
-        self.failure_sources.record(client_address, throttle_key)
+        await self.failures.failed(throttle_key, client_address)
         return Unauthorized()
 
     async def _verify_unless_blocked(
@@ -285,8 +286,7 @@ class Authenticator(Service):
         if wait is not None:
             # Unchecked, but a guess all the same: it costs this address, or one
             # address could try passwords against the credential cache at will.
-            self.address_throttle.record_failure(client_address)
-            self.failure_sources.record(client_address, throttle_key)
+            await self.failures.refused(throttle_key, client_address)
             return Throttled(wait)
         if key is not None and key in self._running:
             waiter: Deferred[bool] = Deferred()

@@ -1,4 +1,5 @@
-"""What the directory needs from the store: read-only views of contexts and users.
+"""What the directory needs from the store: read-only views of contexts and users
+(and of the failed logins counted, ``failures``).
 
 The store's own models and transactions satisfy these protocols structurally; the
 directory never imports the store. DESIGN.md §2 describes the tenancy model.
@@ -6,9 +7,12 @@ directory never imports the store. DESIGN.md §2 describes the tenancy model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from oxdav.directory.failures import CountRecord
 
 #: The login mapping whose context receives logins without ``@`` (OX convention).
 DEFAULT_CONTEXT_MAPPING = "defaultcontext"
@@ -103,6 +107,11 @@ class UserLookup(Protocol):
 
     async def login_by_email(self, email: str) -> tuple[ContextRecord, UserRecord]:
         """``user_by_email`` and that user's context in one call."""
+        ...
+
+    async def login_failures(self, keys: Iterable[str]) -> Mapping[str, CountRecord]:
+        """The failed logins counted under ``keys`` (asked only where nodes share the
+        counts, ``failures``)."""
         ...
 
 

@@ -12,6 +12,11 @@ parallel guesses cannot all reach the KDF before the first failures count.
 :class:`FailureSources` remembers which address each key's failures came from, so
 that a success takes back only the failures its own client made (the owner's typos),
 never those of someone else guessing from elsewhere.
+
+Each process keeps these counts in memory. Where several share a store, the counts
+every one of them sees are the store's (``failures``): what a process holds is then
+its copy of them, refreshed from the store before any password work and after every
+failure it counts (:meth:`FailureThrottle.learn`, :meth:`FailureSources.learn`).
 """
 
 from __future__ import annotations
@@ -129,18 +134,42 @@ class FailureThrottle:
         record.last_failure = now
         delay = self.policy.block_seconds(record.failures)
         record.blocked_until = now + delay
+        self._keep(key, record)
+        if delay:
+            self._log_block(key, delay, record.failures)
+        return delay
+
+    def learn(self, key: str, failures: int, last_failure: float, *,
+              counted_now: bool = False) -> None:
+        """Take the count of ``key`` that every process shares (the store's): it
+        replaces what this one knew. ``failures`` 0 means none.
+
+        Args:
+            counted_now: the count includes a failure this process just counted (the
+                block it starts is logged).
+        """
+        self._records.pop(key, None)
+        now = self._clock.seconds()
+        if failures <= 0 or now - last_failure >= self.policy.forget_after:
+            return
+        delay = self.policy.block_seconds(failures)
+        self._keep(key, _Record(failures, last_failure, last_failure + delay))
+        if counted_now and delay:
+            self._log_block(key, delay, failures)
+
+    def _keep(self, key: str, record: _Record) -> None:
         self._records[key] = record
         while len(self._records) > self.policy.max_entries:
             self._records.popitem(last=False)
-        if delay:
-            log.warn(
-                "Throttling {kind} {key!r} for {delay}s after {failures} failed logins",
-                kind=self._kind,
-                key=key,
-                delay=delay,
-                failures=record.failures,
-            )
-        return delay
+
+    def _log_block(self, key: str, delay: float, failures: int) -> None:
+        log.warn(
+            "Throttling {kind} {key!r} for {delay}s after {failures} failed logins",
+            kind=self._kind,
+            key=key,
+            delay=delay,
+            failures=failures,
+        )
 
     def forget(self, key: str) -> None:
         """Clear the failures of ``key``."""
@@ -231,7 +260,24 @@ class FailureSources:
     def pop(self, address: str, key: str) -> int:
         """The failures of ``key`` from ``address``, forgetting them."""
         count, last = self._counts.pop((address, key), (0, 0.0))
+        return self.counted(count, last)
+
+    def get(self, address: str, key: str) -> int:
+        """The failures of ``key`` from ``address`` (kept)."""
+        return self.counted(*self._counts.get((address, key), (0, 0.0)))
+
+    def counted(self, count: int, last: float) -> int:
+        """``count`` failures, the last at ``last``, as they count now (none once
+        ``forget_after`` has passed)."""
         return count if self._clock.seconds() - last < self.forget_after else 0
+
+    def learn(self, address: str, key: str, count: int, last: float) -> None:
+        """Take the count every process shares (the store's) for the pair; 0: none."""
+        self._counts.pop((address, key), None)
+        if self.counted(count, last):
+            self._counts[(address, key)] = (count, last)
+            while len(self._counts) > self._max_entries:
+                self._counts.popitem(last=False)
 
     def __len__(self) -> int:
         """Number of pairs remembered."""

@@ -26,6 +26,8 @@ from oxdav.store.errors import (
     ReadOnlyTransaction,
     StoreError,
     StoreNotRunning,
+    StoreUnavailable,
+    TargetNotEmpty,
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
@@ -34,6 +36,17 @@ from oxdav.store.errors import (
 
 def _plain(status: int) -> ErrorFactory:
     return lambda exc: DAVError(status, None, str(exc) or None)
+
+
+#: Seconds a client is asked to wait while the database is away (RFC 9110 §10.2.3).
+UNAVAILABLE_RETRY_AFTER = 10
+
+
+def unavailable(exc: BaseException) -> DAVError:
+    """503 with Retry-After (RFC 9110 §15.6.4): the database is away for now. The
+    store's message, which names the database, stays in the log."""
+    return DAVError(503, None, "The service is unavailable; try again later.",
+                    headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
 def _condition(status: int, local: str) -> ErrorFactory:
@@ -55,6 +68,8 @@ STORE_ERROR_RESPONSES: Final[ErrorResponses] = {
     Locked: _condition(423, "no-conflicting-lock"),
     # A cap on locks per user, answered like a quota (RFC 4918 §11.5).
     LockLimitExceeded: _plain(507),
+    # The database cannot be reached now, or the connection to it was lost.
+    StoreUnavailable: unavailable,
     # Answered by the CalDAV/CardDAV collection that stores, which knows the
     # condition's namespace and the href of the holder (RFC 4791 §5.3.2.1).
     UIDConflict: None,
@@ -66,4 +81,5 @@ STORE_ERROR_RESPONSES: Final[ErrorResponses] = {
     TransactionClosed: None,
     StoreNotRunning: None,
     UnsupportedStorageURL: None,
+    TargetNotEmpty: None,
 }

@@ -4,6 +4,8 @@ Import the contract from here: ``Store``/``Transaction``/``Home``/``Collection``
 Protocols, the models, the typed errors, and ``open_store``.
 """
 
+from .core.transfer import Progress as CopyProgress
+from .core.transfer import copy_store
 from .directory_interface import Directory
 from .errors import (
     AlreadyExists,
@@ -18,6 +20,8 @@ from .errors import (
     ReadOnlyTransaction,
     StoreError,
     StoreNotRunning,
+    StoreUnavailable,
+    TargetNotEmpty,
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
@@ -40,6 +44,7 @@ from .models import (
     Group,
     Level,
     Lock,
+    LoginFailures,
     Module,
     ObjectIndex,
     ObjectMeta,
@@ -56,9 +61,12 @@ __all__ = [
     "Directory",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
+    "LoginFailures",
     "LockLimitExceeded", "Locked", "Module",
     "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
-    "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoredObject", "TimeRange",
+    "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
+    "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",
-    "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "open_store",
+    "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "copy_store",
+    "open_store",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from .models import UNSET, Context, Group, SearchTerm, Unset, User
+from .models import UNSET, Context, Group, LoginFailures, SearchTerm, Unset, User
 
 
 class Directory(Protocol):
@@ -202,3 +202,40 @@ class Directory(Protocol):
 
     async def delete_group(self, context_id: int, group_id: int) -> None:
         """Delete a group and the permission entries naming it. Raises: NotFound."""
+
+    # -- failed logins ----------------------------------------------------------------
+    # Counted here so that every process on the store sees the same counts; the keys
+    # (an account, a client address, …) and what the counts mean are the directory's.
+
+    async def login_failures(self, keys: Iterable[str]) -> dict[str, LoginFailures]:
+        """The failed logins counted under those of ``keys`` that have any."""
+        ...
+
+    async def record_login_failures(self, keys: Mapping[str, float], now: float
+                                    ) -> dict[str, LoginFailures]:
+        """Count one failed login at ``now`` (epoch seconds) under each key; a key whose
+        last failure came at or before the time ``keys`` gives it starts over at one.
+        Each count is one atomic step: failures counted at once by several processes all
+        count. Returns the counts now. The keys are counted in the order given
+        (``take_back_`` and ``forget_login_failures`` too): processes that count under
+        overlapping keys at once give them in one order, or they may wait for each
+        other in a circle until the database ends one of their transactions.
+
+        Raises: ValueError (a key longer than ``MAX_LOGIN_FAILURE_KEY``).
+        """
+        ...
+
+    async def take_back_login_failures(self, keys: Iterable[str], count: int
+                                       ) -> dict[str, LoginFailures]:
+        """Take ``count`` failures back from each key, keeping the time of the last; a
+        key left with none is forgotten. Returns what remains."""
+        ...
+
+    async def forget_login_failures(self, keys: Iterable[str]) -> dict[str, LoginFailures]:
+        """Forget the keys' failures; returns what they were."""
+        ...
+
+    async def prune_login_failures(self, older_than: float) -> int:
+        """Forget every key whose last failure came before ``older_than`` (epoch
+        seconds); returns how many."""
+        ...

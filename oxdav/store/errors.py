@@ -133,6 +133,12 @@ class StoreNotRunning(StoreError):
     """The store was used before ``start()`` or after ``stop()``."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now, or the connection to it was lost (a
+    restart, a failover, the network): nothing of the call took effect that was not
+    committed before, and trying again later may succeed."""
+
+
 class UnsupportedStorageURL(StoreError, ValueError):
     """``open_store`` was given a storage URL whose scheme has no backend."""
 
@@ -141,3 +147,7 @@ class ContextChanged(StoreError):
     """A transaction opened with ``confirm=context`` found that context's version moved
     (or the context gone): what the caller kept from it, such as a login's verdict, is
     out of date and must be read again. Nothing was done in the transaction."""
+
+
+class TargetNotEmpty(StoreError):
+    """A store copy was pointed at a store that holds data already."""

@@ -447,6 +447,24 @@ class Lock:
     expires: int
 
 
+@dataclass(frozen=True)
+class LoginFailures:
+    """The failed logins counted under one key (an account, a client address, …;
+    the directory names the keys and decides what the counts mean).
+
+    Attributes:
+        failures: how many, since the count last started over.
+        last: when the last one was counted, in epoch seconds.
+    """
+
+    failures: int
+    last: float
+
+
+#: Longest key failed logins are counted under (``Directory.record_login_failures``).
+MAX_LOGIN_FAILURE_KEY = 1024
+
+
 def context_version(own: int, names: int) -> str:
     """``Context.version`` from the context's own version and the store's login-names
     version (``core.rows.Versions``)."""

@@ -5,7 +5,8 @@ pruning they grow for ever. :class:`TombstonePruner` drops the ones older than t
 retention at a fixed interval (a ``twisted.internet.task.LoopingCall``); a client whose
 sync token predates a dropped tombstone then gets ``InvalidSyncToken`` (403
 ``DAV:valid-sync-token``) and syncs from scratch. The same run deletes the locks that
-have expired (RFC 4918 §6.6): they have no effect any more, only their rows remain.
+have expired (RFC 4918 §6.6): they have no effect any more, only their rows remain,
+and the failed-login counts nobody reckons with any more.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ class TombstonePruner:
         interval: seconds between runs.
         retention: returns the retention in seconds, read at each run (so a reload of
             the configuration applies to the next run).
+        failure_retention: returns the seconds a failed-login count matters; older
+            ones are dropped (None: none are).
     """
 
     log = Logger()
 
     def __init__(self, store: Store, clock: Any, interval: float,
-                 retention: Callable[[], float]) -> None:
+                 retention: Callable[[], float],
+                 failure_retention: Callable[[], float] | None = None) -> None:
         self.store = store
+        self.failure_retention = failure_retention
         self.clock = clock
         self.interval = interval
         self.retention = retention
@@ -68,8 +73,12 @@ class TombstonePruner:
         async with self.store.transaction("prune tombstones and locks", write=True) as txn:
             removed = await txn.prune_tombstones(horizon)
             locks = await txn.prune_locks(now)
-        self.log.info("pruned {removed} tombstones older than {horizon} and {locks} expired "
-                      "locks", removed=removed, horizon=horizon.isoformat(), locks=locks)
+            failures = 0
+            if self.failure_retention is not None:
+                failures = await txn.prune_login_failures(now - self.failure_retention())
+        self.log.info("pruned {removed} tombstones older than {horizon}, {locks} expired "
+                      "locks and {failures} failed-login counts", removed=removed,
+                      horizon=horizon.isoformat(), locks=locks, failures=failures)
         return removed
 
     def _run(self) -> Deferred[Any]:

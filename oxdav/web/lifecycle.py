@@ -40,7 +40,7 @@ from oxdav.dav.dispatch import (
     ResourceTree,
     StoreAccess,
 )
-from oxdav.dav.errors import DAVError, ErrorMapper
+from oxdav.dav.errors import DAVError, ErrorMapper, render_error
 from oxdav.dav.limits import RequestLimits
 from oxdav.dav.paths import PathMapper
 from oxdav.dav.resource import DAVResource, Principal, RequestContext
@@ -303,8 +303,22 @@ async def write_response(request: Request, response: DAVResponse,
         raise
 
 
-def write_failure(failure: Failure, request: Request) -> None:
-    """An unexpected error: logged, and 500 when nothing was sent yet."""
+def write_failure(failure: Failure, request: Request, errors: ErrorMapper | None = None
+                  ) -> None:
+    """An error outside the method (logging in, opening or committing the
+    transaction): the response the error map gives it (the database away: 503), else
+    500 and logged, when nothing was sent yet."""
+    error = None if errors is None else errors.to_dav_error(failure.value)
+    if error is not None and not (request.startedWriting or request.finished):
+        log.warn("request {method} {path}: {error}", method=request.method,
+                 path=request.path, error=failure.getErrorMessage())
+        status, headers, body = render_error(error)
+        request.setResponseCode(status)
+        for name, value in headers.items():
+            request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
+        request.write(body)
+        request.finish()
+        return
     log.failure("request {method} {path} failed", failure,
                 method=request.method, path=request.path)
     if not request.finished and not request.startedWriting:

@@ -74,7 +74,8 @@ class Root(Resource):
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"not found\n"
         ensureDeferred(self.dav.serve(request, snapshot, mapper, dav_path,
-                                      self.authenticator)).addErrback(write_failure, request)
+                                      self.authenticator)).addErrback(
+            write_failure, request, self.dav.env.errors)
         return NOT_DONE_YET
 
 

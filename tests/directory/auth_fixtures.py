@@ -50,8 +50,12 @@ def make_authenticator(
     clock: Clock,
     verifier: CountingVerifier,
     interfaces: InterfaceSwitch,
+    *,
+    shared: bool = False,
 ) -> Authenticator:
-    """An Authenticator on the global reactor's threads and ``clock``'s time (not started)."""
+    """An Authenticator on the global reactor's threads and ``clock``'s time (not
+    started); ``shared``: counting failures in the directory, as nodes sharing a store
+    do."""
     from twisted.internet import reactor
 
     reactor_: Any = reactor
@@ -66,4 +70,5 @@ def make_authenticator(
         not_found=(NotFound,),
         clock=clock,
         verify=verifier,
+        shared_failures=directory.transaction if shared else None,
     )

@@ -7,7 +7,7 @@ authenticator uses, with the store's semantics (``NotFound`` when nothing matche
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,6 +46,12 @@ class User:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class Counted:
+    failures: int
+    last: float
+
+
 @cache
 def hashed(password: str) -> str:
     """Argon2 hash of ``password``, computed once per test session."""
@@ -59,6 +65,11 @@ class MemoryDirectory:
         self.contexts: dict[int, Context] = {}
         self.users: dict[tuple[int, int], User] = {}
         self.transactions_opened = 0
+        #: Failed logins by key, and how often they were read.
+        self.failures: dict[str, Counted] = {}
+        self.failure_reads = 0
+        #: Counting failures raises (a store that is down).
+        self.failing = False
 
     def add_context(self, context: Context) -> Context:
         self.contexts[context.id] = context
@@ -122,6 +133,38 @@ class MemoryDirectory:
     async def login_by_email(self, email: str) -> tuple[Context, User]:
         user = await self.user_by_email(email)
         return await self.context(user.context_id), user
+
+    # Failed logins shared by every authenticator on this directory, with the store's
+    # semantics (``Directory.record_login_failures`` and its siblings).
+
+    async def login_failures(self, keys: Iterable[str]) -> dict[str, Counted]:
+        self.failure_reads += 1
+        return {k: self.failures[k] for k in keys if k in self.failures}
+
+    async def record_login_failures(self, keys: Mapping[str, float], now: float
+                                    ) -> dict[str, Counted]:
+        if self.failing:
+            raise RuntimeError("the store is down")
+        for key, restart_before in keys.items():
+            old = self.failures.get(key)
+            count = 1 if old is None or old.last <= restart_before else old.failures + 1
+            self.failures[key] = Counted(count, max(now, old.last if old else now))
+        return {k: self.failures[k] for k in keys}
+
+    async def take_back_login_failures(self, keys: Iterable[str], count: int
+                                       ) -> dict[str, Counted]:
+        for key in keys:
+            old = self.failures.get(key)
+            if old is not None and old.failures > count:
+                self.failures[key] = Counted(old.failures - count, old.last)
+            else:
+                self.failures.pop(key, None)
+        return {k: self.failures[k] for k in keys if k in self.failures}
+
+    async def forget_login_failures(self, keys: Iterable[str]) -> dict[str, Counted]:
+        if self.failing:
+            raise RuntimeError("the store is down")
+        return {k: self.failures.pop(k) for k in list(keys) if k in self.failures}
 
 
 PASSWORDS = {

@@ -1,4 +1,6 @@
-"""Slowing down repeated failures per account and per client address."""
+"""Slowing down repeated failures per account and per client address: counted by one
+process alone, and counted in the store that several share (every test runs both
+ways)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from tests.directory.auth_fixtures import (
     ADDRESS_POLICY,
     CACHE_TTL,
     CountingVerifier,
+    InterfaceSwitch,
+    make_authenticator,
 )
+from tests.directory.memory_directory import MemoryDirectory
 
 ADDRESS = "192.0.2.1"
 
@@ -27,6 +32,16 @@ async def fail_login(auth: Authenticator, times: int, login: str = "bob@example.
     for n in range(times):
         # A fresh address each time, so only the login's counter grows.
         assert await attempt(auth, login, "guess", f"198.51.100.{n}") == Unauthorized()
+
+
+@pytest.fixture(params=["alone", "shared"])
+def authenticator(request, directory: MemoryDirectory, clock: Clock,
+                  verifier: CountingVerifier, interfaces: InterfaceSwitch):
+    auth = make_authenticator(directory, clock, verifier, interfaces,
+                              shared=request.param == "shared")
+    auth.startService()
+    yield auth
+    auth.stopService()
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) 
 
 
 class Daemon:
-    def __init__(self, config: Path, port: int, notify_socket: Path | None = None) -> None:
+    def __init__(self, config: Path, port: int, notify_socket: Path | None = None, *,
+                 wait: bool = True) -> None:
         self.config, self.port = config, port
         self.log = config / "twistd.log"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -48,8 +49,13 @@ class Daemon:
         self.process = subprocess.Popen(
             [str(twistd), "-n", "--pidfile=", "oxdav", "-c", str(config)],
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=config)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Wait until the daemon says it is ready (it must not have exited)."""
         wait_for(lambda: "oxdav ready" in self.output() or self.process.poll() is not None,
-                 "the daemon to start")
+                 "the daemon to start", timeout)
         assert self.process.poll() is None, self.output()
 
     def output(self) -> str:

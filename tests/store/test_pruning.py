@@ -114,3 +114,15 @@ async def test_a_failed_run_is_logged_and_the_schedule_goes_on(store, world):
     assert any("log_failure" in event for event in events)
     assert pruner.running and len(clock.getDelayedCalls()) == 1
     pruner.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_run_drops_the_failed_login_counts_that_no_longer_matter(store):
+    now = time.time()
+    async with store.transaction("t", write=True) as txn:
+        await txn.record_login_failures({"login old": 0.0}, now - 1000)
+        await txn.record_login_failures({"login new": 0.0}, now - 100)
+    pruner = TombstonePruner(store, clock_at(now), DAY, lambda: 30 * DAY, lambda: 900.0)
+    await pruner.prune()
+    async with store.transaction("t") as txn:
+        assert set(await txn.login_failures(["login old", "login new"])) == {"login new"}

@@ -108,3 +108,14 @@ def test_a_worker_process_lost_mid_task_is_503_with_retry_after(errors) -> None:
     error = errors.to_dav_error(WorkerLost("killed"))
     assert error is not None and error.status == 503
     assert error.headers["Retry-After"] == "1"
+
+
+def test_a_database_that_is_away_is_503_with_retry_after_naming_nothing(errors) -> None:
+    from oxdav.dav.errors import render_error
+    from oxdav.store.errors import StoreUnavailable
+
+    error = errors.to_dav_error(StoreUnavailable("cannot connect to the database a@db:5432/x"))
+    assert error is not None
+    status, headers, body = render_error(error)
+    assert (status, headers["Retry-After"]) == (503, "10")  # RFC 9110 §15.6.4, §10.2.3
+    assert b"db:5432" not in body

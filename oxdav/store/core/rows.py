@@ -29,6 +29,7 @@ from ..models import (
     User,
 )
 from .scope import Scope
+from .tables import TransferRows
 
 #: A per-context id counter (``next_id``).
 Counter = str  # "user", "group" or "folder"
@@ -116,6 +117,18 @@ class DirectoryRows(Protocol):
                         ) -> None: ...
     def delete_group(self, context_id: int, group_id: int) -> None:
         """With the permission entries naming the group."""
+
+    # Failed logins (``core.logins``): (failures, last failure in µs) per key.
+    def login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]: ...
+    def add_login_failure(self, key: str, now: int, restart_before: int) -> tuple[int, int]:
+        """Count one failure at ``now`` in one atomic statement (starting over at one
+        when the last came at or before ``restart_before``); the count now."""
+    def take_back_login_failures(self, key: str, count: int) -> tuple[int, int] | None:
+        """Take ``count`` back in one atomic statement; None when none are left (the
+        row is gone)."""
+    def delete_login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Delete the rows; what they held."""
+    def prune_login_failures(self, before: int) -> int: ...
 
 
 class FolderCache(Protocol):
@@ -217,5 +230,5 @@ class ContentRows(Protocol):
     def prune_locks(self, now: float) -> int: ...
 
 
-class Rows(DirectoryRows, ContentRows, Protocol):
+class Rows(DirectoryRows, ContentRows, TransferRows, Protocol):
     """Everything an engine connection offers the core."""

@@ -17,9 +17,20 @@ from twisted.logger import Logger
 from ..errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from ..executor import DBExecutor
 from ..interfaces import Collection, Home
-from ..models import UNSET, Context, Folder, Group, Module, SearchTerm, Unset, User, context_version
+from ..models import (
+    UNSET,
+    Context,
+    Folder,
+    Group,
+    LoginFailures,
+    Module,
+    SearchTerm,
+    Unset,
+    User,
+    context_version,
+)
 from ..permissions import full_rights
-from . import directory
+from . import directory, logins
 from . import folders as folders_core
 from . import locks as locks_core
 from . import objects as objects_core
@@ -349,6 +360,31 @@ class CoreTransaction:
         """See ``Transaction.delete_group``."""
         await self.call(directory.delete_group, context_id, group_id, mutates=True)
         self.note(DirectoryChanged(context_id))
+
+    # -- failed logins ----------------------------------------------------------------
+
+    async def login_failures(self, keys: Iterable[str]) -> dict[str, LoginFailures]:
+        """See ``Directory.login_failures``."""
+        return await self.call(logins.login_failures, list(keys))
+
+    async def record_login_failures(self, keys: Mapping[str, float], now: float
+                                    ) -> dict[str, LoginFailures]:
+        """See ``Directory.record_login_failures``."""
+        return await self.call(logins.record_login_failures, dict(keys), now, mutates=True)
+
+    async def take_back_login_failures(self, keys: Iterable[str], count: int
+                                       ) -> dict[str, LoginFailures]:
+        """See ``Directory.take_back_login_failures``."""
+        return await self.call(logins.take_back_login_failures, list(keys), count,
+                               mutates=True)
+
+    async def forget_login_failures(self, keys: Iterable[str]) -> dict[str, LoginFailures]:
+        """See ``Directory.forget_login_failures``."""
+        return await self.call(logins.forget_login_failures, list(keys), mutates=True)
+
+    async def prune_login_failures(self, older_than: float) -> int:
+        """See ``Directory.prune_login_failures``."""
+        return await self.call(logins.prune_login_failures, older_than, mutates=True)
 
     # -- folders ----------------------------------------------------------------------
 

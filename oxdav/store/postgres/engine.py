@@ -35,7 +35,7 @@ from twisted.logger import Logger
 from ..core.cache import MetadataCache
 from ..core.events import decode
 from ..core.store import CoreStore
-from ..errors import NotFound, StoreError
+from ..errors import NotFound, StoreError, StoreUnavailable
 from ..executor import DBExecutor, PoolStats
 from .migrate import migrate
 from .notify import CHANNEL, MAX_PAYLOAD, Listener, Publish, payloads
@@ -64,12 +64,24 @@ class _Cursor(psycopg.Cursor[Any]):
             return super().execute(query, params, **kwargs)
         except psycopg.DataError as e:
             raise _nul(e) from e
+        except psycopg.OperationalError as e:
+            raise _lost(self.connection, e) from e
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         try:
             super().executemany(query, params_seq, **kwargs)
         except psycopg.DataError as e:
             raise _nul(e) from e
+        except psycopg.OperationalError as e:
+            raise _lost(self.connection, e) from e
+
+
+def _lost(conn: psycopg.Connection[Any], error: psycopg.OperationalError) -> Exception:
+    """``StoreUnavailable`` when ``error`` lost the connection (the server went away or
+    ended the session), else ``error`` itself (a statement timeout, …)."""
+    if conn.broken or conn.closed:
+        return StoreUnavailable(f"lost the connection to the database: {_reason(error)}")
+    return error
 
 
 def _nul(error: psycopg.DataError) -> Exception:
@@ -98,7 +110,7 @@ class PostgresSession:
         statement = _BEGIN_WRITE if write else _BEGIN_READ
         try:
             self.conn.execute(statement)
-        except psycopg.OperationalError:
+        except (psycopg.OperationalError, StoreUnavailable):
             if not self.conn.broken:
                 raise
             # The server dropped the idle connection (a restart, a failover): nothing
@@ -224,8 +236,8 @@ class PostgresEngine:
                 cursor_factory=_Cursor,
                 connect_timeout=max(2, round(timeout or self.connect_timeout)), **options)
         except psycopg.Error as e:
-            raise StoreError(f"cannot connect to the database {self.target.name}:"
-                             f" {_reason(e)}") from e
+            raise StoreUnavailable(f"cannot connect to the database {self.target.name}:"
+                                   f" {_reason(e)}") from e
         try:
             _set_statement_timeout(conn, self.statement_timeout if statement_timeout is None
                                    else statement_timeout)
@@ -372,6 +384,10 @@ class PostgresEngine:
             result: bool = await self.executor.run(HEALTH, self._ping, timeout)
         except psycopg.Error as e:
             raise StoreError(f"database {self.target.name}: {_reason(e)}") from e
+        except StoreUnavailable as e:
+            if self.target.name in str(e):
+                raise
+            raise StoreUnavailable(f"database {self.target.name}: {e}") from e
         return result
 
 

@@ -28,6 +28,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
 from ..core.events import FolderChanged, ObjectChanged, StoreEvent, decode, encode
+from ..errors import StoreError
 
 CHANNEL = "oxdav_events"
 #: What one NOTIFY payload may hold (PostgreSQL refuses 8000 bytes and more).
@@ -123,7 +124,7 @@ class Listener:
                 self._stopping.wait(pause)
                 pause = min(pause * 2, MAX_RETRY)
                 continue
-            lost: psycopg.Error | None = None
+            lost: psycopg.Error | StoreError | None = None
             try:
                 conn.execute(f"LISTEN {CHANNEL}; LISTEN {self.wake_channel}")
                 self.listening.set()
@@ -134,7 +135,7 @@ class Listener:
                             self._deliver(notify.payload)
                         elif self._stopping.is_set():
                             break
-            except psycopg.Error as e:
+            except (psycopg.Error, StoreError) as e:  # the server gone: StoreUnavailable
                 lost = e
             finally:
                 self.listening.clear()

@@ -10,9 +10,12 @@ import psycopg
 from ..core.cache import MetadataCache
 from .content_rows import PostgresContentRows
 from .directory_rows import PostgresDirectoryRows
+from .login_rows import PostgresLoginRows
+from .transfer_rows import PostgresTransferRows
 
 
-class PostgresRows(PostgresDirectoryRows, PostgresContentRows):
+class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresContentRows,
+                   PostgresTransferRows):
     """The rows of one connection.
 
     Args:

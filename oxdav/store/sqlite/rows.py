@@ -9,9 +9,12 @@ from typing import Any
 from ..core.cache import MetadataCache
 from .content_rows import SQLiteContentRows
 from .directory_rows import SQLiteDirectoryRows
+from .login_rows import SQLiteLoginRows
+from .transfer_rows import SQLiteTransferRows
 
 
-class SQLiteRows(SQLiteDirectoryRows, SQLiteContentRows):
+class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLiteContentRows,
+                 SQLiteTransferRows):
     """The rows of one connection.
 
     Args:
