@@ -21,6 +21,7 @@ from oxdav.store import (
     User,
 )
 
+from . import folder_files
 from .errors import AdminError, not_found
 from .lookup import add_context_argument, find_context, find_group, find_user, shown_text
 from .output import print_rows
@@ -174,3 +175,5 @@ def register(nouns: Any) -> None:
     p.add_argument("--admin", action="store_true", help="may change the folder itself")
     p.add_argument("--revoke", action="store_true", help="remove the entry instead")
     p.set_defaults(handler=share)
+
+    folder_files.register_verbs(verbs)

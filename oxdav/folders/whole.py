@@ -127,6 +127,10 @@ async def import_object(collection: FolderCollection, ctx: RequestContext, item:
     """
     held = None if item.uid is None else await collection.store_collection.by_uid(item.uid)
     name = held.name if held is not None else member_name(item, suffix)
+    lockable = collection.member(held) if held is not None else collection.unmapped_member(name)
+    if lockable is not None and await lockable.active_locks():
+        # RFC 4918 §7: a write without the lock's token is refused, as a PUT without If.
+        return ImportOutcome(item.uid, name, "refused", "423 locked: the object is locked")
     try:
         outcome = await collection.put_member(ctx, name, item.data, content_type,
                                               if_etag=None, if_absent=held is None)
