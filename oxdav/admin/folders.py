@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from oxdav.caldav.collection import folder_components
 from oxdav.config import ConfigSnapshot
 from oxdav.directory.scope import scope_for
+from oxdav.folders.naming import shown_folder_url
 from oxdav.store import (
     ALL_USERS_GROUP,
     MODULES,
@@ -71,8 +72,7 @@ def caldav_url(snapshot: ConfigSnapshot, context: Context, owner: User | None,
         return None
     settings = snapshot.for_scope(scope_for(context, owner)) if owner is not None else snapshot
     host = snapshot.get("oxdav.hostname") or socket.getfqdn()
-    return str(settings.get("com.openexchange.caldav.url")).replace(
-        "[hostname]", host).replace("[folderId]", str(folder.id))
+    return shown_folder_url(str(settings.get("com.openexchange.caldav.url")), host, folder.id)
 
 
 async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
