@@ -16,6 +16,8 @@ import treq
 from lxml import etree, html
 from twisted.internet.threads import deferToThread
 
+from oxdav.directory import provisioning
+from oxdav.directory.passwords import hash_password
 from tests.integration import carddav_support as cards
 from tests.integration.caldav_requests import folders, xml_request
 from tests.integration.harness import REPO, start_server
@@ -131,6 +133,23 @@ async def test_no_one_sees_anothers_folders_on_their_page(server) -> None:
     assert "demo@example.com" not in text
     response, body = await server.request("GET", PROFILE, auth=carol)
     assert b"carol@example.com" in body and b"demo@example.com" not in body
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_user_of_another_context_sees_only_their_own(server) -> None:
+    hidden = await make_calendar(server, "demo@example.com", "Demo's hidden plans")
+    async with server.service.store.transaction("other context", write=True) as txn:
+        context = await txn.create_context("other", mappings=("other.test",))
+        await provisioning.create_user(txn, context.id, "bob",
+                                       password_hash=hash_password(cards.PASSWORD),
+                                       display_name="Bob", email="bob@other.test")
+    bob = ("bob@other.test", cards.PASSWORD)
+    response, body = await server.request("GET", "/dav/setup", auth=bob)
+    assert response.code == 200
+    text = html.fromstring(body).text_content()
+    assert "bob@other.test" in text
+    assert "hidden plans" not in text and f"/caldav/{hidden}/" not in text
+    assert "demo@example.com" not in text and "Demo User" not in text
 
 
 @pytest_twisted.ensureDeferred
