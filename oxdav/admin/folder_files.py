@@ -128,7 +128,8 @@ async def import_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     if args.json:
         print_rows(out, COLUMNS, [{"result": o.result, "name": o.name, "uid": o.uid,
                                    "reason": o.reason} for o in outcomes], as_json=True)
-    counts = {r: sum(o.result == r for o in outcomes) for r in ("created", "updated", "refused")}
+    counts = {r: sum(o.result == r for o in outcomes)
+              for r in ("created", "updated", "unchanged", "refused")}
     summary = ", ".join(f"{n} {r}" for r, n in counts.items())
     (sys.stderr if args.json else out).write(f"{len(outcomes)} objects: {summary}\n")
     if counts["refused"]:
@@ -153,7 +154,8 @@ def register_verbs(verbs: Any) -> None:
     p = verbs.add_parser("import", help="store the objects of an .ics or .vcf file in a "
                          "user's folder",
                          description="Each object is validated as a PUT of it would be and "
-                         "created, updated (its UID is there) or refused, never in part. "
+                         "created, updated (its UID is there), unchanged or refused, never in "
+                         "part. "
                          "Exit code 4 when any was refused.")
     add_context_argument(p)
     p.add_argument("user", metavar="USER", help="login or id; the import writes as them")

@@ -89,13 +89,14 @@ class ImportOutcome:
     Attributes:
         uid: the object's UID (None: it had none).
         name: the resource name it was (or would have been) stored under.
-        result: ``created``, ``updated`` or ``refused``.
+        result: ``created``, ``updated``, ``unchanged`` (the object holding its UID has
+            these very bytes: nothing written) or ``refused``.
         reason: why it was refused (the status, precondition and text a PUT answers).
     """
 
     uid: str | None
     name: str
-    result: Literal["created", "updated", "refused"]
+    result: Literal["created", "updated", "unchanged", "refused"]
     reason: str | None = None
 
 
@@ -120,13 +121,17 @@ async def import_object(collection: FolderCollection, ctx: RequestContext, item:
                         suffix: str, content_type: str, errors: ErrorMapper) -> ImportOutcome:
     """Store ``item`` in ``collection`` as a PUT of it would, whole or not at all (each
     store call changes everything or nothing): under the name of the object holding its
-    UID already (updated), else under :func:`member_name` (created).
+    UID already (updated; unchanged when it holds these bytes), else under
+    :func:`member_name` (created).
 
     Raises:
         Exception: an error the map does not know (a server fault, not the object's).
     """
     held = None if item.uid is None else await collection.store_collection.by_uid(item.uid)
     name = held.name if held is not None else member_name(item, suffix)
+    if held is not None and held.size == len(item.data) and (
+            await collection.store_collection.get(held.name)).data == item.data:
+        return ImportOutcome(item.uid, name, "unchanged")
     lockable = collection.member(held) if held is not None else collection.unmapped_member(name)
     if lockable is not None and await lockable.active_locks():
         # RFC 4918 §7: a write without the lock's token is refused, as a PUT without If.

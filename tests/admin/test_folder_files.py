@@ -97,7 +97,7 @@ async def test_a_calendar_exported_and_imported_into_a_fresh_folder_comes_back(
     fresh = created_id(acme.ok("folder", "create", "acme", "alice", "Fresh",
                                "--module", "calendar").out)
     result = acme.ok("folder", "import", "acme", "alice", str(fresh), str(exported))
-    assert "5 objects: 5 created, 0 updated, 0 refused" in result.out
+    assert "5 objects: 5 created, 0 updated, 0 unchanged, 0 refused" in result.out
     before, after = await by_uid(acme, source), await by_uid(acme, fresh)
     assert set(after) == set(before)
     for uid in EXACT:
@@ -150,14 +150,18 @@ async def test_import_reports_each_object_and_stores_none_in_part(acme, tmp_path
     assert report[2].startswith("refused a-task.ics a-task: 403 supported-calendar-component")
     assert report[3].startswith("refused broken.ics broken: 403 valid-calendar-data")
     assert report[4].startswith("refused half.ics half: 403 valid-calendar-data")
-    assert report[5] == "5 objects: 1 created, 0 updated, 4 refused"
+    assert report[5] == "5 objects: 1 created, 0 updated, 0 unchanged, 4 refused"
     assert "4 of 5 objects refused" in result.err
     assert set(await by_uid(acme, folder)) == {"good"}  # nothing of the refused ones
 
-    # Imported again: the object holding the UID is updated in place.
+    # Imported again: the same bytes are left alone, changed ones updated in place.
     again = acme("folder", "import", "acme", "alice", str(folder), str(file), "--json")
-    assert again.json()[0] == {"result": "updated", "name": "good.ics", "uid": "good",
+    assert again.json()[0] == {"result": "unchanged", "name": "good.ics", "uid": "good",
                                "reason": None}
+    file.write_bytes(file.read_bytes().replace(b"SUMMARY:Fine", b"SUMMARY:Finer"))
+    again = acme("folder", "import", "acme", "alice", str(folder), str(file), "--json")
+    assert again.json()[0]["result"] == "updated"
+    assert b"SUMMARY:Finer" in (await by_uid(acme, folder))["good"]
 
 
 def test_a_file_that_is_no_icalendar_is_refused_whole(acme, tmp_path: Path) -> None:
