@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from oxdav.caldav.collection import folder_components
 from oxdav.config import ConfigSnapshot
 from oxdav.directory.scope import scope_for
+from oxdav.folders.naming import shown_folder_url
 from oxdav.store import (
     ALL_USERS_GROUP,
     MODULES,
@@ -21,6 +22,7 @@ from oxdav.store import (
     User,
 )
 
+from . import folder_files
 from .errors import AdminError, not_found
 from .lookup import add_context_argument, find_context, find_group, find_user, shown_text
 from .output import print_rows
@@ -70,8 +72,7 @@ def caldav_url(snapshot: ConfigSnapshot, context: Context, owner: User | None,
         return None
     settings = snapshot.for_scope(scope_for(context, owner)) if owner is not None else snapshot
     host = snapshot.get("oxdav.hostname") or socket.getfqdn()
-    return str(settings.get("com.openexchange.caldav.url")).replace(
-        "[hostname]", host).replace("[folderId]", str(folder.id))
+    return shown_folder_url(str(settings.get("com.openexchange.caldav.url")), host, folder.id)
 
 
 async def list_(store: Store, args: argparse.Namespace, out: TextIO) -> None:
@@ -174,3 +175,5 @@ def register(nouns: Any) -> None:
     p.add_argument("--admin", action="store_true", help="may change the folder itself")
     p.add_argument("--revoke", action="store_true", help="remove the entry instead")
     p.set_defaults(handler=share)
+
+    folder_files.register_verbs(verbs)

@@ -15,15 +15,23 @@ from functools import cached_property
 from lxml import etree
 from twisted.logger import Logger
 
+from oxdav.caldav.calendar_file import (
+    CALENDAR_END,
+    CALENDAR_FILE_TYPE,
+    calendar_chunk,
+    calendar_header,
+    calendar_objects,
+)
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
 from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
-from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges
+from oxdav.dav.methods.capabilities import PutOutcome, SyncChanges, WholeCollection
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALDAV_NS, clark
 from oxdav.dav.privileges import DAV_PRIVILEGES, READ, Privilege
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
+from oxdav.folders.whole import FileContent, FileObject, check_whole_size, stored_batches
 from oxdav.store.errors import UIDConflict
 from oxdav.store.models import Folder, ObjectIndex
 from oxdav.work import INLINE_BYTES
@@ -73,7 +81,7 @@ def folder_components(folder: Folder) -> frozenset[str]:
     return COMPONENTS_BY_MODULE.get(folder.module, frozenset({"VEVENT"}))
 
 
-class CalendarCollection(FolderCollection):
+class CalendarCollection(FolderCollection, WholeCollection, FileContent):
     """One calendar or task folder: VEVENT or VTODO for the OX folders, what its maker
     asked for (all of VEVENT, VTODO and VJOURNAL by default) for one made by a client.
 
@@ -173,6 +181,42 @@ class CalendarCollection(FolderCollection):
                                             if_etag=if_etag, if_absent=if_absent)
         except UIDConflict as conflict:
             raise self.uid_conflict(ctx, conflict.holder) from None
+
+    # -- read whole, filled from a file (calendar_file) ------------------------------
+
+    #: How objects imported from a file are named and sent.
+    file_suffix = ".ics"
+    file_content_type = CALENDAR_FILE_TYPE
+
+    async def read_whole(self, ctx: RequestContext) -> tuple[AsyncIterator[bytes], str]:
+        """Every object the user may read, outside the sync window too, as one
+        iCalendar file (:mod:`oxdav.caldav.calendar_file`). Raises: DAVError 507."""
+        metas = await self.store_collection.list()
+        check_whole_size(metas, ctx.limits)
+        return self._whole([meta.name for meta in metas]), CALENDAR_FILE_TYPE
+
+    async def _whole(self, names: list[str]) -> AsyncIterator[bytes]:
+        yield calendar_header(self.displayname)
+        seen: set[str] = set()
+        async for batch in stored_batches(self.store_collection, names):
+            chunk, added, broken = await self.tree.work.sized_process(
+                sum(len(s.data) for s in batch), calendar_chunk,
+                [s.data for s in batch], frozenset(seen))
+            seen.update(added)
+            for position in broken:
+                log.warn("folder {folder}: {name} left out of the whole calendar, its "
+                         "text does not frame", folder=self.folder.id,
+                         name=batch[position].name)
+            yield chunk
+        yield CALENDAR_END
+
+    def split_file(self, data: bytes) -> list[FileObject]:
+        """The calendar objects of an iCalendar file, one per UID.
+
+        Raises:
+            CalendarFileError: the file is no iCalendar text.
+        """
+        return calendar_objects(data)
 
     # -- writable live properties --------------------------------------------------
 

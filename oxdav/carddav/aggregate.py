@@ -22,7 +22,13 @@ from datetime import datetime
 from lxml import etree
 
 from oxdav.carddav.aggregate_sync import aggregated_changes
-from oxdav.carddav.collection import AddressObject, CardLookup, check_card, store_card
+from oxdav.carddav.collection import (
+    AddressObject,
+    CardLookup,
+    WholeAddressBook,
+    check_card,
+    store_card,
+)
 from oxdav.carddav.exposure import AGGREGATED_DISPLAYNAME, AGGREGATED_NAME, FolderSet
 from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
@@ -39,9 +45,11 @@ from oxdav.folders.base import FolderTree, SpaceTraits
 from oxdav.folders.collection import FolderCollection, privileges_of
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
+from oxdav.store.models import ObjectMeta
 
 
-class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup):
+class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLookup,
+                           WholeAddressBook):
     """``/carddav/Contacts``: the cards of every folder of a :class:`FolderSet`.
 
     Args:
@@ -130,6 +138,16 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
                 if meta.name not in seen:
                     seen.add(meta.name)
                     yield AddressObject(self, store_collection, meta)
+
+    async def whole_sources(self) -> list[tuple[Collection, list[ObjectMeta]]]:
+        """Each folder's cards, a name shown once (the folder earlier in the set wins)."""
+        seen: set[str] = set()
+        sources: list[tuple[Collection, list[ObjectMeta]]] = []
+        for store_collection in self.store_collections:
+            metas = [m for m in await store_collection.list() if m.name not in seen]
+            seen.update(m.name for m in metas)
+            sources.append((store_collection, metas))
+        return sources
 
     async def put_member(self, ctx: RequestContext, name: str, body: bytes,
                          content_type: str | None, *, if_etag: str | None,

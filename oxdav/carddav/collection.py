@@ -9,22 +9,33 @@ GET returns the vCard version the client accepts (§5.1.1).
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from lxml import etree
+from twisted.logger import Logger
 
+from oxdav.carddav.card_file import (
+    card_objects,
+    ending_with_line_break,
+    file_version,
+)
+from oxdav.carddav.errors import ConversionError
 from oxdav.carddav.names import ADDRESSBOOK_DESCRIPTION
 from oxdav.carddav.representations import in_version, render_for_get
 from oxdav.carddav.tasks import CheckedCard, checked_card
 from oxdav.carddav.validation import uid_conflict
 from oxdav.dav.errors import DAVError
-from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome
+from oxdav.dav.methods.capabilities import NegotiatedContent, PutOutcome, WholeCollection
 from oxdav.dav.resource import DAVResource, RequestContext
+from oxdav.folders.base import FolderTree
 from oxdav.folders.collection import FolderCollection, ObjectResource
+from oxdav.folders.whole import FileContent, FileObject, check_whole_size, stored_batches
 from oxdav.store.errors import NotFound, UIDConflict
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import GAL_FOLDER_ID, ObjectIndex, ObjectMeta, StoredObject
 from oxdav.work import Work
+
+log = Logger()
 
 
 class AddressObject(ObjectResource, NegotiatedContent):
@@ -114,8 +125,70 @@ async def store_card(parent: FolderCollection, store_collection: Collection, ctx
     return PutOutcome(f'"{meta.etag}"', created)
 
 
-class AddressBookCollection(FolderCollection, CardLookup):
+async def whole_cards(sources: Sequence[tuple[Collection, list[str]]], version: str | None,
+                      work: Work) -> AsyncIterator[bytes]:
+    """The cards ``sources`` name (store collection, names), each in ``version`` (None:
+    as stored), as :mod:`oxdav.carddav.card_file` exports them."""
+    for store_collection, names in sources:
+        async for batch in stored_batches(store_collection, names, derived=version is not None):
+            out: list[bytes] = []
+            for stored in batch:
+                data = stored.data
+                if version is not None:
+                    try:
+                        data = await in_version(data, version, _given(stored.derived), work)
+                    except ConversionError as error:
+                        log.warn("folder {folder}: {name} left out of the whole address "
+                                 "book, no vCard {version}: {error}",
+                                 folder=store_collection.folder.id, name=stored.name,
+                                 version=version, error=error)
+                        continue
+                out.append(ending_with_line_break(data))
+            yield b"".join(out)
+
+
+def _given(derived: bytes | None) -> Callable[[], Awaitable[bytes | None]]:
+    async def read() -> bytes | None:
+        return derived
+    return read
+
+
+class WholeAddressBook(WholeCollection):
+    """An address book read whole as one vCard file (:mod:`.card_file`)."""
+
+    tree: FolderTree
+
+    @abc.abstractmethod
+    async def whole_sources(self) -> list[tuple[Collection, list[ObjectMeta]]]:
+        """The store collections read whole and the members each contributes."""
+
+    async def read_whole(self, ctx: RequestContext) -> tuple[AsyncIterator[bytes], str]:
+        """Every card the user may read here as one vCard file.
+
+        Raises:
+            DAVError: 507 over the answer bound; ConversionError (406) when the Accept
+                header takes no vCard version.
+        """
+        version, content_type = file_version(ctx.header("accept"), ctx.header("user-agent"))
+        sources = await self.whole_sources()
+        check_whole_size([meta for _, metas in sources for meta in metas], ctx.limits)
+        return whole_cards([(c, [m.name for m in metas]) for c, metas in sources], version,
+                           self.tree.work), content_type
+
+
+class AddressBookCollection(FolderCollection, CardLookup, WholeAddressBook, FileContent):
     """A contacts folder as an address book (RFC 6352 §5.2)."""
+
+    #: How cards imported from a file are named and sent.
+    file_suffix = ".vcf"
+    file_content_type = "text/vcard; charset=utf-8"
+
+    async def whole_sources(self) -> list[tuple[Collection, list[ObjectMeta]]]:
+        return [(self.store_collection, await self.store_collection.list())]
+
+    def split_file(self, data: bytes) -> list[FileObject]:
+        """The cards of a vCard file. Raises: CardFileError."""
+        return card_objects(data)
 
     @property
     def description(self) -> str | None:

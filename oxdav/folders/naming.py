@@ -48,3 +48,9 @@ async def chosen_names(tree: FolderTree) -> dict[int, str]:
     stored = await (await tree.home()).folder_property(RESOURCE_NAME)
     return {folder_id: element.text for folder_id, value in stored.items()
             if (element := load_value(value)) is not None and element.text}
+
+
+def shown_folder_url(template: str, hostname: str, folder_id: int) -> str:
+    """The URL users are shown for a folder: ``com.openexchange.caldav.url`` with its
+    ``[hostname]`` and ``[folderId]`` filled in (OX's variables)."""
+    return template.replace("[hostname]", hostname).replace("[folderId]", str(folder_id))

@@ -11,16 +11,17 @@ collection (RFC 4791 §6.2.1, RFC 6352 §7.1.1) showing the user's store ``Home`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import ClassVar
 
 from oxdav.dav.dispatch import MethodHandler
-from oxdav.dav.errors import ErrorResponses
+from oxdav.dav.errors import ErrorMapper, ErrorResponses
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import DAVResource
 from oxdav.folders.base import FolderTree, TreeResource, home_quota
 from oxdav.folders.collection import FolderCollection
+from oxdav.folders.errors import STORE_ERROR_RESPONSES
 from oxdav.folders.naming import chosen_names
 from oxdav.principals.resources import user_principal_path
 from oxdav.store.interfaces import Collection
@@ -112,6 +113,17 @@ class FolderSpace:
     def errors(self) -> ErrorResponses:
         """What the errors of this space's layer answer (its ``errors.ERROR_RESPONSES``)."""
         return {}
+
+
+def space_error_map(spaces: Iterable[FolderSpace], errors: ErrorMapper | None = None
+                    ) -> ErrorMapper:
+    """An error map (``errors``, or a new one) answering the store's errors and those of
+    each space's layer: what a request into the folder tree may raise."""
+    errors = ErrorMapper() if errors is None else errors
+    errors.register_all(STORE_ERROR_RESPONSES)
+    for space in spaces:
+        errors.register_all(space.errors())
+    return errors
 
 
 class HomeCollection(TreeResource):

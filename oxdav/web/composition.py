@@ -20,8 +20,7 @@ from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.webdav_properties import generic_properties
-from oxdav.folders.errors import STORE_ERROR_RESPONSES
-from oxdav.folders.space import FolderSpace
+from oxdav.folders.space import FolderSpace, space_error_map
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
 from oxdav.web.lifecycle import RequestLifecycle
@@ -67,11 +66,8 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
         for report in space.reports(properties):
             reports.register(report)
     methods = method_registry([m for space in spaces for m in space.methods()])
-    errors = ErrorMapper() if errors is None else errors
-    errors.register_all(STORE_ERROR_RESPONSES)
+    errors = space_error_map(spaces, errors)
     errors.register_all(WORK_ERROR_RESPONSES)
-    for space in spaces:
-        errors.register_all(space.errors())
     compliance = tuple(c for space in spaces for c in space.compliance)
     env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
                          work=work)

@@ -3,7 +3,8 @@
 Every request reads the config snapshot once (``holder.current``) and keeps it, so a
 reload never shows a request half of two configurations. Paths are mapped with
 :class:`oxdav.dav.paths.PathMapper` (``prefixPath``/``proxyPrefixPath``, DESIGN.md §3).
-A request below the prefix is served by :mod:`oxdav.web.lifecycle`.
+A request below the prefix is served by :mod:`oxdav.web.lifecycle`, but for the client
+setup page and profile (``<prefix>/setup``, :mod:`oxdav.web.setup`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.paths import PathMapper
 from oxdav.web.auth import CredentialChecker
 from oxdav.web.lifecycle import RequestLifecycle, write_failure
+from oxdav.web.setup import SetupPages, is_setup_path
 
 #: RFC 6764 §5: /.well-known/caldav and /.well-known/carddav lead to the homes.
 WELL_KNOWN = {b"/.well-known/caldav": "/caldav/", b"/.well-known/carddav": "/carddav/"}
@@ -47,6 +49,7 @@ class Root(Resource):
         self.holder = holder
         self.authenticator = authenticator
         self.dav = dav
+        self.setup = SetupPages(dav.store, dav.spaces)
         self._mapper: tuple[ConfigSnapshot, PathMapper] | None = None
 
     def _paths(self, snapshot: ConfigSnapshot) -> PathMapper:
@@ -73,8 +76,9 @@ class Root(Resource):
             request.setResponseCode(404)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"not found\n"
-        ensureDeferred(self.dav.serve(request, snapshot, mapper, dav_path,
-                                      self.authenticator)).addErrback(
+        serve = self.setup.serve if is_setup_path(dav_path) else self.dav.serve
+        ensureDeferred(serve(request, snapshot, mapper, dav_path,
+                             self.authenticator)).addErrback(
             write_failure, request, self.dav.env.errors)
         return NOT_DONE_YET
 

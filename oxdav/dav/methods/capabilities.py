@@ -7,7 +7,7 @@ and CalDAV/CardDAV decide what each resource supports; ``Allow`` follows from th
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -39,6 +39,21 @@ class NegotiatedContent(abc.ABC):
     @abc.abstractmethod
     async def read_for(self, ctx: RequestContext) -> tuple[bytes, str]:
         """The body and its Content-Type for ``ctx`` (e.g. chosen by its Accept header)."""
+
+
+class WholeCollection(abc.ABC):
+    """A collection whose GET returns all its members as one document (a whole
+    calendar, all cards of an address book), as CalendarServer and Radicale answer it."""
+
+    @abc.abstractmethod
+    async def read_whole(self, ctx: RequestContext) -> tuple[AsyncIterator[bytes], str]:
+        """The document's chunks and its Content-Type for ``ctx``.
+
+        Raises:
+            DAVError: (or a mapped lower-layer error) before the first chunk: 507 when
+                the members exceed ``ctx.limits.max_answer_bytes``, 406 when the Accept
+                header takes no representation.
+        """
 
 
 class WritableCollection(abc.ABC):
