@@ -37,7 +37,7 @@ from oxdav.folders.naming import (
     remember_name,
     segment_id,
 )
-from oxdav.folders.space import FolderSpace, HomeCollection
+from oxdav.folders.space import FolderSpace, HomeCollection, declined
 from oxdav.store.errors import AlreadyExists
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Folder
@@ -74,9 +74,9 @@ class AddressBookSpace(FolderSpace):
                 and self.exposure(tree) is Exposure.PER_FOLDER)
 
     async def readable_store_collections(self, tree: FolderTree) -> list[Collection]:
-        """The user's readable contacts folders without the ignored ones, opened in one
-        store call."""
-        ignored = ignored_folders(tree.settings)
+        """The user's readable contacts folders without the ignored ones and those
+        shared with them that they declined."""
+        ignored = ignored_folders(tree.settings) | await declined(tree)
         home = await tree.home()
         return [c for c in await home.collections("contacts") if c.folder.id not in ignored]
 
