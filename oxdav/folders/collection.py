@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.acl import AccessControlled
 from oxdav.dav.methods.capabilities import (
     DeadPropertyStore,
     Deletable,
@@ -34,7 +35,7 @@ from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
-from oxdav.folders.acl import folder_aces, privileges_of, with_read_acl
+from oxdav.folders.acl import folder_aces, permissions_of_aces, privileges_of, with_read_acl
 from oxdav.folders.base import FolderTree, MemberLookup, SpaceTraits, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
 from oxdav.principals.resources import InTree, user_principal_path
@@ -109,7 +110,8 @@ def load_value(text: str) -> etree._Element | None:
 
 
 class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable, DeadPropertyStore,
-                       LivePropertyWriter, SyncableCollection, LockableMembers):
+                       LivePropertyWriter, SyncableCollection, LockableMembers,
+                       AccessControlled):
     """One folder as a collection: name, colour, revision (ctag / sync-token), members,
     and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
@@ -171,6 +173,12 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     def acl(self) -> Sequence[Ace]:
         """The ACEs of the folder's permissions (:mod:`oxdav.folders.acl`)."""
         return folder_aces(self.folder)
+
+    async def set_acl(self, ctx: RequestContext, aces: Sequence[Ace]) -> None:
+        """The folder's permissions become what ``aces`` grant (RFC 3744 §8.1)."""
+        permissions = await permissions_of_aces(self.tree.txn, self.tree.context_id, aces,
+                                                self.supported_privileges)
+        await self.store_collection.update_folder(permissions=permissions)
 
     @property
     def max_resource_size(self) -> int | None:

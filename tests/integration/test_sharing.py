@@ -370,3 +370,70 @@ async def test_share_requests_are_bounded(server) -> None:
     assert code == 415
     code, _ = await post(server, server.calendar, b"not xml", ANNA)
     assert code == 400
+
+
+def acl_body(*aces: tuple[str, tuple[str, ...]], extra: str = "") -> bytes:
+    """An ACL body: (principal element, granted privileges) per ACE."""
+    parts = "".join(
+        f"<D:ace><D:principal>{who}</D:principal><D:grant>"
+        + "".join(f"<D:privilege><D:{p}/></D:privilege>" for p in granted)
+        + "</D:grant></D:ace>" for who, granted in aces)
+    return f'<D:acl xmlns:D="DAV:">{parts}{extra}</D:acl>'.encode()
+
+
+def href(path: str) -> str:
+    return f"<D:href>{path}</D:href>"
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_acl_method_changes_the_permissions_within_what_the_user_administers(
+        server) -> None:
+    bob = f"/dav/principals/users/{server.ids['bob']}/"
+    team = f"/dav/principals/groups/{server.ids['team']}/"
+    response, data = await server.request("ACL", server.calendar, auth=ANNA, body=acl_body(
+        (href(bob), ("read", "write-content", "bind", "unbind")), (href(team), ("read",)),
+        ("<D:authenticated/>", ("read",))))
+    assert response.code == 200, data
+    assert await admin_permissions(server, folder_id(server.calendar)) == [
+        "user:bob=r:all/w:all/d:all", "group:team=r:all/w:none/d:none",
+        "all-users=r:all/w:none/d:none"]
+    # CS:share and the ACL agree: Bob is read-write in CS:invite too.
+    assert (await invite(server, server.calendar))["mailto:bob@example.com"][0] == "read-write"
+    # Bob holds no write-acl: 403 need-privileges.
+    response, data = await server.request("ACL", server.calendar, auth=BOB,
+                                          body=acl_body((href(bob), ("all",))))
+    assert response.code == 403 and b"need-privileges" in data, data
+    # The owner's protected ACE may come back unchanged, never altered.
+    anna = f"/dav/principals/users/{server.ids['anna']}/"
+    response, data = await server.request("ACL", server.calendar, auth=ANNA,
+                                          body=acl_body((href(anna), ("all",))))
+    assert response.code == 200, data
+    assert await admin_permissions(server, folder_id(server.calendar)) == []
+    response, data = await server.request("ACL", server.calendar, auth=ANNA,
+                                          body=acl_body((href(anna), ("read",))))
+    assert response.code == 403 and b"no-protected-ace-conflict" in data, data
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_acl_method_refuses_what_it_cannot_store(server) -> None:
+    bob = href(f"/dav/principals/users/{server.ids['bob']}/")
+    for body, condition in (
+            (acl_body(("<D:all/>", ("read",))), b"allowed-principal"),
+            (acl_body((href("/dav/principals/users/999/"), ("read",))),
+             b"recognized-principal"),
+            (acl_body((href("mailto:eve@other.test"), ("read",))), b"recognized-principal"),
+            (b'<D:acl xmlns:D="DAV:"><D:ace><D:principal>' + bob.encode() +
+             b"</D:principal><D:grant><D:privilege><x:y xmlns:x='urn:x'/></D:privilege>"
+             b"</D:grant></D:ace></D:acl>", b"not-supported-privilege"),
+            (b'<D:acl xmlns:D="DAV:"><D:ace><D:principal>' + bob.encode() +
+             b"</D:principal><D:deny><D:privilege><D:read/></D:privilege></D:deny>"
+             b"</D:ace></D:acl>", b"grant-only"),
+            (b'<D:acl xmlns:D="DAV:"><D:ace><D:invert><D:principal>' + bob.encode() +
+             b"</D:principal></D:invert><D:grant><D:privilege><D:read/></D:privilege>"
+             b"</D:grant></D:ace></D:acl>", b"no-invert")):
+        response, data = await server.request("ACL", server.calendar, auth=ANNA, body=body)
+        assert response.code == 403 and condition in data, (condition, data)
+    assert await admin_permissions(server, folder_id(server.calendar)) == []
+    response, _ = await server.request("ACL", server.calendar, auth=EVE,
+                                       body=acl_body((bob, ("read",))))
+    assert response.code == 404
