@@ -199,9 +199,9 @@ def _invited_folder(tree: FolderTree, reply: InviteReply) -> int | None:
     return None
 
 
-async def answer(tree: FolderTree, reply: InviteReply) -> etree._Element:
-    """Record the sharee's reply; the ``CS:shared-as`` answer naming where the folder
-    is in their home (caldav-sharing §5.3.2).
+async def answer(tree: FolderTree, reply: InviteReply) -> etree._Element | None:
+    """Record the sharee's reply; for an acceptance the ``CS:shared-as`` answer naming
+    where the folder is in their home (caldav-sharing §5.3.2), for a decline nothing.
 
     Raises: DAVError (403) when it names no folder shared with them.
     """
@@ -215,6 +215,8 @@ async def answer(tree: FolderTree, reply: InviteReply) -> etree._Element:
     except (NotFound, ValueError):
         raise DAVError(403, cs("valid-invite"),
                        "the reply names no folder shared with you") from None
+    if not reply.accepted:
+        return None
     shared_as = etree.Element(cs("shared-as"), nsmap=NSMAP)
     etree.SubElement(shared_as, HREF).text = tree.ctx.href(folder_path(folder),
                                                            collection=True)

@@ -48,6 +48,8 @@ class SharingPostMethod(MethodHandler):
         if root.tag == cs("invite-reply") and isinstance(
                 target, HomeCollection | NotificationCollection):
             shared_as = await answer(target.tree, parse_invite_reply(root))
+            if shared_as is None:  # declined: nothing to point at (as CalendarServer)
+                return DAVResponse(204)
             return DAVResponse(200, {"Content-Type": XML_CONTENT_TYPE},
                                etree.tostring(shared_as, xml_declaration=True,
                                               encoding="utf-8"))

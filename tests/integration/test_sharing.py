@@ -218,7 +218,7 @@ async def test_declining_hides_the_calendar_and_revoking_takes_it_away(server) -
     assert server.calendar in await hrefs(server, "/dav/caldav/", BOB)
     code, _ = await post(server, "/dav/caldav/notifications/",
                          invite_reply(server.calendar, False), BOB)
-    assert code == 200
+    assert code == 204
     assert server.calendar not in await hrefs(server, "/dav/caldav/", BOB)
     assert await invite(server, server.calendar) == {
         "mailto:bob@example.com": ("read", "invite-declined")}
