@@ -84,8 +84,9 @@ class AddressBookSpace(FolderSpace):
                          ) -> AggregatedCollection | None:
         """The aggregated collection of this user's folder set at ``/carddav/<segment>``
         (None if the set is empty). It also gets the readable contacts folders outside
-        the set, whose cards a client synced before the set changed must lose."""
-        ignored = ignored_folders(tree.settings)
+        the set, whose cards a client synced before the set changed must lose; a book
+        shared with the user that they declined is outside the set."""
+        ignored = ignored_folders(tree.settings) | await declined(tree)
         readable = await (await tree.home()).collections("contacts")
         folder_set = aggregated_set(tree.settings, tree.user_id,
                                     [c.folder for c in readable if c.folder.id not in ignored])

@@ -437,3 +437,33 @@ async def test_the_acl_method_refuses_what_it_cannot_store(server) -> None:
     response, _ = await server.request("ACL", server.calendar, auth=EVE,
                                        body=acl_body((bob, ("read",))))
     assert response.code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_macos_contacts_all_contacts_takes_a_shared_book_until_it_is_declined(
+        server) -> None:
+    from oxdav.carddav.exposure import AGGREGATED_NAME
+    from tests.integration.carddav_support import MACOS_CONTACTS
+
+    code, _ = await post(server, server.book, cs_share(("mailto:bob@example.com", "read")),
+                         ANNA)
+    assert code == 200
+    response, _ = await server.request("PUT", server.book + "anna.vcf", auth=ANNA,
+                                       body=CARD % b"anna-card",
+                                       headers={"Content-Type": "text/vcard"})
+    assert response.code == 201
+    aggregated = f"/dav/carddav/{AGGREGATED_NAME}/"
+
+    async def cards() -> set[str]:
+        response, data = await server.request(
+            "PROPFIND", aggregated, auth=BOB, headers={"Depth": "1",
+                                                       "User-Agent": MACOS_CONTACTS},
+            body=b'<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>')
+        assert response.code == 207, data
+        return {h.rsplit("/", 1)[1] for h in etree.fromstring(data).xpath(
+            "//D:response/D:href/text()", namespaces=NS) if h.endswith(".vcf")}
+
+    assert any(name.startswith("anna") for name in await cards())
+    code, _ = await post(server, "/dav/carddav/", invite_reply(server.book, False), BOB)
+    assert code == 204
+    assert not any(name.startswith("anna") for name in await cards())
