@@ -467,3 +467,24 @@ async def test_macos_contacts_all_contacts_takes_a_shared_book_until_it_is_decli
     code, _ = await post(server, "/dav/carddav/", invite_reply(server.book, False), BOB)
     assert code == 204
     assert not any(name.startswith("anna") for name in await cards())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_folder_is_shared_with_a_bounded_number_of_sharees(server) -> None:
+    from oxdav.sharing.share import MAX_FOLDER_SHAREES
+
+    password_hash = hash_password(PASSWORD)
+    async with server.service.store.transaction("many", write=True) as txn:
+        for n in range(MAX_FOLDER_SHAREES + 1):
+            await provisioning.create_user(txn, server.ids["context"], f"m{n}",
+                                           password_hash=password_hash,
+                                           display_name=f"M {n}", email=f"m{n}@example.com")
+    names = [f"mailto:m{n}@example.com" for n in range(MAX_FOLDER_SHAREES + 1)]
+    for start in range(0, MAX_FOLDER_SHAREES, 64):
+        code, data = await post(server, server.calendar, cs_share(
+            *[(n, "read") for n in names[start:start + 64]]), ANNA)
+        assert code == 200, data
+    code, data = await post(server, server.calendar, cs_share((names[-1], "read")), ANNA)
+    assert code == 403 and b"max-sharees" in data, data
+    assert len(await admin_permissions(server, folder_id(server.calendar))) == \
+        MAX_FOLDER_SHAREES
