@@ -58,7 +58,7 @@ async def apply_share(collection: FolderCollection, changes: Sequence[ShareChang
             entries.pop(sharee.key, None)
         else:
             entries[sharee.key] = entry_for(sharee.key, change.access, entries.get(sharee.key))
-    if len(entries) > MAX_FOLDER_SHAREES:
+    if len(entries) > max(MAX_FOLDER_SHAREES, len(folder.permissions)):  # removing is fine
         raise DAVError(403, MAX_SHAREES, f"a folder is shared with at most"
                                          f" {MAX_FOLDER_SHAREES} users and groups")
     if tuple(entries.values()) != folder.permissions:
