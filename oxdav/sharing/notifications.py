@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Final
 
 from lxml import etree
@@ -139,7 +139,7 @@ class InviteNotification(InTree, DAVResource, ReadableContent):
         return '"' + hashlib.sha256(seed.encode()).hexdigest()[:32] + '"'
 
     @property
-    def last_modified(self):  # type: ignore[no-untyped-def]
+    def last_modified(self) -> datetime:
         return self.invitation.folder.modified
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:

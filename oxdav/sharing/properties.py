@@ -61,7 +61,7 @@ class InviteProperty(LiveProperty):
             etree.SubElement(user, HREF).text = _sharee_href(ctx, sharee)
             etree.SubElement(user, cs("common-name")).text = sharee.name
             reply = None if sharee.is_group else replies.get(sharee.entity)
-            etree.SubElement(user, CS_STATUS[reply])  # type: ignore[index]
+            etree.SubElement(user, CS_STATUS[reply])
             access = etree.SubElement(user, cs("access"))
             etree.SubElement(access, cs(access_of(permission)))
         return element
@@ -88,7 +88,7 @@ class DavInviteProperty(LiveProperty):
             access = etree.SubElement(entry, dav("share-access"))
             etree.SubElement(access, dav(access_of(permission)))
             reply = None if sharee.is_group else replies.get(sharee.entity)
-            etree.SubElement(entry, DAV_STATUS[reply])  # type: ignore[index]
+            etree.SubElement(entry, DAV_STATUS[reply])
         return element
 
 
