@@ -95,16 +95,17 @@ async def resolve_sharee(tree: FolderTree, href: str) -> Sharee:
 async def sharees_of(tree: FolderTree, permissions: tuple[FolderPermission, ...]
                      ) -> list[tuple[Sharee, FolderPermission]]:
     """The users and groups the entries name (not the all-users entry), as they are
-    now; an entry naming someone gone is left out."""
+    now, read in one store call; an entry naming someone gone is left out."""
+    named = [p for p in permissions if not (p.is_group and p.entity == ALL_USERS_GROUP)]
+    if not named:
+        return []
+    users, groups = await tree.txn.users_and_groups(
+        tree.context_id, [p.entity for p in named if not p.is_group],
+        [p.entity for p in named if p.is_group])
     found = []
-    for permission in permissions:
-        if permission.is_group and permission.entity == ALL_USERS_GROUP:
-            continue
-        try:
-            sharee = (Sharee.of_group(await tree.txn.group(tree.context_id, permission.entity))
-                      if permission.is_group else
-                      Sharee.of_user(await tree.txn.user(tree.context_id, permission.entity)))
-        except NotFound:
-            continue
-        found.append((sharee, permission))
+    for permission in named:
+        if permission.is_group and permission.entity in groups:
+            found.append((Sharee.of_group(groups[permission.entity]), permission))
+        elif not permission.is_group and permission.entity in users:
+            found.append((Sharee.of_user(users[permission.entity]), permission))
     return found
