@@ -23,6 +23,7 @@ from oxdav.dav.reports import Report, ReportRegistry
 from oxdav.dav.resource import COLLECTION, DAVResource
 from oxdav.folders.base import FolderTree, TreeResource
 from oxdav.folders.space import FolderSpace, HomeCollection
+from oxdav.sharing.notifications import NOTIFICATIONS_SEGMENT, NotificationCollection
 from oxdav.store.interfaces import Collection
 
 CALENDAR = clark(CALDAV_NS, "calendar")
@@ -43,7 +44,8 @@ class ScheduleBox(TreeResource):
 
 
 class CalendarSpace(FolderSpace):
-    """``/caldav/``: calendar and task folders, plus the schedule boxes."""
+    """``/caldav/``: calendar and task folders, plus the schedule boxes and the
+    notification collection of sharing."""
 
     name = "caldav"
     modules = ("calendar", "tasks")
@@ -64,10 +66,13 @@ class CalendarSpace(FolderSpace):
             yield child
         for name in SCHEDULE_BOXES:
             yield ScheduleBox(tree, name)
+        yield NotificationCollection(tree)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:
         if segment in SCHEDULE_BOXES:
             return ScheduleBox(tree, segment)
+        if segment == NOTIFICATIONS_SEGMENT:
+            return NotificationCollection(tree)
         return await super().special(tree, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:

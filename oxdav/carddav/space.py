@@ -37,7 +37,7 @@ from oxdav.folders.naming import (
     remember_name,
     segment_id,
 )
-from oxdav.folders.space import FolderSpace, HomeCollection
+from oxdav.folders.space import FolderSpace, HomeCollection, declined
 from oxdav.store.errors import AlreadyExists
 from oxdav.store.interfaces import Collection
 from oxdav.store.models import FIRST_FOLDER_ID, MAX_CHOSEN_FOLDER_ID, Folder
@@ -74,9 +74,9 @@ class AddressBookSpace(FolderSpace):
                 and self.exposure(tree) is Exposure.PER_FOLDER)
 
     async def readable_store_collections(self, tree: FolderTree) -> list[Collection]:
-        """The user's readable contacts folders without the ignored ones, opened in one
-        store call."""
-        ignored = ignored_folders(tree.settings)
+        """The user's readable contacts folders without the ignored ones and those
+        shared with them that they declined."""
+        ignored = ignored_folders(tree.settings) | await declined(tree)
         home = await tree.home()
         return [c for c in await home.collections("contacts") if c.folder.id not in ignored]
 
@@ -84,8 +84,9 @@ class AddressBookSpace(FolderSpace):
                          ) -> AggregatedCollection | None:
         """The aggregated collection of this user's folder set at ``/carddav/<segment>``
         (None if the set is empty). It also gets the readable contacts folders outside
-        the set, whose cards a client synced before the set changed must lose."""
-        ignored = ignored_folders(tree.settings)
+        the set, whose cards a client synced before the set changed must lose; a book
+        shared with the user that they declined is outside the set."""
+        ignored = ignored_folders(tree.settings) | await declined(tree)
         readable = await (await tree.home()).collections("contacts")
         folder_set = aggregated_set(tree.settings, tree.user_id,
                                     [c.folder for c in readable if c.folder.id not in ignored])

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from oxdav.dav.errors import DAVError
+from oxdav.dav.methods.acl import AccessControlled
 from oxdav.dav.methods.capabilities import (
     DeadPropertyStore,
     Deletable,
@@ -28,12 +29,13 @@ from oxdav.dav.methods.capabilities import (
     SyncChanges,
     WritableCollection,
 )
-from oxdav.dav.namespaces import APPLE_ICAL_NS, DAV_NS, clark
-from oxdav.dav.privileges import ALL, BIND, READ, UNBIND, WRITE, WRITE_CONTENT, WRITE_PROPERTIES
+from oxdav.dav.namespaces import APPLE_ICAL_NS, CALENDARSERVER_NS, DAV_NS, clark
+from oxdav.dav.privileges import ALL, BIND, WRITE_CONTENT, WRITE_PROPERTIES, Ace
 from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
+from oxdav.folders.acl import folder_aces, permissions_of_aces, privileges_of, with_read_acl
 from oxdav.folders.base import FolderTree, MemberLookup, SpaceTraits, TreeResource, home_quota
 from oxdav.folders.locking import FolderLocks, MemberLocks, UnmappedMember
 from oxdav.principals.resources import InTree, user_principal_path
@@ -55,21 +57,10 @@ CALENDAR_COLOR = clark(APPLE_ICAL_NS, "calendar-color")
 #: Hidden dead property: the URL segment a client made the collection under
 #: (:mod:`oxdav.folders.naming`); never shown, never writable by PROPPATCH.
 RESOURCE_NAME = "{urn:oxdav}resource-name"
-
-_RIGHTS_ALL = frozenset({READ, WRITE, WRITE_CONTENT, WRITE_PROPERTIES, BIND, UNBIND})
-
-
-def privileges_of(rights: FolderPermission) -> frozenset[str]:
-    """RFC 3744 privileges granted by OX folder rights."""
-    granted = {READ} if rights.read != "none" else set()
-    if rights.write != "none":
-        granted |= {WRITE_CONTENT, BIND}
-    if rights.delete != "none":
-        granted.add(UNBIND)
-    if rights.admin:
-        granted |= {ALL} | _RIGHTS_ALL
-    return frozenset(granted)
-
+#: CalendarServer sharing's resource types: a collection its owner shares with others,
+#: and one shared with the requester (caldav-sharing §5.1).
+SHARED_OWNER = clark(CALENDARSERVER_NS, "shared-owner")
+SHARED = clark(CALENDARSERVER_NS, "shared")
 
 def of_someone_else(store_collection: Collection) -> bool:
     """Whether ``store_collection`` is a user's folder shared with its requester (not theirs,
@@ -119,7 +110,8 @@ def load_value(text: str) -> etree._Element | None:
 
 
 class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable, DeadPropertyStore,
-                       LivePropertyWriter, SyncableCollection, LockableMembers):
+                       LivePropertyWriter, SyncableCollection, LockableMembers,
+                       AccessControlled):
     """One folder as a collection: name, colour, revision (ctag / sync-token), members,
     and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
@@ -136,7 +128,12 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
 
     @property
     def resource_types(self) -> frozenset[str]:
-        return frozenset({COLLECTION, self.space.collection_type})
+        types = {COLLECTION, self.space.collection_type}
+        if of_someone_else(self.store_collection):
+            types.add(SHARED)
+        elif self.folder.owner_id is not None and self.folder.permissions:
+            types.add(SHARED_OWNER)
+        return frozenset(types)
 
     @property
     def member_content_type(self) -> str:
@@ -168,10 +165,20 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
         return str(SyncToken.for_collection(self.sync_identity, self.folder.revision))
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
-        granted = privileges_of(self.store_collection.rights)
+        granted = with_read_acl(privileges_of(self.store_collection.rights))
         if not may_create_objects(self.folder, self.tree.user_id):
             granted -= {ALL, BIND}  # the directory makes the global address list's cards
         return granted
+
+    def acl(self) -> Sequence[Ace]:
+        """The ACEs of the folder's permissions (:mod:`oxdav.folders.acl`)."""
+        return folder_aces(self.folder)
+
+    async def set_acl(self, ctx: RequestContext, aces: Sequence[Ace]) -> None:
+        """The folder's permissions become what ``aces`` grant (RFC 3744 §8.1)."""
+        permissions = await permissions_of_aces(self.tree.txn, self.tree.context_id, aces,
+                                                self.supported_privileges)
+        await self.store_collection.update_folder(permissions=permissions)
 
     @property
     def max_resource_size(self) -> int | None:

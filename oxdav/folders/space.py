@@ -28,6 +28,15 @@ from oxdav.store.interfaces import Collection
 from oxdav.store.models import Folder, Module
 
 
+async def declined(tree: FolderTree) -> frozenset[int]:
+    """The folders shared with the user that they declined (a sharee's
+    ``CS:invite-reply``): their homes do not list them, as CalendarServer sharing
+    does; the permissions, and what the user may do, stay."""
+    home = await tree.home()
+    return frozenset(f for f, reply in (await home.share_replies()).items()
+                     if reply == "declined")
+
+
 class FolderSpace:
     """One space of the tree; CalDAV and CardDAV subclass it.
 
@@ -64,12 +73,15 @@ class FolderSpace:
         return True
 
     async def children(self, tree: FolderTree) -> AsyncIterator[DAVResource]:
-        """The home's members: by default one collection per exposed folder."""
+        """The home's members: by default one collection per exposed folder, but for
+        the folders shared with the user that they declined (:func:`declined`)."""
         home = await tree.home()
         names = await chosen_names(tree)
+        hidden = await declined(tree)
         for store_collection in await home.collections():
             folder = store_collection.folder
-            if folder.module in self.modules and self.exposes(tree, folder):
+            if (folder.module in self.modules and folder.id not in hidden
+                    and self.exposes(tree, folder)):
                 yield self.listed(tree, store_collection, names)
 
     async def special(self, tree: FolderTree, segment: str) -> DAVResource | None:

@@ -122,6 +122,13 @@ class Directory(Protocol):
         """Every user of the context, by id. Raises: NotFound (no such context)."""
         ...
 
+    async def users_and_groups(self, context_id: int, user_ids: Iterable[int],
+                               group_ids: Iterable[int] = ()
+                               ) -> tuple[dict[int, User], dict[int, Group]]:
+        """The users and groups of the context among the ids, by id, in one call; ids
+        naming no one of the context are left out (the caller bounds how many)."""
+        ...
+
     async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
                          any_term: bool = False, limit: int) -> list[User]:
         """The context's enabled users meeting every term (``any_term``: one; no terms:

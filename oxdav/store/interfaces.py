@@ -66,6 +66,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    ShareReply,
     StoredObject,
     Unset,
 )
@@ -219,6 +220,23 @@ class Home(Protocol):
         (a home listing costs one store call, not one per folder)."""
         ...
 
+    async def share_replies(self) -> dict[int, ShareReply]:
+        """The user's replies to folders shared with them (``reply_to_share``), by
+        folder id, for the folders they may still read; a folder without an entry has
+        no answer yet (CalendarServer's ``needs-action``)."""
+        ...
+
+    async def reply_to_share(self, folder_id: int, reply: ShareReply | None) -> Folder:
+        """Accept or decline (None: take the answer back) a folder of someone else the
+        user may read. The reply is dropped when the folder's permissions change so
+        that the user is named afresh or may no longer read it. It grants or takes
+        nothing: the permissions decide who may do what.
+
+        Raises: NotFound (not readable), ValueError (the user's own or a system folder,
+        no such reply).
+        """
+        ...
+
     async def folder_property(self, name: str) -> dict[int, str]:
         """The dead property ``name`` of the folder resource (``""``) of every folder the
         user can read that has it, by folder id, in one call."""
@@ -359,6 +377,11 @@ class Collection(Protocol):
         Raises: ValueError (the user's own folder -- ``update_folder`` renames it --, a
         system folder or the system's view; an empty name).
         """
+
+    async def share_replies(self) -> dict[int, ShareReply]:
+        """The replies of the users this folder is shared with (``Home.reply_to_share``),
+        by user id."""
+        ...
 
     async def delete_folder(self) -> None:
         """Delete the folder with its objects, properties and locks.

@@ -24,6 +24,12 @@ Level = Literal["none", "own", "all"]
 
 LEVELS: tuple[Level, ...] = get_args(Level)
 
+ShareReply = Literal["accepted", "declined"]
+"""A sharee's answer to a folder shared with them (``Home.reply_to_share``); a sharee
+who gave none has not answered yet."""
+
+SHARE_REPLIES: tuple[ShareReply, ...] = get_args(ShareReply)
+
 ALL_USERS_GROUP = 0
 """Virtual group id meaning "every user of the context" in folder permissions (as in OX)."""
 

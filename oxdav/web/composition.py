@@ -23,6 +23,9 @@ from oxdav.dav.webdav_properties import generic_properties
 from oxdav.folders.space import FolderSpace, space_error_map
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
+from oxdav.sharing.names import COMPLIANCE as SHARING_COMPLIANCE
+from oxdav.sharing.post import SharingPostMethod
+from oxdav.sharing.properties import sharing_properties
 from oxdav.web.lifecycle import RequestLifecycle
 from oxdav.work import INLINE, Work, WorkerLost
 
@@ -56,7 +59,7 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     spaces = list(dav_spaces() if spaces is None else spaces)
     reports = ReportRegistry()
     properties = PropertyRegistry([*generic_properties(reports), *lock_properties(),
-                                   *principal_properties()])
+                                   *principal_properties(), *sharing_properties()])
     for space in spaces:
         for prop in space.properties(reports):
             properties.register(prop)
@@ -65,10 +68,11 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     for space in spaces:
         for report in space.reports(properties):
             reports.register(report)
-    methods = method_registry([m for space in spaces for m in space.methods()])
+    methods = method_registry([*(m for space in spaces for m in space.methods()),
+                               SharingPostMethod()])
     errors = space_error_map(spaces, errors)
     errors.register_all(WORK_ERROR_RESPONSES)
-    compliance = tuple(c for space in spaces for c in space.compliance)
+    compliance = (*(c for space in spaces for c in space.compliance), *SHARING_COMPLIANCE)
     env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
                          work=work)
     return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor)

@@ -238,6 +238,57 @@ def test_a_revoked_share_disappears_on_both_nodes_at_once(cluster) -> None:
                             headers={"Depth": "0"}).status == 404, node.name
 
 
+def share_body(who: str, access: str | None) -> str:
+    """A CS:share body setting (or, for None, removing) ``who``."""
+    inner = (f"<CS:remove><D:href>{who}</D:href></CS:remove>" if access is None else
+             f"<CS:set><D:href>{who}</D:href><CS:{access}/></CS:set>")
+    return (f'<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">{inner}'
+            "</CS:share>")
+
+
+def test_a_share_from_the_client_and_its_revocation_count_on_both_nodes_at_once(
+        cluster) -> None:
+    alice, bob = ("alice@acme.test", PASSWORD), ("bob@acme.test", PASSWORD)
+    admin = admin_for(cluster.any())
+    created = admin.ok("folder", "create", "acme", "alice", "Shared from a client",
+                       "--module", "calendar").out
+    shared = f"/dav/caldav/{int(created.split()[2])}/"
+    href = f"{shared}plan.ics"
+    assert put(cluster.any(), alice, href, CALENDAR, event("plan", "Plan"),
+               **{"If-None-Match": "*"}).status == 201
+    sharer = cluster.any()
+    assert sharer.request("POST", shared, auth=alice, body=share_body(
+        "mailto:bob@acme.test", "read-write"), headers={"Content-Type": "text/xml"}
+        ).status == 200
+    other = cluster.other(sharer)
+    notes = other.request("PROPFIND", "/dav/caldav/notifications/", auth=bob,
+                          headers={"Depth": "1"})
+    assert notes.status == 207 and b"invite-" in notes.body
+    reply = ('<CS:invite-reply xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">'
+             f"<CS:invite-accepted/><CS:hosturl><D:href>{shared}</D:href></CS:hosturl>"
+             "</CS:invite-reply>")
+    assert other.request("POST", "/dav/caldav/", auth=bob, body=reply,
+                         headers={"Content-Type": "text/xml"}).status == 200
+    for node in cluster.nodes:  # bob sees and writes it on both
+        assert shared in list_collection(node, bob, "/dav/caldav/").members, node.name
+        assert node.request("GET", href, auth=bob).status == 200, node.name
+        invite = node.request("PROPFIND", shared, auth=alice, headers={"Depth": "0"},
+                              body='<D:propfind xmlns:D="DAV:"><D:prop><CS:invite '
+                                   'xmlns:CS="http://calendarserver.org/ns/"/></D:prop>'
+                                   "</D:propfind>")
+        assert b"invite-accepted" in invite.body, node.name
+    assert put(sharer, bob, f"{shared}bob.ics", CALENDAR, event("bob", "Bob's"),
+               **{"If-None-Match": "*"}).status == 201
+    assert other.request("POST", shared, auth=alice, body=share_body(
+        "mailto:bob@acme.test", None), headers={"Content-Type": "text/xml"}).status == 200
+    for node in cluster.nodes:
+        assert shared not in list_collection(node, bob, "/dav/caldav/").members, node.name
+        assert node.request("GET", href, auth=bob).status == 404, node.name
+        # as for a calendar that exists nowhere: no parent collection (RFC 4918 §9.7.1)
+        assert put(node, bob, f"{shared}late.ics", CALENDAR, event("late", "Late"),
+                   **{"If-None-Match": "*"}).status == 409, node.name
+
+
 # -- racing writers ---------------------------------------------------------------------
 
 

@@ -172,7 +172,7 @@ class Recipes:
                   "PROPPATCH": self._proppatch, "PUT": self._put, "DELETE": self._delete,
                   "MKCOL": self._mkcol, "MKCALENDAR": self._mkcalendar,
                   "COPY": self._copy, "MOVE": self._move, "LOCK": self._lock,
-                  "UNLOCK": self._unlock}.get(method)
+                  "UNLOCK": self._unlock, "POST": self._post, "ACL": self._acl}.get(method)
         if recipe is None:  # OPTIONS, GET, HEAD, and what comes later
             changes = (target.path,) if writes else ()
             return [Probe(method, "bare", target, target.path, ua, None, changes)]
@@ -320,6 +320,35 @@ class Recipes:
     def _unlock(self, user: User, t: Target) -> list[Probe]:
         return [Probe("UNLOCK", "alice's token", t, t.path,
                       {"Lock-Token": f"<{self.tenant.lock_token}>"}, None, (t.path,))]
+
+
+    # -- sharing ---------------------------------------------------------------------
+
+    def _post(self, user: User, t: Target) -> list[Probe]:
+        """Share the target with oneself (both vocabularies), and answer an invitation
+        to it as if one had one."""
+        cs = 'xmlns:CS="http://calendarserver.org/ns/"'
+        me = f"mailto:{user.email}"
+        share = (f"<CS:share {NAMESPACES} {cs}><CS:set><D:href>{me}</D:href>"
+                 "<CS:read-write/></CS:set></CS:share>")
+        resource = (f"<D:share-resource {NAMESPACES}><D:sharee><D:href>{me}</D:href>"
+                    "<D:share-access><D:read-write/></D:share-access></D:sharee>"
+                    "</D:share-resource>")
+        reply = (f"<CS:invite-reply {NAMESPACES} {cs}><D:href>{me}</D:href>"
+                 f"<CS:invite-accepted/><CS:hosturl><D:href>{self.base}{t.path}</D:href>"
+                 "</CS:hosturl></CS:invite-reply>")
+        xml = {"Content-Type": "text/xml; charset=utf-8"}
+        return [Probe("POST", "CS:share", t, t.path, xml, share.encode(), (t.path,)),
+                Probe("POST", "DAV:share-resource", t, t.path, xml, resource.encode(),
+                      (t.path,)),
+                Probe("POST", "CS:invite-reply", t, t.path, xml, reply.encode(), ())]
+
+    def _acl(self, user: User, t: Target) -> list[Probe]:
+        """Grant oneself everything on the target."""
+        body = (f'<D:acl {NAMESPACES}><D:ace><D:principal><D:href>/dav/principals/users/'
+                f"{user.id}/</D:href></D:principal><D:grant><D:privilege><D:all/>"
+                "</D:privilege></D:grant></D:ace></D:acl>")
+        return [Probe("ACL", "grant self all", t, t.path, {}, body.encode(), (t.path,))]
 
 
 def content(user: User, target: Target) -> tuple[bytes, str]:

@@ -308,3 +308,15 @@ async def test_read_transaction_refuses_writes(store):
     async with store.transaction("r") as txn:
         with pytest.raises(ReadOnlyTransaction):
             await txn.create_context("acme")
+
+
+@pytest_twisted.ensureDeferred
+async def test_users_and_groups_are_read_by_ids_in_one_call(store, world):
+    async with store.transaction("r") as txn:
+        users, groups = await txn.users_and_groups(
+            world.context.id, [world.bob.id, 999_999, world.alice.id, world.bob.id],
+            [world.team.id, 999_999])
+        assert {i: u.login for i, u in users.items()} == {world.bob.id: "bob",
+                                                          world.alice.id: "alice"}
+        assert {i: g.name for i, g in groups.items()} == {world.team.id: "team"}
+        assert await txn.users_and_groups(world.context.id + 1000, [world.bob.id]) == ({}, {})

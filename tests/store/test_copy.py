@@ -83,6 +83,7 @@ async def fill(store: Store) -> dict[str, int]:
                         timeout=3600)
         bobs = await (await txn.home(context.id, bob.id)).collection(calendar.id)
         await bobs.set_own_name("Alice's work")
+        await (await txn.home(context.id, bob.id)).reply_to_share(calendar.id, "accepted")
     return {"context": context.id, "alice": alice.id, "bob": bob.id, "folder": calendar.id,
             "revision": work.folder.revision}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oxdav.dav.dispatch import MethodHandler, MethodRegistry
+from oxdav.dav.methods.acl import AclMethod
 from oxdav.dav.methods.copy_move import CopyMethod, MoveMethod
 from oxdav.dav.methods.delete import DeleteMethod
 from oxdav.dav.methods.get import GetMethod, HeadMethod
@@ -31,6 +32,7 @@ def generic_methods() -> list[MethodHandler]:
         ReportMethod(),
         LockMethod(),
         UnlockMethod(),
+        AclMethod(),
     ]
 
 

@@ -21,6 +21,7 @@ from ..models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    ShareReply,
     StoredObject,
     Unset,
     folder_components,
@@ -151,6 +152,17 @@ class CoreHome:
         return [self._open(folder, right, names.get(folder.id))
                 for folder, right in zip(folders, rights, strict=True)
                 if right.read != "none"]
+
+    async def share_replies(self) -> dict[int, ShareReply]:
+        """See ``Home.share_replies``."""
+        return await self._call(_share_replies, self.context_id, self.user_id)
+
+    async def reply_to_share(self, folder_id: int, reply: ShareReply | None) -> Folder:
+        """See ``Home.reply_to_share``."""
+        folder: Folder = await self._call(_reply_to_share, self.context_id, self.user_id,
+                                          folder_id, reply, mutates=True)
+        self._txn.note(FolderChanged(self.context_id, folder_id))
+        return folder
 
     async def folder_property(self, name: str) -> dict[int, str]:
         """See ``Home.folder_property``."""
@@ -303,6 +315,12 @@ class CoreCollection:
                              scope.folder_id, name, mutates=True)
         self.own_name = name
 
+    async def share_replies(self) -> dict[int, ShareReply]:
+        """See ``Collection.share_replies``."""
+        scope = self._scope
+        replies = await self._txn.call(_folder_replies, scope.context_id, scope.folder_id)
+        return replies  # type: ignore[no-any-return]
+
     async def delete_folder(self) -> None:
         """See ``Collection.delete_folder``."""
         self._require_admin()
@@ -365,6 +383,21 @@ def _create_folder(rows: Rows, groups: frozenset[int], context_id: int, user_id:
 def _set_own_name(rows: Rows, context_id: int, user_id: int, folder_id: int,
                   name: str | None) -> None:
     rows.set_own_name(context_id, user_id, folder_id, name)
+
+
+def _share_replies(rows: Rows, groups: frozenset[int], context_id: int, user_id: int
+                   ) -> dict[int, str]:
+    return folders_core.share_replies(rows, context_id, user_id, groups)
+
+
+def _reply_to_share(rows: Rows, groups: frozenset[int], context_id: int, user_id: int,
+                    folder_id: int, reply: str | None) -> Folder:
+    return folders_core.reply_to_share(rows, context_id, user_id, groups, folder_id, reply)
+
+
+def _folder_replies(rows: Rows, context_id: int, folder_id: int) -> dict[int, str]:
+    return {user: status for (user, _), status
+            in rows.share_replies(context_id, folder_id=folder_id).items()}
 
 
 def _used_bytes(rows: Rows, groups: frozenset[int], context_id: int, user_id: int) -> int:

@@ -133,6 +133,14 @@ def context_users(rows: Rows, context_id: int) -> list[User]:
     return rows.users(context_id)
 
 
+def users_and_groups(rows: Rows, context_id: int, user_ids: list[int],
+                     group_ids: list[int]) -> tuple[dict[int, User], dict[int, Group]]:
+    """The context's users and groups among the ids, unknown ones left out."""
+    users = {i: u for i in dict.fromkeys(user_ids) if (u := rows.user(context_id, i))}
+    groups = {i: g for i in dict.fromkeys(group_ids) if (g := rows.group(context_id, i))}
+    return users, groups
+
+
 def create_user(rows: Rows, context_id: int, login: str, *, display_name: str,
                 first_name: str | None, last_name: str | None, email: str | None,
                 aliases: Iterable[str], phones: Iterable[str], password_hash: str | None,

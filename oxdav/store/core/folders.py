@@ -13,10 +13,12 @@ from ..models import (
     GAL_FOLDER_NAME,
     MAX_CHOSEN_FOLDER_ID,
     MODULES,
+    SHARE_REPLIES,
     Folder,
     FolderPermission,
     Module,
 )
+from ..permissions import effective_rights
 from .clock import now_us
 from .rows import DirectoryRows, Rows
 
@@ -108,14 +110,59 @@ def create_address_list(rows: Rows, context_id: int) -> None:
 def update_folder(rows: Rows, context_id: int, folder_id: int,
                   changes: Mapping[str, Any]) -> Folder:
     """Apply ``changes`` (name, color, description, permissions; UNSET dropped)."""
-    load_folder(rows, context_id, folder_id)
+    before = load_folder(rows, context_id, folder_id)
     columns = {k: v for k, v in changes.items() if k in ("name", "color", "description")}
     if "permissions" in changes:
         _check_permissions(rows, context_id, changes["permissions"])
     rows.update_folder(context_id, folder_id, columns, now_us())
     if "permissions" in changes:
         rows.replace_permissions(context_id, folder_id, changes["permissions"])
-    return load_folder(rows, context_id, folder_id)
+    after = load_folder(rows, context_id, folder_id)
+    if "permissions" in changes:
+        forget_replies(rows, before, after)
+    return after
+
+
+def forget_replies(rows: Rows, before: Folder, after: Folder) -> None:
+    """Drop the share replies the new permissions make void: of users invited afresh
+    (an entry naming them that was not there) and of users who may no longer read."""
+    replies = rows.share_replies(after.context_id, folder_id=after.id)
+    if not replies:
+        return
+    named = {p.entity for p in before.permissions if not p.is_group}
+    fresh = {p.entity for p in after.permissions if not p.is_group} - named
+    for user_id, _ in replies:
+        groups = rows.user_group_ids(after.context_id, user_id) or []
+        rights = effective_rights(after, user_id, [ALL_USERS_GROUP, *groups])
+        if user_id in fresh or rights.read == "none":
+            rows.set_share_reply(after.context_id, user_id, after.id, None, now_us())
+
+
+def share_replies(rows: Rows, context_id: int, user_id: int, groups: Iterable[int]
+                  ) -> dict[int, str]:
+    """The user's replies to folders shared with them that they may still read."""
+    replies = rows.share_replies(context_id, user_id=user_id)
+    readable = {f.id for f in rows.readable_folders(context_id, user_id, frozenset(groups),
+                                                    None)} if replies else set()
+    return {folder: status for (_, folder), status in replies.items() if folder in readable}
+
+
+def reply_to_share(rows: Rows, context_id: int, user_id: int, groups: Iterable[int],
+                   folder_id: int, status: str | None) -> Folder:
+    """Record the user's reply to a folder shared with them.
+
+    Raises: NotFound (not readable), ValueError (their own or a system folder, an
+    unknown reply).
+    """
+    if status is not None and status not in SHARE_REPLIES:
+        raise ValueError(f"a reply is one of {SHARE_REPLIES}, not {status!r}")
+    folder = load_folder(rows, context_id, folder_id)
+    if effective_rights(folder, user_id, groups).read == "none":
+        raise NotFound(f"folder {folder_id} in context {context_id}")
+    if not is_shared_with(folder, user_id):
+        raise ValueError("only a folder of someone else shared with the user takes a reply")
+    rows.set_share_reply(context_id, user_id, folder_id, status, now_us())
+    return folder
 
 
 def is_shared_with(folder: Folder, user_id: int | None) -> bool:

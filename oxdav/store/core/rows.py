@@ -174,6 +174,13 @@ class ContentRows(Protocol):
     def set_own_name(self, context_id: int, user_id: int, folder_id: int,
                      name: str | None) -> None:
         """Give (None: take back) the user's own name for the folder."""
+    def share_replies(self, context_id: int, *, user_id: int | None = None,
+                      folder_id: int | None = None) -> dict[tuple[int, int], str]:
+        """Sharees' replies (``accepted``/``declined``) by (user id, folder id), of one
+        user and/or of one folder."""
+    def set_share_reply(self, context_id: int, user_id: int, folder_id: int,
+                        status: str | None, now: int) -> None:
+        """Record (None: forget) the user's reply for the folder."""
     def folder_property(self, context_id: int, name: str) -> dict[int, str]:
         """A dead property of every folder resource that has it, by folder id."""
     def folder_revisions(self, context_id: int, folder_id: int) -> tuple[int, int] | None:

@@ -57,6 +57,8 @@ TABLES: tuple[Table, ...] = (
            " admin:bool position"),
     _table("folder_own_names", "context_id user_id folder_id",
            "context_id user_id folder_id name:text"),
+    _table("share_replies", "context_id user_id folder_id",
+           "context_id user_id folder_id status:text modified"),
     _table("objects", "context_id folder_id name",
            "context_id folder_id name:text uid:text component:text first_start last_end"
            " recurring:bool exact_spans:spans floating_spans:bool etag:text size modseq"

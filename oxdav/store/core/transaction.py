@@ -284,6 +284,13 @@ class CoreTransaction:
         """See ``Transaction.users``."""
         return await self.call(directory.context_users, context_id)
 
+    async def users_and_groups(self, context_id: int, user_ids: Iterable[int],
+                               group_ids: Iterable[int] = ()
+                               ) -> tuple[dict[int, User], dict[int, Group]]:
+        """See ``Directory.users_and_groups``."""
+        return await self.call(directory.users_and_groups, context_id, list(user_ids),
+                               list(group_ids))
+
     async def find_users(self, context_id: int, terms: Sequence[SearchTerm] = (), *,
                          any_term: bool = False, limit: int) -> list[User]:
         """See ``Transaction.find_users``."""

@@ -247,6 +247,30 @@ class PostgresContentRows:
             " VALUES (%s, %s, %s, %s) ON CONFLICT (context_id, user_id, folder_id)"
             " DO UPDATE SET name = EXCLUDED.name", (context_id, user_id, folder_id, name))
 
+    def share_replies(self, context_id: int, *, user_id: int | None = None,
+                      folder_id: int | None = None) -> dict[tuple[int, int], str]:
+        where, params = "context_id = %s", [context_id]
+        if user_id is not None:
+            where, params = where + " AND user_id = %s", [*params, user_id]
+        if folder_id is not None:
+            where, params = where + " AND folder_id = %s", [*params, folder_id]
+        rows = self.conn.execute("SELECT user_id, folder_id, status FROM share_replies"
+                                 " WHERE " + where, params)
+        return {(user, folder): status for user, folder, status in rows}
+
+    def set_share_reply(self, context_id: int, user_id: int, folder_id: int,
+                        status: str | None, now: int) -> None:
+        if status is None:
+            self.conn.execute("DELETE FROM share_replies WHERE context_id = %s"
+                              " AND user_id = %s AND folder_id = %s",
+                              (context_id, user_id, folder_id))
+            return
+        self.conn.execute(
+            "INSERT INTO share_replies (context_id, user_id, folder_id, status, modified)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (context_id, user_id, folder_id)"
+            " DO UPDATE SET status = EXCLUDED.status, modified = EXCLUDED.modified",
+            (context_id, user_id, folder_id, status, now))
+
     def folder_property(self, context_id: int, name: str) -> dict[int, str]:
         rows = self.conn.execute(
             "SELECT folder_id, value FROM dead_properties WHERE context_id = %s"

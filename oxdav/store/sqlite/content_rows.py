@@ -230,6 +230,29 @@ class SQLiteContentRows:
                           " folder_id, name) VALUES (?, ?, ?, ?)",
                           (context_id, user_id, folder_id, name))
 
+    def share_replies(self, context_id: int, *, user_id: int | None = None,
+                      folder_id: int | None = None) -> dict[tuple[int, int], str]:
+        where, params = "context_id = ?", [context_id]
+        if user_id is not None:
+            where, params = where + " AND user_id = ?", [*params, user_id]
+        if folder_id is not None:
+            where, params = where + " AND folder_id = ?", [*params, folder_id]
+        rows = self.conn.execute("SELECT user_id, folder_id, status FROM share_replies"
+                                 " WHERE " + where, params)
+        return {(user, folder): status for user, folder, status in rows}
+
+    def set_share_reply(self, context_id: int, user_id: int, folder_id: int,
+                        status: str | None, now: int) -> None:
+        if status is None:
+            self.conn.execute("DELETE FROM share_replies WHERE context_id = ?"
+                              " AND user_id = ? AND folder_id = ?",
+                              (context_id, user_id, folder_id))
+            return
+        self.conn.execute(
+            "INSERT OR REPLACE INTO share_replies (context_id, user_id, folder_id,"
+            " status, modified) VALUES (?, ?, ?, ?, ?)",
+            (context_id, user_id, folder_id, status, now))
+
     def folder_property(self, context_id: int, name: str) -> dict[int, str]:
         rows = self.conn.execute(
             "SELECT folder_id, value FROM dead_properties WHERE context_id = ?"
