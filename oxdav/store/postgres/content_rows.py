@@ -459,7 +459,8 @@ class PostgresContentRows:
 
     def inbox_items(self, context_id: int, user_id: int, name: str | None
                     ) -> list[tuple[str, bytes, int]]:
-        sql = "SELECT name, data, created FROM schedule_inbox WHERE context_id = %s AND user_id = %s"
+        sql = ("SELECT name, data, created FROM schedule_inbox"
+               " WHERE context_id = %s AND user_id = %s")
         params: tuple[object, ...] = (context_id, user_id)
         if name is not None:
             sql += " AND name = %s"

@@ -438,7 +438,8 @@ class SQLiteContentRows:
 
     def inbox_items(self, context_id: int, user_id: int, name: str | None
                     ) -> list[tuple[str, bytes, int]]:
-        sql = "SELECT name, data, created FROM schedule_inbox WHERE context_id = ? AND user_id = ?"
+        sql = ("SELECT name, data, created FROM schedule_inbox"
+               " WHERE context_id = ? AND user_id = ?")
         params: tuple[object, ...] = (context_id, user_id)
         if name is not None:
             sql += " AND name = ?"
