@@ -24,13 +24,14 @@ from oxdav.folders.errors import STORE_ERROR_RESPONSES
 from oxdav.folders.space import FolderSpace
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
+from oxdav.scheduling.calendars import CalendarScheduling
 from oxdav.web.lifecycle import RequestLifecycle
 from oxdav.work import INLINE, Work, WorkerLost
 
 
 def dav_spaces() -> list[FolderSpace]:
     """The homes of the tree, in the order the DAV root lists them."""
-    return [CalendarSpace(), AddressBookSpace()]
+    return [CalendarSpace(CalendarScheduling()), AddressBookSpace()]
 
 
 #: A worker process that died during a request's task: try again (RFC 9110 §15.6.4).
