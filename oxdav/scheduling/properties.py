@@ -5,13 +5,12 @@ from __future__ import annotations
 from lxml import etree
 
 from oxdav.caldav.collection import CalendarCollection, CalendarObject
-from oxdav.caldav.schedule_boxes import ScheduleBox
+from oxdav.caldav.schedule_boxes import ScheduleBox, default_calendar_id
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.property_results import PropertyValue
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.scheduling.availability import CalendarAvailabilityProperty
-from oxdav.scheduling.calendar_users import default_calendar_id
 
 MAX_ATTENDEES = "oxdav.caldav.maxAttendeesPerInstance"
 
