@@ -257,3 +257,66 @@ async def test_the_caldav_library_sees_the_invitation_and_the_server_schedules(o
     items, events = await deferToThread(as_client)
     assert len(items) == 1 and "METHOD:REQUEST" in items[0]
     assert "UID:lib1" in events
+
+
+# -- tenant walls: nobody schedules into a calendar they have no part in ---------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_claiming_to_be_the_organizer_delivers_nothing(office) -> None:
+    anna, bob, carol = office.anna, office.bob, office.carol
+    response, _ = await office.put(carol, "fake.ics", meeting("fake", anna, [bob]))
+    assert response.code == 201
+    assert await office.copy_of(bob, "fake") is None
+    assert await office.inbox(bob) == [] and await office.inbox(anna) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_uid_of_someone_elses_meeting_cannot_be_taken_over(office) -> None:
+    anna, bob, carol = office.anna, office.bob, office.carol
+    await office.put(anna, "w1.ics", meeting("w1", anna, [bob], summary="Anna's"))
+    await office.clear_inboxes()
+    response, _ = await office.put(carol, "w1.ics", meeting("w1", carol, [bob],
+                                                            summary="Carol's"))
+    assert response.code == 201
+    bobs = await office.copy_of(bob, "w1")
+    assert str(itip.scheduled(bobs)[0]["SUMMARY"]) == "Anna's"
+    assert await office.inbox(bob) == []
+    carols = Calendar.from_ical((await office.get(carol, "w1.ics"))[1])
+    assert status(carols, bob) == "3.8"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reply_from_someone_not_invited_changes_nothing(office) -> None:
+    anna, bob, carol = office.anna, office.bob, office.carol
+    await office.put(anna, "w2.ics", meeting("w2", anna, [bob]))
+    await office.clear_inboxes()
+    # carol writes herself in as an attendee who accepted, into her own calendar.
+    response, _ = await office.put(carol, "w2.ics", meeting(
+        "w2", anna, [bob, carol], partstats={carol.mailto: "ACCEPTED"}))
+    assert response.code == 201
+    annas = await office.copy_of(anna, "w2")
+    assert itip.attendee(itip.scheduled(annas)[0], carol.email) is None
+    assert await office.inbox(anna) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_invitation_from_another_context_goes_out_not_in(office) -> None:
+    bob, eve = office.bob, office.eve
+    response, _ = await office.put(eve, "e1.ics", meeting("e1", eve, [bob]))
+    assert response.code == 201
+    assert await office.copy_of(bob, "e1") is None
+    assert await office.inbox(bob) == []
+    assert [(q.context_id, q.recipient, q.method) for q in office.external.queued] == [
+        (eve.context_id, bob.email, "REQUEST")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_colleague_without_rights_cannot_write_into_anothers_calendar(office) -> None:
+    anna, bob, carol = office.anna, office.bob, office.carol
+    await office.put(anna, "w3.ics", meeting("w3", anna, [bob]))
+    copy = await office.copy_of(bob, "w3")
+    response, _ = await office.put(carol, itip_name(copy), answered(copy, bob, "DECLINED"),
+                                   folder=bob.calendar)
+    assert response.code in (403, 404, 409)  # his calendar is not even there for her
+    assert partstat(await office.copy_of(anna, "w3"), bob) == "NEEDS-ACTION"
