@@ -28,10 +28,11 @@ class Person:
     user_id: int = 0
     context_id: int = 0
     calendar: int = 0
+    password: str = PASSWORD
 
     @property
     def auth(self) -> tuple[str, str]:
-        return (self.email, PASSWORD)
+        return (self.email, self.password)
 
     @property
     def mailto(self) -> str:
