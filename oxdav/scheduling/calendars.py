@@ -12,7 +12,11 @@ and a new object there.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
 from icalendar import Calendar
+from twisted.logger import Logger
 
 from oxdav.caldav.collection import CalendarCollection, CalendarObject
 from oxdav.dav.dispatch import MethodHandler
@@ -31,6 +35,9 @@ from oxdav.scheduling.outbox import OutboxPostMethod
 from oxdav.scheduling.properties import scheduling_properties
 from oxdav.store.errors import NotFound
 from oxdav.store.models import StoredObject
+
+log = Logger()
+_T = TypeVar("_T")
 
 #: CALDAV:max-attendees-per-instance (RFC 4791 §5.2.9), through the user's cascade.
 MAX_ATTENDEES = "oxdav.caldav.maxAttendeesPerInstance"
@@ -95,8 +102,8 @@ class CalendarScheduling:
             return PutOutcome(f'"{meta.etag}"', created)
         new_calendar = Calendar.from_ical(body)
         old_calendar = Calendar.from_ical(old.data) if old is not None else None
-        scheduling = await self._scheduler(collection).written(owner, old_calendar,
-                                                               new_calendar)
+        scheduling = await _guarded(self._scheduler(collection).written(
+            owner, old_calendar, new_calendar))
         data = bytes(new_calendar.to_ical()) if scheduling else body
         if data != body:
             index = await collection.index(data, content_type)
@@ -116,13 +123,18 @@ class CalendarScheduling:
                      if_etag: str | None) -> None:
         data = await resource.read()
         owner = resource.parent.folder.owner_id
+        wanted_tag = ctx.header("if-schedule-tag-match")
+        if wanted_tag is not None:  # RFC 6638 §8.3 applies to DELETE too
+            current = await _tag_of(resource.parent, resource.meta.name, None)
+            if current is None or current != wanted_tag.strip():
+                raise ScheduleTagMismatch("If-Schedule-Tag-Match does not match")
         if owner is not None and _may_schedule(data) and not await _within_owner(
                 resource.parent, ctx):
             if if_etag is not None and if_etag != resource.meta.etag:
                 await resource.plain_delete(ctx, if_etag=if_etag)  # raises the mismatch
             reply = (ctx.header("schedule-reply") or "T").strip().upper() != "F"
-            await self._scheduler(resource.parent).removed(owner, Calendar.from_ical(data),
-                                                           reply=reply)
+            await _guarded(self._scheduler(resource.parent).removed(
+                owner, Calendar.from_ical(data), reply=reply))
         await resource.plain_delete(ctx, if_etag=if_etag)
 
     async def schedule_tag(self, resource: CalendarObject) -> str | None:
@@ -130,6 +142,18 @@ class CalendarScheduling:
         if not _may_schedule(data):
             return None
         return await _tag_of(resource.parent, resource.meta.name, None)
+
+
+async def _guarded(work: Coroutine[Any, Any, _T]) -> _T:
+    """Scheduling's answer, or a 403 for calendar data it cannot follow: an object that
+    passed the CalDAV checks may still hold what the iTIP rules trip over, and that is
+    the client's data, never a 500 (logged, with the trace, for a fix)."""
+    try:
+        return await work
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        log.failure("Scheduling could not follow a calendar object")
+        raise SchedulingError("the scheduling properties of this object cannot be "
+                              "processed") from None
 
 
 async def _stored(collection: CalendarCollection, name: str) -> StoredObject | None:

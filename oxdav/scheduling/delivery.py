@@ -19,8 +19,8 @@ from oxdav.caldav.collection import stored_object_index
 from oxdav.scheduling import itip
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection, Transaction
-from oxdav.store.models import User
-from oxdav.work import Work
+from oxdav.store.models import Folder, Module, User
+from oxdav.work import INLINE_BYTES, Work
 
 log = Logger()
 
@@ -104,6 +104,17 @@ class Colleagues:
         self.txn = txn
         self.context_id = context_id
         self.work = work
+        self._owned: dict[tuple[int, str], list[Folder]] = {}
+
+    async def _folders(self, user: User, module: Module) -> list[Folder]:
+        """The user's own folders of ``module`` (read once per module and transaction:
+        scheduling makes no folders)."""
+        if (user.id, module) not in self._owned:
+            for folder in await self.txn.folders(self.context_id, module=module):
+                if folder.owner_id is not None:
+                    self._owned.setdefault((folder.owner_id, module), []).append(folder)
+            self._owned.setdefault((user.id, module), [])
+        return self._owned[(user.id, module)]
 
     async def recipient(self, address: str) -> Recipient:
         """Who ``address`` (no scheme, lower case) is: a colleague only when it is the
@@ -122,10 +133,8 @@ class Colleagues:
     async def find_copy(self, user: User, uid: str, component: str
                         ) -> tuple[Collection, str, bytes] | None:
         """The user's own object holding ``uid``: (its collection, name, bytes)."""
-        module = "tasks" if component == "VTODO" else "calendar"
-        for folder in await self.txn.folders(self.context_id, module=module):
-            if folder.owner_id != user.id:
-                continue
+        module: Module = "tasks" if component == "VTODO" else "calendar"
+        for folder in await self._folders(user, module):
             collection = await self.txn.system_collection(self.context_id, folder.id)
             meta = await collection.by_uid(uid)
             if meta is not None:
@@ -135,9 +144,9 @@ class Colleagues:
 
     async def default_collection(self, user: User, component: str) -> Collection | None:
         """The user's default calendar (RFC 6638 §9.2 schedule-default-calendar-URL)."""
-        module = "tasks" if component == "VTODO" else "calendar"
-        for folder in await self.txn.folders(self.context_id, module=module):
-            if folder.owner_id == user.id and folder.is_default:
+        module: Module = "tasks" if component == "VTODO" else "calendar"
+        for folder in await self._folders(user, module):
+            if folder.is_default:
                 return await self.txn.system_collection(self.context_id, folder.id)
         return None
 
@@ -145,7 +154,11 @@ class Colleagues:
                     created_by: int) -> None:
         """Write a copy scheduling made, with its Schedule-Tag."""
         data = bytes(calendar.to_ical())
-        index = await self.work.process(stored_object_index, data)
+        # As a PUT does: a small object without recurrence indexes inline, the rest in a
+        # worker (its instances may take up to max-instances steps).
+        cheap = len(data) <= INLINE_BYTES and b"RRULE" not in data and b"RDATE" not in data
+        index = stored_object_index(data) if cheap else await self.work.process(
+            stored_object_index, data)
         await collection.put(name, data, index, created_by=created_by)
         await collection.set_dead_properties(name, {
             SCHEDULE_TAG_PROPERTY: itip.schedule_tag(calendar)})

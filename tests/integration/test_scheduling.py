@@ -320,3 +320,19 @@ async def test_a_colleague_without_rights_cannot_write_into_anothers_calendar(of
                                    folder=bob.calendar)
     assert response.code in (403, 404, 409)  # his calendar is not even there for her
     assert partstat(await office.copy_of(anna, "w3"), bob) == "NEEDS-ACTION"
+
+
+@pytest_twisted.ensureDeferred
+async def test_if_schedule_tag_match_guards_delete_too(office) -> None:
+    anna, bob = office.anna, office.bob
+    response, _ = await office.put(anna, "t1.ics", meeting("t1", anna, [bob]))
+    tag = response.headers.getRawHeaders("Schedule-Tag")[0]
+    path = f"/dav/caldav/{anna.calendar}/t1.ics"
+    response, _ = await office.server.request("DELETE", path, auth=anna.auth,
+                                              headers={"If-Schedule-Tag-Match": '"stale"'})
+    assert response.code == 412
+    assert await office.copy_of(bob, "t1") is not None
+    response, _ = await office.server.request("DELETE", path, auth=anna.auth,
+                                              headers={"If-Schedule-Tag-Match": tag})
+    assert response.code == 204
+    assert await office.copy_of(bob, "t1") is None
