@@ -126,3 +126,11 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
         if node not in index:
             visit(node)
     assert circles == []
+
+
+@pytest.mark.parametrize("name", ["oxdav.scheduling.itip", "oxdav.scheduling.busy"])
+def test_the_itip_side_of_scheduling_is_protocol_free(name: str) -> None:
+    """iTIP over iCalendar knows neither HTTP, XML, DAV nor the store."""
+    for imported in set(imports(name, MODULES[name])):
+        assert not imported.startswith(("oxdav.dav", "oxdav.caldav", "oxdav.store", "lxml",
+                                        "twisted")), f"{name} imports {imported}"

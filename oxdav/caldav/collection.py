@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from twisted.logger import Logger
@@ -33,8 +34,12 @@ from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.collection import FolderCollection, ObjectResource, load_value, store_value
 from oxdav.folders.whole import FileContent, FileObject, check_whole_size, stored_batches
 from oxdav.store.errors import UIDConflict
-from oxdav.store.models import Folder, ObjectIndex
+from oxdav.store.interfaces import Collection
+from oxdav.store.models import Folder, ObjectIndex, ObjectMeta
 from oxdav.work import INLINE_BYTES
+
+if TYPE_CHECKING:
+    from oxdav.caldav.schedule_hooks import ObjectScheduling
 
 log = Logger()
 
@@ -93,6 +98,14 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
     @property
     def supported_privileges(self) -> Privilege:
         return CALENDAR_PRIVILEGES
+
+    @property
+    def scheduling(self) -> ObjectScheduling | None:
+        """Implicit scheduling, when the space has it (RFC 6638)."""
+        return getattr(self.space, "scheduling", None)
+
+    def member(self, meta: ObjectMeta, data: bytes | None = None) -> CalendarObject:
+        return CalendarObject(self, self.store_collection, meta, data)
 
     @property
     def components(self) -> frozenset[str]:
@@ -177,8 +190,12 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
                          content_type: str | None, *, if_etag: str | None,
                          if_absent: bool) -> PutOutcome:
         try:
-            return await super().put_member(ctx, name, body, content_type,
-                                            if_etag=if_etag, if_absent=if_absent)
+            if self.scheduling is None:
+                return await super().put_member(ctx, name, body, content_type,
+                                                if_etag=if_etag, if_absent=if_absent)
+            index = await self.validate_put(ctx, name, body, content_type)
+            return await self.scheduling.put(self, ctx, name, body, content_type, index,
+                                             if_etag=if_etag, if_absent=if_absent)
         except UIDConflict as conflict:
             raise self.uid_conflict(ctx, conflict.holder) from None
 
@@ -248,3 +265,33 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
         element = await self.stored_property(CALENDAR_TIMEZONE)
         return None if element is None else (element.text or None)
 
+
+class CalendarObject(ObjectResource):
+    """A calendar object resource (RFC 4791 §4.1): its removal may schedule, and a
+    scheduling object carries a Schedule-Tag (RFC 6638 §3.2.10)."""
+
+    parent: CalendarCollection
+
+    def __init__(self, parent: CalendarCollection, store_collection: Collection,
+                 meta: ObjectMeta, data: bytes | None = None) -> None:
+        super().__init__(parent, store_collection, meta, data)
+
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        scheduling = self.parent.scheduling
+        if scheduling is None:
+            await super().delete(ctx, if_etag=if_etag)
+        else:
+            await scheduling.delete(self, ctx, if_etag=if_etag)
+
+    async def plain_delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        """Remove the object without scheduling."""
+        await super().delete(ctx, if_etag=if_etag)
+
+    async def schedule_tag(self) -> str | None:
+        """The Schedule-Tag (quoted), None for no scheduling object."""
+        scheduling = self.parent.scheduling
+        return None if scheduling is None else await scheduling.schedule_tag(self)
+
+    async def response_headers(self) -> Mapping[str, str]:
+        tag = await self.schedule_tag()
+        return {} if tag is None else {"Schedule-Tag": tag}

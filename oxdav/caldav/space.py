@@ -3,7 +3,9 @@
 Calendar and task folders appear as calendar collections
 (:class:`~oxdav.caldav.collection.CalendarCollection`); the home makes new ones
 (MKCALENDAR, :mod:`oxdav.caldav.mkcalendar`) and also holds the scheduling inbox and
-outbox (RFC 6638 §2.1-2.2), which scheduling fills later.
+outbox (RFC 6638 §2.1-2.2, :mod:`oxdav.caldav.schedule_boxes`). Implicit scheduling
+(:class:`~oxdav.caldav.schedule_hooks.ObjectScheduling`) is plugged in by the
+composition root and adds its methods, properties, errors and ``DAV:`` classes.
 """
 
 from __future__ import annotations
@@ -15,32 +17,20 @@ from oxdav.caldav.errors import ERROR_RESPONSES
 from oxdav.caldav.mkcalendar import CalendarHomeCollection, MkcalendarMethod
 from oxdav.caldav.properties import calendar_properties
 from oxdav.caldav.reports import calendar_reports
+from oxdav.caldav.schedule_boxes import SCHEDULE_BOXES, ScheduleBox
+from oxdav.caldav.schedule_hooks import ObjectScheduling
 from oxdav.dav.dispatch import MethodHandler
 from oxdav.dav.errors import ErrorResponses
 from oxdav.dav.namespaces import CALDAV_NS, clark
 from oxdav.dav.properties import LiveProperty, PropertyRegistry
 from oxdav.dav.reports import Report, ReportRegistry
-from oxdav.dav.resource import COLLECTION, DAVResource
-from oxdav.folders.base import FolderTree, TreeResource
+from oxdav.dav.resource import DAVResource
+from oxdav.folders.base import FolderTree
 from oxdav.folders.space import FolderSpace, HomeCollection
 from oxdav.sharing.notifications import NOTIFICATIONS_SEGMENT, NotificationCollection
 from oxdav.store.interfaces import Collection
 
 CALENDAR = clark(CALDAV_NS, "calendar")
-SCHEDULE_BOXES = {"schedule-inbox": clark(CALDAV_NS, "schedule-inbox"),
-                  "schedule-outbox": clark(CALDAV_NS, "schedule-outbox")}
-
-
-class ScheduleBox(TreeResource):
-    """``/caldav/schedule-inbox/`` and ``schedule-outbox/`` (RFC 6638 §2.1-2.2)."""
-
-    def __init__(self, tree: FolderTree, name: str) -> None:
-        super().__init__(tree, f"/caldav/{name}")
-        self.name = name
-
-    @property
-    def resource_types(self) -> frozenset[str]:
-        return frozenset({COLLECTION, SCHEDULE_BOXES[self.name]})
 
 
 class CalendarSpace(FolderSpace):
@@ -53,6 +43,11 @@ class CalendarSpace(FolderSpace):
     member_content_type = "text/calendar; charset=utf-8"
     compliance = ("calendar-access",)
     max_resource_setting = "oxdav.caldav.maxResourceSize"
+
+    def __init__(self, scheduling: ObjectScheduling | None = None) -> None:
+        self.scheduling = scheduling
+        if scheduling is not None:
+            self.compliance = (*type(self).compliance, *scheduling.compliance)
 
     def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> CalendarCollection:
@@ -76,13 +71,17 @@ class CalendarSpace(FolderSpace):
         return await super().special(tree, segment)
 
     def properties(self, reports: ReportRegistry) -> list[LiveProperty]:
-        return calendar_properties()
+        extra = [] if self.scheduling is None else self.scheduling.properties()
+        return [*calendar_properties(), *extra]
 
     def reports(self, properties: PropertyRegistry) -> list[Report]:
         return list(calendar_reports(properties))
 
     def methods(self) -> list[MethodHandler]:
-        return [MkcalendarMethod()]
+        extra = [] if self.scheduling is None else self.scheduling.methods()
+        return [MkcalendarMethod(), *extra]
 
     def errors(self) -> ErrorResponses:
-        return ERROR_RESPONSES
+        if self.scheduling is None:
+            return ERROR_RESPONSES
+        return {**ERROR_RESPONSES, **self.scheduling.errors()}

@@ -138,6 +138,10 @@ _declare("oxdav.caldav.maxInstances", kinds.integer(1), "20000",
          "RFC 4791 §5.2.8; a series without end counted up to the end of the sync window, "
          "RDATE and EXDATE values each counting one); larger PUTs get 403 max-instances.",
          cascade=True)
+_declare("oxdav.caldav.maxAttendeesPerInstance", kinds.integer(1), "100",
+         "Most attendees one calendar object may list (CALDAV:max-attendees-per-instance, "
+         "RFC 4791 §5.2.9); more are refused with 403 max-attendees-per-instance, so one "
+         "write never schedules for more people than this.", cascade=True)
 _declare("oxdav.caldav.maxReportInstances", kinds.integer(1), "200000",
          "Most recurrence instances one calendar report may expand over all the objects "
          "it looks at; a query answer stops there with a 507 for the collection, a "

@@ -92,6 +92,10 @@ class MethodHandler(abc.ABC):
         """Whether the method applies to ``resource`` (``None``: unmapped path)."""
         return resource is not None
 
+    def access_for(self, ctx: RequestContext) -> StoreAccess:
+        """The store transaction ``ctx`` needs, known before its target is resolved."""
+        return self.access
+
     @abc.abstractmethod
     async def handle(self, request: DAVRequest) -> DAVResponse:
         """Answer the request; raise :class:`DAVError` for failures."""

@@ -61,6 +61,9 @@ RESOURCE_NAME = "{urn:oxdav}resource-name"
 #: and one shared with the requester (caldav-sharing §5.1).
 SHARED_OWNER = clark(CALENDARSERVER_NS, "shared-owner")
 SHARED = clark(CALENDARSERVER_NS, "shared")
+#: Dead properties in this namespace are the server's own (e.g. an object's
+#: Schedule-Tag): never shown as dead properties, never writable by PROPPATCH.
+HIDDEN_PREFIX = "{urn:oxdav}"
 
 def of_someone_else(store_collection: Collection) -> bool:
     """Whether ``store_collection`` is a user's folder shared with its requester (not theirs,
@@ -217,12 +220,13 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     async def dead_properties(self) -> Mapping[str, etree._Element]:
         stored = await self.store_collection.dead_properties("")
         return {k: e for k, v in stored.items()
-                if k != RESOURCE_NAME and (e := load_value(v)) is not None}
+                if not k.startswith(HIDDEN_PREFIX) and (e := load_value(v)) is not None}
 
     async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
                                     remove: Sequence[str]) -> None:
-        if RESOURCE_NAME in set_ or RESOURCE_NAME in remove:
-            raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{RESOURCE_NAME} is protected")
+        for name in [*set_, *remove]:
+            if name.startswith(HIDDEN_PREFIX):
+                raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{name} is protected")
         await self.store_collection.set_dead_properties(
             "", {k: store_value(v) for k, v in set_.items()}, remove)
 
@@ -362,9 +366,13 @@ class ObjectResource(InTree, DAVResource, ReadableContent, Deletable, DeadProper
 
     async def dead_properties(self) -> Mapping[str, etree._Element]:
         stored = await self.store_collection.dead_properties(self.meta.name)
-        return {k: e for k, v in stored.items() if (e := load_value(v)) is not None}
+        return {k: e for k, v in stored.items()
+                if not k.startswith(HIDDEN_PREFIX) and (e := load_value(v)) is not None}
 
     async def patch_dead_properties(self, set_: Mapping[str, etree._Element],
                                     remove: Sequence[str]) -> None:
+        for name in [*set_, *remove]:
+            if name.startswith(HIDDEN_PREFIX):
+                raise DAVError(403, CANNOT_MODIFY_PROTECTED, f"{name} is protected")
         await self.store_collection.set_dead_properties(
             self.meta.name, {k: store_value(v) for k, v in set_.items()}, remove)

@@ -8,8 +8,9 @@ from typing import Final
 
 from lxml import etree
 
-from oxdav.dav.dispatch import DAVRequest, MethodHandler, StoreAccess
+from oxdav.dav.dispatch import DAVRequest, StoreAccess
 from oxdav.dav.errors import XML_CONTENT_TYPE, DAVError
+from oxdav.dav.methods.post import PostKind
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 from oxdav.folders.collection import FolderCollection
@@ -25,11 +26,11 @@ MAX_BODY_BYTES: Final = 64 * 1024
 _SHARES = {cs("share"): parse_share, dav("share-resource"): parse_share_resource}
 
 
-class SharingPostMethod(MethodHandler):
-    """``POST`` of sharing requests; anything else POSTed is refused."""
+class SharingPostMethod(PostKind):
+    """``POST`` of sharing requests."""
 
-    name = "POST"
     access = StoreAccess.WRITE
+    roots = frozenset({*_SHARES, cs("invite-reply")})
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         return isinstance(resource, FolderCollection | HomeCollection | NotificationCollection)

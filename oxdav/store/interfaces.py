@@ -62,6 +62,7 @@ from .models import (
     Context,
     Folder,
     FolderPermission,
+    InboxItem,
     Lock,
     Module,
     ObjectIndex,
@@ -155,6 +156,26 @@ class Content(Protocol):
         ``InvalidSyncToken`` (the client then syncs from scratch). Returns how many
         tombstones were removed."""
         ...
+
+    async def inbox_items(self, context_id: int, user_id: int) -> list[InboxItem]:
+        """The user's scheduling inbox (RFC 6638 §2.2), by name. Unrestricted: the
+        caller opens only the requester's own inbox, or delivers by scheduling rules."""
+        ...
+
+    async def inbox_item(self, context_id: int, user_id: int, name: str) -> InboxItem:
+        """One inbox item. Raises: NotFound."""
+        ...
+
+    async def deliver_to_inbox(self, context_id: int, user_id: int, name: str,
+                               data: bytes) -> InboxItem:
+        """Put an iTIP message into the user's inbox (replacing one of that name).
+
+        Raises: NotFound (no such user), ValueError (empty, overlong or slashed name).
+        """
+        ...
+
+    async def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> None:
+        """Delete one inbox item. Raises: NotFound."""
 
     async def prune_locks(self, now: float | None = None) -> int:
         """Delete every lock that expired by ``now`` (epoch seconds; default the wall

@@ -475,3 +475,20 @@ def context_version(own: int, names: int) -> str:
     """``Context.version`` from the context's own version and the store's login-names
     version (``core.rows.Versions``)."""
     return f"{own}.{names}"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One iTIP message in a user's scheduling inbox (RFC 6638 §2.2).
+
+    Attributes:
+        name: its resource name in the inbox.
+        data: the iTIP message (an iCalendar object with a METHOD).
+        etag: a strong validator of ``data``, without quotes.
+        created: when it was delivered (UTC).
+    """
+
+    name: str
+    data: bytes
+    etag: str
+    created: datetime

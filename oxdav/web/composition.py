@@ -15,6 +15,7 @@ from oxdav.carddav.space import AddressBookSpace
 from oxdav.dav.dispatch import DAVEnvironment
 from oxdav.dav.errors import DAVError, ErrorMapper, ErrorResponses
 from oxdav.dav.methods.lock import lock_properties
+from oxdav.dav.methods.post import PostKind, PostMethod
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.properties import PropertyRegistry
@@ -23,6 +24,7 @@ from oxdav.dav.webdav_properties import generic_properties
 from oxdav.folders.space import FolderSpace, space_error_map
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
+from oxdav.scheduling.calendars import CalendarScheduling
 from oxdav.sharing.names import COMPLIANCE as SHARING_COMPLIANCE
 from oxdav.sharing.post import SharingPostMethod
 from oxdav.sharing.properties import sharing_properties
@@ -32,7 +34,7 @@ from oxdav.work import INLINE, Work, WorkerLost
 
 def dav_spaces() -> list[FolderSpace]:
     """The homes of the tree, in the order the DAV root lists them."""
-    return [CalendarSpace(), AddressBookSpace()]
+    return [CalendarSpace(CalendarScheduling()), AddressBookSpace()]
 
 
 #: A worker process that died during a request's task: try again (RFC 9110 §15.6.4).
@@ -68,8 +70,10 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     for space in spaces:
         for report in space.reports(properties):
             reports.register(report)
-    methods = method_registry([*(m for space in spaces for m in space.methods()),
-                               SharingPostMethod()])
+    space_methods = [m for space in spaces for m in space.methods()]
+    posts = [*(m for m in space_methods if isinstance(m, PostKind)), SharingPostMethod()]
+    methods = method_registry([*(m for m in space_methods if not isinstance(m, PostKind)),
+                               PostMethod(posts)])
     errors = space_error_map(spaces, errors)
     errors.register_all(WORK_ERROR_RESPONSES)
     compliance = (*(c for space in spaces for c in space.compliance), *SHARING_COMPLIANCE)

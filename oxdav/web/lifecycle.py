@@ -115,7 +115,7 @@ class RequestLifecycle:
             return
         body = request.content.read() if request.content is not None else b""
         handler = self.env.methods.get(ctx.method)
-        access = StoreAccess.SNAPSHOT if handler is None else handler.access
+        access = StoreAccess.SNAPSHOT if handler is None else handler.access_for(ctx)
         async with open_transaction(self.store, ctx, access, who) as txn:
             settings = snapshot.for_scope(scope_for(who.context, who.user))
             tree = DavTree(txn, who.context.id, who.user.id, self.spaces, ctx, settings,

@@ -84,6 +84,7 @@ async def fill(store: Store) -> dict[str, int]:
         bobs = await (await txn.home(context.id, bob.id)).collection(calendar.id)
         await bobs.set_own_name("Alice's work")
         await (await txn.home(context.id, bob.id)).reply_to_share(calendar.id, "accepted")
+        await txn.deliver_to_inbox(context.id, bob.id, "invite.ics", b"BEGIN:VCALENDAR\r\n")
     return {"context": context.id, "alice": alice.id, "bob": bob.id, "folder": calendar.id,
             "revision": work.folder.revision}
 

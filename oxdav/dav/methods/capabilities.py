@@ -18,10 +18,20 @@ from oxdav.dav.sync import SyncToken
 
 @dataclass(frozen=True)
 class PutOutcome:
-    """Result of storing a member: its strong ETag (quoted) and whether it was new."""
+    """Result of storing a member: its strong ETag (quoted; None when the server stored
+    other bytes than it was sent, RFC 4791 §5.3.4), whether it was new, and headers
+    its layer adds to the answer (CalDAV's ``Schedule-Tag``)."""
 
-    etag: str
+    etag: str | None
     created: bool
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def response_headers(self) -> dict[str, str]:
+        """The headers of the PUT/COPY/MOVE answer."""
+        headers = dict(self.headers)
+        if self.etag is not None:
+            headers["ETag"] = self.etag
+        return headers
 
 
 class ReadableContent(abc.ABC):
@@ -30,6 +40,10 @@ class ReadableContent(abc.ABC):
     @abc.abstractmethod
     async def read(self) -> bytes:
         """The stored representation."""
+
+    async def response_headers(self) -> Mapping[str, str]:
+        """Headers this resource adds to its GET/HEAD answer (none by default)."""
+        return {}
 
 
 class NegotiatedContent(abc.ABC):

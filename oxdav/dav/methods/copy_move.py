@@ -85,7 +85,7 @@ class CopyMethod(MethodHandler):
         if self.moves:
             assert isinstance(source, Deletable)
             await source.delete(request.ctx, if_etag=None)
-        return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
+        return DAVResponse(201 if outcome.created else 204, outcome.response_headers())
 
     @staticmethod
     async def _rename(request: DAVRequest, parent: WritableCollection, source: DAVResource,
@@ -102,7 +102,7 @@ class CopyMethod(MethodHandler):
             await parent.put_member(request.ctx, basename(source.path), data,
                                     source.content_type, if_etag=None, if_absent=True)
             raise
-        return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
+        return DAVResponse(201 if outcome.created else 204, outcome.response_headers())
 
 
 class MoveMethod(CopyMethod):

@@ -49,6 +49,7 @@ class GetMethod(MethodHandler):
         assert isinstance(resource, ReadableContent) and isinstance(resource, DAVResource)
         state = ResourceState(True, resource.etag, resource.last_modified)
         headers = representation_headers(resource)
+        headers.update(await resource.response_headers())
         if evaluate_preconditions(request.ctx.method, request.ctx.headers, state) is (
                 ConditionResult.NOT_MODIFIED):
             headers.pop("Content-Type", None)

@@ -59,4 +59,4 @@ class PutMethod(MethodHandler):
         outcome = await parent.put_member(
             ctx, basename(ctx.path), request.body, ctx.header("content-type"),
             if_etag=_if_match_etag(ctx.header("if-match")), if_absent=if_none_match == "*")
-        return DAVResponse(201 if outcome.created else 204, {"ETag": outcome.etag})
+        return DAVResponse(201 if outcome.created else 204, outcome.response_headers())

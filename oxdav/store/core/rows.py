@@ -236,6 +236,15 @@ class ContentRows(Protocol):
                            now: float) -> None: ...
     def prune_locks(self, now: float) -> int: ...
 
+    def inbox_items(self, context_id: int, user_id: int, name: str | None
+                    ) -> list[tuple[str, bytes, int]]:
+        """(name, data, created) of the user's inbox items (only ``name`` when given),
+        by name."""
+    def insert_inbox_item(self, context_id: int, user_id: int, name: str, data: bytes,
+                          now: int) -> None:
+        """Insert or replace one item."""
+    def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> bool: ...
+
 
 class Rows(DirectoryRows, ContentRows, TransferRows, Protocol):
     """Everything an engine connection offers the core."""

@@ -70,6 +70,8 @@ TABLES: tuple[Table, ...] = (
     _table("locks", "token",
            "token:text context_id folder_id name:text creator_id exclusive:bool owner:text"
            " timeout created expires"),
+    _table("schedule_inbox", "context_id user_id name",
+           "context_id user_id name:text data:bytes created"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).

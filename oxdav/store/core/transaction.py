@@ -22,6 +22,7 @@ from ..models import (
     Context,
     Folder,
     Group,
+    InboxItem,
     LoginFailures,
     Module,
     SearchTerm,
@@ -32,6 +33,7 @@ from ..models import (
 from ..permissions import full_rights
 from . import directory, logins
 from . import folders as folders_core
+from . import inbox as inbox_core
 from . import locks as locks_core
 from . import objects as objects_core
 from .cache import versions
@@ -418,6 +420,26 @@ class CoreTransaction:
     async def prune_locks(self, now: float | None = None) -> int:
         """See ``Transaction.prune_locks``."""
         return await self.call(locks_core.prune_locks, seconds(now), mutates=True)
+
+    # -- scheduling inboxes (RFC 6638 §2.2) ----------------------------------------------
+
+    async def inbox_items(self, context_id: int, user_id: int) -> list[InboxItem]:
+        """See ``Content.inbox_items``."""
+        return await self.call(inbox_core.inbox_items, context_id, user_id)
+
+    async def inbox_item(self, context_id: int, user_id: int, name: str) -> InboxItem:
+        """See ``Content.inbox_item``."""
+        return await self.call(inbox_core.inbox_item, context_id, user_id, name)
+
+    async def deliver_to_inbox(self, context_id: int, user_id: int, name: str,
+                               data: bytes) -> InboxItem:
+        """See ``Content.deliver_to_inbox``."""
+        return await self.call(inbox_core.deliver, context_id, user_id, name, data,
+                               mutates=True)
+
+    async def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> None:
+        """See ``Content.delete_inbox_item``."""
+        await self.call(inbox_core.remove, context_id, user_id, name, mutates=True)
 
 
 def _listed(values: Iterable[Any] | Unset) -> list[Any] | Unset:

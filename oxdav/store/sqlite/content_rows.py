@@ -458,3 +458,26 @@ class SQLiteContentRows:
 
     def prune_locks(self, now: float) -> int:
         return self.conn.execute("DELETE FROM locks WHERE expires <= ?", (now,)).rowcount
+
+    def inbox_items(self, context_id: int, user_id: int, name: str | None
+                    ) -> list[tuple[str, bytes, int]]:
+        sql = ("SELECT name, data, created FROM schedule_inbox"
+               " WHERE context_id = ? AND user_id = ?")
+        params: tuple[object, ...] = (context_id, user_id)
+        if name is not None:
+            sql += " AND name = ?"
+            params += (name,)
+        rows = self.conn.execute(sql + " ORDER BY name", params).fetchall()
+        return [(str(n), bytes(d), int(c)) for n, d, c in rows]
+
+    def insert_inbox_item(self, context_id: int, user_id: int, name: str, data: bytes,
+                          now: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO schedule_inbox (context_id, user_id, name, data, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (context_id, user_id, name, data, now))
+
+    def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> bool:
+        return self.conn.execute(
+            "DELETE FROM schedule_inbox WHERE context_id = ? AND user_id = ? AND name = ?",
+            (context_id, user_id, name)).rowcount > 0

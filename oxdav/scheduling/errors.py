@@ -1,0 +1,39 @@
+"""What scheduling refuses, without HTTP codes (the CalDAV layer answers them)."""
+
+from __future__ import annotations
+
+
+class SchedulingError(Exception):
+    """A write scheduling cannot take; ``precondition`` is the CALDAV element name
+    (RFC 4791 §5.3.2.1, RFC 6638 §3.2.4) it breaks."""
+
+    precondition = "valid-scheduling-message"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TooManyAttendees(SchedulingError):
+    """More attendees than one object may have (RFC 4791 §5.2.9)."""
+
+    precondition = "max-attendees-per-instance"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} attendees per object")
+        self.limit = limit
+
+
+class OrganizerChanged(SchedulingError):
+    """The ORGANIZER of a scheduling object resource changed (RFC 6638 §3.2.4.2)."""
+
+    precondition = "allowed-organizer-scheduling-object-change"
+
+    def __init__(self, before: str, after: str) -> None:
+        super().__init__(f"the organizer cannot change from {before!r} to {after!r}")
+
+
+class ScheduleTagMismatch(SchedulingError):
+    """If-Schedule-Tag-Match does not match the object's Schedule-Tag (RFC 6638 §8.3)."""
+
+    precondition = ""
