@@ -27,7 +27,7 @@ from .errors import (
     UnsupportedStorageURL,
 )
 from .factory import open_store
-from .interfaces import Collection, Content, Home, Store, TimeRange, Transaction
+from .interfaces import Collection, Content, Home, MailQueue, Store, TimeRange, Transaction
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
@@ -48,6 +48,8 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    QueuedMail,
+    RetryPolicy,
     SearchTerm,
     StoredObject,
     Unset,
@@ -62,8 +64,9 @@ __all__ = [
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LoginFailures",
-    "LockLimitExceeded", "Locked", "Module",
-    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
+    "LockLimitExceeded", "Locked", "MailQueue", "Module",
+    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "QueuedMail",
+    "ReadOnlyTransaction", "RetryPolicy",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",
