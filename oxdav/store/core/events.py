@@ -1,10 +1,10 @@
 """Transaction events: what a committed transaction changed, told to subscribers.
 
-A transaction notes each change its calls made (an object written or deleted, a
-folder created, changed or deleted, the directory of a context changed, mail
-queued); once it has committed, the store hands the list to every subscriber on the
-reactor thread. A rolled-back transaction tells nothing, and neither does a call
-that failed. Engines shared by several processes also carry the events to the other nodes (PostgreSQL
+A transaction notes each change its calls made (an object written or deleted, a folder
+created, changed or deleted, the directory of a context changed, mail queued); once it
+has committed, the store hands the list to every subscriber on the reactor thread. A
+rolled-back transaction tells nothing, and neither does a call that failed. Engines
+shared by several processes also carry the events to the other nodes (PostgreSQL
 ``NOTIFY``), which hand them to their own subscribers the same way. Scheduling mail,
 push and sharing notifications subscribe here; nothing HTTP-shaped enters the store.
 """
