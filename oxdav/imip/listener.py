@@ -49,10 +49,11 @@ class _ReplyMessage:
         if self.size > self.listener.max_size:
             # bytes: Twisted's server writes this one as it is (RCPT refusals take str).
             raise smtp.SMTPServerError(552, b"message exceeds the size limit")
-        self.lines.append(line)
+        self.lines.append(line.rstrip(b"\r"))  # a client that sent CRLF for LF
 
     def eomReceived(self) -> Deferred[None]:
-        return ensureDeferred(self.listener.take(self.invitation, b"\r\n".join(self.lines)))
+        message = b"".join(line + b"\r\n" for line in self.lines)
+        return ensureDeferred(self.listener.take(self.invitation, message))
 
     def connectionLost(self) -> None:
         self.lines = []

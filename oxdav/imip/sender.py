@@ -74,7 +74,9 @@ def prepare(mail: QueuedMail, snapshot: ConfigSnapshot, sender_name: str, now: f
                       reply_to=reply_address(snapshot.get("oxdav.imip.replyAddress"),
                                              mail.token),
                       now=datetime.fromtimestamp(now, UTC))
-    return None, message.as_bytes(), smtp_settings(snapshot)
+    # Twisted's SMTP client turns every LF into CRLF itself.
+    return None, message.as_bytes(policy=message.policy.clone(linesep="\n")), \
+        smtp_settings(snapshot)
 
 
 class MailSender(Service):

@@ -76,6 +76,7 @@ async def test_an_invitation_goes_out_over_starttls_with_auth_as_rfc6047_says(
     got = await smtp.next_message()
     assert (got.sender, got.recipients, got.tls, got.login) == (
         "calendar@acme.example", ["guest@outside.example"], True, LOGIN)
+    assert b"\r" not in got.data  # every line ended by exactly one CRLF on the wire
     message = email.message_from_bytes(got.data, policy=default)
     assert message.get_content_type() == "multipart/alternative"
     assert message["To"] == "guest@outside.example"
