@@ -33,6 +33,7 @@ from .models import (
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
     GAL_FOLDER_NAME,
+    MAIL_STATES,
     MAX_CHOSEN_FOLDER_ID,
     MAX_ID,
     MODULES,
@@ -57,7 +58,7 @@ from .models import (
 )
 
 __all__ = [
-    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME",
+    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MAIL_STATES",
     "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
     "UNSET", "AlreadyExists", "Changes", "Collection", "Content", "Context", "ContextChanged",
     "Directory",
