@@ -25,7 +25,7 @@ from twisted.mail.smtp import SMTPClientError
 
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.directory.scope import scope_for
-from oxdav.store import NotFound, QueuedMail, RetryPolicy, Store
+from oxdav.store import NotFound, QueuedMail, RetryPolicy, Store, StoreError
 from oxdav.store.core.events import MailQueued, StoreEvent
 
 from .compose import compose, reply_address
@@ -155,6 +155,9 @@ class MailSender(Service):
             self._again = False
             try:
                 await self._pass()
+            except StoreError as error:  # the database is away: the timer tries again
+                log.warn("iMIP: the mail queue cannot be read now: {error}", error=error)
+                return
             except Exception:
                 log.failure("iMIP: the mail queue could not be worked through")
                 return
