@@ -9,10 +9,10 @@ then drops privileges and calls ``startService``; OPS.md §B1, §B2):
 2. ``privilegedStartService``: every listener is bound (port 443 needs it).
 3. ``startService``: the SIGHUP handler is installed, the store is opened and migrated,
    the authenticator's thread pool starts; once the store is up, systemd gets READY=1,
-   the watchdog starts and the pruning of tombstones and expired locks is scheduled
-   (``oxdav.sync.*``). If the store cannot be opened, the error is logged and the
-   process exits with status 1 (see :func:`_exit_status_at_exit`), so that
-   ``Restart=on-failure`` sees a failure.
+   the watchdog starts, the pruning of tombstones and expired locks is scheduled
+   (``oxdav.sync.*``) and the iMIP sender starts. If the store cannot be opened, the
+   error is logged and the process exits with status 1 (see
+   :func:`_exit_status_at_exit`), so that ``Restart=on-failure`` sees a failure.
 
 SIGHUP only schedules :meth:`ReloadCoordinator.reload` on the reactor thread
 (``callFromThread``); the previous handler is restored on stop.
@@ -42,8 +42,13 @@ from oxdav.dav.errors import ErrorMapper
 from oxdav.devcert import ensure_dev_certificate
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
+from oxdav.imip.listener import ReplyListener
+from oxdav.imip.metrics import ImipMetrics
+from oxdav.imip.outbox import ImipDelivery
+from oxdav.imip.sender import MailSender
 from oxdav.logging import reset_log_levels, set_log_level
 from oxdav.reload import ReloadCoordinator
+from oxdav.scheduling.incoming import apply_mailed_reply
 from oxdav.storage import configured_store, data_directory
 from oxdav.store.errors import NotFound, StoreError, UnsupportedStorageURL
 from oxdav.store.pruning import TombstonePruner
@@ -163,6 +168,9 @@ class OxdavService(MultiService):
                 raise StartupError(str(error)) from error
             self.tls = SwappableServerTLS(options)
             self.metrics.record_certificate(certificate_not_after(options))
+        self.imip_metrics = ImipMetrics(self.metrics.registry)
+        # Sends the iMIP mail queue once the store is up (``_started``).
+        self.mail_sender = MailSender(self.store, self.holder, reactor, self.imip_metrics)
         self.readiness = ReadinessResource(reactor)
         self.readiness.add_check("store", lambda: self._store_up)
         # The database answering now (PostgreSQL: SELECT 1, on a connection of its own).
@@ -170,7 +178,8 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
-        self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)
+        self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
+                             external=ImipDelivery(self.holder))
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
                                methods=tuple(m.encode() for m in self.dav.env.methods.names))
         self.sites = self._build_sites(snapshot)
@@ -187,11 +196,12 @@ class OxdavService(MultiService):
 
     # --- composition -------------------------------------------------------------
 
-    def _build_sites(self, snapshot: ConfigSnapshot) -> list[tuple[str, str, Any, Site]]:
+    def _build_sites(self, snapshot: ConfigSnapshot
+                     ) -> list[tuple[str, str, Any, Site | None]]:
         common = dict(reactor=self.reactor, max_body_bytes=snapshot.get("oxdav.http.maxBodySize"),
                       idle_timeout=snapshot.get("oxdav.http.idleTimeout"),
                       http2=snapshot.get("oxdav.http2"), metrics=self.metrics.http)
-        sites: list[tuple[str, str, Any, Site]] = []
+        sites: list[tuple[str, str, Any, Site | None]] = []
         if self.tls is not None:
             tls_site = OxdavSite(self.root, **common)
             factory = tls_server_factory(tls_site, self.tls)
@@ -203,6 +213,11 @@ class OxdavService(MultiService):
             plain_site = OxdavSite(self.root, forwarded=self.forwarded, **common)
             for address in plain:
                 sites.append(("http", _endpoint_description(address), plain_site, plain_site))
+        if snapshot.get("oxdav.listen.mail"):
+            replies = ReplyListener(self.store, self.holder, self._apply_reply, self.reactor,
+                                    self.imip_metrics)
+            for address in snapshot.get("oxdav.listen.mail"):
+                sites.append(("mail", _endpoint_description(address), replies, None))
         ops = build_ops_site(self.reactor, self.metrics, self.readiness)
         for address in snapshot.get("oxdav.listen.metrics"):
             sites.append(("metrics", _endpoint_description(address), ops, ops))
@@ -211,6 +226,15 @@ class OxdavService(MultiService):
     @staticmethod
     def _trusted(snapshot: ConfigSnapshot) -> TrustedProxies:
         return TrustedProxies(str(network) for network in snapshot.get("oxdav.proxy.trusted"))
+
+    def _apply_reply(self, context_id: int, organizer_id: int, itip: bytes) -> Any:
+        return self.apply_reply(context_id, organizer_id, itip)
+
+    def apply_reply(self, context_id: int, organizer_id: int, itip: bytes) -> Any:
+        """Apply an external attendee's iTIP REPLY (checked by the mail listener) to the
+        organizer's copy (the scheduling layer's)."""
+        return ensureDeferred(apply_mailed_reply(self.store, context_id, organizer_id, itip,
+                                                 work=self.work))
 
     def store_lookup(self) -> Any:
         """The authenticator's user lookup: one snapshot, so that a login resolved in
@@ -314,6 +338,7 @@ class OxdavService(MultiService):
 
     def _started(self, _: None) -> None:
         self.pruner.start()
+        self.mail_sender.startService()
         self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
@@ -341,6 +366,7 @@ class OxdavService(MultiService):
             self._shutdown_trigger = None
         self.watchdog.stop()
         self.pruner.stop()
+        sending = self.mail_sender.stopService() if self.mail_sender.running else None
         stopping = [port.stopListening() for _, port in self.ports]
         self.ports = []
         parent_done = super().stopService()
@@ -349,6 +375,8 @@ class OxdavService(MultiService):
             for waiting in stopping:
                 await waiting
             await parent_done
+            if sending is not None:
+                await sending
             await self.store.stop()
 
         return ensureDeferred(finish())

@@ -19,7 +19,7 @@ from twisted.internet.task import react
 from oxdav.config import ConfigError, load_config
 from oxdav.store import AlreadyExists, NotFound, StoreError
 
-from . import contexts, dns, folders, groups, objects, store, users
+from . import contexts, dns, folders, groups, mail, objects, store, users
 from .errors import (
     EXIT_CODES_HELP,
     EXIT_EXISTS,
@@ -43,14 +43,15 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     """The whole command line."""
     parser = ArgumentParser(
-        prog=PROG, description="Manage oxdav contexts, users, groups, folders and objects.",
+        prog=PROG, description="Manage oxdav contexts, users, groups, folders, objects and "
+        "the scheduling mail queue.",
         epilog=EXIT_CODES_HELP + "\nCONTEXT is a context id, name or login mapping.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--config", dest="config_dir", type=Path,
                         default=Path("/etc/oxdav"),
                         help="configuration directory (default /etc/oxdav)")
     nouns = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
-    for module in (contexts, users, groups, folders, objects, store, dns):
+    for module in (contexts, users, groups, folders, objects, mail, store, dns):
         module.register(nouns)
     return parser
 

@@ -222,3 +222,54 @@ _declare("oxdav.demo.create", kinds.BOOLEAN, "false",
 
 # --- oxdav: operations ---
 _declare("oxdav.log.level", kinds.LOG_LEVEL, "info", "Log level of the server.")
+
+# --- oxdav: iMIP, scheduling mail to attendees outside the context (RFC 6047) ---
+_declare("oxdav.imip.enabled", kinds.BOOLEAN, "false",
+         "Whether invitations, cancellations and replies of a user go out by mail; queued "
+         "mail of a user for whom it is off is skipped (logged).", cascade=True)
+_declare("oxdav.imip.host", kinds.TEXT, "localhost", "SMTP server mail is sent through.")
+_declare("oxdav.imip.port", kinds.integer(1, 65535), "587", "Its port.")
+_declare("oxdav.imip.security", kinds.choice("starttls", "tls", "none"), "starttls",
+         "starttls: STARTTLS is required; tls: TLS from the first byte (port 465); "
+         "none: plain SMTP (a local MTA only).")
+_declare("oxdav.imip.caFile", kinds.TEXT, "",
+         "PEM file of the certificate authorities the SMTP server's certificate is checked "
+         "against (relative to the config directory); empty: the system's.")
+_declare("oxdav.imip.login", kinds.TEXT, "",
+         "SMTP AUTH user name; empty: no authentication.")
+_declare("oxdav.imip.passwordFile", kinds.TEXT, "",
+         "File whose first line is the SMTP AUTH password (relative to the config "
+         "directory), read at every connection.")
+_declare("oxdav.imip.sender", kinds.TEXT, "calendar@localhost",
+         "Envelope sender and From address of outgoing mail (shown with the organizer's "
+         "name).")
+_declare("oxdav.imip.replyAddress", kinds.TEXT, "",
+         "Reply-To of outgoing mail, with {token} standing for the invitation's secret "
+         "token (e.g. oxdav+{token}@calendar.example.com); the mail listener accepts "
+         "replies to these addresses only. Empty: no Reply-To, replies by mail are not "
+         "taken.")
+_declare("oxdav.imip.timeout", kinds.DURATION, "60s",
+         "Longest an SMTP conversation may stay silent before the attempt fails.")
+_declare("oxdav.imip.maxAttempts", kinds.integer(1, 100), "8",
+         "Attempts to send a message before it is given up (state failed).")
+_declare("oxdav.imip.retryDelay", kinds.DURATION, "1m",
+         "Wait after the first failed attempt; doubling per further failure.")
+_declare("oxdav.imip.maxRetryDelay", kinds.DURATION, "6h", "Longest wait between attempts.")
+_declare("oxdav.imip.pollInterval", kinds.DURATION, "30s",
+         "How often the queue is looked at besides when a transaction queues mail.")
+_declare("oxdav.imip.retention", kinds.DURATION, "90d",
+         "How long sent, failed and skipped messages are kept; a reply to an invitation "
+         "is taken as long as its message is.")
+_declare("oxdav.listen.mail", kinds.LISTEN, "",
+         "SMTP listener for the site's MTA to deliver replies (iTIP REPLY mails to "
+         "oxdav.imip.replyAddress) to; keep it on loopback. Empty: none.",
+         reloadable=False)
+_declare("oxdav.imip.listener.maxMessageSize", kinds.SIZE, "1M",
+         "Largest reply mail the listener takes; a larger one gets 552.")
+_declare("oxdav.imip.listener.maxRecipients", kinds.integer(1, 100), "1",
+         "Recipients per mail transaction; more get 452 (the MTA sends them again "
+         "separately).")
+_declare("oxdav.imip.listener.timeout", kinds.DURATION, "60s",
+         "Longest a connection to the mail listener may stay silent.")
+_declare("oxdav.imip.listener.maxConnections", kinds.integer(1, 10000), "20",
+         "Connections the mail listener serves at once; more are refused with 421.")

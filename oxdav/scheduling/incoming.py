@@ -23,7 +23,7 @@ from oxdav.scheduling.delivery import (
     copy_name,
 )
 from oxdav.scheduling.implicit import addresses_of, apply_reply
-from oxdav.store.interfaces import Transaction
+from oxdav.store.interfaces import Store, Transaction
 from oxdav.work import INLINE, Work
 
 METHODS = ("REQUEST", "CANCEL", "REPLY")
@@ -118,3 +118,26 @@ def _cancel_instances(calendar: Calendar, message: Calendar) -> None:
         target.pop("STATUS", None)
         target.add("STATUS", "CANCELLED")
 
+
+
+async def apply_mailed_reply(store: Store, context_id: int, organizer_id: int,
+                             message: bytes, *, work: Work = INLINE) -> str:
+    """Apply an iTIP REPLY that came back by mail (RFC 6047 §3) to the organizer's copy,
+    in a write transaction of its own. The mail listener has checked it: it answers an
+    invitation this server sent, from the attendee it went to, about its UID.
+
+    Returns: the status code of :func:`apply_itip`.
+
+    Raises:
+        BadMessage: not a REPLY naming exactly one attendee (RFC 5546 §3.2.3).
+    """
+    try:
+        calendar = Calendar.from_ical(message)
+    except ValueError as exc:
+        raise BadMessage(f"not iCalendar: {exc}") from None
+    replying = set(itip.all_attendees(calendar))
+    if str(calendar.get("METHOD", "")).upper() != "REPLY" or len(replying) != 1:
+        raise BadMessage("a mailed reply is an iTIP REPLY from one attendee")
+    async with store.transaction("iMIP reply", write=True) as txn:
+        return await apply_itip(txn, context_id, organizer_id, message, replying.pop(),
+                                work=work)

@@ -27,12 +27,13 @@ from .errors import (
     UnsupportedStorageURL,
 )
 from .factory import open_store
-from .interfaces import Collection, Content, Home, Store, TimeRange, Transaction
+from .interfaces import Collection, Content, Home, MailQueue, Store, TimeRange, Transaction
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
     GAL_FOLDER_NAME,
+    MAIL_STATES,
     MAX_CHOSEN_FOLDER_ID,
     MAX_ID,
     MODULES,
@@ -48,6 +49,8 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    QueuedMail,
+    RetryPolicy,
     SearchTerm,
     StoredObject,
     Unset,
@@ -55,15 +58,16 @@ from .models import (
 )
 
 __all__ = [
-    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME",
+    "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MAIL_STATES",
     "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
     "UNSET", "AlreadyExists", "Changes", "Collection", "Content", "Context", "ContextChanged",
     "Directory",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LoginFailures",
-    "LockLimitExceeded", "Locked", "Module",
-    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
+    "LockLimitExceeded", "Locked", "MailQueue", "Module",
+    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "QueuedMail",
+    "ReadOnlyTransaction", "RetryPolicy",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",

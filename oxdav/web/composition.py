@@ -25,6 +25,7 @@ from oxdav.folders.space import FolderSpace, space_error_map
 from oxdav.principals.properties import principal_properties
 from oxdav.principals.reports import principal_reports
 from oxdav.scheduling.calendars import CalendarScheduling
+from oxdav.scheduling.delivery import ExternalDelivery
 from oxdav.sharing.names import COMPLIANCE as SHARING_COMPLIANCE
 from oxdav.sharing.post import SharingPostMethod
 from oxdav.sharing.properties import sharing_properties
@@ -32,9 +33,10 @@ from oxdav.web.lifecycle import RequestLifecycle
 from oxdav.work import INLINE, Work, WorkerLost
 
 
-def dav_spaces() -> list[FolderSpace]:
-    """The homes of the tree, in the order the DAV root lists them."""
-    return [CalendarSpace(CalendarScheduling()), AddressBookSpace()]
+def dav_spaces(external: ExternalDelivery | None = None) -> list[FolderSpace]:
+    """The homes of the tree, in the order the DAV root lists them; ``external`` takes
+    scheduling messages to attendees who are not colleagues (none leave by default)."""
+    return [CalendarSpace(CalendarScheduling(external)), AddressBookSpace()]
 
 
 #: A worker process that died during a request's task: try again (RFC 9110 §15.6.4).
@@ -46,7 +48,8 @@ WORK_ERROR_RESPONSES: Final[ErrorResponses] = {
 
 def build_dav(store: Any, errors: ErrorMapper | None = None, *,
               spaces: Sequence[FolderSpace] | None = None, work: Work = INLINE,
-              reactor: Any = None) -> RequestLifecycle:
+              reactor: Any = None, external: ExternalDelivery | None = None
+              ) -> RequestLifecycle:
     """Compose the DAV layer: the visible lists of properties, reports, methods and
     error responses.
 
@@ -54,11 +57,12 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
         store: the store.
         errors: the error map to fill: the store's errors (``folders.errors``) and
             those of each space's layer; a new one by default.
-        spaces: the spaces; by default :func:`dav_spaces`.
+        spaces: the spaces; by default :func:`dav_spaces` with ``external``.
         work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
         reactor: paces streamed answers; None leaves them unpaced.
+        external: scheduling's way out for attendees who are not colleagues (iMIP).
     """
-    spaces = list(dav_spaces() if spaces is None else spaces)
+    spaces = list(dav_spaces(external) if spaces is None else spaces)
     reports = ReportRegistry()
     properties = PropertyRegistry([*generic_properties(reports), *lock_properties(),
                                    *principal_properties(), *sharing_properties()])

@@ -1,8 +1,8 @@
 """Transaction events: what a committed transaction changed, told to subscribers.
 
-A transaction notes each change its calls made (an object written or deleted, a
-folder created, changed or deleted, the directory of a context changed); once it has
-committed, the store hands the list to every subscriber on the reactor thread. A
+A transaction notes each change its calls made (an object written or deleted, a folder
+created, changed or deleted, the directory of a context changed, mail queued); once it
+has committed, the store hands the list to every subscriber on the reactor thread. A
 rolled-back transaction tells nothing, and neither does a call that failed. Engines
 shared by several processes also carry the events to the other nodes (PostgreSQL
 ``NOTIFY``), which hand them to their own subscribers the same way. Scheduling mail,
@@ -50,11 +50,21 @@ class DirectoryChanged:
     context_id: int
 
 
-StoreEvent = ObjectChanged | FolderChanged | DirectoryChanged
+@dataclass(frozen=True)
+class MailQueued:
+    """Scheduling mail was queued in a context (``Transaction.enqueue_mail``): a
+    sender on any node may send it now."""
+
+    context_id: int
+
+
+StoreEvent = ObjectChanged | FolderChanged | DirectoryChanged | MailQueued
 Subscriber = Callable[[Sequence[StoreEvent]], object]
 
-_KINDS: dict[str, type[ObjectChanged] | type[FolderChanged] | type[DirectoryChanged]] = {
-    "object": ObjectChanged, "folder": FolderChanged, "directory": DirectoryChanged}
+_KINDS: dict[str, type[ObjectChanged] | type[FolderChanged] | type[DirectoryChanged]
+             | type[MailQueued]] = {
+    "object": ObjectChanged, "folder": FolderChanged, "directory": DirectoryChanged,
+    "mail": MailQueued}
 _NAMES = {kind: name for name, kind in _KINDS.items()}
 
 

@@ -246,5 +246,40 @@ class ContentRows(Protocol):
     def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> bool: ...
 
 
-class Rows(DirectoryRows, ContentRows, TransferRows, Protocol):
+#: A mail queue row as engines return it: id, context_id, sender_id, recipient, method,
+#: uid, token, itip, state, attempts, due, created, settled, last_error, claim (times in
+#: epoch milliseconds).
+MailRow = tuple[Any, ...]
+MAIL_COLUMNS = ("id, context_id, sender_id, recipient, method, uid, token, itip, state,"
+                " attempts, due, created, settled, last_error, claim")
+
+
+class MailRows(Protocol):
+    """The outgoing scheduling mail queue (``core.mail``); times in epoch milliseconds."""
+
+    def insert_mail(self, context_id: int, sender_id: int, recipient: str, method: str,
+                    uid: str, token: str, itip: bytes, due: int, created: int) -> int:
+        """The new row's id (the sender is a user of the context: the core checked)."""
+    def claim_mail(self, now: int, lease_until: int, claim: str, limit: int
+                   ) -> list[MailRow]:
+        """Take up to ``limit`` queued rows due by ``now`` whose lease (if any) ran out,
+        counting an attempt each; rows another transaction is claiming are passed over,
+        not waited for."""
+    def mail(self, mail_id: int) -> MailRow | None: ...
+    def mail_by_token(self, token: str) -> MailRow | None: ...
+    def settle_mail(self, mail_id: int, claim: str, state: str, due: int,
+                    last_error: str | None, settled: int | None) -> bool:
+        """Set the row's state and give up the claim, if ``claim`` still holds it."""
+    def list_mail(self, context_id: int | None, state: str | None, after_id: int,
+                  limit: int) -> list[MailRow]: ...
+    def requeue_mail(self, mail_id: int, context_id: int | None, now: int) -> bool:
+        """Make a queued or failed row due now with its attempts reset."""
+    def delete_mail(self, mail_id: int, context_id: int | None) -> bool:
+        """Delete a row that was not sent."""
+    def mail_counts(self) -> dict[str, int]: ...
+    def prune_mail(self, before: int) -> int:
+        """Delete the rows settled before ``before``."""
+
+
+class Rows(DirectoryRows, ContentRows, TransferRows, MailRows, Protocol):
     """Everything an engine connection offers the core."""

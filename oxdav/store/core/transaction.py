@@ -25,6 +25,8 @@ from ..models import (
     InboxItem,
     LoginFailures,
     Module,
+    QueuedMail,
+    RetryPolicy,
     SearchTerm,
     Unset,
     User,
@@ -35,11 +37,12 @@ from . import directory, logins
 from . import folders as folders_core
 from . import inbox as inbox_core
 from . import locks as locks_core
+from . import mail as mail_core
 from . import objects as objects_core
 from .cache import versions
 from .clock import from_datetime, seconds
 from .collection import CoreCollection, CoreHome
-from .events import DirectoryChanged, StoreEvent, encode
+from .events import DirectoryChanged, MailQueued, StoreEvent, encode
 from .rows import Rows
 from .session import Session
 
@@ -440,6 +443,77 @@ class CoreTransaction:
     async def delete_inbox_item(self, context_id: int, user_id: int, name: str) -> None:
         """See ``Content.delete_inbox_item``."""
         await self.call(inbox_core.remove, context_id, user_id, name, mutates=True)
+
+    # -- outgoing scheduling mail ---------------------------------------------------
+
+    async def enqueue_mail(self, context_id: int, sender_id: int, recipient: str,
+                           method: str, uid: str, itip: bytes, *,
+                           now: float | None = None) -> QueuedMail:
+        """See ``MailQueue.enqueue_mail``."""
+        mail: QueuedMail = await self.call(mail_core.enqueue, context_id, sender_id,
+                                           recipient, method, uid, itip, seconds(now),
+                                           mutates=True)
+        self.note(MailQueued(context_id))
+        return mail
+
+    async def claim_mail(self, limit: int, lease: float, *, now: float | None = None
+                         ) -> list[QueuedMail]:
+        """See ``MailQueue.claim_mail``."""
+        return await self.call(mail_core.claim, limit, lease, seconds(now), mutates=True)
+
+    async def mark_mail_sent(self, mail_id: int, claim: str, *, now: float | None = None
+                             ) -> bool:
+        """See ``MailQueue.mark_mail_sent``."""
+        return await self.call(mail_core.mark_sent, mail_id, claim, seconds(now),
+                               mutates=True)
+
+    async def mark_mail_skipped(self, mail_id: int, claim: str, reason: str, *,
+                                now: float | None = None) -> bool:
+        """See ``MailQueue.mark_mail_skipped``."""
+        return await self.call(mail_core.mark_skipped, mail_id, claim, reason, seconds(now),
+                               mutates=True)
+
+    async def mark_mail_failed(self, mail_id: int, claim: str, error: str,
+                               policy: RetryPolicy, *, now: float | None = None
+                               ) -> QueuedMail | None:
+        """See ``MailQueue.mark_mail_failed``."""
+        return await self.call(mail_core.mark_failed, mail_id, claim, error, policy,
+                               seconds(now), mutates=True)
+
+    async def mail_by_token(self, token: str) -> QueuedMail | None:
+        """See ``MailQueue.mail_by_token``."""
+        return await self.call(mail_core.by_token, token)
+
+    async def mail(self, mail_id: int, *, context_id: int | None = None) -> QueuedMail:
+        """See ``MailQueue.mail``."""
+        return await self.call(mail_core.get, mail_id, context_id)
+
+    async def list_mail(self, *, context_id: int | None = None, state: str | None = None,
+                        after_id: int = 0, limit: int = 100) -> list[QueuedMail]:
+        """See ``MailQueue.list_mail``."""
+        return await self.call(mail_core.listing, context_id, state, after_id, limit)
+
+    async def retry_mail(self, mail_id: int, *, context_id: int | None = None,
+                         now: float | None = None) -> bool:
+        """See ``MailQueue.retry_mail``."""
+        retried: bool = await self.call(mail_core.retry, mail_id, context_id, seconds(now),
+                                        mutates=True)
+        if retried:
+            row = await self.call(mail_core.get, mail_id, context_id)
+            self.note(MailQueued(row.context_id))
+        return retried
+
+    async def drop_mail(self, mail_id: int, *, context_id: int | None = None) -> bool:
+        """See ``MailQueue.drop_mail``."""
+        return await self.call(mail_core.drop, mail_id, context_id, mutates=True)
+
+    async def mail_counts(self) -> dict[str, int]:
+        """See ``MailQueue.mail_counts``."""
+        return await self.call(mail_core.counts)
+
+    async def prune_mail(self, older_than: float) -> int:
+        """See ``MailQueue.prune_mail``."""
+        return await self.call(mail_core.prune, older_than, mutates=True)
 
 
 def _listed(values: Iterable[Any] | Unset) -> list[Any] | Unset:

@@ -11,11 +11,12 @@ from ..core.cache import MetadataCache
 from .content_rows import PostgresContentRows
 from .directory_rows import PostgresDirectoryRows
 from .login_rows import PostgresLoginRows
+from .mail_rows import PostgresMailRows
 from .transfer_rows import PostgresTransferRows
 
 
 class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresContentRows,
-                   PostgresTransferRows):
+                   PostgresTransferRows, PostgresMailRows):
     """The rows of one connection.
 
     Args:

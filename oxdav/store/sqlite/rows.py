@@ -10,11 +10,12 @@ from ..core.cache import MetadataCache
 from .content_rows import SQLiteContentRows
 from .directory_rows import SQLiteDirectoryRows
 from .login_rows import SQLiteLoginRows
+from .mail_rows import SQLiteMailRows
 from .transfer_rows import SQLiteTransferRows
 
 
 class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLiteContentRows,
-                 SQLiteTransferRows):
+                 SQLiteTransferRows, SQLiteMailRows):
     """The rows of one connection.
 
     Args:

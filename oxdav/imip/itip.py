@@ -1,0 +1,92 @@
+"""What the mail side reads of an iTIP message (RFC 5546): method, UID, the text
+shown to people, the addresses, and whether the event is over.
+
+Parsing is bounded by the size of what was queued or received; callers run it off
+the reactor thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import icalendar
+import recurring_ical_events
+
+#: The components an iTIP message schedules (RFC 5546 §1.4).
+SCHEDULED = ("VEVENT", "VTODO")
+
+
+@dataclass(frozen=True)
+class Itip:
+    """One iTIP message as the mail side sees it.
+
+    Attributes:
+        method: ``METHOD`` (upper case).
+        uid: the UID every scheduled component shares.
+        summary: the first component's SUMMARY ('' when none).
+        location: its LOCATION ('' when none).
+        start: its DTSTART (None when none).
+        organizer: the ORGANIZER's address (bare, lower case), '' when none.
+        attendees: every ATTENDEE's address (bare, lower case), in order.
+    """
+
+    method: str
+    uid: str
+    summary: str
+    location: str
+    start: datetime | date | None
+    organizer: str
+    attendees: tuple[str, ...]
+    calendar: icalendar.Calendar
+
+
+def address(value: object) -> str:
+    """A calendar user address as a bare lower-case e-mail address (``mailto:`` off)."""
+    text = str(value).strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    return text.strip().lower()
+
+
+def read_itip(data: bytes) -> Itip:
+    """Parse an iTIP message. Raises: ValueError (not iCalendar, no METHOD, no
+    scheduled component, or components of several UIDs)."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as e:
+        raise ValueError(f"not an iCalendar object: {e}") from e
+    method = str(calendar.get("METHOD", "")).upper()
+    if not method:
+        raise ValueError("an iTIP message has a METHOD (RFC 5546 §1.4)")
+    components = [c for c in calendar.subcomponents if c.name in SCHEDULED]
+    if not components:
+        raise ValueError("no VEVENT or VTODO")
+    uids = {str(c.get("UID", "")) for c in components}
+    if len(uids) != 1 or "" in uids:
+        raise ValueError("an iTIP message schedules one UID (RFC 5546 §1.4)")
+    first = components[0]
+    attendees: list[str] = []
+    for component in components:
+        found = component.get("ATTENDEE", [])
+        for value in found if isinstance(found, list) else [found]:
+            if address(value) not in attendees:
+                attendees.append(address(value))
+    start = first.get("DTSTART")
+    return Itip(method, uids.pop(), str(first.get("SUMMARY", "")),
+                str(first.get("LOCATION", "")), None if start is None else start.dt,
+                address(first.get("ORGANIZER", "")), tuple(attendees), calendar)
+
+
+def is_over(itip: Itip, now: float) -> bool:
+    """Whether every occurrence the message speaks of ended before ``now`` (epoch
+    seconds): nothing about it is worth a mail any more. An open-ended series, or one
+    that cannot be expanded, is not over."""
+    moment = datetime.fromtimestamp(now, UTC)
+    try:
+        query = recurring_ical_events.of(itip.calendar, components=list(SCHEDULED))
+        for _ in query.after(moment):
+            return False
+    except (recurring_ical_events.InvalidCalendar, ValueError, TypeError, OverflowError):
+        return False
+    return True
