@@ -1,0 +1,69 @@
+"""Scheduling and iMIP together through the real daemon: an organizer's PUT invites a
+guest outside the server and a user of another context by mail (RFC 6047 over a real
+SMTP server on loopback), a colleague through the server; the guest's mailed REPLY
+comes back through the reply listener and changes the organizer's copy."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest_twisted
+from icalendar import Calendar
+from twisted.mail import smtp
+
+from tests.imip.smtp_server import PASSWORD, SmtpServer
+from tests.imip.support import itip, reactor
+
+from .harness import start_server
+from .scheduling_support import Person, meeting, partstat, prepare
+from .test_imip import imip_properties
+
+GUEST = Person("guest", "guest@outside.example")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_organizer(
+        tmp_path) -> None:
+    smtp_server = SmtpServer(reactor(), tmp_path)
+    smtp_server.start()
+    config = tmp_path / "etc"
+    config.mkdir()
+    (config / "smtp-password").write_text(PASSWORD + "\n")
+    server = await start_server(config, imip_properties(smtp_server))
+    try:
+        scheduling = server.service.dav.spaces["caldav"].scheduling
+        imip = scheduling.external
+        office = await prepare(server)
+        scheduling.external = imip  # the daemon's own iMIP delivery, not the recorder
+        body = meeting("m-ext", office.anna, [office.bob, GUEST, office.eve])
+        response, _ = await office.put(office.anna, "m-ext.ics", body)
+        assert response.code == 201
+
+        await smtp_server.next_message(2)
+        by_recipient = {got.recipients[0]: got for got in smtp_server.received}
+        assert set(by_recipient) == {GUEST.email, office.eve.email}  # eve: another tenant
+        mail = email.message_from_bytes(by_recipient[GUEST.email].data,
+                                        policy=email.policy.default)
+        parts = {part.get_content_type(): part for part in mail.walk()}
+        assert "text/plain" in parts
+        assert parts["text/calendar"].get_param("method") == "REQUEST"
+        request = Calendar.from_ical(parts["text/calendar"].get_content())
+        assert str(request["METHOD"]) == "REQUEST"
+        assert str(request.walk("VEVENT")[0]["UID"]) == "m-ext"
+        assert (await office.copy_of(office.bob, "m-ext")) is not None  # a colleague's copy
+
+        reply_to = str(mail["Reply-To"])
+        reply = itip("REPLY", uid="m-ext", attendee=GUEST.email,
+                     organizer=office.anna.email, partstat="ACCEPTED")
+        message = (b"From: guest@outside.example\r\nTo: " + reply_to.encode() +
+                   b"\r\nSubject: Accepted\r\nMIME-Version: 1.0\r\n"
+                   b"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n" + reply)
+        await smtp.sendmail("127.0.0.1", GUEST.email, [reply_to], message,
+                            port=server.service.port("mail"), reactor=reactor())
+        organizers = await office.copy_of(office.anna, "m-ext")
+        assert organizers is not None and partstat(organizers, GUEST) == "ACCEPTED"
+        assert partstat(organizers, office.eve) == "NEEDS-ACTION"
+    finally:
+        await server.stop()
+        await smtp_server.stop()
