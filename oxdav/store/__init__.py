@@ -16,6 +16,7 @@ from .errors import (
     Locked,
     LockLimitExceeded,
     NotFound,
+    PushLimitExceeded,
     QuotaExceeded,
     ReadOnlyTransaction,
     StoreError,
@@ -27,7 +28,15 @@ from .errors import (
     UnsupportedStorageURL,
 )
 from .factory import open_store
-from .interfaces import Collection, Content, Home, Store, TimeRange, Transaction
+from .interfaces import (
+    Collection,
+    Content,
+    Home,
+    PushRegistry,
+    Store,
+    TimeRange,
+    Transaction,
+)
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
@@ -48,6 +57,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    PushSubscription,
     SearchTerm,
     StoredObject,
     Unset,
@@ -63,7 +73,8 @@ __all__ = [
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LoginFailures",
     "LockLimitExceeded", "Locked", "Module",
-    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
+    "NotFound", "ObjectIndex", "ObjectMeta", "PushLimitExceeded", "PushRegistry",
+    "PushSubscription", "QuotaExceeded", "ReadOnlyTransaction",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",

@@ -83,6 +83,9 @@ async def fill(store: Store) -> dict[str, int]:
                         timeout=3600)
         bobs = await (await txn.home(context.id, bob.id)).collection(calendar.id)
         await bobs.set_own_name("Alice's work")
+        await txn.register_push(context.id, alice.id, "7/all", [calendar.id],
+                                endpoint="https://push.example/x", public_key="PK",
+                                auth_secret="AS", expires=2**40)
     return {"context": context.id, "alice": alice.id, "bob": bob.id, "folder": calendar.id,
             "revision": work.folder.revision}
 

@@ -68,6 +68,11 @@ TABLES: tuple[Table, ...] = (
     _table("locks", "token",
            "token:text context_id folder_id name:text creator_id exclusive:bool owner:text"
            " timeout created expires"),
+    _table("push_subscriptions", "id",
+           "id:text context_id user_id collection:text endpoint:text public_key:text"
+           " auth_secret:text created expires"),
+    _table("push_watches", "subscription_id folder_id",
+           "subscription_id:text context_id folder_id"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).

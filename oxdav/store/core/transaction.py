@@ -38,6 +38,7 @@ from .cache import versions
 from .clock import from_datetime, seconds
 from .collection import CoreCollection, CoreHome
 from .events import DirectoryChanged, StoreEvent, encode
+from .push import PushCalls
 from .rows import Rows
 from .session import Session
 
@@ -49,7 +50,7 @@ def _nothing(rows: Rows) -> None:
     """A call that only lets the transaction's checks run."""
 
 
-class CoreTransaction:
+class CoreTransaction(PushCalls):
     """A transaction on one engine session (one connection, used by it alone).
 
     Args:

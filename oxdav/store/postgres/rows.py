@@ -11,10 +11,11 @@ from ..core.cache import MetadataCache
 from .content_rows import PostgresContentRows
 from .directory_rows import PostgresDirectoryRows
 from .login_rows import PostgresLoginRows
+from .push_rows import PostgresPushRows
 from .transfer_rows import PostgresTransferRows
 
 
-class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresContentRows,
+class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresPushRows, PostgresContentRows,
                    PostgresTransferRows):
     """The rows of one connection.
 

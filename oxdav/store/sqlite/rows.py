@@ -10,10 +10,11 @@ from ..core.cache import MetadataCache
 from .content_rows import SQLiteContentRows
 from .directory_rows import SQLiteDirectoryRows
 from .login_rows import SQLiteLoginRows
+from .push_rows import SQLitePushRows
 from .transfer_rows import SQLiteTransferRows
 
 
-class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLiteContentRows,
+class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLitePushRows, SQLiteContentRows,
                  SQLiteTransferRows):
     """The rows of one connection.
 
