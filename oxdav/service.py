@@ -43,6 +43,7 @@ from oxdav.devcert import ensure_dev_certificate
 from oxdav.directory.authenticator import Authenticator
 from oxdav.directory.provisioning import ensure_demo_account
 from oxdav.logging import reset_log_levels, set_log_level
+from oxdav.push.server import ServerPush
 from oxdav.reload import ReloadCoordinator
 from oxdav.storage import configured_store, data_directory
 from oxdav.store.errors import NotFound, StoreError, UnsupportedStorageURL
@@ -170,7 +171,13 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
-        self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)
+        try:
+            self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
+                                              data_directory(snapshot))
+        except (OSError, ValueError) as error:
+            raise StartupError(f"oxdav.push.vapidKey: {error}") from error
+        self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
+                             push=self.push)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
                                methods=tuple(m.encode() for m in self.dav.env.methods.names))
         self.sites = self._build_sites(snapshot)
@@ -314,6 +321,8 @@ class OxdavService(MultiService):
 
     def _started(self, _: None) -> None:
         self.pruner.start()
+        if self.push is not None:
+            self.push.start()
         self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
@@ -349,6 +358,8 @@ class OxdavService(MultiService):
             for waiting in stopping:
                 await waiting
             await parent_done
+            if self.push is not None:
+                await self.push.stop()
             await self.store.stop()
 
         return ensureDeferred(finish())

@@ -126,3 +126,11 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
         if node not in index:
             visit(node)
     assert circles == []
+
+
+def test_push_sits_above_the_protocol_and_the_store() -> None:
+    # The DAV layer names what it needs of push (dav.push.PushService); oxdav.push
+    # sends, and nothing it builds on imports it back.
+    allowed, _ = TABLE["push"]
+    assert allowed <= {"dav", "store", "config", "work"}
+    assert all("push" not in TABLE[below][0] for below in ("dav", "store", "config"))

@@ -15,9 +15,11 @@ from oxdav.carddav.space import AddressBookSpace
 from oxdav.dav.dispatch import DAVEnvironment
 from oxdav.dav.errors import DAVError, ErrorMapper, ErrorResponses
 from oxdav.dav.methods.lock import lock_properties
+from oxdav.dav.methods.post import PostMethod
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.push import PUSH_COMPLIANCE, PushService, push_properties
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.webdav_properties import generic_properties
 from oxdav.folders.errors import STORE_ERROR_RESPONSES
@@ -42,7 +44,7 @@ WORK_ERROR_RESPONSES: Final[ErrorResponses] = {
 
 def build_dav(store: Any, errors: ErrorMapper | None = None, *,
               spaces: Sequence[FolderSpace] | None = None, work: Work = INLINE,
-              reactor: Any = None) -> RequestLifecycle:
+              reactor: Any = None, push: PushService | None = None) -> RequestLifecycle:
     """Compose the DAV layer: the visible lists of properties, reports, methods and
     error responses.
 
@@ -53,6 +55,7 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
         spaces: the spaces; by default :func:`dav_spaces`.
         work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
         reactor: paces streamed answers; None leaves them unpaced.
+        push: the server's WebDAV-Push; None serves none (no properties, no POST).
     """
     spaces = list(dav_spaces() if spaces is None else spaces)
     reports = ReportRegistry()
@@ -61,18 +64,23 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     for space in spaces:
         for prop in space.properties(reports):
             properties.register(prop)
+    for prop in push_properties(push) if push is not None else ():
+        properties.register(prop)
     for report in [SyncCollectionReport(properties), *principal_reports(properties)]:
         reports.register(report)
     for space in spaces:
         for report in space.reports(properties):
             reports.register(report)
-    methods = method_registry([m for space in spaces for m in space.methods()])
+    methods = method_registry([m for space in spaces for m in space.methods()]
+                              + ([PostMethod(push)] if push is not None else []))
     errors = ErrorMapper() if errors is None else errors
     errors.register_all(STORE_ERROR_RESPONSES)
     errors.register_all(WORK_ERROR_RESPONSES)
     for space in spaces:
         errors.register_all(space.errors())
-    compliance = tuple(c for space in spaces for c in space.compliance)
+    compliance = tuple(c for space in spaces for c in space.compliance) + (
+        (PUSH_COMPLIANCE,) if push is not None else ())
     env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
                          work=work)
-    return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor)
+    return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor,
+                            push=push is not None)
