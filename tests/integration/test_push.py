@@ -294,7 +294,8 @@ def test_bad_registrations_get_the_drafts_errors(setup) -> None:
 
 def test_private_endpoints_are_refused_unless_allowed(setup, tmp_path) -> None:
     (strict,) = start_nodes(tmp_path, setup.database, 1,
-                            f"oxdav.push.vapidKey = {setup.directory / 'shared-vapid.pem'}\n")
+                            f"oxdav.push.vapidKey = {setup.directory / 'shared-vapid.pem'}\n"
+                            "oxdav.push.maxPerUser = 1\n")
     try:
         calendar = setup.default("alice", "acme", "calendar")
         sub = setup.service.subscription("private")
@@ -306,5 +307,17 @@ def test_private_endpoints_are_refused_unless_allowed(setup, tmp_path) -> None:
                                     headers={"Content-Type": "application/xml"})
             assert answer.status == 403, (endpoint, answer.status)
             assert next(iter(answer.xml())).tag == f"{PUSH}invalid-subscription"
+        # A public address is taken (a literal: no DNS here), up to the user's limit.
+        admin_for(strict).ok("user", "create", "acme", "erin", "--password-stdin",
+                             "--email", "erin@acme.test", stdin=PASSWORD + "\n")
+        erin, href = ("erin@acme.test", PASSWORD), setup.default("erin", "acme", "calendar")
+        public = [sub.register_body().replace(sub.endpoint, f"https://93.184.216.34/{n}")
+                  for n in range(2)]
+        headers = {"Content-Type": "application/xml"}
+        for body, status in ((public[0], 201), (public[1], 403), (public[0], 201)):
+            answer = strict.request("POST", href, auth=erin, body=body, headers=headers)
+            assert answer.status == status, answer.body
+            if status == 403:
+                assert next(iter(answer.xml())).tag == f"{PUSH}push-not-available"
     finally:
         stop_nodes([strict])
