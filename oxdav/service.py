@@ -72,6 +72,10 @@ class StartupError(Exception):
     """The configuration is valid but cannot be put to work (e.g. unusable TLS files)."""
 
 
+class PushKeyError(Exception):
+    """The VAPID key cannot be read or made (``oxdav.push.vapidKey``)."""
+
+
 def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
     """TLS server options from the snapshot's certificate and key files."""
     cert, key = snapshot.path("oxdav.tls.certificate"), snapshot.path("oxdav.tls.key")
@@ -171,11 +175,8 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
-        try:
-            self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
-                                              data_directory(snapshot))
-        except (OSError, ValueError) as error:
-            raise StartupError(f"oxdav.push.vapidKey: {error}") from error
+        self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
+                                          data_directory(snapshot))
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
                              push=self.push)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
@@ -314,6 +315,11 @@ class OxdavService(MultiService):
 
     async def _start_store(self) -> None:
         await self.store.start()
+        if self.push is not None:
+            try:
+                self.push.load_key()
+            except (OSError, ValueError) as error:
+                raise PushKeyError(f"oxdav.push.vapidKey: {error}") from error
         snapshot = self.holder.current
         if snapshot.get("oxdav.demo.create"):
             await ensure_demo_account(self.store, data_directory(snapshot), log,
@@ -330,7 +336,7 @@ class OxdavService(MultiService):
         log.info("oxdav ready")
 
     def _start_failed(self, failure: Failure) -> None:
-        if failure.check(StoreError):
+        if failure.check(StoreError, PushKeyError):
             # The message names the database and what is wrong with it.
             log.critical("oxdav cannot start: {error}", error=failure.getErrorMessage())
         else:

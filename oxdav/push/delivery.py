@@ -110,25 +110,27 @@ class Deliverer:
 
     Args:
         reactor: the reactor.
-        key: the server's VAPID key.
         timeout: seconds a message may take, connecting included.
         ttl: seconds the push service may keep an undelivered message (RFC 8030 §5.2).
     """
 
-    def __init__(self, reactor: Any, key: VapidKey, *, timeout: float, ttl: int) -> None:
+    def __init__(self, reactor: Any, *, timeout: float, ttl: int) -> None:
         self._reactor = reactor
-        self._key = key
+        #: The server's VAPID key, set once it is read (``ServerPush.load_key``).
+        self.key: VapidKey | None = None
         self.timeout = timeout
         self.ttl = ttl
         self._pool = HTTPConnectionPool(reactor, persistent=False)
 
     async def send(self, target: Target, body: bytes, topic: str) -> Outcome:
         """Post an encrypted ``body``; never raises (failures are logged)."""
+        if self.key is None:
+            return Outcome.FAILED
         agent = Agent.usingEndpointFactory(self._reactor,
                                            _Pinned(self._reactor, target, self.timeout),
                                            pool=self._pool)
         headers = Headers({
-            "Authorization": [self._key.authorization(target.origin)],
+            "Authorization": [self.key.authorization(target.origin)],
             "Content-Encoding": ["aes128gcm"],
             "Content-Type": ["application/octet-stream"],
             "TTL": [str(self.ttl)],

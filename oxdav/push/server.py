@@ -31,13 +31,14 @@ class ServerPush:
         resolver: resolves endpoint hosts (the system's, in a thread, by default).
     """
 
-    def __init__(self, store: Any, reactor: Any, settings: Any, key: VapidKey, *,
+    def __init__(self, store: Any, reactor: Any, settings: Any, key_path: Path, *,
                  resolver: Resolver = system_resolver) -> None:
         self._settings = settings
-        self._key = key
+        self.key_path = key_path
+        self._key: VapidKey | None = None
         self._resolve = resolver
         snapshot = settings()
-        self.deliverer = Deliverer(reactor, key, timeout=snapshot.get("oxdav.push.timeout"),
+        self.deliverer = Deliverer(reactor, timeout=snapshot.get("oxdav.push.timeout"),
                                    ttl=int(snapshot.get("oxdav.push.ttl")))
         self.notifier = Notifier(store, reactor, self.deliverer, self.target,
                                  delay=snapshot.get("oxdav.push.delay"),
@@ -46,18 +47,24 @@ class ServerPush:
     @classmethod
     def configured(cls, store: Any, reactor: Any, settings: Any, data_dir: Path
                    ) -> ServerPush | None:
-        """Push as the configuration says (None when ``oxdav.push.enabled`` is off);
-        the VAPID key is made on first start. Raises: OSError, ValueError."""
+        """Push as the configuration says (None when ``oxdav.push.enabled`` is off)."""
         snapshot = settings()
         if not snapshot.get("oxdav.push.enabled"):
             return None
         path = Path(snapshot.get("oxdav.push.vapidKey"))
-        key = load_or_create(path if path.is_absolute() else data_dir / path,
-                             snapshot.get("oxdav.push.subject"))
-        return cls(store, reactor, settings, key)
+        return cls(store, reactor, settings, path if path.is_absolute() else data_dir / path)
+
+    def load_key(self) -> None:
+        """Read the VAPID key, made first when there is none (first start): once the
+        store is open, so that a data directory it cannot use is reported as the
+        store's. Raises: OSError, ValueError."""
+        self._key = load_or_create(self.key_path, self._settings().get("oxdav.push.subject"))
+        self.deliverer.key = self._key
 
     @property
     def vapid_public_key(self) -> str:
+        if self._key is None:
+            raise RuntimeError("the VAPID key is read once the store has started")
         return self._key.public_key
 
     @property
@@ -78,7 +85,7 @@ class ServerPush:
         await self.target(endpoint)
 
     def start(self) -> None:
-        """Tell the commits from now on."""
+        """Tell the commits from now on (after :meth:`load_key`)."""
         self.notifier.start()
 
     async def stop(self) -> None:

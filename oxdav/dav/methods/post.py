@@ -58,6 +58,8 @@ class PostMethod(MethodHandler):
         subscription_id = await target.register_push(request.ctx, registration, expires,
                                                       self._service.subscription_limit)
         return DAVResponse(201, {
-            "Location": request.ctx.href(registration_path(subscription_id)),
+            # Absolute: DAVx5 keeps it as a URL to DELETE later.
+            "Location": (request.ctx.origin or "")
+            + request.ctx.href(registration_path(subscription_id)),
             "Expires": email.utils.formatdate(expires, usegmt=True),
         })
