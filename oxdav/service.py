@@ -47,6 +47,7 @@ from oxdav.imip.metrics import ImipMetrics
 from oxdav.imip.outbox import ImipDelivery
 from oxdav.imip.sender import MailSender
 from oxdav.logging import reset_log_levels, set_log_level
+from oxdav.push.server import ServerPush
 from oxdav.reload import ReloadCoordinator
 from oxdav.scheduling.incoming import apply_mailed_reply
 from oxdav.storage import configured_store, data_directory
@@ -74,6 +75,10 @@ log = Logger()
 
 class StartupError(Exception):
     """The configuration is valid but cannot be put to work (e.g. unusable TLS files)."""
+
+
+class PushKeyError(Exception):
+    """The VAPID key cannot be read or made (``oxdav.push.vapidKey``)."""
 
 
 def load_tls(snapshot: ConfigSnapshot, *, generate: bool = False) -> Any:
@@ -178,8 +183,10 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
+        self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
+                                          data_directory(snapshot))
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
-                             external=ImipDelivery(self.holder))
+                             external=ImipDelivery(self.holder), push=self.push)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
                                methods=tuple(m.encode() for m in self.dav.env.methods.names))
         self.sites = self._build_sites(snapshot)
@@ -331,6 +338,11 @@ class OxdavService(MultiService):
 
     async def _start_store(self) -> None:
         await self.store.start()
+        if self.push is not None:
+            try:
+                self.push.load_key()
+            except (OSError, ValueError) as error:
+                raise PushKeyError(f"oxdav.push.vapidKey: {error}") from error
         snapshot = self.holder.current
         if snapshot.get("oxdav.demo.create"):
             await ensure_demo_account(self.store, data_directory(snapshot), log,
@@ -339,6 +351,8 @@ class OxdavService(MultiService):
     def _started(self, _: None) -> None:
         self.pruner.start()
         self.mail_sender.startService()
+        if self.push is not None:
+            self.push.start()
         self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
@@ -346,7 +360,7 @@ class OxdavService(MultiService):
         log.info("oxdav ready")
 
     def _start_failed(self, failure: Failure) -> None:
-        if failure.check(StoreError):
+        if failure.check(StoreError, PushKeyError):
             # The message names the database and what is wrong with it.
             log.critical("oxdav cannot start: {error}", error=failure.getErrorMessage())
         else:
@@ -377,6 +391,8 @@ class OxdavService(MultiService):
             await parent_done
             if sending is not None:
                 await sending
+            if self.push is not None:
+                await self.push.stop()
             await self.store.stop()
 
         return ensureDeferred(finish())

@@ -134,3 +134,11 @@ def test_the_itip_side_of_scheduling_is_protocol_free(name: str) -> None:
     for imported in set(imports(name, MODULES[name])):
         assert not imported.startswith(("oxdav.dav", "oxdav.caldav", "oxdav.store", "lxml",
                                         "twisted")), f"{name} imports {imported}"
+
+
+def test_push_sits_above_the_protocol_and_the_store() -> None:
+    # The DAV layer names what it needs of push (dav.push.PushService); oxdav.push
+    # sends, and nothing it builds on imports it back.
+    allowed, _ = TABLE["push"]
+    assert allowed <= {"dav", "store", "config", "work"}
+    assert all("push" not in TABLE[below][0] for below in ("dav", "store", "config"))

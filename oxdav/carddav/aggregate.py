@@ -96,6 +96,10 @@ class AggregatedCollection(FolderCollection, AggregatedSyncCollection, CardLooku
     def sync_identity(self) -> str:
         return f"{self.tree.context_id}/{AGGREGATED_NAME}/{self.tree.user_id}"
 
+    @property
+    def push_folder_ids(self) -> list[int]:
+        return [c.folder.id for c in self.store_collections]
+
     def _revisions(self) -> dict[str, int]:
         return {str(c.folder.id): c.folder.revision for c in self.store_collections}
 

@@ -193,6 +193,37 @@ _declare("oxdav.lock.maxOwnerSize", kinds.SIZE, "4k",
 _declare("oxdav.lock.maxPerUser", kinds.integer(1), "100",
          "Most unexpired locks one user may hold; a LOCK beyond it gets 507.", cascade=True)
 
+# --- oxdav: WebDAV-Push (draft-bitfire-webdav-push) ---
+_declare("oxdav.push.enabled", kinds.BOOLEAN, "true",
+         "Offer WebDAV-Push on calendars and address books and send push messages.",
+         reloadable=False)
+_declare("oxdav.push.vapidKey", kinds.TEXT, "push-vapid.pem",
+         "The VAPID private key (PEM; relative to dataDir), made on first start. Every "
+         "node of one database must use the same key (share or copy the file).",
+         reloadable=False)
+_declare("oxdav.push.subject", kinds.TEXT, "mailto:postmaster@localhost",
+         "The VAPID contact (RFC 8292 sub claim): a mailto: or https: URL of the "
+         "operator, which push services may use to reach you.", reloadable=False)
+_declare("oxdav.push.allowPrivateEndpoints", kinds.BOOLEAN, "false",
+         "Send to push endpoints on loopback, private or link-local addresses, and over "
+         "plain http (a self-hosted push service on the local network; tests). Off, "
+         "such a registration gets 403 invalid-subscription.")
+_declare("oxdav.push.maxPerUser", kinds.integer(1), "50",
+         "Most unexpired push subscriptions one user may hold; a registration beyond it "
+         "gets 403 push-not-available.")
+_declare("oxdav.push.maxExpiry", kinds.DURATION, "7d",
+         "Longest a push subscription lasts without being renewed (at least 3 days).")
+_declare("oxdav.push.delay", kinds.DURATION, "1s",
+         "How long changes are gathered before they are pushed: a burst becomes one "
+         "message per collection.", reloadable=False)
+_declare("oxdav.push.timeout", kinds.DURATION, "10s",
+         "Longest one push message may take, connecting included.", reloadable=False)
+_declare("oxdav.push.ttl", kinds.DURATION, "1d",
+         "How long a push service may keep a message for an unreachable device.",
+         reloadable=False)
+_declare("oxdav.push.concurrency", kinds.integer(1, 1000), "20",
+         "Push messages in flight at most.", reloadable=False)
+
 # --- oxdav: sync history (RFC 6578) ---
 _declare("oxdav.sync.pruneInterval", kinds.DURATION, "1d",
          "How often tombstones of deleted objects and expired locks are pruned (also once "

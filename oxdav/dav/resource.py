@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -88,6 +89,8 @@ class RequestContext:
         config: the configuration snapshot the request started with (opaque here).
         trailing_slash: whether the request URI ended with ``/``.
         limits: the bounds of this request (:mod:`oxdav.dav.limits`).
+        origin: ``scheme://host[:port]`` the client addressed (behind a trusted proxy,
+            the one it forwarded), for absolute URLs; None when the Host is unusable.
     """
 
     method: str
@@ -98,6 +101,7 @@ class RequestContext:
     config: object = None
     trailing_slash: bool = False
     limits: RequestLimits = field(default_factory=RequestLimits)
+    origin: str | None = None
 
     def header(self, name: str) -> str | None:
         """Return the header ``name`` (case-insensitive), or ``None``."""
@@ -159,7 +163,19 @@ class RequestContext:
             config=config,
             trailing_slash=raw_path.endswith("/"),
             limits=limits or RequestLimits(),
+            origin=_origin(request),
         )
+
+
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _origin(request: IRequest) -> str | None:
+    """The origin the client addressed: its scheme and the Host header (RFC 9110 §7.2)."""
+    host = (request.getHeader(b"host") or b"").decode("latin-1").strip()
+    if not _HOST.fullmatch(host):
+        return None
+    return f"{'https' if request.isSecure() else 'http'}://{host}"
 
 
 class DAVResource(abc.ABC):

@@ -32,6 +32,7 @@ from oxdav.dav.methods.capabilities import (
 from oxdav.dav.namespaces import APPLE_ICAL_NS, CALENDARSERVER_NS, DAV_NS, clark
 from oxdav.dav.privileges import ALL, BIND, WRITE_CONTENT, WRITE_PROPERTIES, Ace
 from oxdav.dav.properties import CANNOT_MODIFY_PROTECTED
+from oxdav.dav.push import PushTarget, Registration
 from oxdav.dav.resource import COLLECTION, DAVResource, Principal, RequestContext
 from oxdav.dav.sync import SyncToken
 from oxdav.dav.xml import parse_body
@@ -114,7 +115,7 @@ def load_value(text: str) -> etree._Element | None:
 
 class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable, DeadPropertyStore,
                        LivePropertyWriter, SyncableCollection, LockableMembers,
-                       AccessControlled):
+                       AccessControlled, PushTarget):
     """One folder as a collection: name, colour, revision (ctag / sync-token), members,
     and the locks of member names (its objects' and unmapped ones, RFC 4918 §7.3)."""
 
@@ -166,6 +167,24 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
     @property
     def sync_token(self) -> str:
         return str(SyncToken.for_collection(self.sync_identity, self.folder.revision))
+
+    @property
+    def push_identity(self) -> str:
+        return self.sync_identity
+
+    @property
+    def push_folder_ids(self) -> list[int]:
+        """The folders whose changes a push subscriber here is told of."""
+        return [self.folder.id]
+
+    async def register_push(self, ctx: RequestContext, registration: Registration,
+                            expires: int, limit: int) -> str:
+        subscription = await self.tree.txn.register_push(
+            self.tree.context_id, self.tree.user_id, self.push_identity,
+            self.push_folder_ids, endpoint=registration.endpoint,
+            public_key=registration.public_key, auth_secret=registration.auth_secret,
+            expires=expires, limit=limit)
+        return subscription.id
 
     def privileges_for(self, principal: Principal | None) -> frozenset[str]:
         granted = with_read_acl(privileges_of(self.store_collection.rights))

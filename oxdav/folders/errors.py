@@ -13,6 +13,7 @@ from typing import Final
 
 from oxdav.dav.errors import DAVError, ErrorFactory, ErrorResponses
 from oxdav.dav.namespaces import DAV_NS, clark
+from oxdav.dav.push import PUSH_NOT_AVAILABLE
 from oxdav.store.errors import (
     AlreadyExists,
     ContextChanged,
@@ -22,6 +23,7 @@ from oxdav.store.errors import (
     Locked,
     LockLimitExceeded,
     NotFound,
+    PushLimitExceeded,
     QuotaExceeded,
     ReadOnlyTransaction,
     StoreError,
@@ -68,6 +70,8 @@ STORE_ERROR_RESPONSES: Final[ErrorResponses] = {
     Locked: _condition(423, "no-conflicting-lock"),
     # A cap on locks per user, answered like a quota (RFC 4918 §11.5).
     LockLimitExceeded: _plain(507),
+    # draft-bitfire-webdav-push §3.1: the user may register no more subscriptions.
+    PushLimitExceeded: lambda exc: DAVError(403, PUSH_NOT_AVAILABLE, str(exc)),
     # The database cannot be reached now, or the connection to it was lost.
     StoreUnavailable: unavailable,
     # Answered by the CalDAV/CardDAV collection that stores, which knows the

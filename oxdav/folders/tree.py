@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from oxdav.dav.push import REGISTRATIONS
 from oxdav.dav.resource import DAVResource, RequestContext
 from oxdav.folders.base import QUOTA_SETTING, FolderTree, MemberLookup, TreeResource
 from oxdav.folders.naming import segment_id
+from oxdav.folders.push import registration
 from oxdav.folders.space import FolderSpace
 from oxdav.principals.resources import (
     GROUPS_PATH,
@@ -91,6 +93,8 @@ class DavTree:
                 return DavRoot(self, [PRINCIPALS_PATH, *(f"/{name}" for name in self.spaces)])
             if segments[0] == "principals":
                 return await self._principal(segments[1:])
+            if segments[0] == REGISTRATIONS:
+                return await registration(self, segments[1]) if len(segments) == 2 else None
             space = self.spaces.get(segments[0])
             if space is not None:
                 return await self._in_home(space, segments[1:])

@@ -16,6 +16,7 @@ from .errors import (
     Locked,
     LockLimitExceeded,
     NotFound,
+    PushLimitExceeded,
     QuotaExceeded,
     ReadOnlyTransaction,
     StoreError,
@@ -27,7 +28,16 @@ from .errors import (
     UnsupportedStorageURL,
 )
 from .factory import open_store
-from .interfaces import Collection, Content, Home, MailQueue, Store, TimeRange, Transaction
+from .interfaces import (
+    Collection,
+    Content,
+    Home,
+    MailQueue,
+    PushRegistry,
+    Store,
+    TimeRange,
+    Transaction,
+)
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
@@ -49,6 +59,7 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    PushSubscription,
     QueuedMail,
     RetryPolicy,
     SearchTerm,
@@ -66,8 +77,8 @@ __all__ = [
     "FolderPermission", "Forbidden", "Group", "Home", "InvalidSyncToken", "Level", "Lock",
     "LoginFailures",
     "LockLimitExceeded", "Locked", "MailQueue", "Module",
-    "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "QueuedMail",
-    "ReadOnlyTransaction", "RetryPolicy",
+    "NotFound", "ObjectIndex", "ObjectMeta", "PushLimitExceeded", "PushRegistry",
+    "PushSubscription", "QuotaExceeded", "QueuedMail", "ReadOnlyTransaction", "RetryPolicy",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",

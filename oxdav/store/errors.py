@@ -121,6 +121,19 @@ class LockLimitExceeded(StoreError):
         self.limit = limit
 
 
+class PushLimitExceeded(StoreError):
+    """A user who already holds ``limit`` unexpired push subscriptions in the context
+    asked for another (the cap given to ``register_push``).
+
+    Attributes:
+        limit: the most subscriptions a user may hold.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a user may hold at most {limit} push subscriptions")
+        self.limit = limit
+
+
 class ReadOnlyTransaction(StoreError):
     """A write was attempted in a transaction opened with ``write=False``."""
 

@@ -560,3 +560,32 @@ class RetryPolicy:
         if attempts >= self.max_attempts:
             return None
         return min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1))
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    """A WebDAV-Push subscription (draft-bitfire-webdav-push §3): one Web Push endpoint
+    (RFC 8030 push resource) told of changes to the folders a collection shows.
+
+    Attributes:
+        id: random and unguessable; names the registration (its URL's last segment).
+        context_id: the subscriber's context.
+        user_id: the subscriber; only they see or remove it.
+        collection: what was subscribed, as the caller names it (opaque to the store;
+            one subscription per user, collection and endpoint).
+        folder_ids: the folders whose changes the subscriber is told of, sorted.
+        endpoint: the push resource URL.
+        public_key: the subscriber's P-256 key, base64url (RFC 8291 ``p256dh``).
+        auth_secret: the subscriber's authentication secret, base64url (RFC 8291).
+        expires: wall-clock epoch seconds after which it is not used.
+    """
+
+    id: str
+    context_id: int
+    user_id: int
+    collection: str
+    folder_ids: tuple[int, ...]
+    endpoint: str
+    public_key: str
+    auth_secret: str
+    expires: int

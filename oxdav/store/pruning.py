@@ -73,12 +73,14 @@ class TombstonePruner:
         async with self.store.transaction("prune tombstones and locks", write=True) as txn:
             removed = await txn.prune_tombstones(horizon)
             locks = await txn.prune_locks(now)
+            pushes = await txn.prune_push(now)
             failures = 0
             if self.failure_retention is not None:
                 failures = await txn.prune_login_failures(now - self.failure_retention())
         self.log.info("pruned {removed} tombstones older than {horizon}, {locks} expired "
-                      "locks and {failures} failed-login counts", removed=removed,
-                      horizon=horizon.isoformat(), locks=locks, failures=failures)
+                      "locks, {pushes} expired push subscriptions and {failures} "
+                      "failed-login counts", removed=removed, horizon=horizon.isoformat(),
+                      locks=locks, pushes=pushes, failures=failures)
         return removed
 
     def _run(self) -> Deferred[Any]:

@@ -16,9 +16,11 @@ from oxdav.dav.dispatch import DAVEnvironment
 from oxdav.dav.errors import DAVError, ErrorMapper, ErrorResponses
 from oxdav.dav.methods.lock import lock_properties
 from oxdav.dav.methods.post import PostKind, PostMethod
+from oxdav.dav.methods.push_register import PushRegisterPost
 from oxdav.dav.methods.registry import method_registry
 from oxdav.dav.methods.sync_collection import SyncCollectionReport
 from oxdav.dav.properties import PropertyRegistry
+from oxdav.dav.push import PUSH_COMPLIANCE, PushService, push_properties
 from oxdav.dav.reports import ReportRegistry
 from oxdav.dav.webdav_properties import generic_properties
 from oxdav.folders.space import FolderSpace, space_error_map
@@ -48,8 +50,8 @@ WORK_ERROR_RESPONSES: Final[ErrorResponses] = {
 
 def build_dav(store: Any, errors: ErrorMapper | None = None, *,
               spaces: Sequence[FolderSpace] | None = None, work: Work = INLINE,
-              reactor: Any = None, external: ExternalDelivery | None = None
-              ) -> RequestLifecycle:
+              reactor: Any = None, external: ExternalDelivery | None = None,
+              push: PushService | None = None) -> RequestLifecycle:
     """Compose the DAV layer: the visible lists of properties, reports, methods and
     error responses.
 
@@ -61,6 +63,7 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
         work: where CPU-heavy request work runs (the daemon's :class:`WorkPool`).
         reactor: paces streamed answers; None leaves them unpaced.
         external: scheduling's way out for attendees who are not colleagues (iMIP).
+        push: the server's WebDAV-Push; None serves none (no properties, no POST).
     """
     spaces = list(dav_spaces(external) if spaces is None else spaces)
     reports = ReportRegistry()
@@ -69,18 +72,23 @@ def build_dav(store: Any, errors: ErrorMapper | None = None, *,
     for space in spaces:
         for prop in space.properties(reports):
             properties.register(prop)
+    for prop in push_properties(push) if push is not None else ():
+        properties.register(prop)
     for report in [SyncCollectionReport(properties), *principal_reports(properties)]:
         reports.register(report)
     for space in spaces:
         for report in space.reports(properties):
             reports.register(report)
     space_methods = [m for space in spaces for m in space.methods()]
-    posts = [*(m for m in space_methods if isinstance(m, PostKind)), SharingPostMethod()]
+    posts = [*(m for m in space_methods if isinstance(m, PostKind)), SharingPostMethod(),
+             *([PushRegisterPost(push)] if push is not None else [])]
     methods = method_registry([*(m for m in space_methods if not isinstance(m, PostKind)),
                                PostMethod(posts)])
     errors = space_error_map(spaces, errors)
     errors.register_all(WORK_ERROR_RESPONSES)
-    compliance = (*(c for space in spaces for c in space.compliance), *SHARING_COMPLIANCE)
+    compliance = (*(c for space in spaces for c in space.compliance), *SHARING_COMPLIANCE,
+                  *((PUSH_COMPLIANCE,) if push is not None else ()))
     env = DAVEnvironment(properties, reports, methods, compliance=compliance, errors=errors,
                          work=work)
-    return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor)
+    return RequestLifecycle(store, env, {space.name: space for space in spaces}, reactor,
+                            push=push is not None)

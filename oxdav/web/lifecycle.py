@@ -43,6 +43,7 @@ from oxdav.dav.dispatch import (
 from oxdav.dav.errors import DAVError, ErrorMapper, render_error
 from oxdav.dav.limits import RequestLimits
 from oxdav.dav.paths import PathMapper
+from oxdav.dav.push import DONT_NOTIFY, dont_notify
 from oxdav.dav.resource import DAVResource, Principal, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.directory.results import Authenticated, AuthResult
@@ -79,6 +80,7 @@ class RequestLifecycle:
     env: DAVEnvironment
     spaces: Mapping[str, FolderSpace]
     reactor: Any = None
+    push: bool = False
 
     def __post_init__(self) -> None:
         self._limits: tuple[ConfigSnapshot, RequestLimits] | None = None
@@ -117,6 +119,8 @@ class RequestLifecycle:
         handler = self.env.methods.get(ctx.method)
         access = StoreAccess.SNAPSHOT if handler is None else handler.access_for(ctx)
         async with open_transaction(self.store, ctx, access, who) as txn:
+            if self.push and access is StoreAccess.WRITE:
+                mute_own_push(txn, ctx, who)
             settings = snapshot.for_scope(scope_for(who.context, who.user))
             tree = DavTree(txn, who.context.id, who.user.id, self.spaces, ctx, settings,
                            self.env.work)
@@ -201,6 +205,15 @@ def open_transaction(store: Any, ctx: RequestContext, access: StoreAccess,
                              write=access is StoreAccess.WRITE,
                              snapshot=access is not StoreAccess.PER_CALL,
                              confirm=who.context if who.remembered else None)
+
+
+def mute_own_push(txn: Any, ctx: RequestContext, who: Authenticated) -> None:
+    """A writer's ``Push-Dont-Notify`` (WebDAV-Push): its own registrations named
+    there, or all of its user's for ``*``, are not told of what it writes; nobody
+    mutes another user's (``core.events.Muted``)."""
+    ids, everything = dont_notify(ctx.header(DONT_NOTIFY))
+    if ids or everything:
+        txn.mute((who.context.id, who.user.id), ids, everything=everything)
 
 
 # -- 3. resolve, 4. run the method --------------------------------------------------------

@@ -321,6 +321,19 @@ class Recipes:
         return [Probe("UNLOCK", "alice's token", t, t.path,
                       {"Lock-Token": f"<{self.tenant.lock_token}>"}, None, (t.path,))]
 
+    def _post(self, user: User, t: Target) -> list[Probe]:
+        # WebDAV-Push registration: the requester's own subscription, no change of
+        # alice's (a reader may register). The endpoint is in TEST-NET-1, which the
+        # server refuses to send to, so nothing leaves the machine.
+        key = "B" + "A" * 86
+        body = ('<push-register xmlns="https://bitfire.at/webdav-push"><subscription>'
+                "<web-push-subscription><push-resource>https://192.0.2.1/wall"
+                f'</push-resource><subscription-public-key type="p256dh">{key}'
+                "</subscription-public-key><auth-secret>AAAAAAAAAAAAAAAAAAAAAA"
+                "</auth-secret></web-push-subscription></subscription></push-register>")
+        return [Probe("POST", "push-register", t, t.path,
+                      {"Content-Type": "application/xml"}, body.encode(), ())]
+
 
     # -- sharing ---------------------------------------------------------------------
 

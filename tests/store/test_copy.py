@@ -85,6 +85,9 @@ async def fill(store: Store) -> dict[str, int]:
         await bobs.set_own_name("Alice's work")
         await (await txn.home(context.id, bob.id)).reply_to_share(calendar.id, "accepted")
         await txn.deliver_to_inbox(context.id, bob.id, "invite.ics", b"BEGIN:VCALENDAR\r\n")
+        await txn.register_push(context.id, alice.id, "7/all", [calendar.id],
+                                endpoint="https://push.example/x", public_key="PK",
+                                auth_secret="AS", expires=2**40)
     return {"context": context.id, "alice": alice.id, "bob": bob.id, "folder": calendar.id,
             "revision": work.folder.revision}
 

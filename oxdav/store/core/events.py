@@ -61,6 +61,28 @@ class MailQueued:
 StoreEvent = ObjectChanged | FolderChanged | DirectoryChanged | MailQueued
 Subscriber = Callable[[Sequence[StoreEvent]], object]
 
+
+@dataclass(frozen=True)
+class Muted:
+    """Push subscriptions the writer asked not to be told of its own changes
+    (WebDAV-Push ``Push-Dont-Notify``): those of ``writer`` (context id, user id) whose
+    ids are in ``subscriptions``, or all of the writer's when ``everything``. Nobody
+    mutes another user's subscriptions."""
+
+    writer: tuple[int, int] | None = None
+    subscriptions: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def mutes(self, context_id: int, user_id: int, subscription_id: str) -> bool:
+        """Whether the subscription ``subscription_id`` of that user is muted."""
+        return self.writer == (context_id, user_id) and (
+            self.everything or subscription_id in self.subscriptions)
+
+
+NOBODY_MUTED = Muted()
+#: Told of this process's own commits: the events and whom the writer muted.
+CommitSubscriber = Callable[[Sequence[StoreEvent], Muted], object]
+
 _KINDS: dict[str, type[ObjectChanged] | type[FolderChanged] | type[DirectoryChanged]
              | type[MailQueued]] = {
     "object": ObjectChanged, "folder": FolderChanged, "directory": DirectoryChanged,
@@ -86,12 +108,32 @@ class EventHub:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._committers: list[CommitSubscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(events)`` after every commit that changed something;
         returns what unsubscribes it."""
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
+
+    def subscribe_commits(self, subscriber: CommitSubscriber) -> Callable[[], None]:
+        """Call ``subscriber(events, muted)`` after every commit of this process that
+        changed something, never for what other nodes relay: for work exactly one
+        node is to do (push), the one that committed; returns what unsubscribes it."""
+        self._committers.append(subscriber)
+        return lambda: self._committers.remove(subscriber)
+
+    def publish_commit(self, events: Sequence[StoreEvent],
+                       muted: Muted = NOBODY_MUTED) -> None:
+        """What a transaction of this process committed: to every subscriber."""
+        self.publish(events)
+        if not events:
+            return
+        for subscriber in list(self._committers):
+            try:
+                subscriber(events, muted)
+            except Exception:
+                log.failure("a store commit subscriber failed")
 
     def publish(self, events: Sequence[StoreEvent]) -> None:
         """Hand ``events`` to every subscriber; one that fails is logged, not raised

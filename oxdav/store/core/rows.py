@@ -24,6 +24,7 @@ from ..models import (
     Module,
     ObjectIndex,
     ObjectMeta,
+    PushSubscription,
     SearchTerm,
     StoredObject,
     User,
@@ -281,5 +282,27 @@ class MailRows(Protocol):
         """Delete the rows settled before ``before``."""
 
 
-class Rows(DirectoryRows, ContentRows, TransferRows, MailRows, Protocol):
+
+
+
+class PushRows(Protocol):
+    """WebDAV-Push subscriptions (``core.push``); times are epoch seconds."""
+
+    def push_subscription(self, subscription_id: str) -> PushSubscription | None: ...
+    def push_subscription_id(self, context_id: int, user_id: int, collection: str,
+                             endpoint: str) -> str | None: ...
+    def count_push_subscriptions(self, context_id: int, user_id: int, now: int) -> int: ...
+    def insert_push_subscription(self, subscription: PushSubscription, now: int) -> bool:
+        """With its watched folders; False (nothing done) when the user already has
+        one for the collection and endpoint."""
+    def update_push_subscription(self, subscription: PushSubscription) -> None:
+        """Keys, expiry and watched folders of the row ``subscription.id``."""
+    def push_watchers(self, context_id: int, folder_ids: Sequence[int], now: int
+                      ) -> list[PushSubscription]:
+        """Unexpired subscriptions watching any of the folders, by id."""
+    def delete_push_subscriptions(self, subscription_ids: Sequence[str]) -> int: ...
+    def prune_push_subscriptions(self, now: int) -> int: ...
+
+
+class Rows(DirectoryRows, ContentRows, PushRows, TransferRows, MailRows, Protocol):
     """Everything an engine connection offers the core."""

@@ -74,4 +74,4 @@ class CoreStore:
                     self.log.failure("rollback of {label} failed", label=label)
                 raise
             await txn.end(commit=True)
-        self.events.publish(txn.events)
+        self.events.publish_commit(txn.events, txn.muted)

@@ -72,6 +72,11 @@ TABLES: tuple[Table, ...] = (
            " timeout created expires"),
     _table("schedule_inbox", "context_id user_id name",
            "context_id user_id name:text data:bytes created"),
+    _table("push_subscriptions", "id",
+           "id:text context_id user_id collection:text endpoint:text public_key:text"
+           " auth_secret:text created expires"),
+    _table("push_watches", "subscription_id folder_id",
+           "subscription_id:text context_id folder_id"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).

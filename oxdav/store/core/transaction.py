@@ -42,7 +42,8 @@ from . import objects as objects_core
 from .cache import versions
 from .clock import from_datetime, seconds
 from .collection import CoreCollection, CoreHome
-from .events import DirectoryChanged, MailQueued, StoreEvent, encode
+from .events import NOBODY_MUTED, DirectoryChanged, MailQueued, Muted, StoreEvent, encode
+from .push import PushCalls
 from .rows import Rows
 from .session import Session
 
@@ -54,7 +55,7 @@ def _nothing(rows: Rows) -> None:
     """A call that only lets the transaction's checks run."""
 
 
-class CoreTransaction:
+class CoreTransaction(PushCalls):
     """A transaction on one engine session (one connection, used by it alone).
 
     Args:
@@ -91,6 +92,14 @@ class CoreTransaction:
         self._confirm = None if confirm is None else (confirm.id, confirm.version)
         #: What the calls so far changed, told after commit (``core.events``).
         self.events: list[StoreEvent] = []
+        #: Whom the writer asked not to push its changes to (``core.events.Muted``).
+        self.muted = NOBODY_MUTED
+
+    def mute(self, writer: tuple[int, int], subscription_ids: Iterable[str] = (), *,
+             everything: bool = False) -> None:
+        """Tell the changes of this transaction to none of the writer's (context id,
+        user id) push subscriptions named, or to none of them at all (``everything``)."""
+        self.muted = Muted(writer, frozenset(subscription_ids), everything)
 
     def note(self, event: StoreEvent) -> None:
         """Record a change a call made (after the call succeeded)."""

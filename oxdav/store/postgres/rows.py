@@ -12,10 +12,11 @@ from .content_rows import PostgresContentRows
 from .directory_rows import PostgresDirectoryRows
 from .login_rows import PostgresLoginRows
 from .mail_rows import PostgresMailRows
+from .push_rows import PostgresPushRows
 from .transfer_rows import PostgresTransferRows
 
 
-class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresContentRows,
+class PostgresRows(PostgresDirectoryRows, PostgresLoginRows, PostgresPushRows, PostgresContentRows,
                    PostgresTransferRows, PostgresMailRows):
     """The rows of one connection.
 

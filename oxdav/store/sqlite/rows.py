@@ -11,10 +11,11 @@ from .content_rows import SQLiteContentRows
 from .directory_rows import SQLiteDirectoryRows
 from .login_rows import SQLiteLoginRows
 from .mail_rows import SQLiteMailRows
+from .push_rows import SQLitePushRows
 from .transfer_rows import SQLiteTransferRows
 
 
-class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLiteContentRows,
+class SQLiteRows(SQLiteDirectoryRows, SQLiteLoginRows, SQLitePushRows, SQLiteContentRows,
                  SQLiteTransferRows, SQLiteMailRows):
     """The rows of one connection.
 
