@@ -10,7 +10,7 @@ from lxml import etree
 
 from oxdav.dav.dispatch import DAVRequest, StoreAccess
 from oxdav.dav.errors import XML_CONTENT_TYPE, DAVError
-from oxdav.dav.methods.post import PostKind
+from oxdav.dav.methods.post import XML_MEDIA_TYPES, PostKind
 from oxdav.dav.resource import DAVResource
 from oxdav.dav.response import DAVResponse
 from oxdav.folders.collection import FolderCollection
@@ -30,7 +30,10 @@ class SharingPostMethod(PostKind):
     """``POST`` of sharing requests."""
 
     access = StoreAccess.WRITE
+    # draft-pot-webdav-resource-sharing §4.4.2 names its own media type.
+    media_types = XML_MEDIA_TYPES | {"application/davsharing+xml"}
     roots = frozenset({*_SHARES, cs("invite-reply")})
+    max_body = MAX_BODY_BYTES
 
     def allowed_on(self, resource: DAVResource | None) -> bool:
         return isinstance(resource, FolderCollection | HomeCollection | NotificationCollection)

@@ -284,7 +284,8 @@ def test_bad_registrations_get_the_drafts_errors(setup) -> None:
     answer = post(sub.register_body().replace(sub.endpoint, "https://x/" + "a" * 3000))
     assert (answer.status, condition(answer)) == (403, f"{PUSH}invalid-subscription")
     assert post("<x/>").status == 415
-    assert post("<push-register" + " " * 20_000 + "/>").status == 413
+    assert post('<push-register xmlns="https://bitfire.at/webdav-push"' + " " * 20_000
+                + "/>").status == 413
     # A missing trigger is content-update at depth 1; the older key name is taken too.
     assert register(node, ALICE, calendar, sub, trigger=None,
                     key_element="client-public-key").status == 201

@@ -34,11 +34,13 @@ class PostKind(MethodHandler):
     Class attributes:
         media_types: the request media types it takes.
         roots: the root elements (Clark names) of the XML bodies it takes; empty for any.
+        max_body: the largest body it takes (it says so itself with a 413).
     """
 
     name = "POST"
     media_types: ClassVar[frozenset[str]] = XML_MEDIA_TYPES
     roots: ClassVar[frozenset[str]] = frozenset()
+    max_body: ClassVar[int] = 64 * 1024
 
 
 class PostMethod(MethodHandler):
@@ -72,6 +74,9 @@ class PostMethod(MethodHandler):
             raise DAVError(415, None, f"POST here takes {', '.join(takes)}, not {media}")
         if len(fitting) == 1:
             return await fitting[0].handle(request)
+        largest = max(kind.max_body for kind in fitting)
+        if len(request.body) > largest:  # refused unread, before choosing by its root
+            raise DAVError(413, None, f"a POST here has at most {largest} bytes")
         root = await request.xml_body()
         tag = root.tag if root is not None else None
         for kind in fitting:

@@ -34,6 +34,7 @@ class PushRegisterPost(PostKind):
 
     access = StoreAccess.WRITE
     roots = frozenset({PUSH_REGISTER})
+    max_body = MAX_REGISTER_BYTES
 
     def __init__(self, service: PushService) -> None:
         self._service = service
