@@ -25,6 +25,7 @@ from .errors import (
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
+    WriteConflict,
 )
 from .factory import open_store
 from .interfaces import Collection, Content, Home, Store, TimeRange, Transaction
@@ -65,6 +66,7 @@ __all__ = [
     "LockLimitExceeded", "Locked", "Module",
     "NotFound", "ObjectIndex", "ObjectMeta", "QuotaExceeded", "ReadOnlyTransaction",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
+    "WriteConflict",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",
     "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "copy_store",
