@@ -8,8 +8,8 @@ An instance is named by its RECURRENCE-ID in UTC text (``rid``); the master is `
 from __future__ import annotations
 
 import hashlib
-from copy import deepcopy
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from datetime import UTC, date, datetime
 from typing import Any
 
