@@ -33,6 +33,7 @@ from oxdav.store.errors import (
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
+    WriteConflict,
 )
 
 
@@ -74,6 +75,9 @@ STORE_ERROR_RESPONSES: Final[ErrorResponses] = {
     PushLimitExceeded: lambda exc: DAVError(403, PUSH_NOT_AVAILABLE, str(exc)),
     # The database cannot be reached now, or the connection to it was lost.
     StoreUnavailable: unavailable,
+    # Ended to break a deadlock with another writer: nothing happened, try again now.
+    WriteConflict: lambda exc: DAVError(503, None, "A concurrent change got in the way; "
+                                        "try again.", headers={"Retry-After": "1"}),
     # Answered by the CalDAV/CardDAV collection that stores, which knows the
     # condition's namespace and the href of the holder (RFC 4791 §5.3.2.1).
     UIDConflict: None,

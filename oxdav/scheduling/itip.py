@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -113,8 +114,9 @@ def force_send(calendar: Component) -> dict[str, str]:
 
 
 def copy(component: Component) -> Any:
-    """A deep copy of a component or calendar."""
-    return type(component).from_ical(component.to_ical())
+    """A deep copy of a component or calendar (several times cheaper than writing and
+    parsing it again)."""
+    return deepcopy(component)
 
 
 def _clean(component: Component, *, alarms: bool = False) -> Component:

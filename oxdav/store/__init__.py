@@ -26,6 +26,7 @@ from .errors import (
     TransactionClosed,
     UIDConflict,
     UnsupportedStorageURL,
+    WriteConflict,
 )
 from .factory import open_store
 from .interfaces import (
@@ -80,6 +81,7 @@ __all__ = [
     "NotFound", "ObjectIndex", "ObjectMeta", "PushLimitExceeded", "PushRegistry",
     "PushSubscription", "QuotaExceeded", "QueuedMail", "ReadOnlyTransaction", "RetryPolicy",
     "CopyProgress", "SearchTerm", "Store", "StoreError", "StoreNotRunning", "StoreUnavailable",
+    "WriteConflict",
     "StoredObject", "TargetNotEmpty", "TimeRange",
     "Transaction",
     "TransactionClosed", "UIDConflict", "Unset", "UnsupportedStorageURL", "User", "copy_store",

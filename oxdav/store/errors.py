@@ -152,6 +152,12 @@ class StoreUnavailable(StoreError):
     committed before, and trying again later may succeed."""
 
 
+class WriteConflict(StoreError):
+    """Writers waited for each other in a circle and the database ended this one (a
+    deadlock, e.g. two organizers inviting each other at once): nothing of the
+    transaction took effect; trying again succeeds."""
+
+
 class UnsupportedStorageURL(StoreError, ValueError):
     """``open_store`` was given a storage URL whose scheme has no backend."""
 

@@ -10,7 +10,8 @@
 4. :func:`run_method`: the method's handler. A :class:`DAVError`, or an error of a lower
    layer that the error map knows, becomes the response (:func:`answer`).
 5. commit: leaving the transaction. A read's streamed answer is written before, inside
-   the transaction that produces it; a write's answer only after.
+   the transaction that produces it; a write's answer only after. A write answered
+   with an error (4xx/5xx) is rolled back instead: it keeps nothing.
 6. after-commit work: the store itself hands what the transaction changed to the
    subscribers of ``store.events`` once it has committed
    (:mod:`oxdav.store.core.events`); nothing here, nothing HTTP-shaped there.
@@ -118,18 +119,25 @@ class RequestLifecycle:
         body = request.content.read() if request.content is not None else b""
         handler = self.env.methods.get(ctx.method)
         access = StoreAccess.SNAPSHOT if handler is None else handler.access_for(ctx)
-        async with open_transaction(self.store, ctx, access, who) as txn:
-            if self.push and access is StoreAccess.WRITE:
-                mute_own_push(txn, ctx, who)
-            settings = snapshot.for_scope(scope_for(who.context, who.user))
-            tree = DavTree(txn, who.context.id, who.user.id, self.spaces, ctx, settings,
-                           self.env.work)
-            response = await answer(self.env, ctx, tree, handler, body)
-            await txn.confirmed()  # a request that needed no store call: check now
-            if access is StoreAccess.WRITE:
-                response.body = await response.read_body()  # to be answered once committed
-            elif not isinstance(response.body, bytes):  # a read streams inside its transaction
-                await write_response(request, response, self.pacer())
+        try:
+            async with open_transaction(self.store, ctx, access, who) as txn:
+                if self.push and access is StoreAccess.WRITE:
+                    mute_own_push(txn, ctx, who)
+                settings = snapshot.for_scope(scope_for(who.context, who.user))
+                tree = DavTree(txn, who.context.id, who.user.id, self.spaces, ctx, settings,
+                               self.env.work)
+                response = await answer(self.env, ctx, tree, handler, body)
+                await txn.confirmed()  # a request that needed no store call: check now
+                if access is StoreAccess.WRITE:
+                    response.body = await response.read_body()  # answered once committed
+                    if response.status >= 400:
+                        raise _Refused(response)
+                elif not isinstance(response.body, bytes):  # a read streams inside it
+                    await write_response(request, response, self.pacer())
+        except _Refused as refused:
+            # A write answered with an error keeps nothing it did before the error
+            # (e.g. the deliveries scheduling made for a PUT the store then refused).
+            response = refused.response
         # Committed; the store has told its subscribers what changed (after-commit work).
         if isinstance(response.body, bytes):
             await write_response(request, response)
@@ -214,6 +222,14 @@ def mute_own_push(txn: Any, ctx: RequestContext, who: Authenticated) -> None:
     ids, everything = dont_notify(ctx.header(DONT_NOTIFY))
     if ids or everything:
         txn.mute((who.context.id, who.user.id), ids, everything=everything)
+
+
+class _Refused(Exception):
+    """Leaves a write transaction without committing, carrying the error answer."""
+
+    def __init__(self, response: DAVResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 # -- 3. resolve, 4. run the method --------------------------------------------------------

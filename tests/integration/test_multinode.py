@@ -438,3 +438,33 @@ def test_a_lock_taken_on_one_node_holds_on_the_other(cluster) -> None:
     assert second.request("UNLOCK", href, auth=auth,
                           headers={"Lock-Token": token}).status == 204
     assert put(first, auth, href, CALENDAR, event("locked", "y")).status == 204
+
+
+# -- scheduling (RFC 6638) across nodes -------------------------------------------------
+
+
+def test_an_invitation_made_on_one_node_is_there_and_answered_on_the_other(cluster) -> None:
+    """Deliveries are written in the organizer's transaction: the other node sees the
+    attendee's copy and inbox item at once, and the answer made there reaches the
+    organizer's copy as seen from the first."""
+    from oxdav.scheduling.delivery import copy_name
+
+    alice, bob = ("alice@acme.test", PASSWORD), ("bob@acme.test", PASSWORD)
+    uid = f"mn-{uuid.uuid4().hex}"
+    first, second = cluster.nodes
+    annas = default_collection(cluster, "alice", PASSWORD, CALENDAR) + f"{uid}.ics"
+    invitation = event(uid, "Across nodes").replace(
+        "END:VEVENT", "ORGANIZER:mailto:alice@acme.test\r\n"
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@acme.test\r\nEND:VEVENT")
+    assert put(first, alice, annas, CALENDAR, invitation).status == 201
+    inbox = second.request("PROPFIND", "/dav/caldav/schedule-inbox/", auth=bob,
+                           body=LISTING, headers={"Depth": "1"})
+    assert inbox.body.count(b"<D:response>") == 2  # the inbox and one message
+    bobs = default_collection(cluster, "bob", PASSWORD, CALENDAR) + copy_name(uid)
+    copy = second.request("GET", bobs, auth=bob)
+    assert copy.status == 200 and b"PARTSTAT=NEEDS-ACTION" in copy.body
+    accepted = copy.body.decode().replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED")
+    assert put(second, bob, bobs, CALENDAR, accepted,
+               **{"If-Schedule-Tag-Match": copy.header("Schedule-Tag")}).status == 204
+    organizers = first.request("GET", annas, auth=alice)
+    assert b"PARTSTAT=ACCEPTED" in organizers.body.replace(b"\r\n ", b"")

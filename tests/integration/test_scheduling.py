@@ -336,3 +336,23 @@ async def test_if_schedule_tag_match_guards_delete_too(office) -> None:
                                               headers={"If-Schedule-Tag-Match": tag})
     assert response.code == 204
     assert await office.copy_of(bob, "t1") is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_put_the_store_refuses_delivers_nothing(office) -> None:
+    anna, bob, carol = office.anna, office.bob, office.carol
+    await office.put(anna, "r1.ics", meeting("r1", anna, [bob]))
+    await office.clear_inboxes()
+    # carol added, but the condition fails: neither the object nor any delivery stays.
+    response, _ = await office.put(anna, "r1.ics", meeting("r1", anna, [bob, carol]),
+                                   headers={"If-Match": '"not-the-etag"'})
+    assert response.code == 412
+    response, _ = await office.put(anna, "r1.ics", meeting("r1", anna, [bob, carol]),
+                                   headers={"If-None-Match": "*"})
+    assert response.code == 412
+    assert await office.copy_of(carol, "r1") is None
+    assert await office.inbox(carol) == [] and await office.inbox(bob) == []
+    # The same UID under a second name is refused (no-uid-conflict), nothing delivered.
+    response, _ = await office.put(anna, "r1-again.ics", meeting("r1", anna, [bob, carol]))
+    assert response.code == 403
+    assert await office.copy_of(carol, "r1") is None

@@ -149,3 +149,47 @@ async def test_of_two_lockers_of_one_name_one_wins(store, other_store, world):
         lambda c: c.lock("a.ics", exclusive=True, owner=None, timeout=60),
         lambda c: c.lock("a.ics", exclusive=True, owner=None, timeout=60))
     assert isinstance(outcome, Locked)
+
+
+
+@pytest_twisted.ensureDeferred
+async def test_writers_waiting_in_a_circle_end_one_with_a_write_conflict(store, world):
+    """Two writers taking two folders in opposite order (two organizers inviting each
+    other at once): at most one of them fails, with WriteConflict (nothing of it done),
+    and the other commits. (With one writer at a time, as SQLite has, there is no
+    circle: the second waits for the first.)"""
+    from twisted.internet import defer, reactor
+
+    from oxdav.store import ObjectIndex, WriteConflict
+
+    ctx = world.context.id
+    async with store.transaction("setup", write=True) as txn:
+        first = await (await txn.home(ctx, world.alice.id)).create_folder("calendar", "A")
+        second = await (await txn.home(ctx, world.bob.id)).create_folder("calendar", "B")
+    began: list[defer.Deferred[None]] = [defer.Deferred(), defer.Deferred()]
+
+    async def writer(mine: int, theirs: int, turn: int) -> str:
+        uid = f"u{turn}"
+        try:
+            async with store.transaction(f"w{turn}", write=True) as txn:
+                own = await txn.system_collection(ctx, mine)
+                await own.put(f"{uid}.ics", b"x", ObjectIndex(uid=uid, component="VEVENT"))
+                began[turn].callback(None)
+                # Wait for the other to hold its folder (or a second, when it cannot).
+                await defer.DeferredList([began[1 - turn], deferLater(reactor, 1.0)],
+                                         fireOnOneCallback=True)
+                other = await txn.system_collection(ctx, theirs)
+                await other.put(f"{uid}.ics", b"y", ObjectIndex(uid=uid, component="VEVENT"))
+            return "committed"
+        except WriteConflict:
+            return "conflict"
+
+    outcomes = await defer.gatherResults([
+        ensureDeferred(writer(first.id, second.id, 0)),
+        ensureDeferred(writer(second.id, first.id, 1))])
+    assert sorted(outcomes) in (["committed", "committed"], ["committed", "conflict"])
+    async with store.transaction("look") as txn:
+        names = {m.name for f in (first, second)
+                 for m in await (await txn.system_collection(ctx, f.id)).list()}
+    expected = {"u0.ics", "u1.ics"}
+    assert names == expected or len(names) == 1 and names < expected

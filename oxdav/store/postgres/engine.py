@@ -35,7 +35,7 @@ from twisted.logger import Logger
 from ..core.cache import MetadataCache
 from ..core.events import decode
 from ..core.store import CoreStore
-from ..errors import NotFound, StoreError, StoreUnavailable
+from ..errors import NotFound, StoreError, StoreUnavailable, WriteConflict
 from ..executor import DBExecutor, PoolStats
 from .migrate import migrate
 from .notify import CHANNEL, MAX_PAYLOAD, Listener, Publish, payloads
@@ -81,6 +81,8 @@ def _lost(conn: psycopg.Connection[Any], error: psycopg.OperationalError) -> Exc
     ended the session), else ``error`` itself (a statement timeout, …)."""
     if conn.broken or conn.closed:
         return StoreUnavailable(f"lost the connection to the database: {_reason(error)}")
+    if isinstance(error, psycopg.errors.DeadlockDetected):
+        return WriteConflict(f"ended to break a deadlock: {_reason(error)}")
     return error
 
 
