@@ -56,6 +56,7 @@ from typing import Protocol
 
 from .directory_interface import Directory
 from .executor import PoolStats
+from .mail_interface import MailQueue
 from .models import (
     UNSET,
     Changes,
@@ -67,13 +68,11 @@ from .models import (
     Module,
     ObjectIndex,
     ObjectMeta,
-    PushSubscription,
-    QueuedMail,
-    RetryPolicy,
     ShareReply,
     StoredObject,
     Unset,
 )
+from .push_interface import PushRegistry
 
 TimeRange = tuple[int | None, int | None]
 """``(start, end)`` in UTC epoch seconds; None is unbounded on that side."""
@@ -184,132 +183,6 @@ class Content(Protocol):
         """Delete every lock that expired by ``now`` (epoch seconds; default the wall
         clock) in every folder; returns how many. Expired locks have no effect anyway:
         this only reclaims their rows."""
-        ...
-
-
-class MailQueue(Protocol):
-    """The outgoing scheduling mail queue (iMIP, RFC 6047), store-wide.
-
-    A message is queued inside the write transaction of the change that caused it, so
-    it exists exactly when that change committed and once per change. Senders claim
-    due messages for a lease; on a database several nodes share, each message goes to
-    one claimer at a time. Only the claim's holder settles a message. Times are
-    wall-clock epoch seconds; ``now`` defaults to the clock (tests pass it).
-    """
-
-    async def enqueue_mail(self, context_id: int, sender_id: int, recipient: str,
-                           method: str, uid: str, itip: bytes, *,
-                           now: float | None = None) -> QueuedMail:
-        """Queue ``itip`` for ``recipient``, due now, with a new reply token; tells
-        ``MailQueued`` after commit. Needs a write transaction.
-
-        Raises: NotFound (no such user in the context), ValueError (a method that is no
-        iTIP method, an address, UID or body out of bounds).
-        """
-        ...
-
-    async def claim_mail(self, limit: int, lease: float, *, now: float | None = None
-                         ) -> list[QueuedMail]:
-        """Take up to ``limit`` queued messages that are due and not claimed (or whose
-        lease ran out) for ``lease`` seconds, counting an attempt each; by due time.
-        Commit before sending: the claim is what keeps others off them."""
-        ...
-
-    async def mark_mail_sent(self, mail_id: int, claim: str, *, now: float | None = None
-                             ) -> bool:
-        """Settle a claimed message as sent; False when ``claim`` no longer holds it."""
-        ...
-
-    async def mark_mail_skipped(self, mail_id: int, claim: str, reason: str, *,
-                                now: float | None = None) -> bool:
-        """Settle a claimed message as not to be sent (``reason`` kept)."""
-        ...
-
-    async def mark_mail_failed(self, mail_id: int, claim: str, error: str,
-                               policy: RetryPolicy, *, now: float | None = None
-                               ) -> QueuedMail | None:
-        """An attempt failed: queued again after the policy's back-off, or ``failed``
-        once its attempts are used up; the message now, None when ``claim`` no longer
-        holds it."""
-        ...
-
-    async def mail_by_token(self, token: str) -> QueuedMail | None:
-        """The message a reply token names, whatever its state and context."""
-        ...
-
-    async def mail(self, mail_id: int, *, context_id: int | None = None) -> QueuedMail:
-        """One message (only of ``context_id``, when given). Raises: NotFound."""
-        ...
-
-    async def list_mail(self, *, context_id: int | None = None, state: str | None = None,
-                        after_id: int = 0, limit: int = 100) -> list[QueuedMail]:
-        """Messages by id after ``after_id`` (1 to 1000), of one context or state."""
-        ...
-
-    async def retry_mail(self, mail_id: int, *, context_id: int | None = None,
-                         now: float | None = None) -> bool:
-        """Make a queued or failed message due now with its attempts starting over;
-        False for none such (sent and skipped ones are never sent again)."""
-        ...
-
-    async def drop_mail(self, mail_id: int, *, context_id: int | None = None) -> bool:
-        """Delete a message that was not sent; False for none such."""
-        ...
-
-    async def mail_counts(self) -> dict[str, int]:
-        """Messages per state (``MAIL_STATES``)."""
-        ...
-
-    async def prune_mail(self, older_than: float) -> int:
-        """Delete the messages settled before ``older_than``; how many."""
-        ...
-
-
-class PushRegistry(Protocol):
-    """WebDAV-Push subscriptions (draft-bitfire-webdav-push §3): who is told of changes
-    to which folders. Times are wall-clock epoch seconds (``now`` defaults to the
-    clock; tests pass it). No push call moves ``Context.version``."""
-
-    async def register_push(self, context_id: int, user_id: int, collection: str,
-                            folder_ids: Sequence[int], *, endpoint: str, public_key: str,
-                            auth_secret: str, expires: int, limit: int | None = None,
-                            now: float | None = None) -> PushSubscription:
-        """Register, for the user, ``endpoint`` as told of changes to ``folder_ids``
-        (what ``collection`` shows); the same user, collection and endpoint again
-        renews that subscription (same id) with the new keys, folders and expiry.
-
-        Raises:
-            NotFound: no such user.
-            Forbidden: a folder the user does not read.
-            PushLimitExceeded: a new one beyond ``limit`` unexpired ones of the user.
-            ValueError: no folder, or ``expires`` not after ``now``.
-        """
-        ...
-
-    async def push_subscription(self, context_id: int, user_id: int, subscription_id: str,
-                                *, now: float | None = None) -> PushSubscription | None:
-        """The user's own unexpired subscription; None for an unknown, expired or
-        another user's one."""
-        ...
-
-    async def unregister_push(self, context_id: int, user_id: int, subscription_id: str,
-                              *, now: float | None = None) -> bool:
-        """Remove the user's own subscription; False when they hold no such one."""
-        ...
-
-    async def push_watchers(self, context_id: int, folder_ids: Sequence[int], *,
-                            now: float | None = None) -> list[PushSubscription]:
-        """Unexpired subscriptions (of any user) watching one of ``folder_ids`` whose
-        user still reads one of them, each with ``folder_ids`` cut to what the user
-        reads now (system use: the push sender)."""
-        ...
-
-    async def drop_push(self, subscription_ids: Sequence[str]) -> int:
-        """Delete subscriptions whatever their user (the push service refused them)."""
-        ...
-
-    async def prune_push(self, now: float | None = None) -> int:
-        """Delete every expired subscription; returns how many."""
         ...
 
 
