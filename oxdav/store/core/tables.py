@@ -68,6 +68,10 @@ TABLES: tuple[Table, ...] = (
     _table("locks", "token",
            "token:text context_id folder_id name:text creator_id exclusive:bool owner:text"
            " timeout created expires"),
+    _table("mail_queue", "id",
+           "id context_id sender_id recipient:text method:text uid:text token:text"
+           " itip:bytes state:text attempts due claim:text lease_until last_error:text"
+           " created settled"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).
