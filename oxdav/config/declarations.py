@@ -292,14 +292,15 @@ _declare("oxdav.imip.retention", kinds.DURATION, "90d",
          "How long sent, failed and skipped messages are kept; a reply to an invitation "
          "is taken as long as its message is.")
 _declare("oxdav.listen.mail", kinds.LISTEN, "",
-         "SMTP listener for the site's MTA to deliver replies (iTIP REPLY mails to "
-         "oxdav.imip.replyAddress) to; keep it on loopback. Empty: none.",
+         "SMTP (or LMTP: a client greeting with LHLO) listener for the site's MTA to "
+         "deliver replies (iTIP REPLY mails to oxdav.imip.replyAddress) to; keep it on "
+         "loopback. Empty: none.",
          reloadable=False)
 _declare("oxdav.imip.listener.maxMessageSize", kinds.SIZE, "1M",
          "Largest reply mail the listener takes; a larger one gets 552.")
 _declare("oxdav.imip.listener.maxRecipients", kinds.integer(1, 100), "1",
          "Recipients per mail transaction; more get 452 (the MTA sends them again "
-         "separately).")
+         "separately). Keep it 1 for LMTP: a size refusal is one reply for them all.")
 _declare("oxdav.imip.listener.timeout", kinds.DURATION, "60s",
          "Longest a connection to the mail listener may stay silent.")
 _declare("oxdav.imip.listener.maxConnections", kinds.integer(1, 10000), "20",

@@ -29,6 +29,7 @@ class Itip:
         start: its DTSTART (None when none).
         organizer: the ORGANIZER's address (bare, lower case), '' when none.
         attendees: every ATTENDEE's address (bare, lower case), in order.
+        calendar: the parsed object.
     """
 
     method: str

@@ -1,4 +1,4 @@
-"""The reply listener: SMTP on loopback for the site's MTA, taking iTIP REPLY mails
+"""The reply listener: SMTP (or LMTP) on loopback for the site's MTA, taking iTIP REPLY mails
 sent to the reply addresses of invitations (``oxdav.imip.replyAddress``).
 
 A recipient is accepted only when its token names an invitation the server sent; the
@@ -80,10 +80,17 @@ class _Delivery:
 
 class ReplyProtocol(smtp.ESMTP):
     """Twisted's ESMTP server, telling the reply code of a refusal rather than a bare
-    550, and refusing connections beyond the limit with 421."""
+    550, and refusing connections beyond the limit with 421. A client that greets with
+    LHLO speaks LMTP (RFC 2033): after the data it gets one reply per recipient
+    accepted (§4.2), in their order."""
 
     factory: ReplyListener
     recipients = 0
+    lmtp = False
+
+    def do_LHLO(self, rest: bytes) -> None:
+        self.lmtp = True
+        self.do_EHLO(rest)
 
     def connectionMade(self) -> None:
         self.factory.active += 1
@@ -97,17 +104,27 @@ class ReplyProtocol(smtp.ESMTP):
         super().connectionLost(reason)
 
     def _messageHandled(self, resultList: Any) -> None:
-        for success, result in resultList:
-            if not success:
-                error = result.value
-                code = error.code if isinstance(error, ReplyRefused | smtp.SMTPServerError) \
-                    else 451
-                reason = getattr(error, "reason", None) or getattr(error, "resp", None) or \
-                    "local error"
-                text = reason if isinstance(reason, bytes) else str(reason).encode()
-                self.sendCode(code, text[:200])
-                return
-        self.sendCode(250, b"reply applied")
+        if not isinstance(resultList, list):  # Twisted's "thrown away": no recipients
+            self.sendCode(250, b"nothing to deliver")
+            return
+        replies = [_reply(success, result) for success, result in resultList]
+        if self.lmtp:
+            for code, text in replies:
+                self.sendCode(code, text)
+            return
+        refused = [(code, text) for code, text in replies if code != 250]
+        self.sendCode(*(refused[0] if refused else replies[0]))
+
+
+def _reply(success: bool, result: Any) -> tuple[int, bytes]:
+    """The SMTP reply for one recipient's outcome."""
+    if success:
+        return 250, b"reply applied"
+    error = result.value
+    code = error.code if isinstance(error, ReplyRefused | smtp.SMTPServerError) else 451
+    reason = getattr(error, "reason", None) or getattr(error, "resp", None) or "local error"
+    text = reason if isinstance(reason, bytes) else str(reason).encode()
+    return code, text[:200]
 
 
 class ReplyListener(ServerFactory):

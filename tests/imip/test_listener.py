@@ -165,3 +165,43 @@ async def test_a_reply_scheduling_cannot_apply_now_is_deferred_with_451(store, l
     with pytest.raises(smtp.SMTPDeliveryError) as deferred:
         await send(listener, address(invitation), reply_mail(itip("REPLY"), "x"))
     assert deferred.value.code == 451
+
+
+def _lmtp_send(port: int, to: str, message: bytes) -> dict:
+    import smtplib
+
+    with smtplib.LMTP("127.0.0.1", port) as client:
+        return client.sendmail("guest@outside.example", [to], message)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_mta_speaking_lmtp_gets_the_same_answers(store, listener) -> None:
+    from twisted.internet.threads import deferToThread
+
+    context, alice = await tenant(store)
+    invitation = await enqueue(store, context, alice, itip())
+    data = itip("REPLY", partstat="TENTATIVE")
+    assert await deferToThread(_lmtp_send, listener.port, address(invitation),
+                               reply_mail(data, "x")) == {}
+    assert listener.scheduling.applied == [(context.id, alice.id, data)]
+    with pytest.raises(Exception) as refused:  # smtplib's SMTPDataError
+        await deferToThread(_lmtp_send, listener.port, address(invitation),
+                            reply_mail(itip("REPLY", attendee="mallory@x.example"), "x"))
+    assert refused.value.smtp_code == 550
+    assert len(listener.scheduling.applied) == 1
+
+
+def test_lmtp_answers_each_recipient_after_the_data(listener) -> None:
+    from twisted.internet.testing import StringTransport
+    from twisted.python.failure import Failure
+
+    from oxdav.imip.replies import ReplyRefused
+
+    protocol = listener.buildProtocol(None)
+    protocol.makeConnection(StringTransport())
+    protocol.lineReceived(b"LHLO mta.example")
+    protocol.transport.clear()
+    protocol._messageHandled([(True, None), (False, Failure(ReplyRefused("not invited")))])
+    assert protocol.transport.value().splitlines() == [b"250 reply applied",
+                                                       b"550 not invited"]
+    protocol.connectionLost(None)

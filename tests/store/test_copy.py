@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -48,7 +49,7 @@ async def postgres(tmp_path, postgres_database) -> AsyncIterator[Store]:
     await store.stop()
 
 
-async def fill(store: Store) -> dict[str, int]:
+async def fill(store: Store) -> dict[str, Any]:
     """A store with a row in every table; returns ids to look at."""
     async with store.transaction("fill", write=True) as txn:
         old = await txn.create_context("gone", ["gone.example"], context_id=40)
@@ -88,8 +89,10 @@ async def fill(store: Store) -> dict[str, int]:
         await txn.register_push(context.id, alice.id, "7/all", [calendar.id],
                                 endpoint="https://push.example/x", public_key="PK",
                                 auth_secret="AS", expires=2**40)
-    return {"context": context.id, "alice": alice.id, "bob": bob.id, "folder": calendar.id,
-            "revision": work.folder.revision}
+        mail = await txn.enqueue_mail(context.id, alice.id, "guest@outside.example",
+                                      "REQUEST", "uid-0", b"BEGIN:VCALENDAR\r\n")
+    return {"mail": mail.id, "token": mail.token, "context": context.id, "alice": alice.id,
+            "bob": bob.id, "folder": calendar.id, "revision": work.folder.revision}
 
 
 async def everything(store: Store) -> dict[str, list[tuple]]:
@@ -135,6 +138,11 @@ async def test_every_row_is_copied_as_it_was(sqlite, postgres) -> None:
         assert (await txn.create_user(context.id, "carol", display_name="C")).id == 3
         created = await (await txn.home(context.id, ids["alice"])).create_folder("tasks", "T")
         assert created.id == ids["folder"] + 1
+        # Queued mail and its reply token move along; new mail gets the next id.
+        assert (await txn.mail_by_token(ids["token"])).id == ids["mail"]
+        later = await txn.enqueue_mail(context.id, ids["alice"], "g@x.example", "CANCEL",
+                                       "uid-0", b"BEGIN:VCALENDAR\r\n")
+        assert later.id == ids["mail"] + 1
     async with sqlite.transaction("check") as txn:
         work = await (await txn.home(context.id, ids["alice"])).collection(ids["folder"])
         assert [await work.changes(since) for since in range(ids["revision"] + 1)] == answers
@@ -200,7 +208,7 @@ async def test_tombstones_pruned_before_the_copy_stay_pruned(sqlite, postgres) -
 
 #: What the copy leaves out: the engines' own bookkeeping, the context versions their
 #: triggers set, failed-login counts, and the columns PostgreSQL derives for searches.
-NOT_COPIED = {"schema_version", "login_names", "version_clock", "login_failures", "mail_queue",
+NOT_COPIED = {"schema_version", "login_names", "version_clock", "login_failures",
               "contexts.version", "users.display_name_folded",
               "groups.display_name_folded", "user_addresses.address_folded"}
 

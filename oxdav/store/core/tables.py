@@ -77,6 +77,10 @@ TABLES: tuple[Table, ...] = (
            " auth_secret:text created expires"),
     _table("push_watches", "subscription_id folder_id",
            "subscription_id:text context_id folder_id"),
+    _table("mail_queue", "id",
+           "id context_id sender_id recipient:text method:text uid:text token:text"
+           " itip:bytes state:text attempts due claim:text lease_until last_error:text"
+           " created settled"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).

@@ -48,6 +48,10 @@ def _dump(kind: Kind, value: Any) -> Any:
     return value
 
 
+#: Tables (besides contexts, ``raise_context_id_counter``) whose id is an identity.
+_IDENTITIES = frozenset({"mail_queue"})
+
+
 class PostgresTransferRows:
     """Reads and writes whole tables for ``oxdav-admin store copy``."""
 
@@ -100,6 +104,11 @@ class PostgresTransferRows:
             (*(_dump(k, v) for k, v in zip(kinds, row, strict=True)),
              *(function(row[i]) for i, function in zip(sources, functions, strict=True)))
             for row in rows])
+        if table.name in _IDENTITIES:  # explicit ids do not move an identity's sequence
+            self.conn.execute(sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({}, 'id'),"
+                " (SELECT max(id) FROM {}))").format(sql.Literal(table.name),
+                                                     sql.Identifier(table.name)))
 
     def context_id_counter(self) -> int:
         row = self.conn.execute(
