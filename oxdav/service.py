@@ -35,6 +35,8 @@ from twisted.python.failure import Failure
 from twisted.web.server import Site
 
 from oxdav import sdnotify
+from oxdav.caldav.horizon import InstanceHorizon
+from oxdav.caldav.instance_index import FUTURE_DAYS, PAST_DAYS
 from oxdav.carddav.representations import alternate_of
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
@@ -63,6 +65,9 @@ from oxdav.web.metrics import OxdavMetrics
 from oxdav.web.root import build_root
 from oxdav.web.site import OxdavSite
 from oxdav.work import WorkPool
+
+#: Seconds between runs extending the instance index (a cheap query when none is due).
+HORIZON_INTERVAL = 3600.0
 
 log = Logger()
 
@@ -170,6 +175,10 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
+        self.horizon = InstanceHorizon(
+            self.store, self.work, reactor, HORIZON_INTERVAL,
+            lambda: (int(self.holder.current.get(PAST_DAYS)),
+                     int(self.holder.current.get(FUTURE_DAYS))))
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,
                                methods=tuple(m.encode() for m in self.dav.env.methods.names))
@@ -314,6 +323,7 @@ class OxdavService(MultiService):
 
     def _started(self, _: None) -> None:
         self.pruner.start()
+        self.horizon.start()
         self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
@@ -341,6 +351,7 @@ class OxdavService(MultiService):
             self._shutdown_trigger = None
         self.watchdog.stop()
         self.pruner.stop()
+        self.horizon.stop()
         stopping = [port.stopListening() for _, port in self.ports]
         self.ports = []
         parent_done = super().stopService()

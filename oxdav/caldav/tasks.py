@@ -26,6 +26,7 @@ from oxdav.caldav.expand_prepared import (
 from oxdav.caldav.filters import CalendarFilter
 from oxdav.caldav.freebusy import render_free_busy
 from oxdav.caldav.ical import ParsedCalendarObject, load_calendar, parse_calendar_object
+from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
 from oxdav.caldav.instance_index import Window, instance_spans
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.xmlchars import XMLText, xml_text
@@ -76,6 +77,17 @@ def index_for_put(body: bytes, allowed_components: frozenset[str], max_size: int
                                    max_instances=max_instances, horizon=horizon)
     indexed = series_index(parsed, window or Window.around())
     return indexed if indexed is not None else object_index(parsed, prepare_expansion(parsed))
+
+
+def stored_series_index(data: bytes, window: Window) -> ObjectIndex | None:
+    """The index of a stored calendar object with its instances over ``window``, made as
+    a PUT makes it (:mod:`oxdav.caldav.horizon`); ``None`` when it no longer parses."""
+    try:
+        return index_for_put(data, frozenset({"VEVENT", "VTODO", "VJOURNAL"}), len(data),
+                             None, DEFAULT_MAX_INSTANCES, None, window)
+    except CalDAVError as error:
+        log.warn("Not re-indexed, it no longer parses: {error}", error=error)
+        return None
 
 
 def readable(stored: StoredObject) -> Calendar | None:

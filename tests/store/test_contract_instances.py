@@ -116,3 +116,22 @@ async def test_deleting_the_folder_drops_its_index(store, world):
         await again.put("s.ics", b"s", series("s", None))
         found = await listed(again, 198 * DAY, 199 * DAY)
     assert found == {"s.ics": (None, False)}
+
+
+@pytest_twisted.ensureDeferred
+async def test_aging_windows_are_found_soonest_first_in_every_context(store, world):
+    async with store.transaction("t", write=True) as txn:
+        calendar = await calendar_of(txn, world)
+        other = await txn.create_context("other", ["other.example"])
+        dave = await txn.create_user(other.id, "dave", display_name="Dave")
+        elsewhere = await (await txn.home(other.id, dave.id)).create_folder("calendar", "C")
+        theirs = await (await txn.home(other.id, dave.id)).collection(elsewhere.id)
+        await calendar.put("late.ics", b"1", series("late", InstanceSpans(0, 900, ())))
+        await calendar.put("early.ics", b"2", series("early", InstanceSpans(0, 300, ())))
+        await theirs.put("middle.ics", b"3", series("middle", InstanceSpans(0, 600, ())))
+        await calendar.put("none.ics", b"4", series("none", None))
+        found = await txn.aging_instance_indexes(800, 10)
+        first = await txn.aging_instance_indexes(800, 1)
+    assert found == [(world.context.id, calendar.folder.id, "early.ics"),
+                     (other.id, elsewhere.id, "middle.ics")]
+    assert first == found[:1]

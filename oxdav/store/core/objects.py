@@ -204,6 +204,14 @@ def reindex_object(rows: ContentRows, scope: Scope, name: str, index: ObjectInde
     return True
 
 
+def aging_instance_indexes(rows: ContentRows, until_before: int, limit: int
+                           ) -> list[tuple[int, int, str]]:
+    """Objects whose instance index ends before ``until_before``, soonest first."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return rows.aging_instance_indexes(until_before, limit)
+
+
 def prune_tombstones(rows: ContentRows, before_us: int) -> int:
     """Drop tombstones older than ``before_us``; each folder's ``pruned`` revision rises
     to the newest one dropped, so an older sync token is refused, never answered

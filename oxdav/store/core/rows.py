@@ -208,6 +208,8 @@ class ContentRows(Protocol):
     def store_instances(self, context_id: int, folder_id: int, name: str,
                         instances: InstanceSpans | None) -> None:
         """Replace the object's instance index (None: remove it)."""
+    def aging_instance_indexes(self, until_before: int, limit: int
+                               ) -> list[tuple[int, int, str]]: ...
     def instance_spans(self, scope: Scope, start: int, end: int
                        ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
         """The instance windows of the folder's indexed objects (``spans`` left empty),

@@ -400,6 +400,13 @@ class PostgresContentRows:
                     copy.write_row((context_id, folder_id, name, end - start > LONG_SPAN,
                                     start, end))
 
+    def aging_instance_indexes(self, until_before: int, limit: int
+                               ) -> list[tuple[int, int, str]]:
+        return [(int(c), int(f), str(n)) for c, f, n in self.conn.execute(
+            "SELECT context_id, folder_id, name FROM instance_windows WHERE indexed_until < %s"
+            " ORDER BY indexed_until, context_id, folder_id, name LIMIT %s",
+            (until_before, limit))]
+
     def instance_spans(self, scope: Scope, start: int, end: int
                        ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
         folder = {"c": scope.context_id, "f": scope.folder_id}

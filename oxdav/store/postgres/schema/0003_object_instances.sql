@@ -13,6 +13,8 @@ CREATE TABLE instance_windows (
     PRIMARY KEY (context_id, folder_id, name),
     FOREIGN KEY (context_id, folder_id) REFERENCES folders (context_id, id) ON DELETE CASCADE
 );
+-- Windows ending soonest are extended first (Transaction.aging_instance_indexes).
+CREATE INDEX instance_windows_until ON instance_windows (indexed_until);
 CREATE TABLE object_instances (
     context_id BIGINT  NOT NULL,
     folder_id  BIGINT  NOT NULL,
