@@ -133,14 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.items or [1000]
     with tempfile.TemporaryDirectory(prefix="oxdav-bench-") as temp:
         workdir = args.workdir or Path(temp)
-        document = asyncio.run(bench(options, names, workdir, sizes))
+        try:
+            document = asyncio.run(bench(options, names, workdir, sizes))
+        finally:
+            servers.shutdown()
     out = args.out or (servers.REPO / "bench" / "results" /
                        f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1) + "\n")
     print(report.tables(document))
     if args.profile and args.workdir:
-        for stats in sorted(args.workdir.glob("oxdav*/oxdav.pstats")):
+        for stats in sorted(args.workdir.glob("oxdav*/oxdav*.pstats")):
             print(f"\n### profile {stats}\n")
             for order in ("tottime", "cumulative"):
                 pstats.Stats(str(stats)).sort_stats(order).print_stats(20)

@@ -12,6 +12,7 @@ an error by the phase.
 
 from __future__ import annotations
 
+import itertools
 import ssl
 import time
 from dataclasses import dataclass
@@ -48,16 +49,21 @@ class Client:
     """A keep-alive session against one server.
 
     Args:
-        base_url: ``http://127.0.0.1:PORT`` or ``https://…``.
+        base_url: ``http://127.0.0.1:PORT`` or ``https://…``; or every node's, when
+            several serve one store: each request goes to the next in turn.
         headers: sent with every request (Authorization, X-Forwarded-Proto, …).
         connections: the connection pool size (the phase's concurrency).
         ssl_context: trust for an HTTPS server, or None.
         timeout: per-request timeout in seconds.
     """
 
-    def __init__(self, base_url: str, headers: dict[str, str], *, connections: int = 20,
-                 ssl_context: ssl.SSLContext | None = None, timeout: float = 300) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str | list[str], headers: dict[str, str], *,
+                 connections: int = 20, ssl_context: ssl.SSLContext | None = None,
+                 timeout: float = 300) -> None:
+        urls = [base_url] if isinstance(base_url, str) else base_url
+        self.nodes = [url.rstrip("/") for url in urls]
+        self.base_url = self.nodes[0]
+        self._turn = itertools.cycle(self.nodes)
         self.headers = dict(headers)
         self._connector = aiohttp.TCPConnector(
             limit=connections, ssl=ssl_context if ssl_context is not None else False,
@@ -80,7 +86,7 @@ class Client:
         ``tail``: keep only the last ``tail`` bytes of the body (for answers of many
         megabytes, read without holding them)."""
         all_headers = {**self.headers, **(headers or {})}
-        url = path if path.startswith("http") else self.base_url + path
+        url = path if path.startswith("http") else next(self._turn) + path
         start = time.perf_counter()
         try:
             async with self._session.request(method, url, data=body, headers=all_headers,

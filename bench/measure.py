@@ -97,11 +97,11 @@ class PhaseResult:
         return asdict(self)
 
 
-async def run_phase(name: str, pid: int | None,
+async def run_phase(name: str, pids: list[int],
                     body: Callable[[Recorder], Awaitable[None]]) -> PhaseResult:
     """Run ``body`` as phase ``name``; an exception in it becomes an error, never a crash."""
     recorder = Recorder()
-    sampler = Sampler(pid)
+    sampler = Sampler(pids)
     sampler.start()
     start = time.perf_counter()
     try:

@@ -67,30 +67,32 @@ class Usage:
 
 
 class Sampler:
-    """Measure a server process over one phase: ``start()`` … ``stop()``."""
+    """Measure a server's processes over one phase: ``start()`` … ``stop()``. With
+    several (the nodes of one store), CPU and peak RSS are their sums."""
 
-    def __init__(self, pid: int | None) -> None:
-        self.pid = pid
+    def __init__(self, pids: list[int]) -> None:
+        self.pids: list[int] | None = list(pids) or None
         self.peak_is_phase = True
         self._cpu = 0.0
         self._own = 0.0
 
     def start(self) -> None:
-        """Reset the peak and remember the CPU counters."""
-        if self.pid is not None:
-            self.peak_is_phase = _reset_peak(self.pid)
+        """Reset the peaks and remember the CPU counters."""
+        if self.pids is not None:
+            self.peak_is_phase = all([_reset_peak(pid) for pid in self.pids])
             try:
-                self._cpu = cpu_seconds(self.pid)
-            except OSError:  # the server is gone; stop() reports NaN
-                self.pid = None
+                self._cpu = sum(cpu_seconds(pid) for pid in self.pids)
+            except OSError:  # a server is gone; stop() reports NaN
+                self.pids = None
         self._own = own_cpu_seconds()
 
     def stop(self) -> Usage:
         """The usage since :meth:`start` (NaN for the server when it is gone)."""
         own = own_cpu_seconds() - self._own
-        if self.pid is None:
+        if self.pids is None:
             return Usage(float("nan"), float("nan"), own)
         try:
-            return Usage(cpu_seconds(self.pid) - self._cpu, peak_rss_mb(self.pid), own)
+            return Usage(sum(cpu_seconds(pid) for pid in self.pids) - self._cpu,
+                         sum(peak_rss_mb(pid) for pid in self.pids), own)
         except OSError:
             return Usage(float("nan"), float("nan"), own)

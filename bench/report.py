@@ -167,7 +167,7 @@ def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-ORDER = ("oxdav", "oxdav-tls", "radicale", "xandikos")
+ORDER = ("oxdav", "oxdav-tls", "oxdav-pg", "oxdav-pg2", "radicale", "xandikos")
 
 
 def main(argv: list[str] | None = None) -> int:

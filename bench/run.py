@@ -100,7 +100,7 @@ async def run_server(name: str, workdir: Path, options: Options, base: date,
         outcome["error"] = f"could not start: {error}"
         return outcome
     target = running.target
-    client = Client(target.base_url, target.headers, connections=20,
+    client = Client(target.urls, target.headers, connections=20,
                     ssl_context=target.ssl_context)
     try:
         problems = await _discover(target, client)
@@ -120,12 +120,12 @@ async def run_server(name: str, workdir: Path, options: Options, base: date,
             async def fill(rec: Recorder) -> None:
                 await preload(ctx, running, rec)
                 await warm_up(ctx, rec)
-            outcome["preload"] = (await run_phase("preload", running.pid, fill)).as_dict()
+            outcome["preload"] = (await run_phase("preload", running.pids, fill)).as_dict()
         for phase in options.phases:
             print(f"bench: {name} {options.items} items: {phase} ...", file=sys.stderr,
                   flush=True)
             result: PhaseResult = await run_phase(
-                phase, running.pid, lambda rec, p=phase: PHASES[p](ctx, rec))
+                phase, running.pids, lambda rec, p=phase: PHASES[p](ctx, rec))
             outcome["phases"][phase] = result.as_dict()
             if result.errors:
                 print(f"bench:   {result.errors} errors, e.g. {result.error_samples[:1]}",

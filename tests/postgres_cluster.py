@@ -10,8 +10,8 @@
 The cluster lives in a fresh temporary directory (data, unix socket, log, password
 file), in memory where /dev/shm has room, and listens on 127.0.0.1 on a free port. Every
 login needs a password (scram-sha-256), as in production. Durability is switched off for
-speed (``fsync``, ``synchronous_commit``, ``full_page_writes``): a crash loses the
-cluster, which tests throw away anyway.
+speed (``fsync``, ``synchronous_commit``, ``full_page_writes``) unless started with
+``durable=True`` (the benchmark): a crash loses the cluster, which tests throw away anyway.
 
 ``initdb`` and ``postgres`` refuse to run as root: a root test process runs them as the
 unprivileged ``postgres`` account (which Debian's package creates) or else ``nobody``,
@@ -48,17 +48,20 @@ SUPERUSER = "postgres"
 SERVER_ACCOUNTS = ("postgres", "nobody")
 
 SETTINGS = f"""
-# Throwaway test cluster: no durability, which tests do not need, for speed; little
-# WAL kept, since the directory is usually in memory.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+# Little WAL kept, since the directory is usually in memory.
 wal_level = minimal
 max_wal_senders = 0
 max_wal_size = 128MB
 listen_addresses = '{HOST}'
 max_connections = 200
 timezone = 'UTC'
+"""
+
+NO_DURABILITY = """
+# Throwaway test cluster: no durability, which tests do not need, for speed.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
 """
 
 
@@ -194,11 +197,13 @@ class PostgresCluster:
         self._superuser_password = secrets.token_urlsafe(24)
         self._admin: psycopg.Connection | None = None
         self._databases = 0
+        self.durable = False
 
     @classmethod
-    def start(cls, base: Path | None = None) -> PostgresCluster:
+    def start(cls, base: Path | None = None, *, durable: bool = False) -> PostgresCluster:
         """Create, start and provision a cluster in a new directory under ``base``
-        (:func:`default_base` by default).
+        (:func:`default_base` by default). ``durable`` keeps PostgreSQL's own defaults
+        (fsync, synchronous commit), as a benchmark against durable SQLite needs.
 
         Raises:
             PostgresUnavailable: no server binaries, or no account to run them as.
@@ -213,6 +218,7 @@ class PostgresCluster:
         lock_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         cluster = cls(bindir, account, directory, lock_fd)
+        cluster.durable = durable
         atexit.register(cluster.stop)
         try:
             cluster._init()
@@ -281,7 +287,8 @@ class PostgresCluster:
                   "--locale=C.UTF-8", "--no-sync")
         superuser_file.unlink()
         with open(self.data_dir / "postgresql.conf", "a") as conf:
-            conf.write(SETTINGS + f"unix_socket_directories = '{self.socket_dir}'\n")
+            conf.write(SETTINGS + ("" if self.durable else NO_DURABILITY)
+                       + f"unix_socket_directories = '{self.socket_dir}'\n")
 
     def _launch(self, attempts: int = 5) -> None:
         # The free port can be taken between probe and bind by a parallel run: try another.

@@ -167,3 +167,21 @@ def test_every_phase_runs_without_errors(run: dict) -> None:
     failed = {name: p["error_samples"] for name, p in oxdav["phases"].items() if p["errors"]}
     assert failed == {}
     assert oxdav["floor"]["responses"] == 51
+
+
+def test_two_nodes_on_postgresql_share_the_load(tmp_path: Path) -> None:
+    """``oxdav-pg2``: two nodes on one durable PostgreSQL database, requests in turn."""
+    out = tmp_path / "results.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--servers", "oxdav-pg2", "--items", "20",
+         "--reps", "2", "--phases", "put-seq,put-8,propfind-d1-cal,get-16,mixed-20",
+         "--mixed-seconds", "1", "--no-install", "--no-floor", "--out", str(out),
+         "--workdir", str(tmp_path / "work")],
+        cwd=REPO, check=True, timeout=100, capture_output=True)
+    result = json.loads(out.read_text())["sizes"][0]["servers"][0]
+    assert result["server"] == "oxdav-pg2" and "error" not in result
+    assert {name: p["errors"] for name, p in result["phases"].items()} == dict.fromkeys(
+        ["put-seq", "put-8", "propfind-d1-cal", "get-16", "mixed-20"], 0)
+    logs = tmp_path / "work" / "oxdav-pg2-20"
+    for log in ("server.log", "server-node2.log"):
+        assert (logs / log).read_text().count('"PUT /dav/caldav/') >= 5, log

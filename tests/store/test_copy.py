@@ -227,3 +227,16 @@ async def test_the_copy_knows_every_column_of_both_schemas(sqlite, postgres,
             " WHERE table_schema = 'public'")}
     assert {c for c in in_postgres if c.split(".")[0] not in NOT_COPIED} - NOT_COPIED == \
         copied_columns()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_copy_into_postgresql_leaves_its_tables_analysed(sqlite, postgres,
+                                                                 postgres_database) -> None:
+    import psycopg
+
+    await fill(sqlite)
+    await copy_store(sqlite, postgres)
+    with psycopg.connect(postgres_database.dsn) as conn:
+        unanalysed = {name for name, when in conn.execute(
+            "SELECT relname, last_analyze FROM pg_stat_user_tables") if when is None}
+    assert not unanalysed & {"objects", "changes", "folders", "users"}, unanalysed

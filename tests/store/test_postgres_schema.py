@@ -144,6 +144,33 @@ def test_time_range_listing_is_an_index_range_scan(filled, time_range, bound):
     assert "objects_time" in text and bound in text.split("Index Cond:")[1], text
 
 
+def test_an_initial_sync_finds_each_object_by_its_key_before_any_analyze(postgres_database):
+    """A folder filled since the last ANALYZE: no change is compared with every object."""
+    conn = psycopg.connect(postgres_database.dsn, autocommit=True)
+    try:
+        migrate(conn)
+        conn.execute("ALTER TABLE objects SET (autovacuum_enabled = false)")
+        conn.execute("ALTER TABLE changes SET (autovacuum_enabled = false)")
+        conn.execute("INSERT INTO contexts (id, name, created, modified) VALUES (1, 'a', 0, 0)")
+        conn.execute("INSERT INTO folders (context_id, id, module, name, created, modified)"
+                     " VALUES (1, 20, 'calendar', 'f', 0, 0)")
+        conn.execute(
+            "INSERT INTO objects (context_id, folder_id, name, uid, component, first_start,"
+            " last_end, recurring, etag, size, modseq, created, modified, data)"
+            " SELECT 1, 20, n || '.ics', 'u' || n, 'VEVENT', 0, 1, false, 'e', 1, n, 0, 0,"
+            " '\\x00' FROM generate_series(1, 500) n")
+        conn.execute("INSERT INTO changes (context_id, folder_id, name, modseq, deleted,"
+                     " changed) SELECT context_id, folder_id, name, modseq, false, 0"
+                     " FROM objects")
+        text = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN ANALYZE " + changes_query(scope(), None, None)[0],
+            changes_query(scope(), None, None)[1]))
+        assert "Rows Removed by Join Filter" not in text, text
+        assert "rows=500 loops=1" in text.splitlines()[0], text
+    finally:
+        conn.close()
+
+
 def test_changes_are_an_index_range_scan(filled):
     text = plan(filled, *changes_query(scope(), 995, 10))
     assert "Seq Scan on changes" not in text, text

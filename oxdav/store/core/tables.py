@@ -102,3 +102,7 @@ class TransferRows(Protocol):
 
     def raise_context_id_counter(self, value: int) -> None:
         """Hand out no context id up to ``value`` any more."""
+
+    def refresh_statistics(self) -> None:
+        """After a bulk import: bring what the engine's query planner knows of the
+        tables up to date."""

@@ -67,6 +67,10 @@ def _raise_context_id_counter(rows: Rows, value: int) -> None:
     rows.raise_context_id_counter(value)
 
 
+def _refresh_statistics(rows: Rows) -> None:
+    rows.refresh_statistics()
+
+
 # -- the copy --------------------------------------------------------------------------
 
 
@@ -107,4 +111,5 @@ async def copy_store(source: CoreStore, target: CoreStore, *,
             copied[table.name] = done
         counter = await reading.call(_context_id_counter)
         await writing.call(_raise_context_id_counter, counter, mutates=True)
+        await writing.call(_refresh_statistics)
     return copied

@@ -116,11 +116,15 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
         where += " AND NOT c.deleted"
     params["since"] = -1 if since is None else since
     params["limit"] = limit
+    # LATERAL: each change finds its object by the primary key, whatever the statistics
+    # say; a plain join planned on a folder filled since the last ANALYZE compared every
+    # change with every object of the folder (quadratic: 260 ms at 1,000 members).
     return (
         f"SELECT {_MEMBER_COLUMNS},"  # first: meta_from_row reads by position
         " c.name, c.modseq, c.deleted"
-        " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
-        " AND o.folder_id = c.folder_id AND o.name = c.name"
+        " FROM changes c LEFT JOIN LATERAL (SELECT * FROM objects x"
+        " WHERE x.context_id = c.context_id AND x.folder_id = c.folder_id"
+        " AND x.name = c.name LIMIT 1) o ON true"
         f" WHERE {where} AND c.modseq > %(since)s ORDER BY c.modseq LIMIT %(limit)s", params)
 
 

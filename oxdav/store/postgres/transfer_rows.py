@@ -113,3 +113,8 @@ class PostgresTransferRows:
             self.conn.execute(
                 "SELECT setval('contexts_id_seq', GREATEST(%s, (SELECT CASE WHEN is_called"
                 " THEN last_value ELSE 0 END FROM contexts_id_seq)))", (value,))
+
+    def refresh_statistics(self) -> None:
+        # A bulk-filled table has no statistics until autovacuum gets to it; plans made
+        # meanwhile can take a whole folder for one row.
+        self.conn.execute("ANALYZE")
