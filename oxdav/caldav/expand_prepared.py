@@ -35,7 +35,7 @@ import bisect
 import json
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Component
@@ -49,11 +49,12 @@ from oxdav.caldav.expand import (
     start_key,
 )
 from oxdav.caldav.filters import span_overlaps
+from oxdav.caldav.freebusy import busy_type, clip
 from oxdav.caldav.ical import ParsedCalendarObject
 from oxdav.caldav.index import exact_span
-from oxdav.caldav.instance_index import span_of
+from oxdav.caldav.instance_index import series_master, span_of
 from oxdav.caldav.instances import Instance, top_level
-from oxdav.caldav.timerange import TimeRange, instances_overlapping
+from oxdav.caldav.timerange import TimeRange, instances_overlapping, to_utc
 from oxdav.store.models import InstanceSpans
 
 log = Logger()
@@ -210,6 +211,7 @@ SERIES_FORMAT = 2
 #: Seconds a floating or all-day span's instant lies at most from its wall-clock value.
 _WALL_SLACK = 86_400
 _VALUE_FORMATS = {"zoned": "%Y%m%dT%H%M%SZ", "floating": "%Y%m%dT%H%M%S", "all-day": "%Y%m%d"}
+_WALL_EPOCH = datetime(1970, 1, 1)
 _SLOT_NAMES = {"DTSTART": 0, "DTEND": 1, "RECURRENCE-ID": 0}
 
 
@@ -267,7 +269,7 @@ def prepare_series_expansion(parsed: ParsedCalendarObject, index: InstanceSpans,
                 return None
             if not placed:
                 overrides.append([*span, instance_component(instance).to_ical(
-                    sorted=False).decode("utf-8")])
+                    sorted=False).decode("utf-8"), busy_type(instance.component)])
                 continue
             if template is None:
                 template = _Template(instance_component(instance), placed)
@@ -297,6 +299,8 @@ def prepare_series_expansion(parsed: ParsedCalendarObject, index: InstanceSpans,
                 "lines": lines, "slots": slots or [],
                 "longest": max((end - start for start, end in generated), default=0),
                 "generated": [value for span in generated for value in span],
+                "busy": busy_type(master) if (master := series_master(parsed.calendar))
+                is not None else None,
                 "overrides": overrides}
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
@@ -321,8 +325,51 @@ def _expand_series(document: dict[str, Any], rng: TimeRange, tz: tzinfo) -> byte
         start, end = flat[2 * number], flat[2 * number + 1]
         if span_overlaps(rng, start, end, wall, tz):
             found.append((start, _fill(lines, slots, start, end, kind)))
-    found.extend((start, text) for start, end, text in document["overrides"]
+    found.extend((start, text) for start, end, text, _ in document["overrides"]
                  if span_overlaps(rng, start, end, wall, tz))
     found.sort(key=lambda item: item[0])
     charge(len(found))  # what the parsing path would have expanded, at least
     return "".join([document["head"], *(text for _, text in found), _END]).encode("utf-8")
+
+
+def _instant(value: int, wall: bool, tz: tzinfo) -> datetime:
+    if not wall:
+        return datetime.fromtimestamp(value, UTC)
+    return to_utc(_WALL_EPOCH + timedelta(seconds=value), tz)
+
+
+def indexed_busy(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC
+                 ) -> list[tuple[str, tuple[datetime, datetime]]] | None:
+    """The busy periods of an indexed series in ``rng`` (RFC 4791 §7.10), clipped, as
+    :func:`oxdav.caldav.freebusy.busy_periods` finds them by parsing; ``None`` when the
+    object has no :func:`prepare_series_expansion` bytes or ``rng`` leaves their window.
+    """
+    if prepared is None or rng.start is None or rng.end is None:
+        return None
+    try:
+        document = json.loads(zlib.decompress(prepared))
+    except (zlib.error, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != SERIES_FORMAT:
+        return None
+    low, high = int(rng.start.timestamp()) - _WALL_SLACK, int(rng.end.timestamp()) + _WALL_SLACK
+    if low < document["from"] or high > document["until"]:
+        return None
+    wall = document["kind"] != "zoned"
+    spans: list[tuple[int, int, str | None]] = []
+    flat, busy = document["generated"], document["busy"]
+    if busy is not None:
+        starts = flat[0::2]
+        first = bisect.bisect_left(starts, low - document["longest"])
+        for number in range(first, bisect.bisect_right(starts, high)):
+            spans.append((flat[2 * number], flat[2 * number + 1], busy))
+    spans.extend((start, end, kind) for start, end, _, kind in document["overrides"])
+    found = []
+    for start, end, kind in spans:
+        if kind is None:
+            continue
+        period = clip(_instant(start, wall, tz), _instant(end, wall, tz), rng)
+        if period is not None:
+            found.append((kind, period))
+    charge(len(found))
+    return found

@@ -20,6 +20,7 @@ from oxdav.caldav.calendardata import CalendarDataRequest, render_calendar_data
 from oxdav.caldav.errors import CalDAVError
 from oxdav.caldav.expand_prepared import (
     expand_prepared,
+    indexed_busy,
     prepare_expansion,
     prepare_series_expansion,
 )
@@ -192,5 +193,12 @@ def free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
         TooManyInstances: the range holds more.
     """
     with InstanceBudget(instances).active():
-        return render_free_busy((c for s in objects if (c := readable(s)) is not None), rng,
-                                tz=tz)
+        known: list[tuple[str, tuple[datetime, datetime]]] = []
+        parsed = []
+        for stored in objects:
+            periods = indexed_busy(stored.derived, rng, tz)
+            if periods is not None:
+                known.extend(periods)
+            elif (calendar := readable(stored)) is not None:
+                parsed.append(calendar)
+        return render_free_busy(parsed, rng, tz=tz, known=known)

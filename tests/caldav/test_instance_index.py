@@ -20,7 +20,8 @@ import pytest
 
 from bench.data import event as bench_event
 from oxdav.caldav.calendardata import CalendarDataRequest, apply_calendar_data
-from oxdav.caldav.expand_prepared import expand_prepared
+from oxdav.caldav.expand_prepared import expand_prepared, indexed_busy
+from oxdav.caldav.freebusy import busy_periods
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.instance_index import Window
 from oxdav.caldav.tasks import index_for_put
@@ -182,3 +183,24 @@ def test_unusual_series_are_left_to_the_parsing_path() -> None:
         index = index_for_put(data, frozenset({"VEVENT"}), 1_000_000, None, 10_000_000, None,
                               WINDOW)
         assert index.instances is None, lines
+
+
+SHADES = {
+    "transparent": "TRANSP:TRANSPARENT", "tentative": "STATUS:TENTATIVE",
+    "cancelled": "STATUS:CANCELLED"}
+
+
+@pytest.mark.parametrize("name", ALL + sorted(SHADES))
+def test_free_busy_from_the_index_is_the_parsed_free_busy(name: str) -> None:
+    data = body(name) if name in ALL else calendar_bytes(*SERIES["weekly-moved-in-and-out"]
+                                                         ).replace(b"SUMMARY:Moved in",
+                                                                   SHADES[name].encode())
+    index = index_for_put(data, frozenset({"VEVENT"}), 1_000_000, None, 100_000, None, WINDOW)
+    calendar = load_calendar(data)
+    for start, end in RANGES:
+        rng = TimeRange(utc(start), utc(end))
+        for zone in ZONES:
+            known = indexed_busy(index.derived, rng, zone)
+            assert known is not None
+            assert busy_periods([], rng, zone, known) == busy_periods([calendar], rng, zone), (
+                start, end, zone)
