@@ -146,7 +146,8 @@ def put_object(rows: ContentRows, scope: Scope, name: str, data: bytes, index: O
     rows.store_object(scope.context_id, scope.folder_id, name, index, data,
                       etag=compute_etag(data), modseq=modseq, created_by=created_by,
                       created=created, modified=now)
-    rows.store_instances(scope.context_id, scope.folder_id, name, index.instances)
+    if existing is not None or index.instances is not None:  # a new plain object has none
+        rows.store_instances(scope.context_id, scope.folder_id, name, index.instances)
     rows.record_change(scope.context_id, scope.folder_id, name, modseq, False, created_by, now)
     return rows.object_meta(scope.context_id, scope.folder_id, name), existing is None
 
