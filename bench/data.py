@@ -5,14 +5,22 @@ same collection. Events fall between ``base`` (the first day of the current mont
 and ~12 months later, inside oxdav's default sync window (``interval.start=one_month``,
 ``interval.end=one_year``), so no server hides any of them from listings.
 
-Event mix, by ``index % 10`` (RFC 5545 constructs):
+Event mix, by ``index % 20``, shaped like real calendars (RFC 5545 constructs): a fifth
+recurring, most of those without end and started years before ``base``:
 
-- 0–3: single timed event in Europe/Berlin with its VTIMEZONE (§3.6.5)
-- 4: single timed event in UTC with a VALARM (§3.6.6)
-- 5: all-day event (``VALUE=DATE``, §3.3.4)
-- 6–7: weekly series (``RRULE`` with ``COUNT``, §3.3.10) with two ``EXDATE`` (§3.8.5.1)
-- 8: daily series with one overridden instance (``RECURRENCE-ID``, §3.8.4.4)
-- 9: meeting with an organizer, three attendees (§3.8.4.1) and an alarm
+- 0–7: single timed event in Europe/Berlin with its VTIMEZONE (§3.6.5)
+- 8–10: single timed event in UTC with a VALARM (§3.6.6)
+- 11: all-day event of one to three days (``VALUE=DATE``, §3.3.4)
+- 12–13: meeting with an organizer, three to six attendees (§3.8.4.1) and an alarm
+- 14: open-ended weekly meeting in Europe/Berlin (no COUNT/UNTIL, §3.3.10) started up to
+  six years ago, many with EXDATEs (§3.8.5.1), every third with overridden instances
+  (``RECURRENCE-ID``, §3.8.4.4) moved into and out of the query month
+- 15: open-ended daily series (workdays or every day) started up to four years ago, in
+  Europe/Berlin, UTC or floating time, some with EXDATEs and a moved instance
+- 16: yearly all-day birthday without end, every eighth on February 29th
+- 17: bounded series: weekly with ``COUNT`` and two EXDATEs, or daily with ``COUNT``
+  and one moved instance
+- 18–19: single UTC events with a DURATION or with neither DTEND nor DURATION
 
 Cards alternate vCard 3.0 (RFC 2426) and 4.0 (RFC 6350); every tenth has a small PNG
 photo (a real 16×16 image, ~0.3 kB).
@@ -114,52 +122,165 @@ def event(index: int, base: date, *, revision: int = 0) -> Item:
     summary = " ".join(rng.choice(_WORDS) for _ in range(3)).capitalize()
     if revision:
         summary += f" (rev {revision})"
-    kind = index % 10
+    kind = index % 20
     created = _stamp(datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=index))
     lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{created}", f"CREATED:{created}",
              f"SEQUENCE:{revision}", f"SUMMARY:{summary}",
              f"DESCRIPTION:Benchmark event {index}\\, generated deterministically."]
-    timezone = ""
-    if kind <= 3:
+    timezone, extra = "", []
+    if kind <= 7:
         timezone = BERLIN
         lines += [f"DTSTART;TZID=Europe/Berlin:{_local(start)}",
                   f"DTEND;TZID=Europe/Berlin:{_local(end)}", f"LOCATION:Room {index % 40}"]
-    elif kind == 4:
+    elif kind <= 10:
         lines += [f"DTSTART:{_stamp(start)}", f"DTEND:{_stamp(end)}"]
         lines += _alarm(15)
-    elif kind == 5:
+    elif kind == 11:
         lines += [f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
-                  f"DTEND;VALUE=DATE:{start + timedelta(days=1):%Y%m%d}", "TRANSP:TRANSPARENT"]
-    elif kind in (6, 7):
+                  f"DTEND;VALUE=DATE:{start + timedelta(days=1 + index % 3):%Y%m%d}",
+                  "TRANSP:TRANSPARENT"]
+    elif kind in (12, 13):
+        timezone = BERLIN
+        lines += [f"DTSTART;TZID=Europe/Berlin:{_local(start)}",
+                  f"DTEND;TZID=Europe/Berlin:{_local(end)}"]
+        lines += _attendees(rng, 3 + index % 4)
+        lines += _alarm(10)
+    elif kind == 14:
+        timezone, extra = BERLIN, _standing_weekly(lines, index, base, rng, uid, summary,
+                                                   created)
+    elif kind == 15:
+        timezone, extra = _standing_daily(lines, index, base, rng, uid, summary, created)
+    elif kind == 16:
+        _birthday(lines, index, rng)
+    elif index % 40 == 17:
         timezone = BERLIN
         lines += [f"DTSTART;TZID=Europe/Berlin:{_local(start)}",
                   f"DTEND;TZID=Europe/Berlin:{_local(end)}",
                   f"RRULE:FREQ=WEEKLY;COUNT={rng.randrange(6, 20)}",
                   f"EXDATE;TZID=Europe/Berlin:{_local(start + timedelta(weeks=1))},"
                   f"{_local(start + timedelta(weeks=3))}"]
-    elif kind == 8:
+    elif kind == 17:
         lines += [f"DTSTART:{_stamp(start)}", f"DTEND:{_stamp(end)}",
                   "RRULE:FREQ=DAILY;COUNT=10"]
-    else:
-        timezone = BERLIN
-        lines += [f"DTSTART;TZID=Europe/Berlin:{_local(start)}",
-                  f"DTEND;TZID=Europe/Berlin:{_local(end)}",
-                  "ORGANIZER;CN=Demo:mailto:demo@example.com"]
-        for n in range(3):
-            person = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-            lines.append(f"ATTENDEE;CN={person};PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;"
-                         f"RSVP=TRUE:mailto:{person.replace(' ', '.').lower()}{n}@example.org")
-        lines += _alarm(10)
-    lines.append("END:VEVENT")
-    if kind == 8:  # one moved instance of the daily series
         moved = start + timedelta(days=2)
-        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{created}",
-                  f"RECURRENCE-ID:{_stamp(moved)}", f"SUMMARY:{summary} (moved)",
-                  f"DTSTART:{_stamp(moved + timedelta(hours=2))}",
-                  f"DTEND:{_stamp(end + timedelta(days=2, hours=2))}", "END:VEVENT"]
+        extra = _override(uid, created, summary, ":" + _stamp(moved),
+                          [f"DTSTART:{_stamp(moved + timedelta(hours=2))}",
+                           f"DTEND:{_stamp(end + timedelta(days=2, hours=2))}"])
+    else:  # 18, 19: plain single events in UTC, some without DTEND
+        lines += [f"DTSTART:{_stamp(start)}"]
+        lines += [f"DURATION:PT{rng.choice((15, 30, 60))}M"] if kind == 18 else []
+    lines.append("END:VEVENT")
+    lines += extra
     text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oxdav//bench//EN\r\n" + timezone
-            + "".join(line + "\r\n" for line in lines) + "END:VCALENDAR\r\n")
+            + "".join(_fold(line) + "\r\n" for line in lines) + "END:VCALENDAR\r\n")
     return Item(f"{_safe(uid)}.ics", uid, text.encode(), "text/calendar; charset=utf-8")
+
+
+def _attendees(rng: random.Random, count: int) -> list[str]:
+    lines = ["ORGANIZER;CN=Demo:mailto:demo@example.com"]
+    for n in range(count):
+        person = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        state = rng.choice(("NEEDS-ACTION", "ACCEPTED", "TENTATIVE", "DECLINED"))
+        lines.append(f"ATTENDEE;CN={person};PARTSTAT={state};ROLE=REQ-PARTICIPANT;"
+                     f"RSVP=TRUE:mailto:{person.replace(' ', '.').lower()}{n}@example.org")
+    return lines
+
+
+def _override(uid: str, created: str, summary: str, recurrence_id: str,
+              times: list[str]) -> list[str]:
+    return ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{created}", f"RECURRENCE-ID{recurrence_id}",
+            f"SUMMARY:{summary} (moved)", *times, "END:VEVENT"]
+
+
+def _weeks_before(base: date, rng: random.Random, most_years: int) -> datetime:
+    """A start up to ``most_years`` before ``base``: standing series run for years."""
+    weeks = rng.randrange(1, most_years * 52)
+    return datetime(base.year, base.month, base.day) - timedelta(weeks=weeks)
+
+
+def _standing_weekly(lines: list[str], index: int, base: date, rng: random.Random, uid: str,
+                     summary: str, created: str) -> list[str]:
+    """An open-ended weekly meeting in Europe/Berlin (no COUNT, no UNTIL) started up to six
+    years ago: every second with EXDATEs (up to 30, a few in the query month), every
+    third with overridden instances, some moved into the query month, some out of it."""
+    first = _weeks_before(base, rng, 6).replace(hour=rng.randrange(8, 17),
+                                                 minute=rng.choice((0, 30)))
+    length = timedelta(minutes=rng.choice((30, 60, 90)))
+    rule = "RRULE:FREQ=WEEKLY" + (";INTERVAL=2" if index % 7 == 0 else "")
+    step = timedelta(weeks=2 if index % 7 == 0 else 1)
+    lines += [f"DTSTART;TZID=Europe/Berlin:{_local(first)}",
+              f"DTEND;TZID=Europe/Berlin:{_local(first + length)}", rule,
+              f"LOCATION:Room {index % 40}"]
+    lines += _attendees(rng, 2 + index % 5) if index % 3 else []
+    lines += _alarm(15) if index % 4 == 0 else []
+    month = datetime(*query_month(base)[0].timetuple()[:3])
+    in_month = first + step * max(0, -(-(month - first) // step))  # first one in the month
+    if index % 2 == 0:
+        span = max(2, (month - first) // step + 30)
+        skipped = sorted({rng.randrange(0, span) for _ in range(rng.randrange(4, 30))})
+        dates = [first + step * k for k in skipped] + [in_month + step]
+        lines.append("EXDATE;TZID=Europe/Berlin:" + ",".join(_local(d) for d in sorted(dates)))
+    extra: list[str] = []
+    if index % 3 == 0:
+        moves = [(in_month, timedelta(days=40)),  # out of the month
+                 (in_month - step * 6, timedelta(days=42)),  # into it
+                 (in_month + step * 10, timedelta(hours=3))]
+        for when, shift in moves:
+            if when <= first:
+                continue
+            extra += _override(uid, created, summary, f";TZID=Europe/Berlin:{_local(when)}",
+                               [f"DTSTART;TZID=Europe/Berlin:{_local(when + shift)}",
+                                f"DTEND;TZID=Europe/Berlin:{_local(when + shift + length)}"])
+    return extra
+
+
+def _standing_daily(lines: list[str], index: int, base: date, rng: random.Random, uid: str,
+                    summary: str, created: str) -> tuple[str, list[str]]:
+    """An open-ended daily series (workdays or every day) started up to four years ago:
+    in Europe/Berlin, in UTC, or floating (every fifth); some with EXDATEs and one
+    overridden instance moved by a day."""
+    first = _weeks_before(base, rng, 4).replace(hour=rng.randrange(7, 10),
+                                                 minute=rng.choice((0, 15, 30)))
+    first += timedelta(days=(7 - first.weekday()) % 7)  # a Monday
+    length = timedelta(minutes=rng.choice((15, 30)))
+    zone = ("floating" if index % 5 == 0 else "utc" if index % 2 else "berlin")
+
+    def value(moment: datetime) -> str:
+        if zone == "berlin":
+            return f";TZID=Europe/Berlin:{_local(moment)}"
+        return f":{_local(moment)}" if zone == "floating" else f":{_stamp(moment)}"
+
+    workdays = index % 3 != 0
+    lines += [f"DTSTART{value(first)}", f"DTEND{value(first + length)}",
+              "RRULE:FREQ=DAILY" + (";BYDAY=MO,TU,WE,TH,FR" if workdays else "")]
+    if index % 4 == 1:
+        days = sorted({rng.randrange(0, 900) for _ in range(rng.randrange(5, 40))})
+        dates = [first + timedelta(days=d) for d in days
+                 if not workdays or (first + timedelta(days=d)).weekday() < 5]
+        if dates:
+            lines.append("EXDATE" + value(dates[0]).split(":")[0] + ":"
+                         + ",".join(value(d).split(":", 1)[1] for d in dates))
+    extra: list[str] = []
+    if index % 6 == 3:
+        month = datetime(*query_month(base)[0].timetuple()[:3])
+        when = first + timedelta(days=((month - first).days // 7) * 7 + 7)  # a Monday in it
+        extra = _override(uid, created, summary, value(when),
+                          [f"DTSTART{value(when + timedelta(days=1, hours=2))}",
+                           f"DTEND{value(when + timedelta(days=1, hours=2) + length)}"])
+    return (BERLIN if zone == "berlin" else ""), extra
+
+
+def _birthday(lines: list[str], index: int, rng: random.Random) -> None:
+    """A yearly all-day birthday without end (every eighth on February 29th)."""
+    year = rng.randrange(1950, 2015)
+    born = date(1988 + 4 * (index % 7), 2, 29) if index % 8 == 0 else \
+        date(year, 1, 1) + timedelta(days=rng.randrange(365))
+    person = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+    lines[5] = f"SUMMARY:Birthday of {person}"
+    lines += [f"DTSTART;VALUE=DATE:{born:%Y%m%d}",
+              f"DTEND;VALUE=DATE:{born + timedelta(days=1):%Y%m%d}",
+              "RRULE:FREQ=YEARLY", "TRANSP:TRANSPARENT", "CATEGORIES:Birthday"]
+    lines += _alarm(24 * 60) if index % 2 else []
 
 
 def _alarm(minutes: int) -> list[str]:

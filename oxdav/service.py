@@ -35,6 +35,8 @@ from twisted.python.failure import Failure
 from twisted.web.server import Site
 
 from oxdav import sdnotify
+from oxdav.caldav.horizon import InstanceHorizon
+from oxdav.caldav.instance_index import FUTURE_DAYS, PAST_DAYS
 from oxdav.carddav.representations import alternate_of
 from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.config.kinds import ListenAddress
@@ -69,6 +71,9 @@ from oxdav.web.metrics import OxdavMetrics
 from oxdav.web.root import build_root
 from oxdav.web.site import OxdavSite
 from oxdav.work import WorkPool
+
+#: Seconds between runs extending the instance index (a cheap query when none is due).
+HORIZON_INTERVAL = 3600.0
 
 log = Logger()
 
@@ -183,6 +188,10 @@ class OxdavService(MultiService):
         self.errors = ErrorMapper()
         self.work = WorkPool(reactor)
         self.work.setServiceParent(self)
+        self.horizon = InstanceHorizon(
+            self.store, self.work, reactor, HORIZON_INTERVAL,
+            lambda: (int(self.holder.current.get(PAST_DAYS)),
+                     int(self.holder.current.get(FUTURE_DAYS))))
         self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
                                           data_directory(snapshot))
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
@@ -353,6 +362,7 @@ class OxdavService(MultiService):
         self.mail_sender.startService()
         if self.push is not None:
             self.push.start()
+        self.horizon.start()
         self._store_up = True
         self.ready.callback(None)
         sdnotify.notify_ready("serving")
@@ -380,6 +390,7 @@ class OxdavService(MultiService):
             self._shutdown_trigger = None
         self.watchdog.stop()
         self.pruner.stop()
+        self.horizon.stop()
         sending = self.mail_sender.stopService() if self.mail_sender.running else None
         stopping = [port.stopListening() for _, port in self.ports]
         self.ports = []

@@ -24,6 +24,7 @@ from oxdav.caldav.calendar_file import (
     calendar_objects,
 )
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
+from oxdav.caldav.instance_index import FUTURE_DAYS, PAST_DAYS, Window
 from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.window import SyncWindow
 from oxdav.dav.errors import DAVError, condition_with_hrefs
@@ -154,8 +155,11 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
         Raises:
             CalendarDataError: a §5.3.2.1 precondition (answered 403 or 415).
         """
+        settings = self.tree.settings
+        window = Window.around(past_days=int(settings.get(PAST_DAYS)),
+                               future_days=int(settings.get(FUTURE_DAYS)))
         args = (body, self.components, self.max_resource_size or 0, content_type,
-                self.max_instances, self.window.end)
+                self.max_instances, self.window.end, window)
         # A small body parses in well under a millisecond, unless a recurrence set
         # makes its index cost up to max-instances steps: that runs in a worker.
         cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)

@@ -31,15 +31,17 @@ epoch seconds (all-day: midnights as if in UTC, read in the query's zone).
 
 from __future__ import annotations
 
+import bisect
 import json
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Component
 from twisted.logger import Logger
 
+from oxdav.caldav.budget import charge
 from oxdav.caldav.expand import (
     expansion_frame,
     instance_component,
@@ -47,10 +49,13 @@ from oxdav.caldav.expand import (
     start_key,
 )
 from oxdav.caldav.filters import span_overlaps
+from oxdav.caldav.freebusy import busy_type, clip
 from oxdav.caldav.ical import ParsedCalendarObject
 from oxdav.caldav.index import exact_span
+from oxdav.caldav.instance_index import series_master, span_of
 from oxdav.caldav.instances import Instance, top_level
-from oxdav.caldav.timerange import TimeRange, instances_overlapping
+from oxdav.caldav.timerange import TimeRange, instances_overlapping, to_utc
+from oxdav.store.models import InstanceSpans
 
 log = Logger()
 
@@ -189,6 +194,8 @@ def expand_prepared(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC) ->
     except (zlib.error, ValueError):
         log.warn("Unreadable prepared expansion; parsing the object instead")
         return None
+    if isinstance(document, dict) and document.get("format") == SERIES_FORMAT:
+        return _expand_series(document, rng, tz)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
     all_day = bool(document["all_day"])
@@ -197,3 +204,172 @@ def expand_prepared(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC) ->
                  if span_overlaps(rng, start, end, all_day, tz))
     parts.append(_END)
     return "".join(parts).encode("utf-8")
+
+
+#: Version of the prepared bytes of an indexed series (:func:`prepare_series_expansion`).
+SERIES_FORMAT = 2
+#: Seconds a floating or all-day span's instant lies at most from its wall-clock value.
+_WALL_SLACK = 86_400
+_VALUE_FORMATS = {"zoned": "%Y%m%dT%H%M%SZ", "floating": "%Y%m%dT%H%M%S", "all-day": "%Y%m%d"}
+_WALL_EPOCH = datetime(1970, 1, 1)
+_SLOT_NAMES = {"DTSTART": 0, "DTEND": 1, "RECURRENCE-ID": 0}
+
+
+def _value(epoch: int, kind: str) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(_VALUE_FORMATS[kind])
+
+
+def _slots(template: _Template, span: tuple[int, int], kind: str
+           ) -> list[list[Any]] | None:
+    """Where a generated instance's own lines go in the template: ``[position, text
+    before the value, 0 for its start or 1 for its end]``; ``None`` when its lines are
+    not the template's value at a fixed place (then it is left to the parsing path)."""
+    slots = []
+    for name, position in template.positions.items():
+        which = _SLOT_NAMES.get(name)
+        if which is None:
+            return None
+        line = template.lines[position].decode("utf-8")
+        value = _value(span[which], kind)
+        if not line.endswith(value) or "\r\n" in line:
+            return None
+        slots.append([position, line[:-len(value)], which])
+    return slots
+
+
+def _fill(lines: list[str], slots: list[list[Any]], start: int, end: int, kind: str) -> str:
+    filled = list(lines)
+    for position, before, which in slots:
+        filled[position] = before + _value(end if which else start, kind)
+    return "\r\n".join(filled) + "\r\n"
+
+
+def prepare_series_expansion(parsed: ParsedCalendarObject, index: InstanceSpans,
+                             instances: list[Instance]) -> bytes | None:
+    """The expansion of an indexed series (:mod:`oxdav.caldav.instance_index`) over its
+    window, for :func:`expand_prepared`: the frame, one rendered generated instance as
+    a template whose DTSTART, DTEND and RECURRENCE-ID lines are filled from each span,
+    and the overridden instances as text. Each generated instance's text is checked
+    against the parsing path's rendering of it while preparing a few; any difference,
+    and two instances at one start, leave the object to the parsing path (``None``).
+    """
+    kind = "zoned" if not index.floating else (
+        "floating" if instances and isinstance(instances[0].start, datetime) else "all-day")
+    try:
+        head = expansion_frame(parsed.calendar).to_ical(sorted=False).decode("utf-8")
+        generated: list[tuple[int, int]] = []
+        overrides: list[list[Any]] = []
+        template: _Template | None = None
+        slots: list[list[Any]] | None = None
+        lines: list[str] = []
+        for instance in instances:
+            span = span_of(instance, kind)
+            placed = placed_properties(instance)
+            if span is None:
+                return None
+            if not placed:
+                overrides.append([*span, instance_component(instance).to_ical(
+                    sorted=False).decode("utf-8"), busy_type(instance.component)])
+                continue
+            if template is None:
+                template = _Template(instance_component(instance), placed)
+                slots = _slots(template, span, kind)
+                if slots is None or len(slots) != len(placed):
+                    return None
+                lines = [line.decode("utf-8") for line in template.lines]
+            generated.append(span)
+        generated.sort()
+        starts = [span[0] for span in generated] + [o[0] for o in overrides]
+        if len(set(starts)) != len(starts) or not head.endswith(_END):
+            return None
+        assert slots is not None or not generated
+        for position in {0, len(generated) // 2, len(generated) - 1} if generated else ():
+            instance = next(i for i in instances
+                            if placed_properties(i) and span_of(i, kind) == generated[position])
+            assert template is not None and slots is not None
+            expected = template.fill(placed_properties(instance))
+            if expected is None or expected.decode("utf-8") != _fill(
+                    lines, slots, *generated[position], kind):
+                return None
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
+        log.debug("No prepared expansion for {uid}: {error}", uid=parsed.uid, error=error)
+        return None
+    document = {"format": SERIES_FORMAT, "kind": kind, "head": head[:-len(_END)],
+                "from": index.indexed_from, "until": index.indexed_until,
+                "lines": lines, "slots": slots or [],
+                "longest": max((end - start for start, end in generated), default=0),
+                "generated": [value for span in generated for value in span],
+                "busy": busy_type(master) if (master := series_master(parsed.calendar))
+                is not None else None,
+                "overrides": overrides}
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+def _expand_series(document: dict[str, Any], rng: TimeRange, tz: tzinfo) -> bytes | None:
+    """:func:`expand_prepared` for a :func:`prepare_series_expansion` document: only
+    inside the indexed window, else the parsing path (``None``)."""
+    if rng.start is None or rng.end is None:
+        return None
+    low, high = int(rng.start.timestamp()) - _WALL_SLACK, int(rng.end.timestamp()) + _WALL_SLACK
+    if low < document["from"] or high > document["until"]:
+        return None
+    kind = document["kind"]
+    wall = kind != "zoned"
+    flat = document["generated"]
+    starts = flat[0::2]
+    first = bisect.bisect_left(starts, low - document["longest"])
+    last = bisect.bisect_right(starts, high)
+    found: list[tuple[int, str]] = []
+    lines, slots = document["lines"], document["slots"]
+    for number in range(first, last):
+        start, end = flat[2 * number], flat[2 * number + 1]
+        if span_overlaps(rng, start, end, wall, tz):
+            found.append((start, _fill(lines, slots, start, end, kind)))
+    found.extend((start, text) for start, end, text, _ in document["overrides"]
+                 if span_overlaps(rng, start, end, wall, tz))
+    found.sort(key=lambda item: item[0])
+    charge(len(found))  # what the parsing path would have expanded, at least
+    return "".join([document["head"], *(text for _, text in found), _END]).encode("utf-8")
+
+
+def _instant(value: int, wall: bool, tz: tzinfo) -> datetime:
+    if not wall:
+        return datetime.fromtimestamp(value, UTC)
+    return to_utc(_WALL_EPOCH + timedelta(seconds=value), tz)
+
+
+def indexed_busy(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC
+                 ) -> list[tuple[str, tuple[datetime, datetime]]] | None:
+    """The busy periods of an indexed series in ``rng`` (RFC 4791 §7.10), clipped, as
+    :func:`oxdav.caldav.freebusy.busy_periods` finds them by parsing; ``None`` when the
+    object has no :func:`prepare_series_expansion` bytes or ``rng`` leaves their window.
+    """
+    if prepared is None or rng.start is None or rng.end is None:
+        return None
+    try:
+        document = json.loads(zlib.decompress(prepared))
+    except (zlib.error, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != SERIES_FORMAT:
+        return None
+    low, high = int(rng.start.timestamp()) - _WALL_SLACK, int(rng.end.timestamp()) + _WALL_SLACK
+    if low < document["from"] or high > document["until"]:
+        return None
+    wall = document["kind"] != "zoned"
+    spans: list[tuple[int, int, str | None]] = []
+    flat, busy = document["generated"], document["busy"]
+    if busy is not None:
+        starts = flat[0::2]
+        first = bisect.bisect_left(starts, low - document["longest"])
+        for number in range(first, bisect.bisect_right(starts, high)):
+            spans.append((flat[2 * number], flat[2 * number + 1], busy))
+    spans.extend((start, end, kind) for start, end, _, kind in document["overrides"])
+    found = []
+    for start, end, kind in spans:
+        if kind is None:
+            continue
+        period = clip(_instant(start, wall, tz), _instant(end, wall, tz), rng)
+        if period is not None:
+            found.append((kind, period))
+    charge(len(found))
+    return found

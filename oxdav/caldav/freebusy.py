@@ -69,6 +69,21 @@ def _clip(start: datetime, end: datetime, rng: TimeRange) -> Period | None:
     return (start, end) if start < end else None
 
 
+def busy_type(event: Component) -> str | None:
+    """The FBTYPE an instance of ``event`` makes busy, ``None`` when it makes none."""
+    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+        return None
+    status = str(event.get("STATUS", "CONFIRMED")).upper()
+    if status == "CANCELLED":
+        return None
+    return "BUSY-TENTATIVE" if status == "TENTATIVE" else "BUSY"
+
+
+def clip(start: datetime, end: datetime, rng: TimeRange) -> Period | None:
+    """The part of ``[start, end)`` inside ``rng``, if any."""
+    return _clip(start, end, rng)
+
+
 def _event_periods(calendar: Component, rng: TimeRange, tz: tzinfo) -> list[tuple[str, Period]]:
     found = []
     for instance in instances_overlapping(calendar, rng.start, rng.end, component="VEVENT", tz=tz):
@@ -142,7 +157,8 @@ def _merge(periods: list[Period]) -> list[Period]:
 
 
 def busy_periods(
-    calendars: Iterable[Component], rng: TimeRange, tz: tzinfo = UTC
+    calendars: Iterable[Component], rng: TimeRange, tz: tzinfo = UTC,
+    known: Iterable[tuple[str, Period]] = (),
 ) -> dict[str, list[Period]]:
     """Busy time of ``calendars`` in ``rng``, per FBTYPE, clipped and merged, in UTC.
 
@@ -150,8 +166,9 @@ def busy_periods(
         calendars: VCALENDARs (one per calendar object resource).
         rng: The query range.
         tz: Zone for floating times and all-day events.
+        known: Busy periods found without parsing (the instance index), clipped.
     """
-    found: list[tuple[str, Period]] = []
+    found: list[tuple[str, Period]] = list(known)
     for calendar in calendars:
         found.extend(_event_periods(calendar, rng, tz))
         for component in top_level(calendar, "VFREEBUSY"):
@@ -171,6 +188,7 @@ def free_busy_calendar(
     *,
     tz: tzinfo = UTC,
     now: datetime | None = None,
+    known: Iterable[tuple[str, Period]] = (),
 ) -> Calendar:
     """The VCALENDAR with one VFREEBUSY answering a free-busy-query (§7.10).
 
@@ -189,7 +207,7 @@ def free_busy_calendar(
     freebusy.add("DTSTAMP", (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0))
     freebusy.add("DTSTART", rng.start)
     freebusy.add("DTEND", rng.end)
-    periods = busy_periods(calendars, rng, tz)
+    periods = busy_periods(calendars, rng, tz, known)
     for fbtype in FBTYPES:
         for start, end in periods.get(fbtype, []):
             value = vPeriod((start, end))
@@ -207,7 +225,8 @@ def render_free_busy(
     *,
     tz: tzinfo = UTC,
     now: datetime | None = None,
+    known: Iterable[tuple[str, Period]] = (),
 ) -> bytes:
     """:func:`free_busy_calendar` serialised as text/calendar bytes."""
-    data: bytes = free_busy_calendar(calendars, rng, tz=tz, now=now).to_ical()
+    data: bytes = free_busy_calendar(calendars, rng, tz=tz, now=now, known=known).to_ical()
     return data

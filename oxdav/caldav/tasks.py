@@ -18,29 +18,57 @@ from twisted.logger import Logger
 from oxdav.caldav.budget import InstanceBudget, TooManyInstances
 from oxdav.caldav.calendardata import CalendarDataRequest, render_calendar_data
 from oxdav.caldav.errors import CalDAVError
-from oxdav.caldav.expand_prepared import expand_prepared, prepare_expansion
+from oxdav.caldav.expand_prepared import (
+    expand_prepared,
+    indexed_busy,
+    prepare_expansion,
+    prepare_series_expansion,
+)
 from oxdav.caldav.filters import CalendarFilter
 from oxdav.caldav.freebusy import render_free_busy
 from oxdav.caldav.ical import ParsedCalendarObject, load_calendar, parse_calendar_object
+from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
+from oxdav.caldav.instance_index import Window, instance_spans
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.xmlchars import XMLText, xml_text
-from oxdav.store.models import ObjectIndex, ObjectMeta, StoredObject
+from oxdav.store.models import InstanceSpans, ObjectIndex, ObjectMeta, StoredObject
 
 log = Logger()
 
 
-def object_index(parsed: ParsedCalendarObject, expansion: bytes | None) -> ObjectIndex:
+def object_index(parsed: ParsedCalendarObject, expansion: bytes | None,
+                 instances: InstanceSpans | None = None) -> ObjectIndex:
     """What the store keeps of a calendar object besides its bytes."""
     return ObjectIndex(parsed.uid, parsed.component_type, parsed.first_start, parsed.last_end,
                        parsed.recurring, exact_spans=parsed.exact_spans,
-                       floating_spans=parsed.all_day_spans, derived=expansion)
+                       floating_spans=parsed.all_day_spans, derived=expansion,
+                       instances=instances)
+
+
+def series_index(parsed: ParsedCalendarObject, window: Window) -> ObjectIndex | None:
+    """The index of a series without exact spans, with its instances over ``window``
+    (:mod:`oxdav.caldav.instance_index`) and their prepared expansion; ``None`` when
+    the instance index does not take it."""
+    if parsed.component_type != "VEVENT" or parsed.exact_spans is not None \
+            or not parsed.recurring:
+        return None
+    try:
+        found = instance_spans(parsed.calendar, window)
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
+        log.debug("No instance index for {uid}: {error}", uid=parsed.uid, error=error)
+        return None
+    if found is None:
+        return None
+    spans, instances = found
+    return object_index(parsed, prepare_series_expansion(parsed, spans, instances), spans)
 
 
 def index_for_put(body: bytes, allowed_components: frozenset[str], max_size: int,
                   content_type: str | None, max_instances: int,
-                  horizon: datetime | None) -> ObjectIndex:
+                  horizon: datetime | None, window: Window | None = None) -> ObjectIndex:
     """Parse and check a PUT body once (``parse_calendar_object``) and return its index,
-    with the rendering CALDAV:expand will read instead of parsing it again.
+    with the rendering CALDAV:expand will read instead of parsing it again, and for a
+    series the instances over ``window`` (default: around now, the default days).
 
     Raises:
         CalendarDataError: a RFC 4791 §5.3.2.1 precondition.
@@ -48,7 +76,19 @@ def index_for_put(body: bytes, allowed_components: frozenset[str], max_size: int
     parsed = parse_calendar_object(body, allowed_components=allowed_components,
                                    max_size=max_size, content_type=content_type,
                                    max_instances=max_instances, horizon=horizon)
-    return object_index(parsed, prepare_expansion(parsed))
+    indexed = series_index(parsed, window or Window.around())
+    return indexed if indexed is not None else object_index(parsed, prepare_expansion(parsed))
+
+
+def stored_series_index(data: bytes, window: Window) -> ObjectIndex | None:
+    """The index of a stored calendar object with its instances over ``window``, made as
+    a PUT makes it (:mod:`oxdav.caldav.horizon`); ``None`` when it no longer parses."""
+    try:
+        return index_for_put(data, frozenset({"VEVENT", "VTODO", "VJOURNAL"}), len(data),
+                             None, DEFAULT_MAX_INSTANCES, None, window)
+    except CalDAVError as error:
+        log.warn("Not re-indexed, it no longer parses: {error}", error=error)
+        return None
 
 
 def readable(stored: StoredObject) -> Calendar | None:
@@ -153,5 +193,12 @@ def free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
         TooManyInstances: the range holds more.
     """
     with InstanceBudget(instances).active():
-        return render_free_busy((c for s in objects if (c := readable(s)) is not None), rng,
-                                tz=tz)
+        known: list[tuple[str, tuple[datetime, datetime]]] = []
+        parsed = []
+        for stored in objects:
+            periods = indexed_busy(stored.derived, rng, tz)
+            if periods is not None:
+                known.extend(periods)
+            elif (calendar := readable(stored)) is not None:
+                parsed.append(calendar)
+        return render_free_busy(parsed, rng, tz=tz, known=known)

@@ -146,6 +146,14 @@ _declare("oxdav.caldav.maxReportInstances", kinds.integer(1), "200000",
          "Most recurrence instances one calendar report may expand over all the objects "
          "it looks at; a query answer stops there with a 507 for the collection, a "
          "free-busy query gets 507.")
+_declare("oxdav.caldav.instanceIndex.pastDays", kinds.integer(0), "180",
+         "Days before the time a recurring event is written from which its instances are "
+         "kept in the instance index; a time range starting earlier is answered by parsing "
+         "the series.")
+_declare("oxdav.caldav.instanceIndex.futureDays", kinds.integer(1), "400",
+         "Days after the time a recurring event is written until which its instances are "
+         "kept in the instance index (the horizon); a time range reaching past it is "
+         "answered by parsing the series until the event is indexed again.")
 _declare("oxdav.dav.maxHrefs", kinds.integer(1), "100000",
          "Most hrefs in one multiget REPORT; more get 403 number-of-matches-within-limits.")
 _declare("oxdav.dav.maxResponseSize", kinds.SIZE, "100M",

@@ -152,6 +152,13 @@ class Content(Protocol):
         ``created_by`` as given). Raises: NotFound."""
         ...
 
+    async def aging_instance_indexes(self, until_before: int, limit: int
+                                     ) -> list[tuple[int, int, str]]:
+        """Objects whose instance index (``ObjectIndex.instances``) ends before
+        ``until_before`` (UTC epoch seconds), soonest first, at most ``limit``: as
+        ``(context_id, folder_id, name)``, for re-indexing over a later window."""
+        ...
+
     async def prune_tombstones(self, older_than: datetime) -> int:
         """Drop tombstones of deletions before ``older_than`` in every folder; a later
         ``changes(since)`` with a ``since`` older than a dropped tombstone raises

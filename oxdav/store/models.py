@@ -300,6 +300,30 @@ class Folder:
 
 
 @dataclass(frozen=True)
+class InstanceSpans:
+    """The instance index of one recurring object: its instances' time spans inside a
+    window around the time it was written (CalDAV: ``oxdav.caldav.instance_index``).
+
+    Attributes:
+        indexed_from: UTC epoch seconds from which ``spans`` hold every instance.
+        indexed_until: UTC epoch seconds until which they do.
+        spans: ``(start, end)`` pairs, epoch seconds, in start order: every instance
+            that can meet a range inside the window.
+        floating: the spans are wall-clock times written as if UTC (as
+            ``ObjectIndex.floating_spans``).
+    """
+
+    indexed_from: int
+    indexed_until: int
+    spans: tuple[tuple[int, int], ...]
+    floating: bool = False
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether the closed interval ``[start, end]`` lies inside the window."""
+        return self.indexed_from <= start and end <= self.indexed_until
+
+
+@dataclass(frozen=True)
 class ObjectIndex:
     """What the caller extracted from an object when parsing it once on write.
 
@@ -327,6 +351,11 @@ class ObjectIndex:
             stored with the object and replaced (or cleared, when None) by every
             ``put``. It is not the object's content: the ETag, ``size`` and the quota
             (RFC 4331) count ``data`` only, see ``Home``.
+        instances: the instance index of a recurring object whose ``exact_spans``
+            are unknown (an open-ended or long series), replaced by every ``put``
+            and ``reindex``; ``Collection.list(spans=True)`` answers a time range
+            inside its window from it, as ``exact_spans`` of the instances near the
+            range.
     """
 
     uid: str
@@ -337,6 +366,7 @@ class ObjectIndex:
     exact_spans: tuple[tuple[int, int], ...] | None = None
     floating_spans: bool = False
     derived: bytes | None = field(default=None, repr=False)
+    instances: InstanceSpans | None = field(default=None, repr=False)
 
 
 class ObjectMeta(NamedTuple):

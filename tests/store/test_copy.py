@@ -15,6 +15,7 @@ from oxdav.store import (
     ALL_USERS_GROUP,
     CopyProgress,
     FolderPermission,
+    InstanceSpans,
     InvalidSyncToken,
     ObjectIndex,
     Store,
@@ -76,7 +77,9 @@ async def fill(store: Store) -> dict[str, Any]:
             await work.put(f"e{n}.ics", f"event {n}".encode(), ObjectIndex(
                 f"uid-{n}", "VEVENT", first_start=1000 * n, last_end=1000 * n + 60,
                 recurring=n == 2, exact_spans=((1000 * n, 1000 * n + 60),) if n else None,
-                floating_spans=n == 3, derived=b"prepared" if n == 1 else None))
+                floating_spans=n == 3, derived=b"prepared" if n == 1 else None,
+                instances=InstanceSpans(0, 10_000, ((2000, 2060), (3000, 3600 + 8 * 86_400)),
+                                        floating=True) if n == 2 else None))
         await work.delete("e4.ics")
         await work.set_dead_properties("", {"{urn:x}color": "<x:color>red</x:color>"})
         await work.set_dead_properties("e0.ics", {"{urn:x}p": "value"})

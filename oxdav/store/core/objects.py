@@ -35,10 +35,37 @@ def compute_etag(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+#: How far the instance index is searched beyond a range: floating and all-day spans
+#: are wall-clock times whose instant is up to 14 hours either side (RFC 4791 §7.3).
+INSTANCE_SLACK = 86_400
+
+
 def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
                  component: str | None, spans: bool = False) -> list[ObjectMeta]:
-    """Readable objects by name, pre-filtered by a closed time interval and component."""
-    return rows.list_objects(scope, time_range, component, spans)
+    """Readable objects by name, pre-filtered by a closed time interval and component.
+
+    With ``spans`` and a bounded range, an object with an instance index whose window
+    holds the range (``ObjectIndex.instances``) is kept only when an indexed instance
+    lies near the range, with those instances as its ``exact_spans``.
+    """
+    found = rows.list_objects(scope, time_range, component, spans)
+    if not spans or time_range is None or None in time_range:
+        return found
+    start, end = time_range
+    assert start is not None and end is not None
+    low, high = start - INSTANCE_SLACK, end + INSTANCE_SLACK
+    windows, near = rows.instance_spans(scope, low, high)
+    if not windows:
+        return found
+    kept = []
+    for meta in found:
+        window = windows.get(meta.name)
+        if window is None or not window.covers(low, high):
+            kept.append(meta)
+        elif meta.name in near:
+            kept.append(meta._replace(exact_spans=tuple(near[meta.name]),
+                                      floating_spans=window.floating))
+    return kept
 
 
 def get_objects(rows: ContentRows, scope: Scope, names: Iterable[str],
@@ -119,6 +146,8 @@ def put_object(rows: ContentRows, scope: Scope, name: str, data: bytes, index: O
     rows.store_object(scope.context_id, scope.folder_id, name, index, data,
                       etag=compute_etag(data), modseq=modseq, created_by=created_by,
                       created=created, modified=now)
+    if existing is not None or index.instances is not None:  # a new plain object has none
+        rows.store_instances(scope.context_id, scope.folder_id, name, index.instances)
     rows.record_change(scope.context_id, scope.folder_id, name, modseq, False, created_by, now)
     return rows.object_meta(scope.context_id, scope.folder_id, name), existing is None
 
@@ -172,7 +201,16 @@ def reindex_object(rows: ContentRows, scope: Scope, name: str, index: ObjectInde
         return False
     scope.require("write", existing.created_by, f"object {name!r}")
     rows.update_index(scope.context_id, scope.folder_id, name, index)
+    rows.store_instances(scope.context_id, scope.folder_id, name, index.instances)
     return True
+
+
+def aging_instance_indexes(rows: ContentRows, until_before: int, limit: int
+                           ) -> list[tuple[int, int, str]]:
+    """Objects whose instance index ends before ``until_before``, soonest first."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return rows.aging_instance_indexes(until_before, limit)
 
 
 def prune_tombstones(rows: ContentRows, before_us: int) -> int:

@@ -20,6 +20,7 @@ from ..models import (
     Folder,
     FolderPermission,
     Group,
+    InstanceSpans,
     Lock,
     Module,
     ObjectIndex,
@@ -211,7 +212,17 @@ class ContentRows(Protocol):
     def update_index(self, context_id: int, folder_id: int, name: str,
                      index: ObjectIndex) -> None: ...
     def remove_object(self, context_id: int, folder_id: int, name: str) -> None:
-        """The object with its dead properties and locks."""
+        """The object with its dead properties, locks and instance index."""
+    def store_instances(self, context_id: int, folder_id: int, name: str,
+                        instances: InstanceSpans | None) -> None:
+        """Replace the object's instance index (None: remove it)."""
+    def aging_instance_indexes(self, until_before: int, limit: int
+                               ) -> list[tuple[int, int, str]]: ...
+    def instance_spans(self, scope: Scope, start: int, end: int
+                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
+        """The instance windows of the folder's indexed objects (``spans`` left empty),
+        and by name the indexed spans that meet the closed interval ``[start, end]``, in
+        start order (for objects the scope may not read too: the caller filters)."""
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None: ...
     def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:

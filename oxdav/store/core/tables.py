@@ -63,6 +63,10 @@ TABLES: tuple[Table, ...] = (
            "context_id folder_id name:text uid:text component:text first_start last_end"
            " recurring:bool exact_spans:spans floating_spans:bool etag:text size modseq"
            " created_by created modified data:bytes derived:bytes"),
+    _table("instance_windows", "context_id folder_id name",
+           "context_id folder_id name:text indexed_from indexed_until floating:bool"),
+    _table("object_instances", "context_id folder_id name span_start span_end",
+           "context_id folder_id name:text is_long:bool span_start span_end"),
     _table("changes", "context_id folder_id name",
            "context_id folder_id name:text modseq deleted:bool created_by changed"),
     _table("dead_properties", "context_id folder_id resource name",

@@ -424,6 +424,13 @@ class CoreTransaction(PushCalls):
         folder = await self.call(folders_core.load_folder, context_id, folder_id)
         return CoreCollection(self, folder, full_rights(0), None)
 
+    async def aging_instance_indexes(self, until_before: int, limit: int
+                                     ) -> list[tuple[int, int, str]]:
+        """See ``Transaction.aging_instance_indexes``."""
+        found: list[tuple[int, int, str]] = await self.call(
+            objects_core.aging_instance_indexes, until_before, limit)
+        return found
+
     async def prune_tombstones(self, older_than: datetime) -> int:
         """See ``Transaction.prune_tombstones``."""
         return await self.call(objects_core.prune_tombstones, from_datetime(older_than),

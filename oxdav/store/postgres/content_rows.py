@@ -21,7 +21,16 @@ from ..core.clock import to_datetime
 from ..core.rows import Change, ObjectState, Versions
 from ..core.scope import Scope
 from ..errors import AlreadyExists
-from ..models import Folder, FolderPermission, Lock, Module, ObjectIndex, ObjectMeta, StoredObject
+from ..models import (
+    Folder,
+    FolderPermission,
+    InstanceSpans,
+    Lock,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+)
 from .convert import (
     FOLDER_COLUMNS,
     OBJECT_META_COLUMN_COUNT,
@@ -86,6 +95,17 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
             where += " AND last_end >= %(start)s"
             params["start"] = start
     return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+
+
+#: Seconds beyond which an instance span is long (``object_instances.is_long``).
+LONG_SPAN = 7 * 86_400
+#: The indexed spans meeting ``[start, end]``: short ones start at most a week before.
+INSTANCE_QUERY = (
+    "SELECT name, span_start, span_end FROM object_instances WHERE context_id = %(c)s"
+    " AND folder_id = %(f)s AND NOT is_long AND span_start BETWEEN %(short_from)s"
+    " AND %(end)s AND span_end >= %(start)s UNION ALL SELECT name, span_start, span_end"
+    " FROM object_instances WHERE context_id = %(c)s AND folder_id = %(f)s AND is_long"
+    " AND span_start <= %(end)s AND span_end >= %(start)s ORDER BY 2")
 
 
 def changes_query(scope: Scope, since: int | None, limit: int | None
@@ -377,9 +397,61 @@ class PostgresContentRows:
         self.conn.execute(
             "WITH properties AS (DELETE FROM dead_properties WHERE context_id = %(c)s"
             " AND folder_id = %(f)s AND resource = %(n)s), held AS (DELETE FROM locks"
-            " WHERE context_id = %(c)s AND folder_id = %(f)s AND name = %(n)s)"
+            " WHERE context_id = %(c)s AND folder_id = %(f)s AND name = %(n)s),"
+            " windows AS (DELETE FROM instance_windows WHERE context_id = %(c)s"
+            " AND folder_id = %(f)s AND name = %(n)s), spans AS (DELETE FROM"
+            " object_instances WHERE context_id = %(c)s AND folder_id = %(f)s"
+            " AND name = %(n)s)"
             " DELETE FROM objects WHERE context_id = %(c)s AND folder_id = %(f)s"
             " AND name = %(n)s", {"c": context_id, "f": folder_id, "n": name})
+
+    def store_instances(self, context_id: int, folder_id: int, name: str,
+                        instances: InstanceSpans | None) -> None:
+        key = {"c": context_id, "f": folder_id, "n": name}
+        # Deleted and inserted in separate statements: a statement's parts share one
+        # snapshot, so an insert would not see the rows it replaces gone.
+        self.conn.execute(
+            "WITH gone AS (DELETE FROM object_instances WHERE context_id = %(c)s"
+            " AND folder_id = %(f)s AND name = %(n)s) DELETE FROM instance_windows"
+            " WHERE context_id = %(c)s AND folder_id = %(f)s AND name = %(n)s", key)
+        if instances is None:
+            return
+        self.conn.execute(
+            "INSERT INTO instance_windows (context_id, folder_id, name, indexed_from,"
+            " indexed_until, floating) VALUES (%(c)s, %(f)s, %(n)s, %(low)s, %(high)s,"
+            " %(floating)s)", {**key, "low": instances.indexed_from,
+                               "high": instances.indexed_until,
+                               "floating": instances.floating})
+        if instances is None or not instances.spans:
+            return
+        with self.conn.cursor() as cursor:
+            with cursor.copy("COPY object_instances (context_id, folder_id, name, is_long,"
+                             " span_start, span_end) FROM STDIN") as copy:
+                for start, end in instances.spans:
+                    copy.write_row((context_id, folder_id, name, end - start > LONG_SPAN,
+                                    start, end))
+
+    def aging_instance_indexes(self, until_before: int, limit: int
+                               ) -> list[tuple[int, int, str]]:
+        return [(int(c), int(f), str(n)) for c, f, n in self.conn.execute(
+            "SELECT context_id, folder_id, name FROM instance_windows WHERE indexed_until < %s"
+            " ORDER BY indexed_until, context_id, folder_id, name LIMIT %s",
+            (until_before, limit))]
+
+    def instance_spans(self, scope: Scope, start: int, end: int
+                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
+        folder = {"c": scope.context_id, "f": scope.folder_id}
+        windows = {name: InstanceSpans(low, high, (), floating)
+                   for name, low, high, floating in self.conn.execute(
+                       "SELECT name, indexed_from, indexed_until, floating FROM instance_windows"
+                       " WHERE context_id = %(c)s AND folder_id = %(f)s", folder)}
+        near: dict[str, list[tuple[int, int]]] = {}
+        if not windows:
+            return windows, near
+        for name, low, high in self.conn.execute(INSTANCE_QUERY, {
+                **folder, "start": start, "end": end, "short_from": start - LONG_SPAN}):
+            near.setdefault(name, []).append((low, high))
+        return windows, near
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:

@@ -16,7 +16,16 @@ from typing import Any
 from ..core.rows import Change, ObjectState, Versions
 from ..core.scope import Scope
 from ..errors import AlreadyExists
-from ..models import Folder, FolderPermission, Lock, Module, ObjectIndex, ObjectMeta, StoredObject
+from ..models import (
+    Folder,
+    FolderPermission,
+    InstanceSpans,
+    Lock,
+    Module,
+    ObjectIndex,
+    ObjectMeta,
+    StoredObject,
+)
 from .convert import (
     OBJECT_META_COLUMN_COUNT,
     OBJECT_META_COLUMNS,
@@ -70,6 +79,17 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
             where += " AND last_end >= :start"
             params["start"] = start
     return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+
+
+#: Seconds beyond which an instance span is long (``object_instances.is_long``).
+LONG_SPAN = 7 * 86_400
+#: The indexed spans meeting ``[start, end]``: short ones start at most a week before.
+INSTANCE_QUERY = (
+    "SELECT name, span_start, span_end FROM object_instances WHERE context_id = :c"
+    " AND folder_id = :f AND is_long = 0 AND span_start BETWEEN :short_from AND :end"
+    " AND span_end >= :start UNION ALL SELECT name, span_start, span_end FROM"
+    " object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 1"
+    " AND span_start <= :end AND span_end >= :start ORDER BY 2")
 
 
 def changes_query(scope: Scope, since: int | None, limit: int | None
@@ -351,12 +371,53 @@ class SQLiteContentRows:
 
     def remove_object(self, context_id: int, folder_id: int, name: str) -> None:
         key = (context_id, folder_id, name)
+        self.store_instances(context_id, folder_id, name, None)
         self.conn.execute("DELETE FROM objects WHERE context_id = ? AND folder_id = ?"
                           " AND name = ?", key)
         self.conn.execute("DELETE FROM dead_properties WHERE context_id = ? AND folder_id = ?"
                           " AND resource = ?", key)
         self.conn.execute("DELETE FROM locks WHERE context_id = ? AND folder_id = ?"
                           " AND name = ?", key)
+
+    def store_instances(self, context_id: int, folder_id: int, name: str,
+                        instances: InstanceSpans | None) -> None:
+        key = (context_id, folder_id, name)
+        self.conn.execute("DELETE FROM instance_windows WHERE context_id = ? AND folder_id = ?"
+                          " AND name = ?", key)
+        self.conn.execute("DELETE FROM object_instances WHERE context_id = ? AND folder_id = ?"
+                          " AND name = ?", key)
+        if instances is None:
+            return
+        self.conn.execute(
+            "INSERT INTO instance_windows (context_id, folder_id, name, indexed_from,"
+            " indexed_until, floating) VALUES (?, ?, ?, ?, ?, ?)",
+            (*key, instances.indexed_from, instances.indexed_until, int(instances.floating)))
+        self.conn.executemany(
+            "INSERT INTO object_instances (context_id, folder_id, name, is_long, span_start,"
+            " span_end) VALUES (?, ?, ?, ?, ?, ?)",
+            [(*key, int(end - start > LONG_SPAN), start, end) for start, end in instances.spans])
+
+    def aging_instance_indexes(self, until_before: int, limit: int
+                               ) -> list[tuple[int, int, str]]:
+        return [(int(c), int(f), str(n)) for c, f, n in self.conn.execute(
+            "SELECT context_id, folder_id, name FROM instance_windows WHERE indexed_until < ?"
+            " ORDER BY indexed_until, context_id, folder_id, name LIMIT ?",
+            (until_before, limit))]
+
+    def instance_spans(self, scope: Scope, start: int, end: int
+                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
+        folder = {"c": scope.context_id, "f": scope.folder_id}
+        windows = {name: InstanceSpans(low, high, (), bool(floating))
+                   for name, low, high, floating in self.conn.execute(
+                       "SELECT name, indexed_from, indexed_until, floating FROM instance_windows"
+                       " WHERE context_id = :c AND folder_id = :f", folder)}
+        near: dict[str, list[tuple[int, int]]] = {}
+        if not windows:
+            return windows, near
+        for name, low, high in self.conn.execute(INSTANCE_QUERY, {
+                **folder, "start": start, "end": end, "short_from": start - LONG_SPAN}):
+            near.setdefault(name, []).append((low, high))
+        return windows, near
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:

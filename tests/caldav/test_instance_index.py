@@ -1,0 +1,206 @@
+"""The instance index (oxdav.caldav.instance_index) answers as the parsing path does.
+
+Every series here is indexed as a PUT indexes it (``index_for_put`` over a fixed
+window), and for ranges inside the window, around DST changes, Feb 29, moved and
+excluded instances, and every query zone:
+
+- the calendar-query answer from the index (the spans the store finds near the range,
+  tested by ``CalendarFilter.index_match``) is the exact §9.9 test on the parsed object;
+- CALDAV:expand from the prepared bytes is byte for byte the parsing path's.
+
+The objects that must be indexed and prepared are listed, so neither comparison can
+pass by declining everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bench.data import event as bench_event
+from oxdav.caldav.calendardata import CalendarDataRequest, apply_calendar_data
+from oxdav.caldav.expand_prepared import expand_prepared, indexed_busy
+from oxdav.caldav.freebusy import busy_periods
+from oxdav.caldav.ical import load_calendar
+from oxdav.caldav.instance_index import Window
+from oxdav.caldav.tasks import index_for_put
+from oxdav.caldav.timerange import TimeRange
+from oxdav.store.core.objects import INSTANCE_SLACK
+from oxdav.store.models import ObjectIndex, ObjectMeta
+from tests.caldav.ics import calendar_bytes, epoch, event, utc
+from tests.caldav.test_index_match import BERLIN_TZ, ZONES, time_range_filter
+
+#: The window every object here is indexed over: 1 Dec 2023 .. 1 Feb 2025.
+WINDOW = Window(epoch("20231201T000000Z"), epoch("20250201T000000Z"))
+
+SERIES = {
+    # Started years before the window, no end, across both 2024 DST changes.
+    "weekly-open-ended-berlin": [BERLIN_TZ, event(
+        "DTSTART;TZID=Europe/Berlin:20190107T093000", "DTEND;TZID=Europe/Berlin:20190107T103000",
+        "RRULE:FREQ=WEEKLY", "SUMMARY:Standing meeting",
+        "EXDATE;TZID=Europe/Berlin:20240325T093000,20240401T093000")],
+    "weekly-moved-in-and-out": [BERLIN_TZ, event(
+        "DTSTART;TZID=Europe/Berlin:20200302T140000", "DTEND;TZID=Europe/Berlin:20200302T150000",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO", "SUMMARY:Weekly"), event(
+        "RECURRENCE-ID;TZID=Europe/Berlin:20240318T140000", "SUMMARY:Moved out",
+        "DTSTART;TZID=Europe/Berlin:20240502T160000", "DTEND;TZID=Europe/Berlin:20240502T170000"),
+        event("RECURRENCE-ID;TZID=Europe/Berlin:20240506T140000", "SUMMARY:Moved in",
+              "DTSTART;TZID=Europe/Berlin:20240329T080000",
+              "DTEND;TZID=Europe/Berlin:20240329T090000")],
+    "daily-utc-workdays": [event(
+        "DTSTART:20210104T083000Z", "DTEND:20210104T084500Z",
+        "RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "EXDATE:20240311T083000Z,20240312T083000Z")],
+    "daily-floating": [event("DTSTART:20220103T090000", "DTEND:20220103T093000",
+                             "RRULE:FREQ=DAILY"), event(
+        "RECURRENCE-ID:20240311T090000", "DTSTART:20240312T230000", "DTEND:20240313T003000")],
+    "birthday-feb-29": [event("DTSTART;VALUE=DATE:19960229", "DTEND;VALUE=DATE:19960301",
+                              "RRULE:FREQ=YEARLY", "SUMMARY:Leap birthday")],
+    "birthday-on-dst-day": [event("DTSTART;VALUE=DATE:19800331", "DTEND;VALUE=DATE:19800401",
+                                  "RRULE:FREQ=YEARLY")],
+    "long-bounded-with-rdates": [event(
+        "DTSTART:20240102T120000Z", "DURATION:PT2H", "RRULE:FREQ=DAILY;COUNT=400",
+        "RDATE:20240310T200000Z,20240331T010000Z", "EXDATE:20240103T120000Z")],
+    "monthly-long-instances": [event(
+        "DTSTART;VALUE=DATE:20230101", "DTEND;VALUE=DATE:20230111", "RRULE:FREQ=MONTHLY")],
+}
+
+BENCH_BASE = date(2024, 3, 1)
+#: The generator's open-ended weekly, daily (Berlin, UTC, floating) series and birthdays.
+BENCH = [14, 15, 16, 34, 35, 36, 55, 95, 175, 135, 114]
+
+
+def body(name: str) -> bytes:
+    if name.startswith("bench-"):
+        return bench_event(int(name.removeprefix("bench-")), BENCH_BASE).body
+    return calendar_bytes(*SERIES[name])
+
+
+ALL = sorted(SERIES) + [f"bench-{n}" for n in BENCH]
+
+
+def indexed(name: str) -> ObjectIndex:
+    return index_for_put(body(name), frozenset({"VEVENT"}), 1_000_000, None, 100_000, None,
+                         WINDOW)
+
+
+#: Ranges inside the window: DST days, Feb 29, moved slots, boundaries, whole months.
+RANGES = [
+    ("20240101T000000Z", "20240201T000000Z"), ("20240301T000000Z", "20240401T000000Z"),
+    ("20240401T000000Z", "20240501T000000Z"), ("20240501T000000Z", "20240601T000000Z"),
+    ("20240331T000000Z", "20240401T000000Z"), ("20240331T003000Z", "20240331T013000Z"),
+    ("20241027T000000Z", "20241028T000000Z"), ("20240228T120000Z", "20240301T000000Z"),
+    ("20240229T000000Z", "20240229T000001Z"), ("20240228T230000Z", "20240229T010000Z"),
+    ("20240318T130000Z", "20240318T140000Z"), ("20240329T070000Z", "20240329T070001Z"),
+    ("20240502T140000Z", "20240502T150000Z"), ("20240506T120000Z", "20240506T130000Z"),
+    ("20240311T083000Z", "20240311T084500Z"), ("20240311T084500Z", "20240311T090000Z"),
+    ("20240311T082959Z", "20240311T083000Z"), ("20240312T220000Z", "20240313T020000Z"),
+    ("20240311T090000Z", "20240311T093000Z"), ("20240610T000000Z", "20240617T000000Z"),
+    ("20240103T120000Z", "20240103T140000Z"), ("20240310T200000Z", "20240310T200001Z"),
+    ("20240105T000000Z", "20240106T000000Z"), ("20241101T000000Z", "20241201T000000Z"),
+]
+
+
+def near(index: ObjectIndex, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The spans the store hands out for a range (``core.objects.list_objects``)."""
+    assert index.instances is not None
+    low, high = start - INSTANCE_SLACK, end + INSTANCE_SLACK
+    return tuple(s for s in index.instances.spans if s[0] <= high and s[1] >= low)
+
+
+def meta(index: ObjectIndex, spans: tuple[tuple[int, int], ...]) -> ObjectMeta:
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    assert index.instances is not None
+    return ObjectMeta("x.ics", index.uid, "etag", "VEVENT", 1, 1, None, when, when,
+                      index.first_start, index.last_end, exact_spans=spans,
+                      floating_spans=index.instances.floating)
+
+
+def test_every_series_here_is_indexed_and_prepared() -> None:
+    for name in ALL:
+        index = indexed(name)
+        assert index.instances is not None and index.instances.spans, name
+        assert index.exact_spans is None, name
+        assert index.derived is not None, name
+
+
+def test_the_window_holds_the_instances_of_years_old_series() -> None:
+    spans = indexed("weekly-open-ended-berlin").instances
+    assert spans is not None
+    # The Mondays from December 2023 to January 2025 less the two EXDATEs.
+    assert 55 <= len(spans.spans) <= 61
+    assert (epoch("20240108T083000Z"), epoch("20240108T093000Z")) in spans.spans
+    assert (epoch("20240408T073000Z"), epoch("20240408T083000Z")) in spans.spans  # CEST
+
+
+def test_feb_29_birthdays_are_indexed_in_leap_years_only() -> None:
+    spans = indexed("birthday-feb-29").instances
+    assert spans is not None and spans.floating
+    assert spans.spans == ((epoch("20240229T000000Z"), epoch("20240301T000000Z")),)
+    assert indexed("birthday-feb-29").first_start is not None
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_index_answer_is_the_parsing_answer(name: str) -> None:
+    index = indexed(name)
+    calendar = load_calendar(body(name))
+    for start, end in RANGES:
+        query = time_range_filter("VEVENT", start, end)
+        spans = near(index, epoch(start), epoch(end))
+        for zone in ZONES:
+            expected = query.matches(calendar, zone)
+            answer = query.index_match(meta(index, spans), zone) if spans else False
+            assert answer == expected, (start, end, zone)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_expand_from_the_index_is_the_parsed_expansion_byte_for_byte(name: str) -> None:
+    index = indexed(name)
+    calendar = load_calendar(body(name))
+    for start, end in RANGES:
+        rng = TimeRange(utc(start), utc(end))
+        request = CalendarDataRequest(expand=rng)
+        for zone in ZONES:
+            prepared = expand_prepared(index.derived, rng, zone)
+            parsed = apply_calendar_data(calendar, request, zone).to_ical(sorted=False)
+            assert prepared is not None
+            assert prepared == parsed, (start, end, zone)
+
+
+def test_a_range_outside_the_window_goes_to_the_parsing_path() -> None:
+    index = indexed("weekly-open-ended-berlin")
+    for start, end in (("20231101T000000Z", "20231201T000000Z"),
+                       ("20250115T000000Z", "20250215T000000Z")):
+        assert expand_prepared(index.derived, TimeRange(utc(start), utc(end))) is None
+
+
+def test_unusual_series_are_left_to_the_parsing_path() -> None:
+    for lines in (["RRULE:FREQ=DAILY", "EXRULE:FREQ=WEEKLY"],
+                  ["RRULE:FREQ=HOURLY"],
+                  ["RRULE:FREQ=DAILY", "RDATE;VALUE=PERIOD:20240301T100000Z/PT1H"]):
+        data = calendar_bytes(event("DTSTART:20240110T100000Z", "DTEND:20240110T110000Z",
+                                    *lines))
+        index = index_for_put(data, frozenset({"VEVENT"}), 1_000_000, None, 10_000_000, None,
+                              WINDOW)
+        assert index.instances is None, lines
+
+
+SHADES = {
+    "transparent": "TRANSP:TRANSPARENT", "tentative": "STATUS:TENTATIVE",
+    "cancelled": "STATUS:CANCELLED"}
+
+
+@pytest.mark.parametrize("name", ALL + sorted(SHADES))
+def test_free_busy_from_the_index_is_the_parsed_free_busy(name: str) -> None:
+    data = body(name) if name in ALL else calendar_bytes(*SERIES["weekly-moved-in-and-out"]
+                                                         ).replace(b"SUMMARY:Moved in",
+                                                                   SHADES[name].encode())
+    index = index_for_put(data, frozenset({"VEVENT"}), 1_000_000, None, 100_000, None, WINDOW)
+    calendar = load_calendar(data)
+    for start, end in RANGES:
+        rng = TimeRange(utc(start), utc(end))
+        for zone in ZONES:
+            known = indexed_busy(index.derived, rng, zone)
+            assert known is not None
+            assert busy_periods([], rng, zone, known) == busy_periods([calendar], rng, zone), (
+                start, end, zone)
