@@ -28,6 +28,16 @@ def imip_properties(server: SmtpServer) -> str:
             "oxdav.listen.mail = 127.0.0.1:0\n")
 
 
+async def with_smtp_server(tmp_path):
+    """A running SMTP server and the daemon configured to send through it."""
+    smtp_server = SmtpServer(reactor(), tmp_path)
+    smtp_server.start()
+    config = tmp_path / "etc"
+    config.mkdir()
+    (config / "smtp-password").write_text(PASSWORD + "\n")
+    return smtp_server, await start_server(config, imip_properties(smtp_server))
+
+
 async def demo_user(server):
     async with server.service.store.transaction("demo") as txn:
         [context] = await txn.contexts()
@@ -97,12 +107,7 @@ async def _read_after(config, smtp_server, mail_id):
 @pytest_twisted.ensureDeferred
 async def test_a_reply_mail_to_the_daemon_reaches_scheduling_and_a_forged_one_does_not(
         tmp_path) -> None:
-    smtp_server = SmtpServer(reactor(), tmp_path)
-    smtp_server.start()
-    config = tmp_path / "etc"
-    config.mkdir()
-    (config / "smtp-password").write_text(PASSWORD + "\n")
-    server = await start_server(config, imip_properties(smtp_server))
+    smtp_server, server = await with_smtp_server(tmp_path)
     applied: list[tuple[int, int, bytes]] = []
     server.service.apply_reply = lambda c, u, data: succeed(applied.append((c, u, data)))
     try:

@@ -12,12 +12,10 @@ import pytest_twisted
 from icalendar import Calendar
 from twisted.mail import smtp
 
-from tests.imip.smtp_server import PASSWORD, SmtpServer
 from tests.imip.support import itip, reactor
 
-from .harness import start_server
 from .scheduling_support import Person, meeting, partstat, prepare
-from .test_imip import imip_properties
+from .test_imip import with_smtp_server
 
 GUEST = Person("guest", "guest@outside.example")
 
@@ -25,12 +23,7 @@ GUEST = Person("guest", "guest@outside.example")
 @pytest_twisted.ensureDeferred
 async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_organizer(
         tmp_path) -> None:
-    smtp_server = SmtpServer(reactor(), tmp_path)
-    smtp_server.start()
-    config = tmp_path / "etc"
-    config.mkdir()
-    (config / "smtp-password").write_text(PASSWORD + "\n")
-    server = await start_server(config, imip_properties(smtp_server))
+    smtp_server, server = await with_smtp_server(tmp_path)
     try:
         scheduling = server.service.dav.spaces["caldav"].scheduling
         imip = scheduling.external
