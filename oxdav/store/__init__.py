@@ -39,12 +39,12 @@ from .interfaces import (
     TimeRange,
     Transaction,
 )
+from .mail_models import MAIL_STATES, QueuedMail, RetryPolicy
 from .models import (
     ALL_USERS_GROUP,
     FIRST_FOLDER_ID,
     GAL_FOLDER_ID,
     GAL_FOLDER_NAME,
-    MAIL_STATES,
     MAX_CHOSEN_FOLDER_ID,
     MAX_ID,
     MODULES,
@@ -62,8 +62,6 @@ from .models import (
     ObjectIndex,
     ObjectMeta,
     PushSubscription,
-    QueuedMail,
-    RetryPolicy,
     SearchTerm,
     StoredObject,
     Unset,

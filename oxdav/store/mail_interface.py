@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .models import QueuedMail, RetryPolicy
+from .mail_models import QueuedMail, RetryPolicy
 
 
 class MailQueue(Protocol):

@@ -16,7 +16,7 @@ import base64
 import secrets
 
 from ..errors import NotFound
-from ..models import (
+from ..mail_models import (
     MAIL_METHODS,
     MAIL_STATES,
     MAX_MAIL_ADDRESS,

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from ..errors import ContextChanged, ReadOnlyTransaction, TransactionClosed
 from ..executor import DBExecutor
 from ..interfaces import Collection, Home
+from ..mail_models import QueuedMail, RetryPolicy
 from ..models import (
     UNSET,
     Context,
@@ -25,8 +26,6 @@ from ..models import (
     InboxItem,
     LoginFailures,
     Module,
-    QueuedMail,
-    RetryPolicy,
     SearchTerm,
     Unset,
     User,
