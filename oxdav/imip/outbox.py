@@ -5,11 +5,15 @@ sends it after commit."""
 
 from __future__ import annotations
 
+from twisted.logger import Logger
+
 from oxdav.config import ConfigHolder
 from oxdav.directory.scope import scope_for
 from oxdav.store import Transaction, User
 
 from .itip import address
+
+log = Logger()
 
 #: RFC 6638 §3.2.9: the message is queued (pending), or could not be delivered.
 PENDING = "1.0"
@@ -33,12 +37,18 @@ class ImipDelivery:
         """Queue ``message`` (METHOD ``method``, UID ``uid``) from ``sender`` to the
         calendar user address ``recipient`` in ``txn``; the SCHEDULE-STATUS to record.
 
-        Raises: ValueError (an address, method, UID or body the queue does not take).
+        An address, UID or message the queue does not take (over its bounds) is not
+        delivered, and the change goes on.
         """
         context = await txn.context(context_id)
         scope = scope_for(context, sender)
         if not self.holder.current.for_scope(scope).get("oxdav.imip.enabled"):
             return NOT_DELIVERED
-        await txn.enqueue_mail(context_id, sender.id, address(recipient), method.upper(),
-                               uid, message)
+        try:
+            await txn.enqueue_mail(context_id, sender.id, address(recipient),
+                                   method.upper(), uid, message)
+        except ValueError as refused:
+            log.info("Not queued: {method} for {uid} from context {context}: {why}",
+                     method=method, uid=uid[:80], context=context_id, why=str(refused))
+            return NOT_DELIVERED
         return PENDING

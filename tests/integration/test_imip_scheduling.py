@@ -14,10 +14,12 @@ from twisted.mail import smtp
 
 from tests.imip.support import itip, reactor
 
-from .scheduling_support import Person, meeting, partstat, prepare
+from .scheduling_support import Person, meeting, partstat, prepare, status
 from .test_imip import with_smtp_server
 
 GUEST = Person("guest", "guest@outside.example")
+#: An address longer than the mail queue takes (320): not delivered, the PUT goes on.
+TOO_LONG = Person("long", "x" * 330 + "@outside.example")
 
 
 @pytest_twisted.ensureDeferred
@@ -29,7 +31,7 @@ async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_org
         imip = scheduling.external
         office = await prepare(server)
         scheduling.external = imip  # the daemon's own iMIP delivery, not the recorder
-        body = meeting("m-ext", office.anna, [office.bob, GUEST, office.eve])
+        body = meeting("m-ext", office.anna, [office.bob, GUEST, office.eve, TOO_LONG])
         response, _ = await office.put(office.anna, "m-ext.ics", body)
         assert response.code == 201
 
@@ -57,6 +59,7 @@ async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_org
         organizers = await office.copy_of(office.anna, "m-ext")
         assert organizers is not None and partstat(organizers, GUEST) == "ACCEPTED"
         assert partstat(organizers, office.eve) == "NEEDS-ACTION"
+        assert status(organizers, TOO_LONG) == "5.1"
     finally:
         await server.stop()
         await smtp_server.stop()
