@@ -9,45 +9,21 @@ after the first find nothing left to apply.
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg
 
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from ..core.schema_files import Migration, shipped_migrations
 
 #: The advisory lock the migrating node holds (any 64-bit number no one else uses in
 #: this database: "oxdav" in ASCII).
 MIGRATION_LOCK = 0x6F78646176
 
 
-@dataclass(frozen=True)
-class Migration:
-    """One schema file."""
-
-    version: int
-    name: str
-    sql: str
-
-
 def migrations() -> list[Migration]:
-    """The migration files shipped in ``oxdav/store/postgres/schema/``, by version.
-
-    Raises:
-        RuntimeError: two files share a version, or versions have gaps.
-    """
-    found: list[Migration] = []
-    for entry in (resources.files("oxdav.store.postgres") / "schema").iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"schema migrations must be numbered 1..n: {[m.name for m in found]}")
-    return found
+    """The migration files shipped in ``oxdav/store/postgres/schema/``, by version."""
+    return shipped_migrations("oxdav.store.postgres")
 
 
 def applied_version(conn: psycopg.Connection[Any]) -> int:

@@ -7,39 +7,15 @@ leaves either the whole migration or none of it, and a second start applies noth
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
-from dataclasses import dataclass
-from importlib import resources
 
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema file."""
-
-    version: int
-    name: str
-    sql: str
+from ..core.schema_files import Migration, shipped_migrations
 
 
 def migrations() -> list[Migration]:
-    """The migration files shipped in ``oxdav/store/sqlite/schema/``, by version.
-
-    Raises:
-        RuntimeError: two files share a version, or versions have gaps.
-    """
-    found: list[Migration] = []
-    for entry in (resources.files("oxdav.store.sqlite") / "schema").iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"schema migrations must be numbered 1..n: {[m.name for m in found]}")
-    return found
+    """The migration files shipped in ``oxdav/store/sqlite/schema/``, by version."""
+    return shipped_migrations("oxdav.store.sqlite")
 
 
 def statements(sql: str) -> list[str]:
