@@ -43,7 +43,7 @@ INLINE_BYTES = 16 * 1024
 
 
 #: Modules a worker process imports before its first task (the pure functions it runs).
-WORKER_MODULES = ("oxdav.caldav.tasks", "oxdav.carddav.tasks")
+WORKER_MODULES = ("oxdav.caldav.tasks", "oxdav.carddav.tasks", "oxdav.scheduling.tasks")
 #: Address space a worker process may use; a task beyond it fails with MemoryError.
 WORKER_MEMORY_BYTES = 2 * 1024**3
 #: How much lower a worker process's scheduling priority is than the daemon's.

@@ -47,7 +47,7 @@ log = Logger()
 #: CALDAV:max-instances (RFC 4791 §5.2.8), through the user's cascade.
 MAX_INSTANCES = "oxdav.caldav.maxInstances"
 #: Markers of a body whose parse may expand a recurrence set: never parsed inline.
-_RECURRENCE_MARKERS = (b"RRULE", b"RDATE", b"rrule", b"rdate")
+RECURRENCE_MARKERS = (b"RRULE", b"RDATE", b"rrule", b"rdate")
 
 #: Component types of a folder made for none in particular, by module: the OX folders
 #: (DESIGN.md §4).
@@ -162,7 +162,7 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
                 self.max_instances, self.window.end, window)
         # A small body parses in well under a millisecond, unless a recurrence set
         # makes its index cost up to max-instances steps: that runs in a worker.
-        cheap = len(body) <= INLINE_BYTES and not any(m in body for m in _RECURRENCE_MARKERS)
+        cheap = len(body) <= INLINE_BYTES and not any(m in body for m in RECURRENCE_MARKERS)
         return index_for_put(*args) if cheap else await self.tree.work.process(
             index_for_put, *args)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from icalendar import Calendar
 from twisted.logger import Logger
 
 from oxdav.caldav.collection import CalendarCollection, CalendarObject
@@ -27,7 +26,6 @@ from oxdav.dav.paths import PathError, parent_path
 from oxdav.dav.properties import LiveProperty
 from oxdav.dav.resource import RequestContext
 from oxdav.folders.collection import FolderCollection
-from oxdav.scheduling import itip
 from oxdav.scheduling.delivery import ExternalDelivery, UndeliveredExternally
 from oxdav.scheduling.errors import ScheduleTagMismatch, SchedulingError
 from oxdav.scheduling.implicit import SCHEDULE_TAG_PROPERTY, ImplicitScheduler
@@ -100,18 +98,16 @@ class CalendarScheduling:
             meta, created = await store.put(name, body, index,  # type: ignore[arg-type]
                                             if_etag=if_etag, if_absent=if_absent)
             return PutOutcome(f'"{meta.etag}"', created)
-        new_calendar = Calendar.from_ical(body)
-        old_calendar = Calendar.from_ical(old.data) if old is not None else None
-        scheduling = await _guarded(self._scheduler(collection).written(
-            owner, old_calendar, new_calendar))
-        data = bytes(new_calendar.to_ical()) if scheduling else body
+        scheduled = await _guarded(self._scheduler(collection).written(
+            owner, old.data if old is not None else None, body))
+        data = body if scheduled is None else scheduled.calendar or body
         if data != body:
             index = await collection.index(data, content_type)
         meta, created = await store.put(name, data, index,  # type: ignore[arg-type]
                                         if_etag=if_etag, if_absent=if_absent)
-        if not scheduling:
+        if scheduled is None:
             return PutOutcome(f'"{meta.etag}"', created)
-        tag = itip.schedule_tag(new_calendar)
+        tag = scheduled.tag
         await store.set_dead_properties(name, {SCHEDULE_TAG_PROPERTY: tag})
         # RFC 4791 §5.3.4: no ETag when the stored bytes are not those sent.
         return PutOutcome(f'"{meta.etag}"' if data == body else None, created,
@@ -134,7 +130,7 @@ class CalendarScheduling:
                 await resource.plain_delete(ctx, if_etag=if_etag)  # raises the mismatch
             reply = (ctx.header("schedule-reply") or "T").strip().upper() != "F"
             await _guarded(self._scheduler(resource.parent).removed(
-                owner, Calendar.from_ical(data), reply=reply))
+                owner, data, reply=reply))
         await resource.plain_delete(ctx, if_etag=if_etag)
 
     async def schedule_tag(self, resource: CalendarObject) -> str | None:

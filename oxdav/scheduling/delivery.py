@@ -2,7 +2,7 @@
 their calendar and inbox in the same store transaction, or to anyone else through
 :class:`ExternalDelivery`.
 
-Status codes are RFC 6638 §3.2.9's (RFC 5546 §3.6 REQUEST-STATUS codes, code only).
+Status codes are in :mod:`oxdav.scheduling.status`.
 """
 
 from __future__ import annotations
@@ -12,34 +12,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from icalendar import Calendar
 from twisted.logger import Logger
 
-from oxdav.caldav.collection import stored_object_index
-from oxdav.scheduling import itip
+from oxdav.scheduling.status import NOT_DELIVERED
+from oxdav.scheduling.tasks import CopyChange
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection, Transaction
 from oxdav.store.models import Folder, Module, User
-from oxdav.work import INLINE_BYTES, Work
 
 log = Logger()
 
 #: Dead property of an object holding its Schedule-Tag (RFC 6638 §3.2.10), unquoted.
 SCHEDULE_TAG_PROPERTY = "{urn:oxdav}schedule-tag"
-
-#: The message was delivered (RFC 6638 §3.2.9, RFC 5546 §3.6 "1.2").
-DELIVERED = "1.2"
-#: Handed on for later delivery (pending).
-PENDING = "1.0"
-#: Not a calendar user the server can reach (no mailto: address).
-INVALID_USER = "3.7"
-#: Refused: the recipient holds that UID from another organizer.
-NO_AUTHORITY = "3.8"
-#: Could not be delivered (nobody to hand it to).
-NOT_DELIVERED = "5.1"
-#: The recipient has no calendar to take it (no scheduling support).
-NO_SUPPORT = "5.3"
-
 
 @dataclass(frozen=True)
 class Recipient:
@@ -100,10 +84,9 @@ class Colleagues:
     """Users of one context as calendar users: addresses, calendars and inboxes, over
     the request's write transaction (unrestricted: scheduling decides who may write)."""
 
-    def __init__(self, txn: Transaction, context_id: int, work: Work) -> None:
+    def __init__(self, txn: Transaction, context_id: int) -> None:
         self.txn = txn
         self.context_id = context_id
-        self.work = work
         self._owned: dict[tuple[int, str], list[Folder]] = {}
 
     async def _folders(self, user: User, module: Module) -> list[Folder]:
@@ -150,25 +133,18 @@ class Colleagues:
                 return await self.txn.system_collection(self.context_id, folder.id)
         return None
 
-    async def write(self, collection: Collection, name: str, calendar: Calendar,
-                    created_by: int) -> None:
-        """Write a copy scheduling made, with its Schedule-Tag."""
-        data = bytes(calendar.to_ical())
-        # As a PUT does: a small object without recurrence indexes inline, the rest in a
-        # worker (its instances may take up to max-instances steps).
-        cheap = len(data) <= INLINE_BYTES and b"RRULE" not in data and b"RDATE" not in data
-        index = stored_object_index(data) if cheap else await self.work.process(
-            stored_object_index, data)
-        await collection.put(name, data, index, created_by=created_by)
-        await collection.set_dead_properties(name, {
-            SCHEDULE_TAG_PROPERTY: itip.schedule_tag(calendar)})
+    async def apply(self, collection: Collection, name: str, change: CopyChange,
+                    created_by: int, *, had_copy: bool) -> None:
+        """Make, replace or remove a copy as scheduling decided (with its Schedule-Tag)."""
+        if change.removed:
+            if had_copy:
+                await collection.delete(name)
+        elif change.data is not None:
+            assert change.index is not None
+            await collection.put(name, change.data, change.index, created_by=created_by)
+            await collection.set_dead_properties(name, {SCHEDULE_TAG_PROPERTY: change.tag})
 
     async def to_inbox(self, user: User, message: bytes) -> None:
         """Leave an iTIP message in the user's inbox (RFC 6638 §4.1)."""
         await self.txn.deliver_to_inbox(self.context_id, user.id, f"{uuid.uuid4().hex}.ics",
                                         message)
-
-
-def component_type(calendar: Calendar) -> str:
-    found = itip.scheduled(calendar)
-    return found[0].name if found else "VEVENT"

@@ -22,6 +22,7 @@ class TooManyAttendees(SchedulingError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} attendees per object")
         self.limit = limit
+        self.args = (limit,)  # rebuilt from these when it comes back from a worker
 
 
 class OrganizerChanged(SchedulingError):
@@ -31,6 +32,7 @@ class OrganizerChanged(SchedulingError):
 
     def __init__(self, before: str, after: str) -> None:
         super().__init__(f"the organizer cannot change from {before!r} to {after!r}")
+        self.args = (before, after)  # rebuilt from these when it comes back from a worker
 
 
 class ScheduleTagMismatch(SchedulingError):

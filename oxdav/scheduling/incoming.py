@@ -10,27 +10,15 @@ copy already has (or creates one for a new REQUEST).
 
 from __future__ import annotations
 
-from icalendar import Calendar
-
-from oxdav.scheduling import itip
-from oxdav.scheduling.delivery import (
-    DELIVERED,
-    NO_AUTHORITY,
-    NO_SUPPORT,
-    NOT_DELIVERED,
-    Colleagues,
-    component_type,
-    copy_name,
-)
-from oxdav.scheduling.implicit import addresses_of, apply_reply
+from oxdav.scheduling import itip, tasks
+from oxdav.scheduling.delivery import Colleagues, copy_name
+from oxdav.scheduling.implicit import addresses_of, work_size
+from oxdav.scheduling.status import NO_AUTHORITY
+from oxdav.scheduling.tasks import BadMessage
 from oxdav.store.interfaces import Store, Transaction
 from oxdav.work import INLINE, Work
 
-METHODS = ("REQUEST", "CANCEL", "REPLY")
-
-
-class BadMessage(ValueError):
-    """Not an iTIP message this server takes (RFC 5546 §3)."""
+__all__ = ["BadMessage", "apply_itip", "apply_mailed_reply"]
 
 
 async def apply_itip(txn: Transaction, context_id: int, user_id: int, message: bytes,
@@ -46,7 +34,7 @@ async def apply_itip(txn: Transaction, context_id: int, user_id: int, message: b
         message: the text/calendar body (METHOD REQUEST, CANCEL or REPLY).
         sender: the sender's calendar user address (``mailto:`` optional), as verified
             by the caller: for a REPLY the attendee, else the organizer.
-        work: where indexing of a changed copy runs.
+        work: where the iCalendar work runs (:mod:`oxdav.scheduling.tasks`).
 
     Returns:
         A status code (RFC 6638 §3.2.9): ``1.2`` applied, ``3.8`` refused (the sender
@@ -56,68 +44,31 @@ async def apply_itip(txn: Transaction, context_id: int, user_id: int, message: b
     Raises:
         BadMessage: no iCalendar, an unknown METHOD or no UID.
     """
-    try:
-        calendar = Calendar.from_ical(message)
-    except ValueError as exc:
-        raise BadMessage(f"not iCalendar: {exc}") from None
-    method = str(calendar.get("METHOD", "")).upper()
-    uid = next((str(c["UID"]) for c in itip.scheduled(calendar) if "UID" in c), None)
-    if method not in METHODS or uid is None:
-        raise BadMessage(f"an iTIP {'/'.join(METHODS)} with a UID is required")
+    read = await work.sized_process(len(message), tasks.read_itip, message)
     who = itip.address(sender)
-    colleagues = Colleagues(txn, context_id, work)
+    colleagues = Colleagues(txn, context_id)
     user = await colleagues.user(user_id)
-    if method == "REPLY":
-        return await apply_reply(colleagues, user, who, message, uid)
-    if itip.organizer(calendar) != who:
-        return NO_AUTHORITY
-    kind = component_type(calendar)
-    found = await colleagues.find_copy(user, uid, kind)
-    theirs = Calendar.from_ical(found[2]) if found is not None else None
-    if theirs is not None and itip.organizer(theirs) != who:
-        return NO_AUTHORITY
-    mine = addresses_of(user)
-    if not any(a in mine for a in itip.all_attendees(calendar)):
-        return NO_AUTHORITY
-    if method == "CANCEL":
-        if found is None:
-            return NOT_DELIVERED
-        cancelled = {itip.rid(c) for c in itip.scheduled(calendar)}
-        if "" in cancelled:
-            await found[0].delete(found[1])
-        else:
-            _cancel_instances(theirs, calendar)  # type: ignore[arg-type]
-            await colleagues.write(found[0], found[1], theirs, user.id)  # type: ignore[arg-type]
+    found = await colleagues.find_copy(user, read.uid, read.component)
+    copy = None if found is None else found[2]
+    place = None if found is None else (found[0], found[1])
+    if read.method == "REPLY":
+        status, change = await work.sized_process(
+            work_size([message, copy], 1, indexes=True), tasks.take_reply, copy, message,
+            who, addresses_of(user))
     else:
-        view = itip.copy(calendar)
-        view.pop("METHOD", None)
-        copy = itip.keep_personal(view, theirs)
-        if found is not None:
-            await colleagues.write(found[0], found[1], copy, user.id)
-        else:
-            collection = await colleagues.default_collection(user, kind)
-            if collection is None:
-                return NO_SUPPORT
-            await colleagues.write(collection, copy_name(uid), copy, user.id)
-    await colleagues.to_inbox(user, message)
-    return DELIVERED
-
-
-def _cancel_instances(calendar: Calendar, message: Calendar) -> None:
-    """Mark the instances a CANCEL names as cancelled in an attendee's copy."""
-    components = itip.by_rid(calendar)
-    for cancelled in itip.scheduled(message):
-        key = itip.rid(cancelled)
-        target = components.get(key)
-        if target is None:
-            master = components.get("")
-            if master is None:
-                continue
-            master.add("EXDATE", cancelled["RECURRENCE-ID"].dt)
-            continue
-        target.pop("STATUS", None)
-        target.add("STATUS", "CANCELLED")
-
+        if read.organizer != who or not read.attendees & addresses_of(user):
+            return NO_AUTHORITY
+        if place is None:
+            default = await colleagues.default_collection(user, read.component)
+            place = None if default is None else (default, copy_name(read.uid))
+        status, change = await work.sized_process(
+            work_size([message, copy], 1, indexes=True), tasks.take_itip, message, who,
+            copy, place is not None)
+    if change is not None and place is not None:
+        await colleagues.apply(place[0], place[1], change, user.id, had_copy=copy is not None)
+        for inbox in change.inbox:
+            await colleagues.to_inbox(user, inbox)
+    return status
 
 
 async def apply_mailed_reply(store: Store, context_id: int, organizer_id: int,
@@ -131,13 +82,9 @@ async def apply_mailed_reply(store: Store, context_id: int, organizer_id: int,
     Raises:
         BadMessage: not a REPLY naming exactly one attendee (RFC 5546 §3.2.3).
     """
-    try:
-        calendar = Calendar.from_ical(message)
-    except ValueError as exc:
-        raise BadMessage(f"not iCalendar: {exc}") from None
-    replying = set(itip.all_attendees(calendar))
-    if str(calendar.get("METHOD", "")).upper() != "REPLY" or len(replying) != 1:
+    read = await work.sized_process(len(message), tasks.read_itip, message)
+    if read.method != "REPLY" or len(read.attendees) != 1:
         raise BadMessage("a mailed reply is an iTIP REPLY from one attendee")
     async with store.transaction("iMIP reply", write=True) as txn:
-        return await apply_itip(txn, context_id, organizer_id, message, replying.pop(),
-                                work=work)
+        return await apply_itip(txn, context_id, organizer_id, message,
+                                next(iter(read.attendees)), work=work)

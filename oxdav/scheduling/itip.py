@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from icalendar import Calendar, Component
+from icalendar.parser import Contentlines
 from icalendar.prop import vCalAddress
 
 #: Components iTIP schedules (RFC 5546 §1.4).
@@ -142,19 +143,38 @@ def _calendar_like(source: Component, method: str | None = None) -> Calendar:
     return calendar
 
 
+def attendance(calendar: Component) -> dict[str, frozenset[str]]:
+    """The instances (rids) each attendee attends, by address: one pass over the
+    object, so that views are made per set of instances, not per attendee."""
+    found: dict[str, set[str]] = {}
+    for component in scheduled(calendar):
+        key = rid(component)
+        for value in attendees(component):
+            found.setdefault(address(value), set()).add(key)
+    return {who: frozenset(rids) for who, rids in found.items()}
+
+
 def attendee_view(calendar: Component, who: str) -> Calendar | None:
-    """What attendee ``who`` gets of the organizer's object (RFC 6638 §3.2.2.1): the
-    instances they attend, the master's other overrides as EXDATEs (an attendee added
-    to one instance only gets that instance), no alarms, no server parameters; None
-    when they attend nothing."""
+    """What attendee ``who`` gets of the organizer's object (RFC 6638 §3.2.2.1); see
+    :func:`view_of`."""
+    return view_of(calendar, attendance(calendar).get(who, frozenset()))
+
+
+def view_of(calendar: Component, taking: frozenset[str]) -> Calendar | None:
+    """What an attendee of the instances ``taking`` gets of the organizer's object
+    (RFC 6638 §3.2.2.1): those instances, the master's other overrides as EXDATEs (an
+    attendee added to one instance only gets that instance), no alarms, no server
+    parameters; None when they attend nothing. The same for every attendee of the
+    same instances."""
     components = by_rid(calendar)
     master = components.get("")
-    taking = {key: c for key, c in components.items() if attendee(c, who) is not None}
     if not taking:
         return None
     view = _calendar_like(calendar)
-    for key, component in sorted(taking.items()):
-        mine = _clean(copy(component))
+    for key in sorted(taking):
+        if key not in components:
+            continue
+        mine = _clean(copy(components[key]))
         if key == "" and master is not None:
             for other, override in components.items():
                 if other and other not in taking:
@@ -407,14 +427,47 @@ def keep_personal(new: Component, old: Component | None) -> Component:
     return new
 
 
-def set_status(calendar: Component, who: str, status: str, *, organizer_side: bool) -> None:
-    """Write SCHEDULE-STATUS (RFC 6638 §3.2.9, status code only) on ``who``'s ATTENDEE
-    (the organizer's object) or on the ORGANIZER (an attendee's object)."""
+def named_organizers(data: bytes) -> frozenset[str]:
+    """Every ORGANIZER address in an object's text, read from its content lines without
+    building the object (a fraction of the cost of parsing a large one)."""
+    found = set()
+    for line in Contentlines.from_ical(data):
+        if line[:9].upper() == "ORGANIZER":
+            name, _, value = line.parts()
+            if name.upper() == "ORGANIZER":
+                found.add(address(value))
+    return frozenset(found)
+
+
+def may_have_personal(data: bytes) -> bool:
+    """Whether an object's text may hold what :func:`keep_personal` keeps (cheap, and
+    never wrong when it says no)."""
+    text = data.upper()
+    return b"VALARM" in text or b"TRANSP" in text
+
+
+def has_personal(calendar: Component) -> bool:
+    """Whether an attendee's copy holds anything :func:`keep_personal` keeps."""
+    return any("TRANSP" in c or any(a.name == "VALARM" for a in c.subcomponents)
+               for c in scheduled(calendar))
+
+
+def set_statuses(calendar: Component, statuses: dict[str, str], *,
+                 organizer_side: bool) -> None:
+    """Write SCHEDULE-STATUS (RFC 6638 §3.2.9, status code only) by address: on the
+    ATTENDEEs (the organizer's object) or on the ORGANIZER (an attendee's object)."""
     for component in scheduled(calendar):
         values = attendees(component) if organizer_side else [component.get("ORGANIZER")]
         for value in values:
-            if value is not None and address(value) == who:
-                value.params["SCHEDULE-STATUS"] = status
+            if value is not None:
+                status = statuses.get(address(value))
+                if status is not None:
+                    value.params["SCHEDULE-STATUS"] = status
+
+
+def set_status(calendar: Component, who: str, status: str, *, organizer_side: bool) -> None:
+    """:func:`set_statuses` for one address."""
+    set_statuses(calendar, {who: status}, organizer_side=organizer_side)
 
 
 def drop_force_send(calendar: Component) -> None:

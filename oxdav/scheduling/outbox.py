@@ -72,7 +72,7 @@ class OutboxPostMethod(PostKind):
         if len(asked.attendees) > int(tree.settings.get(MAX_ATTENDEES)):
             raise DAVError(403, _caldav("max-attendees-per-instance"),
                            "too many recipients in one free/busy request")
-        colleagues = Colleagues(tree.txn, tree.context_id, tree.work)
+        colleagues = Colleagues(tree.txn, tree.context_id)
         budget = int(tree.settings.get(MAX_REPORT_INSTANCES))
         root = etree.Element(_caldav("schedule-response"), nsmap={"D": DAV_NS, "C": CALDAV_NS})
         for address, sent in asked.attendees:

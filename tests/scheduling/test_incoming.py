@@ -9,10 +9,12 @@ import pytest
 import pytest_twisted
 from icalendar import Calendar
 
+from oxdav.caldav.collection import stored_object_index
 from oxdav.scheduling import itip
 from oxdav.scheduling.delivery import Colleagues, copy_name
 from oxdav.scheduling.implicit import ImplicitScheduler
 from oxdav.scheduling.incoming import BadMessage, apply_itip
+from oxdav.scheduling.tasks import CopyChange
 from tests.integration.scheduling_support import RecordingDelivery
 
 CALENDAR = """BEGIN:VCALENDAR\r
@@ -46,7 +48,7 @@ async def default_calendar(txn, context_id: int, user_id: int):
 
 async def stored(store, world, user, uid: str) -> Calendar | None:
     async with store.transaction("look") as txn:
-        colleagues = Colleagues(txn, world.context.id, _inline())
+        colleagues = Colleagues(txn, world.context.id)
         found = await colleagues.find_copy(user, uid, "VEVENT")
     return None if found is None else Calendar.from_ical(found[2])
 
@@ -66,9 +68,10 @@ async def invited(store, world):
     async with store.transaction("setup", write=True) as txn:
         calendar = await default_calendar(txn, world.context.id, world.alice.id)
         await default_calendar(txn, world.context.id, world.bob.id)
-        colleagues = Colleagues(txn, world.context.id, _inline())
-        await colleagues.write(calendar, "r1.ics", Calendar.from_ical(
-            ics("r1", "alice@acme.example", "guest@outside.test")), world.alice.id)
+        colleagues = Colleagues(txn, world.context.id)
+        data = ics("r1", "alice@acme.example", "guest@outside.test")
+        await colleagues.apply(calendar, "r1.ics", CopyChange(
+            "", (), data, stored_object_index(data), "tag"), world.alice.id, had_copy=False)
     return world
 
 
@@ -140,22 +143,22 @@ async def test_an_external_request_and_cancel_reach_only_their_own_copy(store, i
 async def test_external_deliveries_roll_back_with_the_write(store, invited):
     world = invited
     recording = RecordingDelivery()
-    new = Calendar.from_ical(ics("r2", "alice@acme.example", "guest@outside.test"))
+    new = ics("r2", "alice@acme.example", "guest@outside.test")
     with pytest.raises(RuntimeError):
         async with store.transaction("put", write=True) as txn:
             scheduler = ImplicitScheduler(txn, world.context.id, _inline(), recording, 10)
-            assert await scheduler.written(world.alice.id, None, new)
+            scheduled = await scheduler.written(world.alice.id, None, new)
             raise RuntimeError("the PUT failed after scheduling")
     assert [q.method for q in recording.queued] == ["REQUEST"]
-    assert itip.attendee(itip.scheduled(new)[0], "guest@outside.test").params[
-        "SCHEDULE-STATUS"] == "1.0"
+    assert itip.attendee(itip.scheduled(Calendar.from_ical(scheduled.calendar))[0],
+                         "guest@outside.test").params["SCHEDULE-STATUS"] == "1.0"
     # A colleague's copy made in a rolled-back write does not exist.
-    new = Calendar.from_ical(ics("r3", "alice@acme.example", "bob@acme.example"))
+    new = ics("r3", "alice@acme.example", "bob@acme.example")
     with pytest.raises(RuntimeError):
         async with store.transaction("put", write=True) as txn:
             scheduler = ImplicitScheduler(txn, world.context.id, _inline(), recording, 10)
             await scheduler.written(world.alice.id, None, new)
-            assert await Colleagues(txn, world.context.id, _inline()).find_copy(
+            assert await Colleagues(txn, world.context.id).find_copy(
                 world.bob, "r3", "VEVENT") is not None
             raise RuntimeError("rolled back")
     assert await stored(store, world, world.bob, "r3") is None
