@@ -284,9 +284,14 @@ _declare("oxdav.imip.sender", kinds.TEXT, "calendar@localhost",
          "name).")
 _declare("oxdav.imip.replyAddress", kinds.TEXT, "",
          "Reply-To of outgoing mail, with {token} standing for the invitation's secret "
-         "token (e.g. oxdav+{token}@calendar.example.com); the mail listener accepts "
-         "replies to these addresses only. Empty: no Reply-To, replies by mail are not "
-         "taken.")
+         "token (e.g. oxdav+{token}@calendar.example.com; one per organizer, meeting and "
+         "attendee); the mail listener accepts replies to these addresses only. Empty: "
+         "no Reply-To, replies by mail are not taken.")
+_declare("oxdav.imip.organizerAsReplyAddress", kinds.BOOLEAN, "true",
+         "Whether invitations and cancellations name the reply address as the ORGANIZER "
+         "(with the organizer's name): calendar programs send their iTIP REPLY to the "
+         "ORGANIZER, not to Reply-To, so only then do answers come back to the server. "
+         "Off: the organizer's own address, and answers reach the organizer's mailbox.")
 _declare("oxdav.imip.timeout", kinds.DURATION, "60s",
          "Longest an SMTP conversation may stay silent before the attempt fails.")
 _declare("oxdav.imip.maxAttempts", kinds.integer(1, 100), "8",

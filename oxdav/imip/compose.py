@@ -61,7 +61,7 @@ def reply_address(template: str, token: str) -> str:
 
 
 def compose(mail: QueuedMail, itip: Itip, *, sender: str, sender_name: str,
-            reply_to: str, now: datetime) -> EmailMessage:
+            reply_to: str, now: datetime, calendar: bytes | None = None) -> EmailMessage:
     """The message for ``mail``.
 
     Args:
@@ -71,6 +71,7 @@ def compose(mail: QueuedMail, itip: Itip, *, sender: str, sender_name: str,
         sender_name: the display name shown with it (the organizer's or replier's).
         reply_to: the Reply-To address ('' for none).
         now: the Date.
+        calendar: the text/calendar part (``mail.itip`` when None).
 
     Raises: ValueError (an address the ``email`` package refuses).
     """
@@ -88,8 +89,8 @@ def compose(mail: QueuedMail, itip: Itip, *, sender: str, sender_name: str,
     # 7-bit transfer encodings: the SMTP client does not ask for 8BITMIME.
     message.set_content(summary_text(itip, sender_name), subtype="plain", charset="utf-8",
                         cte="quoted-printable")
-    message.add_alternative(mail.itip, maintype="text", subtype="calendar", cte="base64",
-                            params={"method": mail.method, "charset": "utf-8"})
+    message.add_alternative(calendar or mail.itip, maintype="text", subtype="calendar",
+                            cte="base64", params={"method": mail.method, "charset": "utf-8"})
     for part in message.iter_parts():
         del part["MIME-Version"]
     return message

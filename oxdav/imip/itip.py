@@ -7,11 +7,13 @@ the reactor thread.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import icalendar
 import recurring_ical_events
+from icalendar.prop import vCalAddress
 
 #: The components an iTIP message schedules (RFC 5546 §1.4).
 SCHEDULED = ("VEVENT", "VTODO")
@@ -91,3 +93,17 @@ def is_over(itip: Itip, now: float) -> bool:
     except (recurring_ical_events.InvalidCalendar, ValueError, TypeError, OverflowError):
         return False
     return True
+
+
+def with_organizer(itip: Itip, reply_to: str, name: str) -> bytes:
+    """The message with ``reply_to`` as its ORGANIZER (the organizer's name kept as CN,
+    or ``name``), so that the attendee's calendar program, which sends its REPLY to the
+    ORGANIZER (RFC 6047 §2.3), answers the server. The message is not changed."""
+    calendar = deepcopy(itip.calendar)
+    for component in calendar.subcomponents:
+        if component.name in SCHEDULED and "ORGANIZER" in component:
+            was = component.pop("ORGANIZER")
+            organizer = vCalAddress(f"mailto:{reply_to}")
+            organizer.params["CN"] = was.params.get("CN") or name
+            component.add("ORGANIZER", organizer)
+    return bytes(calendar.to_ical())

@@ -27,9 +27,10 @@ from oxdav.config import ConfigHolder, ConfigSnapshot
 from oxdav.directory.scope import scope_for
 from oxdav.store import NotFound, QueuedMail, RetryPolicy, Store, StoreError
 from oxdav.store.core.events import MailQueued, StoreEvent
+from oxdav.store.mail_models import INVITATION_METHODS
 
 from .compose import compose, reply_address
-from .itip import is_over, read_itip
+from .itip import is_over, read_itip, with_organizer
 from .metrics import ImipMetrics
 from .smtp import SmtpSettings, send_message
 
@@ -69,11 +70,15 @@ def prepare(mail: QueuedMail, snapshot: ConfigSnapshot, sender_name: str, now: f
     itip = read_itip(mail.itip)
     if is_over(itip, now):
         return "the event is over", b"", smtp_settings(snapshot)
+    reply_to = reply_address(snapshot.get("oxdav.imip.replyAddress"),
+                             mail.invitation_token)
+    calendar = mail.itip
+    if reply_to and mail.method in INVITATION_METHODS and snapshot.get(
+            "oxdav.imip.organizerAsReplyAddress"):
+        calendar = with_organizer(itip, reply_to, sender_name)
     message = compose(mail, itip, sender=snapshot.get("oxdav.imip.sender"),
-                      sender_name=sender_name,
-                      reply_to=reply_address(snapshot.get("oxdav.imip.replyAddress"),
-                                             mail.token),
-                      now=datetime.fromtimestamp(now, UTC))
+                      sender_name=sender_name, reply_to=reply_to,
+                      now=datetime.fromtimestamp(now, UTC), calendar=calendar)
     # Twisted's SMTP client turns every LF into CRLF itself.
     return None, message.as_bytes(policy=message.policy.clone(linesep="\n")), \
         smtp_settings(snapshot)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 #: What a queued mail's ``method`` may be (the iTIP methods iMIP carries, RFC 5546 §1.4).
 MAIL_METHODS = frozenset({"REQUEST", "CANCEL", "REPLY", "ADD", "REFRESH", "COUNTER",
                           "DECLINECOUNTER", "PUBLISH"})
+#: The organizer's methods of an invitation: its messages share one reply address.
+INVITATION_METHODS = frozenset({"REQUEST", "ADD", "CANCEL"})
 #: A queued mail's states: waiting to be sent (or retried), sent, given up after its
 #: retries, or skipped (nothing to tell any more, e.g. an event already over).
 MAIL_STATES = ("queued", "sent", "failed", "skipped")
@@ -29,7 +31,7 @@ class QueuedMail:
         recipient: the recipient's bare e-mail address.
         method: the iTIP method (``REQUEST``, ``CANCEL``, ``REPLY``…).
         uid: the calendar object's UID.
-        token: the secret naming this message in its reply address.
+        token: the secret naming this message.
         itip: the iTIP object (text/calendar, UTF-8).
         state: one of ``MAIL_STATES``.
         attempts: sending attempts made so far.
@@ -38,6 +40,9 @@ class QueuedMail:
         settled: when it was sent, given up or skipped; None while queued.
         last_error: why the last attempt failed, or why it was skipped.
         claim: the nonce of the claim that handed it out (``claim_mail``), else None.
+        reply_token: the token of the first message of the same invitation (the
+            organizer's messages about one UID to one recipient), None on that first one
+            and on replies.
     """
 
     id: int
@@ -55,6 +60,13 @@ class QueuedMail:
     settled: float | None
     last_error: str | None
     claim: str | None = None
+    reply_token: str | None = None
+
+    @property
+    def invitation_token(self) -> str:
+        """The secret of its reply address: the same for every message of an
+        invitation, so that a reply to any of them finds it."""
+        return self.reply_token or self.token
 
 
 @dataclass(frozen=True)

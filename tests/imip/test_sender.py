@@ -8,6 +8,7 @@ import email
 from email.policy import default
 
 import pytest_twisted
+from icalendar import Calendar
 
 from oxdav.imip.sender import MailSender
 from oxdav.store import open_store
@@ -90,9 +91,54 @@ async def test_an_invitation_goes_out_over_starttls_with_auth_as_rfc6047_says(
     assert calendar.get_content_type() == "text/calendar"
     assert calendar.get_param("method") == "REQUEST"
     assert calendar.get_param("charset") == "utf-8"
-    assert calendar.get_payload(decode=True) == data  # byte for byte, CRLFs included
+    # The ORGANIZER is the reply address (calendar programs answer the ORGANIZER), the
+    # organizer's name kept; every other line as queued, CRLFs included.
+    reply_to = f"oxdav+{mail.token}@replies.acme.example"
+    assert calendar.get_payload(decode=True) == Calendar.from_ical(data.replace(
+        b"mailto:alice@acme.example", f"mailto:{reply_to}".encode())).to_ical()
     await sent(store, mail.id)
     assert (await mail_state(store, mail.id)).attempts == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_message_of_an_invitation_has_the_same_reply_address(
+        store, smtp, running) -> None:
+    context, alice = await tenant(store)
+    first = await enqueue(store, context, alice, itip())
+    update = await enqueue(store, context, alice, itip(summary="Moved"))
+    cancel = await enqueue(store, context, alice, itip("CANCEL"), method="CANCEL")
+    other = await enqueue(store, context, alice, itip(), recipient="other@outside.example")
+    assert first.reply_token is None
+    assert update.reply_token == cancel.reply_token == first.token
+    assert other.invitation_token == other.token != first.token
+    running(properties(smtp))
+    organizers = {}
+    await smtp.next_message(4)
+    for got in smtp.received:
+        message = email.message_from_bytes(got.data, policy=default)
+        calendar = Calendar.from_ical(message.get_payload()[1].get_payload(decode=True))
+        organizer = calendar.walk("VEVENT")[0]["ORGANIZER"]
+        assert organizer.params["CN"] == "Alice"
+        assert message["Reply-To"] == str(organizer)[len("mailto:"):]
+        organizers.setdefault(got.recipients[0], set()).add(str(organizer))
+    assert organizers == {
+        "guest@outside.example": {f"mailto:oxdav+{first.token}@replies.acme.example"},
+        "other@outside.example": {f"mailto:oxdav+{other.token}@replies.acme.example"}}
+    # A reply to any of them names the invitation.
+    async with store.transaction("read") as txn:
+        found = await txn.mail_by_token(first.token)
+    assert (found.id, found.method) == (update.id, "REQUEST")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_organizer_stays_when_it_is_not_to_be_the_reply_address(
+        store, smtp, running) -> None:
+    context, alice = await tenant(store)
+    data = itip()
+    await enqueue(store, context, alice, data)
+    running(properties(smtp, extra="oxdav.imip.organizerAsReplyAddress = false\n"))
+    message = email.message_from_bytes((await smtp.next_message()).data, policy=default)
+    assert message.get_payload()[1].get_payload(decode=True) == data  # byte for byte
 
 
 @pytest_twisted.ensureDeferred

@@ -48,9 +48,14 @@ async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_org
         assert str(request.walk("VEVENT")[0]["UID"]) == "m-ext"
         assert (await office.copy_of(office.bob, "m-ext")) is not None  # a colleague's copy
 
-        reply_to = str(mail["Reply-To"])
-        reply = itip("REPLY", uid="m-ext", attendee=GUEST.email,
-                     organizer=office.anna.email, partstat="ACCEPTED")
+        # The guest's calendar program answers the ORGANIZER (RFC 6047 §2.3): that is
+        # the invitation's reply address, with the organizer's name.
+        organizer = request.walk("VEVENT")[0]["ORGANIZER"]
+        reply_to = str(organizer).removeprefix("mailto:")
+        assert reply_to == str(mail["Reply-To"]) and reply_to != office.anna.email
+        assert organizer.params["CN"]
+        reply = itip("REPLY", uid="m-ext", attendee=GUEST.email, organizer=reply_to,
+                     partstat="ACCEPTED")
         message = (b"From: guest@outside.example\r\nTo: " + reply_to.encode() +
                    b"\r\nSubject: Accepted\r\nMIME-Version: 1.0\r\n"
                    b"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n" + reply)
@@ -60,6 +65,19 @@ async def test_an_invitation_leaves_by_mail_and_the_mailed_reply_reaches_the_org
         assert organizers is not None and partstat(organizers, GUEST) == "ACCEPTED"
         assert partstat(organizers, office.eve) == "NEEDS-ACTION"
         assert status(organizers, TOO_LONG) == "5.1"
+
+        # An update keeps the ORGANIZER address the guest's calendar holds.
+        moved = meeting("m-ext", office.anna, [office.bob, GUEST, office.eve, TOO_LONG],
+                        summary="Moved")
+        response, _ = await office.put(office.anna, "m-ext.ics", moved)
+        assert response.code == 204
+        await smtp_server.next_message(4)
+        update = [got for got in smtp_server.received[2:] if got.recipients == [GUEST.email]]
+        mail = email.message_from_bytes(update[0].data, policy=email.policy.default)
+        parts = {part.get_content_type(): part for part in mail.walk()}
+        request = Calendar.from_ical(parts["text/calendar"].get_content())
+        assert str(request.walk("VEVENT")[0]["SUMMARY"]) == "Moved"
+        assert str(request.walk("VEVENT")[0]["ORGANIZER"]) == f"mailto:{reply_to}"
     finally:
         await server.stop()
         await smtp_server.stop()

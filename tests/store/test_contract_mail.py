@@ -58,6 +58,38 @@ async def test_a_queued_mail_keeps_what_was_given_with_a_token_of_its_own(store,
 
 
 @pytest_twisted.ensureDeferred
+async def test_the_messages_of_one_invitation_share_one_reply_token(store, world) -> None:
+    first = await enqueue(store, world)
+    update = await enqueue(store, world)
+    cancel = await enqueue(store, world, method="CANCEL")
+    other_uid = await enqueue(store, world, uid="uid-2")
+    other_guest = await enqueue(store, world, "other@outside.example")
+    assert first.reply_token is None and first.invitation_token == first.token
+    assert update.reply_token == cancel.reply_token == first.token
+    assert update.invitation_token == first.token != update.token
+    assert first.token not in (other_uid.invitation_token, other_guest.invitation_token)
+    async with store.transaction("other", write=True) as txn:
+        # The same meeting and guest in another context is another invitation.
+        other = await txn.create_context("other")
+        olga = await txn.create_user(other.id, "olga", display_name="Olga")
+        theirs = await txn.enqueue_mail(other.id, olga.id, "guest@outside.example",
+                                        "REQUEST", "uid-1", ITIP, now=T)
+        # bob's own messages about the same UID to the same guest too.
+        bobs = await txn.enqueue_mail(world.context.id, world.bob.id,
+                                      "guest@outside.example", "REQUEST", "uid-1", ITIP, now=T)
+        # A reply (the attendee's message) has no invitation token.
+        reply = await txn.enqueue_mail(world.context.id, world.alice.id,
+                                       "guest@outside.example", "REPLY", "uid-1", ITIP, now=T)
+    assert theirs.reply_token is None and bobs.reply_token is None
+    assert reply.reply_token is None
+    async with store.transaction("read") as txn:
+        # Any of its tokens names the invitation: its newest REQUEST.
+        assert (await txn.mail_by_token(first.token)).id == update.id
+        assert (await txn.mail_by_token(cancel.token)).id == cancel.id
+        assert (await txn.mail_by_token(theirs.token)).context_id == other.id
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_mail_queued_in_a_rolled_back_transaction_does_not_exist(store, world
                                                                          ) -> None:
     told: list = []

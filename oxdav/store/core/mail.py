@@ -17,6 +17,7 @@ import secrets
 
 from ..errors import NotFound
 from ..mail_models import (
+    INVITATION_METHODS,
     MAIL_METHODS,
     MAIL_STATES,
     MAX_MAIL_ADDRESS,
@@ -39,10 +40,11 @@ def _ms(seconds: float) -> int:
 
 def _mail(row: MailRow) -> QueuedMail:
     (id_, context_id, sender_id, recipient, method, uid, token, itip, state, attempts, due,
-     created, settled, last_error, claim) = row
+     created, settled, last_error, claim, reply_token) = row
     return QueuedMail(int(id_), int(context_id), int(sender_id), recipient, method, uid,
                       token, bytes(itip), state, int(attempts), due / 1000, created / 1000,
-                      None if settled is None else settled / 1000, last_error, claim)
+                      None if settled is None else settled / 1000, last_error, claim,
+                      reply_token)
 
 
 def new_token() -> str:
@@ -65,11 +67,14 @@ def enqueue(rows: Rows, context_id: int, sender_id: int, recipient: str, method:
     if rows.user(context_id, sender_id) is None:
         raise NotFound(f"user {sender_id} of context {context_id}")
     token = new_token()
+    # The organizer's messages of one invitation share the reply token of the first.
+    reply_token = rows.invitation_token(context_id, sender_id, uid, recipient) \
+        if method in INVITATION_METHODS else None
     at = _ms(now)
     mail_id = rows.insert_mail(context_id, sender_id, recipient, method, uid, token, itip,
-                               at, at)
+                               at, at, reply_token)
     return QueuedMail(mail_id, context_id, sender_id, recipient, method, uid, token, itip,
-                      "queued", 0, at / 1000, at / 1000, None, None)
+                      "queued", 0, at / 1000, at / 1000, None, None, reply_token=reply_token)
 
 
 def claim(rows: Rows, limit: int, lease: float, now: float) -> list[QueuedMail]:
@@ -117,7 +122,8 @@ def mark_failed(rows: Rows, mail_id: int, nonce: str, error: str, policy: RetryP
 
 
 def by_token(rows: Rows, token: str) -> QueuedMail | None:
-    """The row a reply token names, in whichever context."""
+    """The row a reply token names, in whichever context: of an invitation's rows,
+    its newest REQUEST or ADD."""
     if not token or len(token) > 64:
         return None
     row = rows.mail_by_token(token)

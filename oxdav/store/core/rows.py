@@ -259,26 +259,33 @@ class ContentRows(Protocol):
 
 
 #: A mail queue row as engines return it: id, context_id, sender_id, recipient, method,
-#: uid, token, itip, state, attempts, due, created, settled, last_error, claim (times in
-#: epoch milliseconds).
+#: uid, token, itip, state, attempts, due, created, settled, last_error, claim,
+#: reply_token (times in epoch milliseconds).
 MailRow = tuple[Any, ...]
 MAIL_COLUMNS = ("id, context_id, sender_id, recipient, method, uid, token, itip, state,"
-                " attempts, due, created, settled, last_error, claim")
+                " attempts, due, created, settled, last_error, claim, reply_token")
 
 
 class MailRows(Protocol):
     """The outgoing scheduling mail queue (``core.mail``); times in epoch milliseconds."""
 
     def insert_mail(self, context_id: int, sender_id: int, recipient: str, method: str,
-                    uid: str, token: str, itip: bytes, due: int, created: int) -> int:
+                    uid: str, token: str, itip: bytes, due: int, created: int,
+                    reply_token: str | None = None) -> int:
         """The new row's id (the sender is a user of the context: the core checked)."""
+    def invitation_token(self, context_id: int, sender_id: int, uid: str,
+                         recipient: str) -> str | None:
+        """The reply token of the invitation of ``recipient`` to ``uid`` by the sender:
+        that of its newest REQUEST, ADD or CANCEL row (its reply_token, else its token)."""
     def claim_mail(self, now: int, lease_until: int, claim: str, limit: int
                    ) -> list[MailRow]:
         """Take up to ``limit`` queued rows due by ``now`` whose lease (if any) ran out,
         counting an attempt each; rows another transaction is claiming are passed over,
         not waited for."""
     def mail(self, mail_id: int) -> MailRow | None: ...
-    def mail_by_token(self, token: str) -> MailRow | None: ...
+    def mail_by_token(self, token: str) -> MailRow | None:
+        """The row whose token or reply_token is ``token``: the newest REQUEST or ADD
+        among them, else the newest."""
     def settle_mail(self, mail_id: int, claim: str, state: str, due: int,
                     last_error: str | None, settled: int | None) -> bool:
         """Set the row's state and give up the claim, if ``claim`` still holds it."""

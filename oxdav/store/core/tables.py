@@ -84,7 +84,7 @@ TABLES: tuple[Table, ...] = (
     _table("mail_queue", "id",
            "id context_id sender_id recipient:text method:text uid:text token:text"
            " itip:bytes state:text attempts due claim:text lease_until last_error:text"
-           " created settled"),
+           " created settled reply_token:text"),
 )
 
 #: Rows per batch, and the bytes of object data a batch stops after (at least a row).

@@ -20,13 +20,14 @@ class PostgresMailRows:
     conn: psycopg.Connection[Any]
 
     def insert_mail(self, context_id: int, sender_id: int, recipient: str, method: str,
-                    uid: str, token: str, itip: bytes, due: int, created: int) -> int:
+                    uid: str, token: str, itip: bytes, due: int, created: int,
+                    reply_token: str | None = None) -> int:
         row = self.conn.execute(
             "INSERT INTO mail_queue (context_id, sender_id, recipient, method, uid, token,"
-            " itip, state, due, created) VALUES (%s, %s, %s, %s, %s, %s, %s, 'queued', %s,"
-            " %s) RETURNING id",
-            (context_id, sender_id, recipient, method, uid, token, itip, due, created)
-        ).fetchone()
+            " itip, state, due, created, reply_token) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+            " 'queued', %s, %s, %s) RETURNING id",
+            (context_id, sender_id, recipient, method, uid, token, itip, due, created,
+             reply_token)).fetchone()
         assert row is not None
         return int(row[0])
 
@@ -44,9 +45,20 @@ class PostgresMailRows:
                                 (mail_id,)).fetchone()
         return None if row is None else tuple(row)
 
+    def invitation_token(self, context_id: int, sender_id: int, uid: str,
+                         recipient: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT coalesce(reply_token, token) FROM mail_queue WHERE context_id = %s"
+            " AND uid = %s AND recipient = %s AND sender_id = %s"
+            " AND method IN ('REQUEST', 'ADD', 'CANCEL') ORDER BY id DESC LIMIT 1",
+            (context_id, uid, recipient, sender_id)).fetchone()
+        return None if row is None else str(row[0])
+
     def mail_by_token(self, token: str) -> MailRow | None:
-        row = self.conn.execute(f"SELECT {MAIL_COLUMNS} FROM mail_queue WHERE token = %s",
-                                (token,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {MAIL_COLUMNS} FROM mail_queue WHERE token = %s OR reply_token = %s"
+            " ORDER BY method IN ('REQUEST', 'ADD') DESC, id DESC LIMIT 1",
+            (token, token)).fetchone()
         return None if row is None else tuple(row)
 
     def settle_mail(self, mail_id: int, claim: str, state: str, due: int,

@@ -18,11 +18,14 @@ class SQLiteMailRows:
     conn: sqlite3.Connection
 
     def insert_mail(self, context_id: int, sender_id: int, recipient: str, method: str,
-                    uid: str, token: str, itip: bytes, due: int, created: int) -> int:
+                    uid: str, token: str, itip: bytes, due: int, created: int,
+                    reply_token: str | None = None) -> int:
         cursor = self.conn.execute(
             "INSERT INTO mail_queue (context_id, sender_id, recipient, method, uid, token,"
-            " itip, state, due, created) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-            (context_id, sender_id, recipient, method, uid, token, itip, due, created))
+            " itip, state, due, created, reply_token)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            (context_id, sender_id, recipient, method, uid, token, itip, due, created,
+             reply_token))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -39,9 +42,20 @@ class SQLiteMailRows:
                                 (mail_id,)).fetchone()
         return None if row is None else tuple(row)
 
+    def invitation_token(self, context_id: int, sender_id: int, uid: str,
+                         recipient: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT coalesce(reply_token, token) FROM mail_queue WHERE context_id = ?"
+            " AND uid = ? AND recipient = ? AND sender_id = ?"
+            " AND method IN ('REQUEST', 'ADD', 'CANCEL') ORDER BY id DESC LIMIT 1",
+            (context_id, uid, recipient, sender_id)).fetchone()
+        return None if row is None else str(row[0])
+
     def mail_by_token(self, token: str) -> MailRow | None:
-        row = self.conn.execute(f"SELECT {MAIL_COLUMNS} FROM mail_queue WHERE token = ?",
-                                (token,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {MAIL_COLUMNS} FROM mail_queue WHERE token = ? OR reply_token = ?"
+            " ORDER BY method IN ('REQUEST', 'ADD') DESC, id DESC LIMIT 1",
+            (token, token)).fetchone()
         return None if row is None else tuple(row)
 
     def settle_mail(self, mail_id: int, claim: str, state: str, due: int,
