@@ -203,6 +203,13 @@ class CalendarCollection(FolderCollection, WholeCollection, FileContent):
         except UIDConflict as conflict:
             raise self.uid_conflict(ctx, conflict.holder) from None
 
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        """Remove the calendar; its meetings are cancelled (or declined) first."""
+        self.check_deletable()
+        if self.scheduling is not None:
+            await self.scheduling.delete_collection(self, ctx)
+        await self.store_collection.delete_folder()
+
     # -- read whole, filled from a file (calendar_file) ------------------------------
 
     #: How objects imported from a file are named and sent.

@@ -34,6 +34,11 @@ CalDAV's calendar collections and calendar objects."""
                      if_etag: str | None) -> None:
         """Remove the object and do the scheduling it causes."""
 
+    async def delete_collection(self, collection: FolderCollection,
+                                ctx: RequestContext) -> None:
+        """Do the scheduling the removal of a whole calendar causes (its upcoming
+        scheduling objects), before CalDAV removes it in the same transaction."""
+
     async def schedule_tag(self, resource: ObjectResource) -> str | None:
         """The object's Schedule-Tag (quoted), None when it is no scheduling object."""
         ...

@@ -294,9 +294,13 @@ class FolderCollection(TreeResource, MemberLookup, WritableCollection, Deletable
                                                   if_absent=if_absent)
         return PutOutcome(f'"{meta.etag}"', created)
 
-    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+    def check_deletable(self) -> None:
+        """Raises DAVError 403 for a folder DELETE must leave."""
         if self.folder.id == GAL_FOLDER_ID or self.folder.is_default:
             raise DAVError(403, None, "default folders and the address list stay")
+
+    async def delete(self, ctx: RequestContext, *, if_etag: str | None) -> None:
+        self.check_deletable()
         await self.store_collection.delete_folder()
 
     async def changes_since(self, revision: int | None, limit: int | None) -> SyncChanges:

@@ -12,6 +12,7 @@ and a new object there.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ from oxdav.dav.properties import LiveProperty
 from oxdav.dav.resource import RequestContext
 from oxdav.folders.collection import FolderCollection
 from oxdav.scheduling.delivery import ExternalDelivery, UndeliveredExternally
-from oxdav.scheduling.errors import ScheduleTagMismatch, SchedulingError
+from oxdav.scheduling.errors import ScheduleTagMismatch, SchedulingError, TooManyToCancel
 from oxdav.scheduling.implicit import SCHEDULE_TAG_PROPERTY, ImplicitScheduler
 from oxdav.scheduling.outbox import OutboxPostMethod
 from oxdav.scheduling.properties import scheduling_properties
@@ -40,12 +41,16 @@ _T = TypeVar("_T")
 #: CALDAV:max-attendees-per-instance (RFC 4791 §5.2.9), through the user's cascade.
 MAX_ATTENDEES = "oxdav.caldav.maxAttendeesPerInstance"
 _MARKERS = (b"ORGANIZER", b"organizer", b"Organizer")
+#: Most upcoming scheduling objects whose attendees one DELETE of a calendar tells.
+MAX_CANCELLED = 1000
+_BATCH = 200
 
 
 def _refused(error: SchedulingError) -> DAVError:
     if isinstance(error, ScheduleTagMismatch):
         return DAVError(412, None, error.message)
-    return DAVError(403, clark(CALDAV_NS, error.precondition), error.message)
+    precondition = clark(CALDAV_NS, error.precondition) if error.precondition else None
+    return DAVError(403, precondition, error.message)
 
 
 def _may_schedule(data: bytes | None) -> bool:
@@ -132,6 +137,32 @@ class CalendarScheduling:
             await _guarded(self._scheduler(resource.parent).removed(
                 owner, data, reply=reply))
         await resource.plain_delete(ctx, if_etag=if_etag)
+
+    # -- DELETE of a whole calendar ------------------------------------------------------
+
+    async def delete_collection(self, collection: FolderCollection,
+                                ctx: RequestContext) -> None:
+        """Cancel the meetings the owner organizes, and decline those they attend
+        (unless ``Schedule-Reply: F``), for every scheduling object that has not ended
+        yet: removing the calendar removes each of them (RFC 6638 §3.2.1.3, §3.2.2.3).
+        At most :data:`MAX_CANCELLED` of them; past ones tell nobody anything."""
+        owner = collection.folder.owner_id
+        if owner is None:
+            return
+        store = collection.store_collection
+        now = int(time.time())
+        names = [m.name for m in await store.list(time_range=(now, None))]
+        upcoming: list[bytes] = []
+        for first in range(0, len(names), _BATCH):
+            for stored in await store.get_many(names[first:first + _BATCH]):
+                if _may_schedule(stored.data):
+                    upcoming.append(stored.data)
+            if len(upcoming) > MAX_CANCELLED:
+                raise TooManyToCancel(MAX_CANCELLED)
+        reply = (ctx.header("schedule-reply") or "T").strip().upper() != "F"
+        scheduler = self._scheduler(collection)
+        for data in upcoming:
+            await _guarded(scheduler.removed(owner, data, reply=reply))
 
     async def schedule_tag(self, resource: CalendarObject) -> str | None:
         data = await resource.read()

@@ -35,6 +35,18 @@ class OrganizerChanged(SchedulingError):
         self.args = (before, after)  # rebuilt from these when it comes back from a worker
 
 
+class TooManyToCancel(SchedulingError):
+    """A calendar to be removed holds more upcoming scheduling objects than one request
+    tells the attendees of."""
+
+    precondition = ""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this calendar holds more than {limit} upcoming meetings; delete "
+                         "some of them first (their attendees are told of each)")
+        self.args = (limit,)
+
+
 class ScheduleTagMismatch(SchedulingError):
     """If-Schedule-Tag-Match does not match the object's Schedule-Tag (RFC 6638 §8.3)."""
 
