@@ -52,7 +52,7 @@ from oxdav.caldav.filters import span_overlaps
 from oxdav.caldav.freebusy import busy_type, clip
 from oxdav.caldav.ical import ParsedCalendarObject
 from oxdav.caldav.index import exact_span
-from oxdav.caldav.instance_index import series_master, span_of
+from oxdav.caldav.instance_index import series_master, span_of, unusual
 from oxdav.caldav.instances import Instance, top_level
 from oxdav.caldav.timerange import TimeRange, instances_overlapping, to_utc
 from oxdav.store.models import InstanceSpans
@@ -62,22 +62,6 @@ log = Logger()
 #: Version of the prepared bytes; others are ignored (parsing path).
 FORMAT = 1
 _END = "END:VCALENDAR\r\n"
-
-
-def _unusual(events: list[Component]) -> bool:
-    """Recurrence constructs left to the parsing path."""
-    for event in events:
-        if "EXRULE" in event:
-            return True
-        rid = event.get("RECURRENCE-ID")
-        if rid is not None and "RANGE" in rid.params:
-            return True
-        rdates = event.get("RDATE", [])
-        for rdate in rdates if isinstance(rdates, list) else [rdates]:
-            if str(rdate.params.get("VALUE", "")).upper() == "PERIOD" or any(
-                    isinstance(item.dt, tuple) for item in rdate.dts):
-                return True
-    return False
 
 
 class _Template:
@@ -159,7 +143,7 @@ def prepare_expansion(parsed: ParsedCalendarObject) -> bytes | None:
     if parsed.component_type != "VEVENT" or parsed.exact_spans is None:
         return None
     calendar = parsed.calendar
-    if _unusual(top_level(calendar, "VEVENT")):
+    if unusual(top_level(calendar, "VEVENT")):
         return None
     try:
         instances = _rendered_instances(parsed)

@@ -62,12 +62,20 @@ class Window:
 
 
 def unusual(events: list[Component]) -> bool:
-    """Recurrence constructs left to the parsing path: EXRULE, RANGE, RDATE periods."""
+    """Recurrence constructs left to the parsing path: EXRULE, RANGE, RDATE periods,
+    and an override of an instance the master's EXDATE removes (the filter tests that
+    override as a component of its own, RFC 4791 §9.9, where the expansion drops it)."""
+    excluded: set[object] = set()
+    for event in events:
+        if "RECURRENCE-ID" not in event:
+            values = event.get("EXDATE", [])
+            for entry in values if isinstance(values, list) else [values]:
+                excluded.update(_moment(item.dt) for item in entry.dts)
     for event in events:
         if "EXRULE" in event:
             return True
         rid = event.get("RECURRENCE-ID")
-        if rid is not None and "RANGE" in rid.params:
+        if rid is not None and ("RANGE" in rid.params or _moment(rid.dt) in excluded):
             return True
         rdates = event.get("RDATE", [])
         for rdate in rdates if isinstance(rdates, list) else [rdates]:
@@ -75,6 +83,13 @@ def unusual(events: list[Component]) -> bool:
                     isinstance(item.dt, tuple) for item in rdate.dts):
                 return True
     return False
+
+
+def _moment(value: object) -> object:
+    """A DATE-TIME as a UTC instant (zoned) or as written (floating, DATE)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
 
 
 def _wall(moment: datetime | date) -> int:
