@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Component
 
 from oxdav.caldav.index import FLOATING_SLACK, exact_span, is_all_day
-from oxdav.caldav.instances import Instance, defines_recurrence, top_level
+from oxdav.caldav.instances import Instance, defines_recurrence, single_instance, top_level
 from oxdav.caldav.timerange import instances_overlapping
 from oxdav.store.models import InstanceSpans
 
@@ -62,20 +62,12 @@ class Window:
 
 
 def unusual(events: list[Component]) -> bool:
-    """Recurrence constructs left to the parsing path: EXRULE, RANGE, RDATE periods,
-    and an override of an instance the master's EXDATE removes (the filter tests that
-    override as a component of its own, RFC 4791 §9.9, where the expansion drops it)."""
-    excluded: set[object] = set()
-    for event in events:
-        if "RECURRENCE-ID" not in event:
-            values = event.get("EXDATE", [])
-            for entry in values if isinstance(values, list) else [values]:
-                excluded.update(_moment(item.dt) for item in entry.dts)
+    """Recurrence constructs left to the parsing path: EXRULE, RANGE, RDATE periods."""
     for event in events:
         if "EXRULE" in event:
             return True
         rid = event.get("RECURRENCE-ID")
-        if rid is not None and ("RANGE" in rid.params or _moment(rid.dt) in excluded):
+        if rid is not None and "RANGE" in rid.params:
             return True
         rdates = event.get("RDATE", [])
         for rdate in rdates if isinstance(rdates, list) else [rdates]:
@@ -83,6 +75,18 @@ def unusual(events: list[Component]) -> bool:
                     isinstance(item.dt, tuple) for item in rdate.dts):
                 return True
     return False
+
+
+def orphans(calendar: Component, master: Component) -> list[Instance]:
+    """The overrides of instances the master's EXDATE removes. The expansion drops
+    them, but the §9.9 filter tests every component on its own (RFC 4791 §9.7.1), so
+    the query finds them, as the bounded series' exact spans do."""
+    excluded: set[object] = set()
+    values = master.get("EXDATE", [])
+    for entry in values if isinstance(values, list) else [values]:
+        excluded.update(_moment(item.dt) for item in entry.dts)
+    return [single_instance(event) for event in top_level(calendar, "VEVENT")
+            if "RECURRENCE-ID" in event and _moment(event["RECURRENCE-ID"].dt) in excluded]
 
 
 def _moment(value: object) -> object:
@@ -150,15 +154,18 @@ def window_instances(calendar: Component, window: Window) -> list[Instance] | No
 def instance_spans(calendar: Component, window: Window
                    ) -> tuple[InstanceSpans, list[Instance]] | None:
     """The instance index of a recurring VEVENT object over ``window``, with the
-    instances it was made of (in expansion order), or ``None`` when it takes none."""
-    if series_master(calendar) is None:
+    instances of the expansion it was made of (in expansion order; the spans also hold
+    the :func:`orphans`), or ``None`` when it takes none."""
+    master = series_master(calendar)
+    if master is None:
         return None
     instances = window_instances(calendar, window)
     if instances is None:
         return None
-    kind = _kind(instances[0]) if instances else "zoned"
+    tested = [*instances, *orphans(calendar, master)]
+    kind = _kind(tested[0]) if tested else "zoned"
     spans = []
-    for instance in instances:
+    for instance in tested:
         if _kind(instance) != kind:
             return None
         span = span_of(instance, kind)
