@@ -134,7 +134,7 @@ class CalendarScheduling:
             if if_etag is not None and if_etag != resource.meta.etag:
                 await resource.plain_delete(ctx, if_etag=if_etag)  # raises the mismatch
             reply = (ctx.header("schedule-reply") or "T").strip().upper() != "F"
-            await _guarded(self._scheduler(resource.parent).removed(
+            await _removing(self._scheduler(resource.parent).removed(
                 owner, data, reply=reply))
         await resource.plain_delete(ctx, if_etag=if_etag)
 
@@ -162,7 +162,7 @@ class CalendarScheduling:
         reply = (ctx.header("schedule-reply") or "T").strip().upper() != "F"
         scheduler = self._scheduler(collection)
         for data in upcoming:
-            await _guarded(scheduler.removed(owner, data, reply=reply))
+            await _removing(scheduler.removed(owner, data, reply=reply))
 
     async def schedule_tag(self, resource: CalendarObject) -> str | None:
         data = await resource.read()
@@ -181,6 +181,16 @@ async def _guarded(work: Coroutine[Any, Any, _T]) -> _T:
         log.failure("Scheduling could not follow a calendar object")
         raise SchedulingError("the scheduling properties of this object cannot be "
                               "processed") from None
+
+
+async def _removing(work: Coroutine[Any, Any, None]) -> None:
+    """The scheduling of a removal, unless it cannot follow the stored object (an old
+    object stored before today's checks): a user can always delete their own data;
+    the failure is logged and nobody is told."""
+    try:
+        await _guarded(work)
+    except SchedulingError:
+        pass
 
 
 async def _stored(collection: CalendarCollection, name: str) -> StoredObject | None:

@@ -9,6 +9,7 @@ import pytest_twisted
 
 from oxdav.scheduling import calendars
 from oxdav.scheduling.delivery import copy_name
+from oxdav.store import ObjectIndex
 from tests.integration.harness import start_server
 from tests.integration.scheduling_support import (
     Office,
@@ -117,3 +118,24 @@ async def test_too_many_upcoming_meetings_leave_the_calendar_as_it_was(office,
     assert await office.copy_of(bob, "b1") is not None
     response, _ = await office.get(anna, "b1.ics", folder=busy)
     assert response.code == 200
+
+
+#: An old object whose scheduling cannot be followed (stored before today's checks).
+BROKEN = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:broken\r\n"
+          b"ORGANIZER:mailto:anna@example.com\r\nATTENDEE:mailto:bob@example.com\r\n"
+          b"END:VCALENDAR\r\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_object_scheduling_cannot_follow_is_still_deleted(office) -> None:
+    anna = office.anna
+    mine = await new_calendar(office, anna, "old")
+    async with office.server.service.store.transaction("old data", write=True) as txn:
+        for folder in (anna.calendar, mine):
+            collection = await txn.system_collection(anna.context_id, folder)
+            await collection.put("broken.ics", BROKEN, ObjectIndex("broken", "VEVENT"))
+    response, _ = await office.server.request(
+        "DELETE", f"/dav/caldav/{anna.calendar}/broken.ics", auth=anna.auth)
+    assert response.code == 204
+    assert await delete_calendar(office, anna, mine) == 204
+    assert await office.inbox(office.bob) == []
