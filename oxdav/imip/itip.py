@@ -98,7 +98,7 @@ def is_over(itip: Itip, now: float) -> bool:
 def with_organizer(itip: Itip, reply_to: str, name: str) -> bytes:
     """The message with ``reply_to`` as its ORGANIZER (the organizer's name kept as CN,
     or ``name``), so that the attendee's calendar program, which sends its REPLY to the
-    ORGANIZER (RFC 6047 §2.3), answers the server. The message is not changed."""
+    ORGANIZER (RFC 5546 §3.2.3), answers the server. The message is not changed."""
     calendar = deepcopy(itip.calendar)
     for component in calendar.subcomponents:
         if component.name in SCHEDULED and "ORGANIZER" in component:
