@@ -94,7 +94,7 @@ class CalendarScheduling:
         wanted_tag = ctx.header("if-schedule-tag-match")
         if wanted_tag is not None:
             # RFC 6638 §8.3: the tag of the object as it is; none for no object.
-            current = None if old is None else await _tag_of(collection, name, old)
+            current = None if old is None else await _tag_of(collection, name)
             if current is None or current != wanted_tag.strip():
                 raise ScheduleTagMismatch("If-Schedule-Tag-Match does not match")
         owner = collection.folder.owner_id
@@ -111,6 +111,8 @@ class CalendarScheduling:
         meta, created = await store.put(name, data, index,  # type: ignore[arg-type]
                                         if_etag=if_etag, if_absent=if_absent)
         if scheduled is None:
+            if old is not None:  # no longer a scheduling object: no tag (RFC 6638 §3.2.10)
+                await store.set_dead_properties(name, {}, remove=[SCHEDULE_TAG_PROPERTY])
             return PutOutcome(f'"{meta.etag}"', created)
         tag = scheduled.tag
         await store.set_dead_properties(name, {SCHEDULE_TAG_PROPERTY: tag})
@@ -126,7 +128,7 @@ class CalendarScheduling:
         owner = resource.parent.folder.owner_id
         wanted_tag = ctx.header("if-schedule-tag-match")
         if wanted_tag is not None:  # RFC 6638 §8.3 applies to DELETE too
-            current = await _tag_of(resource.parent, resource.meta.name, None)
+            current = await _tag_of(resource.parent, resource.meta.name)
             if current is None or current != wanted_tag.strip():
                 raise ScheduleTagMismatch("If-Schedule-Tag-Match does not match")
         if owner is not None and _may_schedule(data) and not await _within_owner(
@@ -165,10 +167,9 @@ class CalendarScheduling:
             await _removing(scheduler.removed(owner, data, reply=reply))
 
     async def schedule_tag(self, resource: CalendarObject) -> str | None:
-        data = await resource.read()
-        if not _may_schedule(data):
-            return None
-        return await _tag_of(resource.parent, resource.meta.name, None)
+        # The tag is kept exactly while the object is a scheduling object (set by a
+        # scheduling PUT, removed by one that leaves none): no read of the object.
+        return await _tag_of(resource.parent, resource.meta.name)
 
 
 async def _guarded(work: Coroutine[Any, Any, _T]) -> _T:
@@ -200,8 +201,7 @@ async def _stored(collection: CalendarCollection, name: str) -> StoredObject | N
         return None
 
 
-async def _tag_of(collection: FolderCollection, name: str, old: StoredObject | None
-                  ) -> str | None:
+async def _tag_of(collection: FolderCollection, name: str) -> str | None:
     """The stored Schedule-Tag of ``name`` (quoted), None when it has none."""
     try:
         stored = await collection.store_collection.dead_properties(name)

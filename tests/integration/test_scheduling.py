@@ -120,6 +120,21 @@ async def test_the_schedule_tag_moves_only_with_organizer_changes(office) -> Non
 
 
 @pytest_twisted.ensureDeferred
+async def test_an_object_that_is_no_meeting_any_more_has_no_schedule_tag(office) -> None:
+    anna, bob = office.anna, office.bob
+    await office.put(anna, "m5b.ics", meeting("m5b", anna, [bob]))
+    name = itip_name(await office.copy_of(bob, "m5b"))
+    response, body = await office.get(bob, name)
+    assert response.headers.getRawHeaders("Schedule-Tag")
+    # bob leaves himself out of his copy: it names him nowhere, it is no meeting of his.
+    alone = b"".join(line + b"\r\n" for line in body.replace(b"\r\n ", b"").split(b"\r\n")
+                     if line and (not line.startswith(b"ATTENDEE") or b"anna@" in line))
+    response, _ = await office.put(bob, name, alone)
+    assert response.code == 204
+    assert (await office.get(bob, name))[0].headers.getRawHeaders("Schedule-Tag") is None
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_stale_organizer_client_does_not_undo_an_answer(office) -> None:
     anna, bob = office.anna, office.bob
     await office.put(anna, "m6.ics", meeting("m6", anna, [bob]))
