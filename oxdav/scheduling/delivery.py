@@ -90,14 +90,14 @@ class Colleagues:
         self._owned: dict[tuple[int, str], list[Folder]] = {}
 
     async def _folders(self, user: User, module: Module) -> list[Folder]:
-        """The user's own folders of ``module`` (read once per module and transaction:
-        scheduling makes no folders)."""
-        if (user.id, module) not in self._owned:
-            for folder in await self.txn.folders(self.context_id, module=module):
-                if folder.owner_id is not None:
-                    self._owned.setdefault((folder.owner_id, module), []).append(folder)
-            self._owned.setdefault((user.id, module), [])
-        return self._owned[(user.id, module)]
+        """The user's own folders of ``module`` (read once per user, module and
+        transaction: scheduling makes no folders)."""
+        key = (user.id, module)
+        if key not in self._owned:
+            home = await self.txn.home(self.context_id, user.id)
+            self._owned[key] = [f for f in await home.folders(module)
+                                if f.owner_id == user.id]
+        return self._owned[key]
 
     async def recipient(self, address: str) -> Recipient:
         """Who ``address`` (no scheme, lower case) is: a colleague only when it is the

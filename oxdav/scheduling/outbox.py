@@ -103,7 +103,8 @@ async def _busy_of(txn: Transaction, context_id: int, user: User,
     """The VFREEBUSY of ``user``'s opaque calendars and availability in the range."""
     span = (int(asked.start.timestamp()), int(asked.end.timestamp()) + 1)
     objects: list[StoredObject] = []
-    for folder in await txn.folders(context_id, module="calendar"):
+    home = await txn.home(context_id, user.id)
+    for folder in await home.folders("calendar"):
         if folder.owner_id != user.id:
             continue
         collection = await txn.system_collection(context_id, folder.id)
