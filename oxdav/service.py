@@ -193,7 +193,7 @@ class OxdavService(MultiService):
             lambda: (int(self.holder.current.get(PAST_DAYS)),
                      int(self.holder.current.get(FUTURE_DAYS))))
         self.push = ServerPush.configured(self.store, reactor, lambda: self.holder.current,
-                                          data_directory(snapshot))
+                                          data_directory(snapshot), work=self.work)
         self.dav = build_dav(self.store, self.errors, work=self.work, reactor=reactor,
                              external=ImipDelivery(self.holder), push=self.push)
         self.root = build_root(self.holder, self.authenticator, dav=self.dav,

@@ -29,6 +29,7 @@ from oxdav.dav.push import push_message, topic_for
 from oxdav.dav.sync import SyncToken
 from oxdav.store.core.events import Muted, ObjectChanged, StoreEvent
 from oxdav.store.models import PushSubscription
+from oxdav.work import INLINE, Work, WorkerLost
 
 from .delivery import Deliverer, Outcome, encrypt
 from .endpoints import EndpointRefused, Target
@@ -88,13 +89,16 @@ class Notifier:
         check: resolves and checks an endpoint (raises EndpointRefused).
         delay: seconds changes are gathered before they are told.
         concurrency: messages in flight at most.
+        work: where the messages are encrypted (a worker process: ECDH and AES-GCM cost
+            most of a millisecond each, and a shared folder may have many watchers).
     """
 
     def __init__(self, store: Any, reactor: Any, deliverer: Deliverer,
                  check: Callable[[str], Awaitable[Target]], *, delay: float,
-                 concurrency: int) -> None:
+                 concurrency: int, work: Work = INLINE) -> None:
         self._store = store
         self._reactor = reactor
+        self._work = work
         self._deliverer = deliverer
         self._check = check
         self.delay = delay
@@ -175,7 +179,8 @@ class Notifier:
         payload = push_message(topic, sync_token(subscription, revisions))
         try:
             target = await self._check(subscription.endpoint)
-            body = encrypt(payload, subscription.public_key, subscription.auth_secret)
+            body = await self._work.process(encrypt, payload, subscription.public_key,
+                                            subscription.auth_secret)
         except EndpointRefused as e:
             log.info("push: not sending to {endpoint}: {why}",
                      endpoint=subscription.endpoint[:100], why=str(e))
@@ -183,4 +188,6 @@ class Notifier:
         except ValueError as e:  # keys that are no P-256 point after all
             log.info("push: cannot encrypt for a subscription: {why}", why=str(e))
             return Outcome.GONE
+        except WorkerLost:
+            return Outcome.FAILED
         return await self._deliverer.send(target, body, topic)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from oxdav.work import INLINE, Work
+
 from .delivery import Deliverer
 from .endpoints import Resolver, Target, check, system_resolver
 from .notifier import Notifier
@@ -32,7 +34,7 @@ class ServerPush:
     """
 
     def __init__(self, store: Any, reactor: Any, settings: Any, key_path: Path, *,
-                 resolver: Resolver = system_resolver) -> None:
+                 resolver: Resolver = system_resolver, work: Work = INLINE) -> None:
         self._settings = settings
         self.key_path = key_path
         self._key: VapidKey | None = None
@@ -42,17 +44,19 @@ class ServerPush:
                                    ttl=int(snapshot.get("oxdav.push.ttl")))
         self.notifier = Notifier(store, reactor, self.deliverer, self.target,
                                  delay=snapshot.get("oxdav.push.delay"),
-                                 concurrency=snapshot.get("oxdav.push.concurrency"))
+                                 concurrency=snapshot.get("oxdav.push.concurrency"),
+                                 work=work)
 
     @classmethod
-    def configured(cls, store: Any, reactor: Any, settings: Any, data_dir: Path
-                   ) -> ServerPush | None:
+    def configured(cls, store: Any, reactor: Any, settings: Any, data_dir: Path, *,
+                   work: Work = INLINE) -> ServerPush | None:
         """Push as the configuration says (None when ``oxdav.push.enabled`` is off)."""
         snapshot = settings()
         if not snapshot.get("oxdav.push.enabled"):
             return None
         path = Path(snapshot.get("oxdav.push.vapidKey"))
-        return cls(store, reactor, settings, path if path.is_absolute() else data_dir / path)
+        return cls(store, reactor, settings, path if path.is_absolute() else data_dir / path,
+                   work=work)
 
     def load_key(self) -> None:
         """Read the VAPID key, made first when there is none (first start): once the
