@@ -324,7 +324,7 @@ class Collection(Protocol):
     async def get(self, name: str, *, derived: bool = False) -> StoredObject:
         """One object with its data, and its derived bytes when
         ``derived`` (else ``StoredObject.derived`` is None: reads that do not need
-        it do not load it).
+        it do not load it). Its ``meta`` carries no ``exact_spans`` (see ``list``).
 
         Raises: NotFound (absent or not readable).
         """

@@ -26,7 +26,7 @@ from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.instance_index import Window
 from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.timerange import TimeRange
-from oxdav.store.core.objects import INSTANCE_SLACK
+from oxdav.store.core.objects import near_spans
 from oxdav.store.models import ObjectIndex, ObjectMeta
 from tests.caldav.ics import calendar_bytes, epoch, event, utc
 from tests.caldav.test_index_match import BERLIN_TZ, ZONES, time_range_filter
@@ -105,8 +105,7 @@ RANGES = [
 def near(index: ObjectIndex, start: int, end: int) -> tuple[tuple[int, int], ...]:
     """The spans the store hands out for a range (``core.objects.list_objects``)."""
     assert index.instances is not None
-    low, high = start - INSTANCE_SLACK, end + INSTANCE_SLACK
-    return tuple(s for s in index.instances.spans if s[0] <= high and s[1] >= low)
+    return near_spans(index.instances.spans, start, end)
 
 
 def meta(index: ObjectIndex, spans: tuple[tuple[int, int], ...]) -> ObjectMeta:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from oxdav.store import FolderPermission, InstanceSpans, ObjectIndex
+from oxdav.store.core.objects import near_spans
 
 DAY = 86_400
 #: A weekly series without end, indexed from day 100 to day 500.
@@ -61,6 +62,41 @@ async def test_a_range_inside_the_window_lists_only_series_with_instances_near_i
     assert outside == {"weekly.ics": (None, False), "long.ics": (None, False),
                        "plain.ics": (None, False)}
     assert plain == {"weekly.ics": None, "long.ics": None, "plain.ics": None}
+
+
+#: Daily two-hour spans, a monthly all-day one, and a few long ones, days 100 to 500.
+DAILY = InstanceSpans(100 * DAY, 500 * DAY, tuple(
+    (d * DAY + 7200, d * DAY + 14_400) for d in range(100, 500)))
+MONTHLY = InstanceSpans(100 * DAY, 500 * DAY, tuple(
+    (d * DAY, d * DAY + DAY) for d in range(100, 500, 30)), floating=True)
+MIXED = InstanceSpans(100 * DAY, 500 * DAY, ((120 * DAY, 135 * DAY), (199 * DAY, 199 * DAY),
+                                            (230 * DAY + 5, 260 * DAY), (401 * DAY, 402 * DAY)))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_span_well_inside_the_range_stands_for_the_rest(store, world):
+    # A month meets ~30 daily spans: the first starting more than a day inside decides
+    # (it meets the range in every zone), so it alone is handed out; ranges too short
+    # for such a span get every span near them, as before.
+    indexes = {"daily.ics": DAILY, "monthly.ics": MONTHLY, "weekly.ics": WEEKLY,
+               "mixed.ics": MIXED}
+    ranges = [(200 * DAY, 231 * DAY), (200 * DAY + 3600, 201 * DAY), (198 * DAY, 200 * DAY),
+              (198 * DAY, 200 * DAY + 1), (119 * DAY, 140 * DAY), (228 * DAY, 232 * DAY),
+              (230 * DAY, 230 * DAY + 10), (400 * DAY, 403 * DAY), (101 * DAY, 499 * DAY)]
+    async with store.transaction("t", write=True) as txn:
+        calendar = await calendar_of(txn, world)
+        for name, instances in indexes.items():
+            await calendar.put(name, name.encode(), series(name, instances))
+        answers = [await listed(calendar, start, end) for start, end in ranges]
+    for (start, end), answer in zip(ranges, answers, strict=True):
+        expected = {name: (near_spans(instances.spans, start, end), instances.floating)
+                    for name, instances in indexes.items()
+                    if near_spans(instances.spans, start, end)}
+        assert answer == expected, (start // DAY, end // DAY)
+    month = answers[0]
+    assert month["daily.ics"] == (((201 * DAY + 7200, 201 * DAY + 14_400),), False)
+    assert month["monthly.ics"] == (((220 * DAY, 221 * DAY),), True)
+    assert len(answers[1]["daily.ics"][0]) == 3  # one day: the spans of the days around it
 
 
 @pytest_twisted.ensureDeferred

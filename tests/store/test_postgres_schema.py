@@ -8,7 +8,13 @@ import pytest
 
 from oxdav.store import FolderPermission
 from oxdav.store.core.scope import Scope
-from oxdav.store.postgres.content_rows import changes_query, list_query
+from oxdav.store.core.rows import instance_bounds
+from oxdav.store.postgres.content_rows import (
+    EDGE_SPANS_QUERY,
+    INNER_SPAN_QUERY,
+    changes_query,
+    list_query,
+)
 from oxdav.store.postgres.migrate import migrate
 
 # -- context versions -----------------------------------------------------------------
@@ -142,6 +148,20 @@ def test_time_range_listing_is_an_index_range_scan(filled, time_range, bound):
     text = plan(filled, *list_query(scope(), time_range, None))
     assert "Seq Scan" not in text, text
     assert "objects_time" in text and bound in text.split("Index Cond:")[1], text
+
+
+def test_instance_spans_are_index_scans_of_the_time_index(filled):
+    filled.execute(
+        "INSERT INTO object_instances (context_id, folder_id, name, is_long, span_start,"
+        " span_end) SELECT 1, f, n || '.ics', false, 1700000000 + d * 86400,"
+        " 1700000000 + d * 86400 + 3600 FROM generate_series(20, 39) f,"
+        " generate_series(1, 50) n, generate_series(1, 200) d")
+    filled.execute("ANALYZE object_instances")
+    params = {"c": 1, "f": 20, **instance_bounds(START + 99 * DAY, START + 131 * DAY,
+                                                  (START + 101 * DAY, START + 129 * DAY))}
+    for sql in (INNER_SPAN_QUERY, EDGE_SPANS_QUERY):
+        text = plan(filled, sql, params)
+        assert "Seq Scan" not in text and "object_instances_time" in text, text
 
 
 def test_an_initial_sync_finds_each_object_by_its_key_before_any_analyze(postgres_database):

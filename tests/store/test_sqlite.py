@@ -286,6 +286,21 @@ def test_time_range_listing_is_an_index_range_scan(time_range, index):
     assert f"USING INDEX {index}" in plan and ("last_end>?" in plan or "first_start<?" in plan)
 
 
+def test_instance_spans_are_read_from_the_time_index_alone():
+    # Migration 0016: the name is in the index, so a month of daily series is a few
+    # range scans of the index and no row lookup per span.
+    from oxdav.store.core.rows import instance_bounds
+    from oxdav.store.sqlite.content_rows import EDGE_SPANS_QUERY, INNER_SPAN_QUERY
+
+    params = {"c": 1, "f": 20, **instance_bounds(100, 5_000_000, (200, 4_000_000))}
+    for sql in (INNER_SPAN_QUERY, EDGE_SPANS_QUERY):
+        plan = query_plan(sql, params)
+        scans = plan.count("USING COVERING INDEX object_instances_time (context_id=? AND"
+                           " folder_id=? AND is_long=? AND span_start>? AND span_start<?)")
+        assert scans == (2 if sql is INNER_SPAN_QUERY else 4), plan
+        assert " SCAN object_instances" not in plan, plan
+
+
 def test_changes_are_an_index_range_scan():
     from oxdav.store.sqlite.content_rows import changes_query
 

@@ -37,6 +37,7 @@ def compute_etag(data: bytes) -> str:
 
 #: How far the instance index is searched beyond a range: floating and all-day spans
 #: are wall-clock times whose instant is up to 14 hours either side (RFC 4791 §7.3).
+#: A span starting more than this inside the range meets it in every zone.
 INSTANCE_SLACK = 86_400
 
 
@@ -46,7 +47,8 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
 
     With ``spans`` and a bounded range, an object with an instance index whose window
     holds the range (``ObjectIndex.instances``) is kept only when an indexed instance
-    lies near the range, with those instances as its ``exact_spans``.
+    lies near the range, with those instances as its ``exact_spans``
+    (:func:`near_spans`).
     """
     found = rows.list_objects(scope, time_range, component, spans)
     if not spans or time_range is None or None in time_range:
@@ -54,7 +56,8 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
     start, end = time_range
     assert start is not None and end is not None
     low, high = start - INSTANCE_SLACK, end + INSTANCE_SLACK
-    windows, near = rows.instance_spans(scope, low, high)
+    windows, first_inner, edges = rows.instance_spans(
+        scope, low, high, (start + INSTANCE_SLACK, end - INSTANCE_SLACK))
     if not windows:
         return found
     kept = []
@@ -62,10 +65,26 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
         window = windows.get(meta.name)
         if window is None or not window.covers(low, high):
             kept.append(meta)
-        elif meta.name in near:
-            kept.append(meta._replace(exact_spans=tuple(near[meta.name]),
-                                      floating_spans=window.floating))
+            continue
+        inside = first_inner.get(meta.name)
+        near = (inside,) if inside is not None else tuple(edges.get(meta.name, ()))
+        if near:
+            kept.append(meta._replace(exact_spans=near, floating_spans=window.floating))
     return kept
+
+
+def near_spans(spans: Iterable[tuple[int, int]], start: int, end: int
+               ) -> tuple[tuple[int, int], ...]:
+    """The spans of an instance index :func:`list_objects` hands out for the range
+    ``[start, end]``: the first starting more than :data:`INSTANCE_SLACK` inside it
+    alone (it meets the range in every zone, so it decides), else all those within
+    :data:`INSTANCE_SLACK` of it, in start order."""
+    ordered = sorted(spans)
+    inner = [s for s in ordered if start + INSTANCE_SLACK < s[0] < end - INSTANCE_SLACK]
+    if inner:
+        return (inner[0],)
+    return tuple(s for s in ordered
+                 if s[0] <= end + INSTANCE_SLACK and s[1] >= start - INSTANCE_SLACK)
 
 
 def get_objects(rows: ContentRows, scope: Scope, names: Iterable[str],

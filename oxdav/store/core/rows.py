@@ -47,6 +47,27 @@ class Versions(NamedTuple):
     folder: int | None
 
 
+#: Seconds beyond which an instance span is long (``object_instances.is_long``): a range
+#: scans the short spans from a week before it only, the long ones from the start.
+LONG_SPAN = 7 * 86_400
+
+#: What :meth:`ContentRows.instance_spans` returns: the instance windows by name
+#: (spans left empty), by name the first span starting inside the inner interval, and
+#: by name the spans near the range starting outside it (in start order).
+InstanceSpansNear = tuple[dict[str, InstanceSpans], dict[str, tuple[int, int]],
+                          dict[str, list[tuple[int, int]]]]
+
+
+def instance_bounds(low: int, high: int, inner: tuple[int, int]) -> dict[str, int]:
+    """The parameters of an engine's instance-span queries: the range ``low``/``high``,
+    the open inner interval ``a``/``b`` (``b`` past ``a``, so that the spans starting
+    at or before ``a`` and those at or after ``b`` never overlap), and where short and
+    long spans meeting the range can start."""
+    a = inner[0]
+    return {"low": low, "high": high, "a": a, "b": max(inner[1], a + 1),
+            "short_from": low - LONG_SPAN, "long_from": -(2 ** 62)}
+
+
 class ObjectState(NamedTuple):
     """What a write checks of the object it replaces."""
 
@@ -218,11 +239,13 @@ class ContentRows(Protocol):
         """Replace the object's instance index (None: remove it)."""
     def aging_instance_indexes(self, until_before: int, limit: int
                                ) -> list[tuple[int, int, str]]: ...
-    def instance_spans(self, scope: Scope, start: int, end: int
-                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
-        """The instance windows of the folder's indexed objects (``spans`` left empty),
-        and by name the indexed spans that meet the closed interval ``[start, end]``, in
-        start order (for objects the scope may not read too: the caller filters)."""
+    def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
+                       ) -> InstanceSpansNear:
+        """The instance windows of the folder's indexed objects (``spans`` left empty);
+        by name the first indexed span starting inside the open interval ``inner``;
+        by name the indexed spans meeting the closed interval ``[low, high]`` that
+        start outside ``inner``, in start order (:func:`instance_bounds`). For objects
+        the scope may not read too: the caller filters."""
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None: ...
     def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:

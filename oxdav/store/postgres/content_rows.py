@@ -18,7 +18,14 @@ import psycopg
 from psycopg import errors
 
 from ..core.clock import to_datetime
-from ..core.rows import Change, ObjectState, Versions
+from ..core.rows import (
+    LONG_SPAN,
+    Change,
+    InstanceSpansNear,
+    ObjectState,
+    Versions,
+    instance_bounds,
+)
 from ..core.scope import Scope
 from ..errors import AlreadyExists
 from ..models import (
@@ -97,15 +104,19 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
     return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
 
 
-#: Seconds beyond which an instance span is long (``object_instances.is_long``).
-LONG_SPAN = 7 * 86_400
-#: The indexed spans meeting ``[start, end]``: short ones start at most a week before.
-INSTANCE_QUERY = (
-    "SELECT name, span_start, span_end FROM object_instances WHERE context_id = %(c)s"
-    " AND folder_id = %(f)s AND NOT is_long AND span_start BETWEEN %(short_from)s"
-    " AND %(end)s AND span_end >= %(start)s UNION ALL SELECT name, span_start, span_end"
-    " FROM object_instances WHERE context_id = %(c)s AND folder_id = %(f)s AND is_long"
-    " AND span_start <= %(end)s AND span_end >= %(start)s ORDER BY 2")
+_SPANS = ("SELECT name, span_start, span_end FROM object_instances WHERE context_id = %(c)s"
+          " AND folder_id = %(f)s AND {} is_long AND span_start")
+#: By name, the first indexed span starting inside the open interval ``(a, b)``.
+INNER_SPAN_QUERY = ("SELECT DISTINCT ON (name) * FROM (" + " UNION ALL ".join(
+    _SPANS.format(long) + " > %(a)s AND span_start < %(b)s" for long in ("NOT", ""))
+    + ") q ORDER BY name, span_start, span_end")
+#: The indexed spans meeting ``[low, high]`` that start at or before ``a`` or at or
+#: after ``b``; short ones start at most a week before ``low``.
+EDGE_SPANS_QUERY = " UNION ALL ".join(
+    _SPANS.format(long) + f" BETWEEN {first} AND {last} AND span_end >= %(low)s"
+    for long, first, last in (("NOT", "%(short_from)s", "%(a)s"), ("NOT", "%(b)s", "%(high)s"),
+                              ("", "%(long_from)s", "%(a)s"), ("", "%(b)s", "%(high)s"))
+) + " ORDER BY 2"
 
 
 def changes_query(scope: Scope, since: int | None, limit: int | None
@@ -339,7 +350,8 @@ class PostgresContentRows:
         for row in self.conn.execute(
                 f"SELECT {columns} FROM objects WHERE {where} AND name = ANY(%(names)s)",
                 {**params, "names": list(names)}):
-            found[row[0]] = StoredObject(meta_from_row(row), row[OBJECT_META_COLUMN_COUNT],
+            found[row[0]] = StoredObject(meta_from_row(row, spans=False),
+                                         row[OBJECT_META_COLUMN_COUNT],
                                          row[OBJECT_META_COLUMN_COUNT + 1] if derived else None)
         return found
 
@@ -438,20 +450,22 @@ class PostgresContentRows:
             " ORDER BY indexed_until, context_id, folder_id, name LIMIT %s",
             (until_before, limit))]
 
-    def instance_spans(self, scope: Scope, start: int, end: int
-                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
+    def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
+                       ) -> InstanceSpansNear:
         folder = {"c": scope.context_id, "f": scope.folder_id}
-        windows = {name: InstanceSpans(low, high, (), floating)
-                   for name, low, high, floating in self.conn.execute(
+        windows = {name: InstanceSpans(first, last, (), floating)
+                   for name, first, last, floating in self.conn.execute(
                        "SELECT name, indexed_from, indexed_until, floating FROM instance_windows"
                        " WHERE context_id = %(c)s AND folder_id = %(f)s", folder)}
-        near: dict[str, list[tuple[int, int]]] = {}
         if not windows:
-            return windows, near
-        for name, low, high in self.conn.execute(INSTANCE_QUERY, {
-                **folder, "start": start, "end": end, "short_from": start - LONG_SPAN}):
-            near.setdefault(name, []).append((low, high))
-        return windows, near
+            return windows, {}, {}
+        bounds = {**folder, **instance_bounds(low, high, inner)}
+        first_inner = {name: (start, end) for name, start, end
+                       in self.conn.execute(INNER_SPAN_QUERY, bounds)}
+        edges: dict[str, list[tuple[int, int]]] = {}
+        for name, start, end in self.conn.execute(EDGE_SPANS_QUERY, bounds):
+            edges.setdefault(name, []).append((start, end))
+        return windows, first_inner, edges
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:

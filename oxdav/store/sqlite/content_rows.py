@@ -13,7 +13,14 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..core.rows import Change, ObjectState, Versions
+from ..core.rows import (
+    LONG_SPAN,
+    Change,
+    InstanceSpansNear,
+    ObjectState,
+    Versions,
+    instance_bounds,
+)
 from ..core.scope import Scope
 from ..errors import AlreadyExists
 from ..models import (
@@ -81,15 +88,21 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
     return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
 
 
-#: Seconds beyond which an instance span is long (``object_instances.is_long``).
-LONG_SPAN = 7 * 86_400
-#: The indexed spans meeting ``[start, end]``: short ones start at most a week before.
-INSTANCE_QUERY = (
+#: By name, the first indexed span starting inside the open interval ``(:a, :b)``.
+INNER_SPAN_QUERY = (
+    "SELECT name, MIN(span_start), span_end FROM (SELECT name, span_start, span_end"
+    " FROM object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 0"
+    " AND span_start > :a AND span_start < :b UNION ALL SELECT name, span_start, span_end"
+    " FROM object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 1"
+    " AND span_start > :a AND span_start < :b) GROUP BY name")  # SQLite: span_end of the MIN
+#: The indexed spans meeting ``[:low, :high]`` that start at or before ``:a`` or at or
+#: after ``:b``; short ones start at most a week before ``:low``.
+EDGE_SPANS_QUERY = " UNION ALL ".join(
     "SELECT name, span_start, span_end FROM object_instances WHERE context_id = :c"
-    " AND folder_id = :f AND is_long = 0 AND span_start BETWEEN :short_from AND :end"
-    " AND span_end >= :start UNION ALL SELECT name, span_start, span_end FROM"
-    " object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 1"
-    " AND span_start <= :end AND span_end >= :start ORDER BY 2")
+    f" AND folder_id = :f AND is_long = {long} AND span_start BETWEEN {first} AND {last}"
+    " AND span_end >= :low"
+    for long, first, last in ((0, ":short_from", ":a"), (0, ":b", ":high"),
+                              (1, ":long_from", ":a"), (1, ":b", ":high"))) + " ORDER BY 2"
 
 
 def changes_query(scope: Scope, since: int | None, limit: int | None
@@ -313,7 +326,8 @@ class SQLiteContentRows:
                     f"SELECT {columns} FROM objects WHERE {where} AND name IN ({marks})",
                     {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
                 other = row["derived"] if derived else None
-                found[row["name"]] = StoredObject(meta_from_row(row), bytes(row["data"]),
+                found[row["name"]] = StoredObject(meta_from_row(row, spans=False),
+                                                  bytes(row["data"]),
                                                   None if other is None else bytes(other))
         return found
 
@@ -404,20 +418,22 @@ class SQLiteContentRows:
             " ORDER BY indexed_until, context_id, folder_id, name LIMIT ?",
             (until_before, limit))]
 
-    def instance_spans(self, scope: Scope, start: int, end: int
-                       ) -> tuple[dict[str, InstanceSpans], dict[str, list[tuple[int, int]]]]:
+    def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
+                       ) -> InstanceSpansNear:
         folder = {"c": scope.context_id, "f": scope.folder_id}
-        windows = {name: InstanceSpans(low, high, (), bool(floating))
-                   for name, low, high, floating in self.conn.execute(
+        windows = {name: InstanceSpans(first, last, (), bool(floating))
+                   for name, first, last, floating in self.conn.execute(
                        "SELECT name, indexed_from, indexed_until, floating FROM instance_windows"
                        " WHERE context_id = :c AND folder_id = :f", folder)}
-        near: dict[str, list[tuple[int, int]]] = {}
         if not windows:
-            return windows, near
-        for name, low, high in self.conn.execute(INSTANCE_QUERY, {
-                **folder, "start": start, "end": end, "short_from": start - LONG_SPAN}):
-            near.setdefault(name, []).append((low, high))
-        return windows, near
+            return windows, {}, {}
+        bounds = {**folder, **instance_bounds(low, high, inner)}
+        first_inner = {name: (start, end) for name, start, end
+                       in self.conn.execute(INNER_SPAN_QUERY, bounds)}
+        edges: dict[str, list[tuple[int, int]]] = {}
+        for name, start, end in self.conn.execute(EDGE_SPANS_QUERY, bounds):
+            edges.setdefault(name, []).append((start, end))
+        return windows, first_inner, edges
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:
