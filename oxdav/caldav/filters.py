@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from icalendar import Component
@@ -279,18 +280,32 @@ def _comp_matches(
 
 
 _WALL_EPOCH = datetime(1970, 1, 1)
+_DAY = 86_400
+
+
+@lru_cache(maxsize=64)
+def _epoch_bounds(rng: TimeRange) -> tuple[float | None, float | None]:
+    return (None if rng.start is None else rng.start.timestamp(),
+            None if rng.end is None else rng.end.timestamp())
 
 
 def _span_matches(rng: TimeRange, start: int, end: int) -> bool:
-    """The §9.9 VEVENT test of one indexed span (:func:`~oxdav.caldav.timerange.event_bounds`)."""
-    begin = datetime.fromtimestamp(start, UTC)
-    if start == end:
-        return rng.contains(begin)
-    return rng.overlaps(begin, datetime.fromtimestamp(end, UTC))
+    """The §9.9 VEVENT test of one indexed span (:func:`~oxdav.caldav.timerange.event_bounds`):
+    :meth:`TimeRange.contains` its start when it has no duration, else
+    :meth:`TimeRange.overlaps`, in epoch seconds (a query decides thousands)."""
+    low, high = _epoch_bounds(rng)
+    if high is not None and start >= high:
+        return False
+    if low is None:
+        return True
+    return start >= low if start == end else end > low
 
 
 def _all_day_matches(rng: TimeRange, start: int, end: int, tz: tzinfo) -> bool:
     """The same for an all-day span: its midnights read in ``tz`` (§7.3, ``event_bounds``)."""
+    low, high = _epoch_bounds(rng)
+    if (low is None or start > low + _DAY) and (high is None or start < high - _DAY):
+        return True  # read in any zone (less than a day off UTC) it starts inside the range
     begin = to_utc(_WALL_EPOCH + timedelta(seconds=start), tz)
     finish = to_utc(_WALL_EPOCH + timedelta(seconds=end), tz)
     if finish <= begin:

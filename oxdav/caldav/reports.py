@@ -36,7 +36,7 @@ from oxdav.caldav.tasks import Answer, answer_objects, decide, free_busy
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.multiget import read_multiget
-from oxdav.dav.multistatus import ResponseEntry, multistatus_answer
+from oxdav.dav.multistatus import ResponseEntry, ResponseItem, multistatus_answer
 from oxdav.dav.namespaces import CALDAV_NS, DAV_NS, clark
 from oxdav.dav.properties import PropertyRegistry
 from oxdav.dav.property_results import (
@@ -49,7 +49,7 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements
-from oxdav.store.models import StoredObject
+from oxdav.store.models import ObjectMeta, StoredObject
 
 log = Logger()
 
@@ -83,11 +83,18 @@ BATCH = 200
 INLINE_PARSE_BYTES = 64 * 1024
 #: Bytes of stored text a batch may check for XML inline when it parses nothing.
 INLINE_CHECK_BYTES = 1024 * 1024
-#: Candidates a calendar-query decides from the index inline, below which the hop to
-#: the work pool costs more than it saves.
-INLINE_CANDIDATES = 500
+#: Indexed spans a calendar-query tests inline (about a microsecond each, five for a
+#: floating one read in the query's zone), below which the hop to the work pool costs
+#: more than it saves: the store hands out one span per series that decides.
+INLINE_SPAN_TESTS = 5_000
 #: The server-level setting bounding the recurrence instances of one report.
 MAX_REPORT_INSTANCES = "oxdav.caldav.maxReportInstances"
+
+
+def span_tests(candidates: Sequence[ObjectMeta]) -> int:
+    """What deciding ``candidates`` from the index costs, in :data:`INLINE_SPAN_TESTS`."""
+    return sum(1 if m.exact_spans is None else len(m.exact_spans) * (5 if m.floating_spans else 1)
+               for m in candidates)
 
 
 def report_budget(resource: CalendarCollection) -> InstanceBudget:
@@ -122,7 +129,8 @@ class _ObjectReport(Report):
     @staticmethod
     def selection(body: etree._Element) -> tuple[PropFindRequest, CalendarDataRequest | None,
                                                  bool]:
-        """The properties wanted besides calendar-data, its request, whether it is wanted.
+        """The properties wanted (calendar-data among them or not), the calendar-data
+        request, whether calendar-data is wanted.
 
         Raises:
             CalDAVError: a malformed calendar-data element (§9.6).
@@ -132,9 +140,7 @@ class _ObjectReport(Report):
             return request, None, False
         element = next(e for p in child_elements(body) if p.tag == _PROP
                        for e in child_elements(p) if e.tag == CALENDAR_DATA)
-        data_request = parse_calendar_data_request(element)
-        rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
-        return rest, data_request, True
+        return request, parse_calendar_data_request(element), True
 
     async def answer_batch(self, resource: CalendarCollection, names: Sequence[str],
                            decided: dict[str, bool | None], flt: CalendarFilter | None,
@@ -147,9 +153,14 @@ class _ObjectReport(Report):
         stored = await resource.store_collection.get_many(
             names, derived=wants_derived(data_request))
         transforms = wants_data and data_request is not None and not data_request.whole
-        parsed = sum(len(s.data) for s in stored
-                     if transforms or (flt is not None and decided.get(s.name) is None))
-        checked = sum(len(s.data) for s in stored) if wants_data else 0
+        total = sum(len(s.data) for s in stored)
+        if transforms:
+            parsed = total
+        elif flt is None or None not in decided.values():
+            parsed = 0
+        else:
+            parsed = sum(len(s.data) for s in stored if decided.get(s.meta.name) is None)
+        checked = total if wants_data else 0
         args = (stored, decided, flt, data_request, wants_data, tz, budget.limit - budget.used)
         if parsed <= INLINE_PARSE_BYTES and checked <= INLINE_CHECK_BYTES:
             answers, cut, used = answer_objects(*args)
@@ -161,12 +172,19 @@ class _ObjectReport(Report):
 
     async def entry(self, ctx: RequestContext, resource: CalendarCollection,
                     stored: StoredObject, answer: Answer, request: PropFindRequest
-                    ) -> ResponseEntry:
-        """One object's response, calendar-data included when asked for."""
-        result = await self._properties.evaluate(ctx, resource.member(stored.meta), request)
+                    ) -> ResponseItem:
+        """One object's response, calendar-data included when asked for: written from
+        the template of its shape when every value is text
+        (:meth:`PropertyRegistry.respond`)."""
+        member = resource.member(stored.meta)
         if answer.data is not None:
-            result.set(CALENDAR_DATA, answer.data)
-        elif answer.refused is not None:
+            return await self._properties.respond(ctx, member, request,
+                                                  known={CALENDAR_DATA: answer.data})
+        if CALENDAR_DATA not in request.names:
+            return await self._properties.respond(ctx, member, request)
+        rest = PropFindRequest.prop([n for n in request.names if n != CALENDAR_DATA])
+        result = await self._properties.evaluate(ctx, member, rest)
+        if answer.refused is not None:
             error = refused_request(answer.refused)
             result.set_status(CALENDAR_DATA, error.status, error.precondition_name)
         elif answer.unreadable is not None:
@@ -193,7 +211,7 @@ class CalendarMultigetReport(_ObjectReport):
         tz = query_timezone(await resource.timezone_text())
         budget = report_budget(resource)
 
-        async def entries() -> AsyncIterator[ResponseEntry]:
+        async def entries() -> AsyncIterator[ResponseItem]:
             for first in range(0, len(hrefs), BATCH):
                 batch = hrefs[first:first + BATCH]
                 wanted = list(dict.fromkeys(names[h] for h in batch if h in names))
@@ -248,14 +266,14 @@ class CalendarQueryReport(_ObjectReport):
         candidates = await resource.store_collection.list(time_range=span,
                                                     component=narrowing.component,
                                                     spans=True)
-        if len(candidates) <= INLINE_CANDIDATES:
+        if span_tests(candidates) <= INLINE_SPAN_TESTS:
             decided = decide(flt, candidates, tz)
         else:
             decided = await resource.tree.work.process(decide, flt, candidates, tz)
         names = [name for name, decision in decided.items() if decision is not False]
         budget = report_budget(resource)
 
-        async def entries() -> AsyncIterator[ResponseEntry]:
+        async def entries() -> AsyncIterator[ResponseItem]:
             for first in range(0, len(names), BATCH):
                 answers, cut = await self.answer_batch(
                     resource, names[first:first + BATCH], decided, flt, data_request,

@@ -30,7 +30,7 @@ from oxdav.caldav.ical import ParsedCalendarObject, load_calendar, parse_calenda
 from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
 from oxdav.caldav.instance_index import Window, instance_spans
 from oxdav.caldav.timerange import TimeRange
-from oxdav.dav.xmlchars import XMLText, xml_text
+from oxdav.dav.xmlchars import XMLText, xml_text_of
 from oxdav.store.models import InstanceSpans, ObjectIndex, ObjectMeta, StoredObject
 
 log = Logger()
@@ -142,9 +142,7 @@ def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, want
         return Answer(stored.name, refused=error)
     except ValueError as error:  # stored before PUT checked, no longer parses
         return Answer(stored.name, unreadable=f"it does not parse: {error}")
-    # Bytes that are no UTF-8 stay unwritable surrogates, found by the XML check.
-    text = data.decode("utf-8", "surrogateescape")
-    checked = xml_text(text)
+    checked = xml_text_of(data)
     if isinstance(checked, str):
         return Answer(stored.name, data=checked)
     return Answer(stored.name, unwritable=checked.where)

@@ -54,8 +54,14 @@ class PathError(ValueError):
     """An href or path that cannot be decoded or normalised."""
 
 
+#: A segment ``quote`` leaves as it is (its always-safe characters and ours).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.\-~:@()]*")
+
+
 def quote_segment(segment: str) -> str:
     """Percent-encode one path segment (UTF-8, fixed safe set; ``/`` is encoded)."""
+    if _UNQUOTED.fullmatch(segment):
+        return segment  # most member names: a listing encodes thousands
     return quote(segment, safe=_SEGMENT_SAFE)
 
 

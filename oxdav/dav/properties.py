@@ -12,6 +12,7 @@ Dead properties come from the resource (:meth:`DAVResource.dead_properties`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar, cast
@@ -86,6 +87,7 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
         resource: DAVResource,
         request: PropFindRequest,
         href: str | None = None,
+        known: Mapping[str, PropertyValue] | None = None,
     ) -> PropFindResult:
         """Evaluate ``request`` against ``resource``: each value computed only if wanted.
 
@@ -94,8 +96,10 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
             resource: the resource whose properties are read.
             request: which properties are wanted.
             href: the href to report; by default ``ctx.href(resource.path)``.
+            known: values the caller already has (a report's calendar-data), taken for
+                those names of a ``prop`` request instead of asking their getters.
         """
-        values = (await self._named_values(ctx, resource, request.names)
+        values = (await self._named_values(ctx, resource, request.names, known)
                   if request.type is PropFindType.PROP else None)
         return await self._result(ctx, resource, request, href, values)
 
@@ -105,6 +109,7 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
         resource: DAVResource,
         request: PropFindRequest,
         href: str | None = None,
+        known: Mapping[str, PropertyValue] | None = None,
     ) -> ResponseItem:
         """The ``response`` for ``resource``: what ``evaluate(…).to_entry()`` gives.
 
@@ -112,11 +117,11 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
         empty or missing comes back as a :class:`TextResponse`, with no result object
         built and written from a template. Anything else (a collection, a dead
         property, an element value, an error) is recorded the general way, from the
-        same values.
+        same values. ``known`` as for :meth:`evaluate`.
         """
         if request.type is not PropFindType.PROP or resource.is_collection:
-            return (await self.evaluate(ctx, resource, request, href)).to_entry()
-        values = await self._named_values(ctx, resource, request.names)
+            return (await self.evaluate(ctx, resource, request, href, known)).to_entry()
+        values = await self._named_values(ctx, resource, request.names, known)
         shape = _text_shape(values)
         if shape is not None:
             try:
@@ -127,13 +132,17 @@ class PropertyRegistry(NamedRegistry[LiveProperty]):
         return (await self._result(ctx, resource, request, href, values)).to_entry()
 
     async def _named_values(self, ctx: RequestContext, resource: DAVResource,
-                            names: tuple[str, ...]) -> list[object]:
-        """Per requested name (a ``prop`` request): what its getter returned, the
-        :class:`DAVError` it raised, :data:`_NOT_HERE` for a live property the resource
-        lacks, or :data:`_DEAD` for a name that is no live property."""
+                            names: tuple[str, ...],
+                            known: Mapping[str, PropertyValue] | None = None) -> list[object]:
+        """Per requested name (a ``prop`` request): its ``known`` value, what its getter
+        returned, the :class:`DAVError` it raised, :data:`_NOT_HERE` for a live property
+        the resource lacks, or :data:`_DEAD` for a name that is no live property."""
         registered = self._entries
         values: list[object] = []
         for name in names:
+            if known is not None and name in known:
+                values.append(known[name])
+                continue
             prop = registered.get(name)
             if prop is None:
                 values.append(_DEAD)

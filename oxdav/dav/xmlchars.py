@@ -48,6 +48,27 @@ def xml_text(text: str) -> XMLText | NotXML:
     return XMLText(text) if where is None else NotXML(where)
 
 
+#: Bytes of UTF-8 text that are XML characters on their own or parts of one: all but
+#: the C0 controls other than HTAB, LF and CR.
+_XML_BYTES: Final = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x100)])
+#: U+FFFE and U+FFFF in UTF-8: the only XML-excluded characters made of such bytes
+#: (strict UTF-8 holds no surrogates).
+_NOT_XML_UTF8: Final = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+
+
+def xml_text_of(data: bytes) -> XMLText | NotXML:
+    """UTF-8 ``data`` as :class:`XMLText`, or what keeps it out of XML (bytes that are
+    no UTF-8 become unwritable surrogates). A few byte scans for text that is fine,
+    several times faster than :func:`xml_text` on the decoded text."""
+    if not data.translate(None, _XML_BYTES) and (
+            data.isascii() or (_NOT_XML_UTF8[0] not in data and _NOT_XML_UTF8[1] not in data)):
+        try:
+            return XMLText(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
+    return xml_text(data.decode("utf-8", "surrogateescape"))
+
+
 def xml_safe(text: str) -> str:
     """``text`` with each character XML cannot carry replaced by U+FFFD, for messages
     that quote what a client sent."""

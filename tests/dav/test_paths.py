@@ -144,3 +144,13 @@ def test_member_hrefs_match_mapping_each_path_alone(mapper: PathMapper) -> None:
         expected = quote_path(mapper.to_external(mapper.internal_path(path)))
         assert mapper.href(path) == expected
         assert mapper.href(path, collection=True) == expected.rstrip("/") + "/"
+
+
+def test_a_segment_is_encoded_as_quote_encodes_it() -> None:
+    # quote_segment skips quote() for names made of safe characters only.
+    from urllib.parse import quote
+
+    from oxdav.dav.paths import quote_segment
+    for segment in ["plain-name_1.ics", "a b.ics", "ümlaut.vcf", "x/y", "100%.ics", "a:b@c(d)",
+                    "~tilde", "", "?#[]", "emoji\U0001F600", "semi;colon", "plus+sign"]:
+        assert quote_segment(segment) == quote(segment, safe=":@()"), segment
