@@ -48,6 +48,8 @@ class CalendarSpace(FolderSpace):
         self.scheduling = scheduling
         if scheduling is not None:
             self.compliance = (*type(self).compliance, *scheduling.compliance)
+            # A scheduling object's Schedule-Tag (GET, PUT, PROPFIND) is a dead property.
+            self.member_properties = True
 
     def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> CalendarCollection:

@@ -56,6 +56,9 @@ class FolderSpace:
     compliance: ClassVar[tuple[str, ...]] = ()
     #: The setting giving the largest member in bytes (max-resource-size), if any.
     max_resource_setting: ClassVar[str | None] = None
+    #: Whether a member is read with its dead properties (one store call, not two, for
+    #: a space whose GET sends one of them as a header).
+    member_properties: bool = False
 
     def folder_collection(self, tree: FolderTree, store_collection: Collection, *,
                           path: str | None = None) -> FolderCollection:

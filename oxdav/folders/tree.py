@@ -135,7 +135,8 @@ class DavTree:
         if folder_id is not None:
             # A member path reads the member with the folder: one store call.
             store_collection = await (await self.home()).collection(
-                folder_id, prefetch=rest[1] if len(rest) == 2 else None)
+                folder_id, prefetch=rest[1] if len(rest) == 2 else None,
+                prefetch_properties=space.member_properties)
             folder = store_collection.folder
             if folder.module not in space.modules or not space.exposes(self, folder):
                 return None

@@ -235,13 +235,17 @@ class Home(Protocol):
         (including ``ALL_USERS_GROUP``), and system folders such as the GAL."""
         ...
 
-    async def collection(self, folder_id: int, *, prefetch: str | None = None) -> Collection:
+    async def collection(self, folder_id: int, *, prefetch: str | None = None,
+                         prefetch_properties: bool = False) -> Collection:
         """Open a folder. Raises: NotFound when absent or not readable by the user.
 
         Args:
             prefetch: the name of a member to read in the same call: the collection's
                 ``get(prefetch)`` then answers (object or NotFound) without another
                 store call, until the transaction writes anything.
+            prefetch_properties: read the prefetched member's dead properties too:
+                ``dead_properties(prefetch)`` then answers without another store
+                call, the same way (when the member is there).
         """
         ...
 

@@ -252,3 +252,55 @@ async def test_prefetch_gives_what_get_gives_and_keeps_read_own_rights(store, wo
             alice = await txn.home(world.context.id, world.alice.id)
             plain = await (await alice.collection(folder_id)).get_many(["bobs.ics"])
         assert (got.meta, got.data, got.derived) == (plain[0].meta, plain[0].data, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_prefetched_properties_come_from_the_same_read_until_the_transaction_writes(
+        store, world):
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        calendar = await calendar_in(txn, world, folder_id)
+        await calendar.put("a.ics", b"v1", EVENT)
+        await calendar.set_dead_properties("a.ics", {"{x:}tag": "1"})
+    # Without a snapshot every call sees the latest commit: the prefetched properties
+    # still show what the opening call read, so they came with it.
+    async with store.transaction("r", snapshot=False) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        prefetched = await home.collection(folder_id, prefetch="a.ics",
+                                           prefetch_properties=True)
+        plain = await home.collection(folder_id, prefetch="a.ics")
+        async with store.transaction("w", write=True) as writer:
+            await (await calendar_in(writer, world, folder_id)).set_dead_properties(
+                "a.ics", {"{x:}tag": "2"})
+        assert await prefetched.dead_properties("a.ics") == {"{x:}tag": "1"}
+        assert await plain.dead_properties("a.ics") == {"{x:}tag": "2"}  # read now
+        assert await prefetched.dead_properties("") == {}  # the folder's: read now
+    async with store.transaction("t", write=True) as txn:
+        home = await txn.home(world.context.id, world.alice.id)
+        calendar = await home.collection(folder_id, prefetch="a.ics", prefetch_properties=True)
+        await calendar.set_dead_properties("a.ics", {"{x:}tag": "3"})
+        assert await calendar.dead_properties("a.ics") == {"{x:}tag": "3"}  # stale: read
+        missing = await home.collection(folder_id, prefetch="none.ics",
+                                        prefetch_properties=True)
+        with pytest.raises(NotFound):
+            await missing.dead_properties("none.ics")
+
+
+@pytest_twisted.ensureDeferred
+async def test_prefetched_properties_keep_read_own_rights(store, world):
+    from oxdav.store import FolderPermission
+
+    folder_id = await make_calendar(store, world)
+    async with store.transaction("seed", write=True) as txn:
+        calendar = await calendar_in(txn, world, folder_id)
+        await calendar.update_folder(permissions=[
+            FolderPermission(entity=world.alice.id, is_group=False, read="all", write="all",
+                             delete="all", admin=True),
+            FolderPermission(entity=world.bob.id, is_group=False, read="own", write="own")])
+        await calendar.put("alices.ics", b"alice's", EVENT)
+        await calendar.set_dead_properties("alices.ics", {"{x:}secret": "s"})
+    async with store.transaction("r") as txn:
+        bob = await txn.home(world.context.id, world.bob.id)
+        other = await bob.collection(folder_id, prefetch="alices.ics", prefetch_properties=True)
+        with pytest.raises(NotFound):
+            await other.dead_properties("alices.ics")

@@ -80,22 +80,27 @@ def _with_groups(rows: Rows, fn: Any, context_id: int, user_id: int,
 
 
 def _open_member(rows: Rows, groups: frozenset[int], context_id: int,
-                 folder_id: int, user_id: int, member: str | None
-                 ) -> tuple[Folder, FolderPermission, str | None, StoredObject | None]:
+                 folder_id: int, user_id: int, member: str | None, properties: bool
+                 ) -> tuple[Folder, FolderPermission, str | None, StoredObject | None,
+                            dict[str, str] | None]:
     """Open a readable folder with the user's own name for it (a folder of someone
     else only) and, when ``member`` is given, read that object too (a read: the scope
-    needs no quota)."""
+    needs no quota), with its dead properties when ``properties`` and it is there."""
     folder, rights = _open_readable(rows, context_id, folder_id, user_id, groups)
     name = (rows.own_name(context_id, user_id, folder_id)
             if folders_core.is_shared_with(folder, user_id) else None)
     if member is None:
-        return folder, rights, name, None
+        return folder, rights, name, None, None
     scope = Scope(context_id, folder_id, user_id, rights)
     prefetched = prefetched_member(rows, context_id, folder_id, member)
     if prefetched is not NOT_PREFETCHED:
-        return folder, rights, name, objects_core.readable_object(scope, prefetched)
-    found = objects_core.get_objects(rows, scope, [member])
-    return folder, rights, name, found[0] if found else None
+        stored = objects_core.readable_object(scope, prefetched)
+    else:
+        found = objects_core.get_objects(rows, scope, [member])
+        stored = found[0] if found else None
+    dead = (rows.dead_properties(context_id, folder_id, member)
+            if properties and stored is not None else None)
+    return folder, rights, name, stored, dead
 
 
 class CoreHome:
@@ -130,15 +135,15 @@ class CoreHome:
         """See ``Home.folders``."""
         return await self._call(_readable_folders, self.context_id, self.user_id, module)
 
-    async def collection(self, folder_id: int, *, prefetch: str | None = None
-                         ) -> CoreCollection:
+    async def collection(self, folder_id: int, *, prefetch: str | None = None,
+                         prefetch_properties: bool = False) -> CoreCollection:
         """See ``Home.collection``."""
-        folder, rights, name, member = await self._call(
+        folder, rights, name, member, dead = await self._call(
             _open_member, self.context_id, folder_id, self.user_id, prefetch,
-            opens=(folder_id, prefetch))
+            prefetch_properties, opens=(folder_id, prefetch))
         collection = self._open(folder, rights, name)
         if prefetch is not None:
-            collection.remember(prefetch, member)
+            collection.remember(prefetch, member, dead)
         return collection
 
     async def collections(self, module: Module | None = None
@@ -205,14 +210,26 @@ class CoreCollection:
         self._txn = txn
         self._deleted = False
         # One member read along with the folder (Home.collection(prefetch=)): its name,
-        # the object (None: absent) and the transaction's write count when read, so
-        # that any later write in the transaction makes it stale.
-        self._remembered: tuple[str, StoredObject | None, int] | None = None
+        # the object (None: absent), its dead properties (None: not read) and the
+        # transaction's write count when read, so that any later write in the
+        # transaction makes it stale.
+        self._remembered: tuple[str, StoredObject | None, dict[str, str] | None,
+                                int] | None = None
 
-    def remember(self, name: str, stored: StoredObject | None) -> None:
-        """Keep ``stored`` (just read in this transaction) as what ``get(name)``
-        answers until the transaction writes anything."""
-        self._remembered = (name, stored, self._txn.mutations)
+    def remember(self, name: str, stored: StoredObject | None,
+                 dead: dict[str, str] | None = None) -> None:
+        """Keep ``stored`` and its ``dead`` properties (just read in this transaction)
+        as what ``get(name)`` and ``dead_properties(name)`` answer until the
+        transaction writes anything."""
+        self._remembered = (name, stored, dead, self._txn.mutations)
+
+    def _recalled(self, name: str) -> tuple[StoredObject | None, dict[str, str] | None] | None:
+        """What :meth:`remember` kept of ``name``, while it still holds."""
+        remembered = self._remembered
+        if (remembered is None or remembered[0] != name or self._deleted
+                or remembered[3] != self._txn.mutations):
+            return None
+        return remembered[1], remembered[2]
 
     @property
     def _scope(self) -> Scope:
@@ -231,10 +248,9 @@ class CoreCollection:
 
     async def get(self, name: str, *, derived: bool = False) -> StoredObject:
         """See ``Collection.get``."""
-        remembered = self._remembered
-        if (not derived and remembered is not None and remembered[0] == name
-                and not self._deleted and remembered[2] == self._txn.mutations):
-            stored = remembered[1]
+        recalled = None if derived else self._recalled(name)
+        if recalled is not None:
+            stored = recalled[0]
             if stored is None:
                 raise NotFound(f"object {name!r} in folder {self.folder.id}")
             return stored
@@ -366,6 +382,9 @@ class CoreCollection:
 
     async def dead_properties(self, resource: str) -> dict[str, str]:
         """See ``Collection.dead_properties``."""
+        recalled = self._recalled(resource) if resource else None
+        if recalled is not None and recalled[1] is not None:
+            return dict(recalled[1])
         return await self._txn.call(objects_core.dead_properties, self._scope, resource)
 
     async def set_dead_properties(self, resource: str, set: Mapping[str, str],
