@@ -6,7 +6,6 @@ from oxdav.config import Scope
 from oxdav.directory.lookup import ContextRecord, UserRecord
 from oxdav.directory.tags import user_base_tags
 
-
 #: Scopes made, by the identity of their (immutable) records: a remembered login hands
 #: every request the same two objects, and each request asks twice (about 7 µs each).
 _MADE: dict[tuple[int, int], tuple[ContextRecord, UserRecord, Scope]] = {}

@@ -7,8 +7,8 @@ import psycopg
 import pytest
 
 from oxdav.store import FolderPermission
-from oxdav.store.core.scope import Scope
 from oxdav.store.core.rows import instance_bounds
+from oxdav.store.core.scope import Scope
 from oxdav.store.postgres.content_rows import (
     EDGE_SPANS_QUERY,
     INNER_SPAN_QUERY,
