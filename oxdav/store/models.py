@@ -318,10 +318,6 @@ class InstanceSpans:
     spans: tuple[tuple[int, int], ...]
     floating: bool = False
 
-    def covers(self, start: int, end: int) -> bool:
-        """Whether the closed interval ``[start, end]`` lies inside the window."""
-        return self.indexed_from <= start and end <= self.indexed_until
-
 
 @dataclass(frozen=True)
 class ObjectIndex:

@@ -62,14 +62,14 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
         return found
     kept = []
     for meta in found:
-        window = windows.get(meta.name)
-        if window is None or not window.covers(low, high):
+        floating = windows.get(meta.name)
+        if floating is None:  # no index, or its window does not hold the range
             kept.append(meta)
             continue
         inside = first_inner.get(meta.name)
         near = (inside,) if inside is not None else tuple(edges.get(meta.name, ()))
         if near:
-            kept.append(meta._replace(exact_spans=near, floating_spans=window.floating))
+            kept.append(meta._replace(exact_spans=near, floating_spans=floating))
     return kept
 
 

@@ -51,10 +51,11 @@ class Versions(NamedTuple):
 #: scans the short spans from a week before it only, the long ones from the start.
 LONG_SPAN = 7 * 86_400
 
-#: What :meth:`ContentRows.instance_spans` returns: the instance windows by name
-#: (spans left empty), by name the first span starting inside the inner interval, and
-#: by name the spans near the range starting outside it (in start order).
-InstanceSpansNear = tuple[dict[str, InstanceSpans], dict[str, tuple[int, int]],
+#: What :meth:`ContentRows.instance_spans` returns: by name whether the spans are
+#: floating, for the objects whose instance window holds the range; by name the first
+#: span starting inside the inner interval; by name the spans near the range starting
+#: outside it (in start order).
+InstanceSpansNear = tuple[dict[str, bool], dict[str, tuple[int, int]],
                           dict[str, list[tuple[int, int]]]]
 
 
@@ -241,8 +242,9 @@ class ContentRows(Protocol):
                                ) -> list[tuple[int, int, str]]: ...
     def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
                        ) -> InstanceSpansNear:
-        """The instance windows of the folder's indexed objects (``spans`` left empty);
-        by name the first indexed span starting inside the open interval ``inner``;
+        """By name, whether its spans are floating, for the folder's indexed objects
+        whose instance window holds ``[low, high]``; by name the first indexed span
+        starting inside the open interval ``inner``;
         by name the indexed spans meeting the closed interval ``[low, high]`` that
         start outside ``inner``, in start order (:func:`instance_bounds`). For objects
         the scope may not read too: the caller filters."""

@@ -453,13 +453,13 @@ class PostgresContentRows:
     def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
                        ) -> InstanceSpansNear:
         folder = {"c": scope.context_id, "f": scope.folder_id}
-        windows = {name: InstanceSpans(first, last, (), floating)
-                   for name, first, last, floating in self.conn.execute(
-                       "SELECT name, indexed_from, indexed_until, floating FROM instance_windows"
-                       " WHERE context_id = %(c)s AND folder_id = %(f)s", folder)}
+        bounds = {**folder, **instance_bounds(low, high, inner)}
+        windows = dict(self.conn.execute(
+            "SELECT name, floating FROM instance_windows WHERE context_id = %(c)s"
+            " AND folder_id = %(f)s AND indexed_from <= %(low)s AND indexed_until >= %(high)s",
+            bounds).fetchall())
         if not windows:
             return windows, {}, {}
-        bounds = {**folder, **instance_bounds(low, high, inner)}
         first_inner = {name: (start, end) for name, start, end
                        in self.conn.execute(INNER_SPAN_QUERY, bounds)}
         edges: dict[str, list[tuple[int, int]]] = {}
