@@ -238,16 +238,25 @@ async def test_prefetch_gives_what_get_gives_and_keeps_read_own_rights(store, wo
                              delete="all", admin=True),
             FolderPermission(entity=world.bob.id, is_group=False, read="own", write="own")])
         await calendar.put("alices.ics", b"alice's", EVENT)
+        await calendar.set_dead_properties("alices.ics", {"{x:}secret": "s"})
         bobs = await (await txn.home(world.context.id, world.bob.id)).collection(folder_id)
         await bobs.put("bobs.ics", b"bob's", ObjectIndex("uid-b", "VEVENT"))
+        elsewhere = await txn.create_context("elsewhere", ["elsewhere.example"])
+        dave = await txn.create_user(elsewhere.id, "dave", display_name="Dave")
     for snapshot in (True, False):  # a GET reads without a snapshot
         async with store.transaction("r", snapshot=snapshot) as txn:
             bob = await txn.home(world.context.id, world.bob.id)
             own = await bob.collection(folder_id, prefetch="bobs.ics")
-            other = await bob.collection(folder_id, prefetch="alices.ics")
+            other = await bob.collection(folder_id, prefetch="alices.ics",
+                                         prefetch_properties=True)
             got = await own.get("bobs.ics")
             with pytest.raises(NotFound):
                 await other.get("alices.ics")
+            with pytest.raises(NotFound):  # nor its properties, read along or not
+                await other.dead_properties("alices.ics")
+            with pytest.raises(NotFound):  # another context's user opens nothing
+                await (await txn.home(elsewhere.id, dave.id)).collection(
+                    folder_id, prefetch="alices.ics", prefetch_properties=True)
         async with store.transaction("r2") as txn:
             alice = await txn.home(world.context.id, world.alice.id)
             plain = await (await alice.collection(folder_id)).get_many(["bobs.ics"])
@@ -284,23 +293,3 @@ async def test_prefetched_properties_come_from_the_same_read_until_the_transacti
                                         prefetch_properties=True)
         with pytest.raises(NotFound):
             await missing.dead_properties("none.ics")
-
-
-@pytest_twisted.ensureDeferred
-async def test_prefetched_properties_keep_read_own_rights(store, world):
-    from oxdav.store import FolderPermission
-
-    folder_id = await make_calendar(store, world)
-    async with store.transaction("seed", write=True) as txn:
-        calendar = await calendar_in(txn, world, folder_id)
-        await calendar.update_folder(permissions=[
-            FolderPermission(entity=world.alice.id, is_group=False, read="all", write="all",
-                             delete="all", admin=True),
-            FolderPermission(entity=world.bob.id, is_group=False, read="own", write="own")])
-        await calendar.put("alices.ics", b"alice's", EVENT)
-        await calendar.set_dead_properties("alices.ics", {"{x:}secret": "s"})
-    async with store.transaction("r") as txn:
-        bob = await txn.home(world.context.id, world.bob.id)
-        other = await bob.collection(folder_id, prefetch="alices.ics", prefetch_properties=True)
-        with pytest.raises(NotFound):
-            await other.dead_properties("alices.ics")

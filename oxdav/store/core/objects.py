@@ -56,10 +56,15 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
     start, end = time_range
     assert start is not None and end is not None
     low, high = start - INSTANCE_SLACK, end + INSTANCE_SLACK
-    windows, first_inner, edges = rows.instance_spans(
+    window_rows, inner_rows, edge_rows = rows.instance_spans(
         scope, low, high, (start + INSTANCE_SLACK, end - INSTANCE_SLACK))
-    if not windows:
+    if not window_rows:
         return found
+    windows = {name: bool(floating) for name, floating in window_rows}
+    first_inner = {name: (first, last) for name, first, last in inner_rows}
+    edges: dict[str, list[tuple[int, int]]] = {}
+    for name, first, last in edge_rows:
+        edges.setdefault(name, []).append((first, last))
     kept = []
     for meta in found:
         floating = windows.get(meta.name)

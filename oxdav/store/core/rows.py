@@ -51,12 +51,12 @@ class Versions(NamedTuple):
 #: scans the short spans from a week before it only, the long ones from the start.
 LONG_SPAN = 7 * 86_400
 
-#: What :meth:`ContentRows.instance_spans` returns: by name whether the spans are
-#: floating, for the objects whose instance window holds the range; by name the first
-#: span starting inside the inner interval; by name the spans near the range starting
-#: outside it (in start order).
-InstanceSpansNear = tuple[dict[str, bool], dict[str, tuple[int, int]],
-                          dict[str, list[tuple[int, int]]]]
+#: What :meth:`ContentRows.instance_spans` returns, as rows: ``(name, floating)`` of the
+#: objects whose instance window holds the range; ``(name, start, end)`` of the first
+#: span of each starting inside the inner interval; ``(name, start, end)`` of the spans
+#: near the range starting outside it, in start order.
+InstanceSpansNear = tuple[Sequence[tuple[str, bool]], Sequence[tuple[str, int, int]],
+                          Sequence[tuple[str, int, int]]]
 
 
 def instance_bounds(low: int, high: int, inner: tuple[int, int]) -> dict[str, int]:
@@ -242,12 +242,12 @@ class ContentRows(Protocol):
                                ) -> list[tuple[int, int, str]]: ...
     def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
                        ) -> InstanceSpansNear:
-        """By name, whether its spans are floating, for the folder's indexed objects
-        whose instance window holds ``[low, high]``; by name the first indexed span
-        starting inside the open interval ``inner``;
-        by name the indexed spans meeting the closed interval ``[low, high]`` that
-        start outside ``inner``, in start order (:func:`instance_bounds`). For objects
-        the scope may not read too: the caller filters."""
+        """The folder's indexed objects whose instance window holds ``[low, high]``
+        (with whether their spans are floating); for each, the first indexed span
+        starting inside the open interval ``inner``; and the indexed spans meeting the
+        closed interval ``[low, high]`` that start outside ``inner``, in start order
+        (:func:`instance_bounds`). For objects the scope may not read too: the caller
+        filters."""
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None: ...
     def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:

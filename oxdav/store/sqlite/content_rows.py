@@ -88,6 +88,9 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
     return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
 
 
+#: The indexed objects whose instance window holds ``[:low, :high]``.
+WINDOWS_QUERY = ("SELECT name, floating FROM instance_windows WHERE context_id = :c"
+                 " AND folder_id = :f AND indexed_from <= :low AND indexed_until >= :high")
 #: By name, the first indexed span starting inside the open interval ``(:a, :b)``.
 INNER_SPAN_QUERY = (
     "SELECT name, MIN(span_start), span_end FROM (SELECT name, span_start, span_end"
@@ -420,19 +423,13 @@ class SQLiteContentRows:
 
     def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
                        ) -> InstanceSpansNear:
-        folder = {"c": scope.context_id, "f": scope.folder_id}
-        bounds = {**folder, **instance_bounds(low, high, inner)}
-        windows = {name: bool(floating) for name, floating in self.conn.execute(
-            "SELECT name, floating FROM instance_windows WHERE context_id = :c"
-            " AND folder_id = :f AND indexed_from <= :low AND indexed_until >= :high", bounds)}
+        bounds = {"c": scope.context_id, "f": scope.folder_id,
+                  **instance_bounds(low, high, inner)}
+        windows = self.conn.execute(WINDOWS_QUERY, bounds).fetchall()
         if not windows:
-            return windows, {}, {}
-        first_inner = {name: (start, end) for name, start, end
-                       in self.conn.execute(INNER_SPAN_QUERY, bounds)}
-        edges: dict[str, list[tuple[int, int]]] = {}
-        for name, start, end in self.conn.execute(EDGE_SPANS_QUERY, bounds):
-            edges.setdefault(name, []).append((start, end))
-        return windows, first_inner, edges
+            return [], [], []
+        return (windows, self.conn.execute(INNER_SPAN_QUERY, bounds).fetchall(),
+                self.conn.execute(EDGE_SPANS_QUERY, bounds).fetchall())
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:
