@@ -156,7 +156,7 @@ class _ObjectReport(Report):
         total = sum(len(s.data) for s in stored)
         if transforms:
             parsed = total
-        elif flt is None or None not in decided.values():
+        elif flt is None:
             parsed = 0
         else:
             parsed = sum(len(s.data) for s in stored if decided.get(s.meta.name) is None)
@@ -271,12 +271,14 @@ class CalendarQueryReport(_ObjectReport):
         else:
             decided = await resource.tree.work.process(decide, flt, candidates, tz)
         names = [name for name, decision in decided.items() if decision is not False]
+        # What the batches still test: nothing when the index decided every candidate.
+        undecided: CalendarFilter | None = flt if None in decided.values() else None
         budget = report_budget(resource)
 
         async def entries() -> AsyncIterator[ResponseItem]:
             for first in range(0, len(names), BATCH):
                 answers, cut = await self.answer_batch(
-                    resource, names[first:first + BATCH], decided, flt, data_request,
+                    resource, names[first:first + BATCH], decided, undecided, data_request,
                     wants_data, tz, budget)
                 for stored, answer in answers:
                     yield await self.entry(ctx, resource, stored, answer, request)
