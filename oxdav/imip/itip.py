@@ -15,8 +15,7 @@ import icalendar
 import recurring_ical_events
 from icalendar.prop import vCalAddress
 
-#: The components an iTIP message schedules (RFC 5546 §1.4).
-SCHEDULED = ("VEVENT", "VTODO")
+from oxdav.itip_terms import SCHEDULED, address
 
 
 @dataclass(frozen=True)
@@ -42,14 +41,6 @@ class Itip:
     organizer: str
     attendees: tuple[str, ...]
     calendar: icalendar.Calendar
-
-
-def address(value: object) -> str:
-    """A calendar user address as a bare lower-case e-mail address (``mailto:`` off)."""
-    text = str(value).strip()
-    if text[:7].lower() == "mailto:":
-        text = text[7:]
-    return text.strip().lower()
 
 
 def read_itip(data: bytes) -> Itip:

@@ -9,15 +9,10 @@ from twisted.logger import Logger
 
 from oxdav.config import ConfigHolder
 from oxdav.directory.scope import scope_for
+from oxdav.itip_terms import NOT_DELIVERED, PENDING, address
 from oxdav.store import Transaction, User
 
-from .itip import address
-
 log = Logger()
-
-#: RFC 6638 §3.2.9: the message is queued (pending), or could not be delivered.
-PENDING = "1.0"
-NOT_DELIVERED = "5.1"
 
 
 class ImipDelivery:

@@ -9,9 +9,10 @@ import re
 from email import message_from_bytes
 from email.policy import default
 
+from oxdav.itip_terms import address
 from oxdav.store import QueuedMail
 
-from .itip import Itip, address, read_itip
+from .itip import Itip, read_itip
 
 #: Body parts of a reply mail looked at, at most.
 MAX_PARTS = 50

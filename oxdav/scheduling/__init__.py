@@ -6,7 +6,6 @@
   :class:`~oxdav.scheduling.delivery.ExternalDelivery` way out for everyone else.
 * :mod:`~oxdav.scheduling.tasks`: the iCalendar work of scheduling as pure functions,
   run in a worker process (who is told what; the colleagues' copies; replies).
-* :mod:`~oxdav.scheduling.status`: the SCHEDULE-STATUS codes.
 * :mod:`~oxdav.scheduling.implicit`: what a write or removal means for the others, in
   the writer's transaction (the store calls between the tasks).
 * :mod:`~oxdav.scheduling.incoming`: :func:`~oxdav.scheduling.incoming.apply_itip`, for

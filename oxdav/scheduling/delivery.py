@@ -2,7 +2,7 @@
 their calendar and inbox in the same store transaction, or to anyone else through
 :class:`ExternalDelivery`.
 
-Status codes are in :mod:`oxdav.scheduling.status`.
+Status codes are in :mod:`oxdav.itip_terms`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Protocol
 
 from twisted.logger import Logger
 
-from oxdav.scheduling.status import NOT_DELIVERED
+from oxdav.itip_terms import NOT_DELIVERED
 from oxdav.scheduling.tasks import CopyChange
 from oxdav.store.errors import NotFound
 from oxdav.store.interfaces import Collection, Transaction

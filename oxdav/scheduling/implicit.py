@@ -17,6 +17,7 @@ acts for the owner, RFC 6638 §3.2.1), never the requester.
 from __future__ import annotations
 
 from oxdav.caldav.collection import RECURRENCE_MARKERS
+from oxdav.itip_terms import INVALID_USER, NOT_DELIVERED
 from oxdav.scheduling import itip, tasks
 from oxdav.scheduling.delivery import (
     SCHEDULE_TAG_PROPERTY,
@@ -24,7 +25,6 @@ from oxdav.scheduling.delivery import (
     ExternalDelivery,
     copy_name,
 )
-from oxdav.scheduling.status import INVALID_USER, NOT_DELIVERED
 from oxdav.scheduling.tasks import ORGANIZER, Held, Plan, Settled
 from oxdav.store.interfaces import Collection, Transaction
 from oxdav.store.models import User

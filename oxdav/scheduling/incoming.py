@@ -10,10 +10,10 @@ copy already has (or creates one for a new REQUEST).
 
 from __future__ import annotations
 
+from oxdav.itip_terms import NO_AUTHORITY
 from oxdav.scheduling import itip, tasks
 from oxdav.scheduling.delivery import Colleagues, copy_name
 from oxdav.scheduling.implicit import addresses_of, work_size
-from oxdav.scheduling.status import NO_AUTHORITY
 from oxdav.scheduling.tasks import BadMessage
 from oxdav.store.interfaces import Store, Transaction
 from oxdav.work import INLINE, Work

@@ -17,8 +17,8 @@ from icalendar import Calendar, Component
 from icalendar.parser import Contentlines
 from icalendar.prop import vCalAddress
 
-#: Components iTIP schedules (RFC 5546 §1.4).
-SCHEDULED = ("VEVENT", "VTODO")
+from oxdav.itip_terms import SCHEDULED, address
+
 #: Parameters only the server sets or reads (RFC 6638 §3.2.9, §3.2.10).
 SERVER_PARAMETERS = ("SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND")
 #: What a calendar user changes for themselves: never a reason to tell anyone
@@ -26,15 +26,6 @@ SERVER_PARAMETERS = ("SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND")
 _PERSONAL_PROPERTIES = ("DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "TRANSP")
 _PERSONAL_PARAMETERS = ("PARTSTAT", "RSVP", *SERVER_PARAMETERS)
 PRODID = "-//oxdav//scheduling//EN"
-
-
-def address(value: Any) -> str:
-    """A calendar user address compared as RFC 6638 §2.4.1 suggests: without the
-    ``mailto:`` scheme, case-insensitively."""
-    text = str(value).strip()
-    if text.lower().startswith("mailto:"):
-        text = text[7:]
-    return text.strip().lower()
 
 
 def is_mailto(value: Any) -> bool:

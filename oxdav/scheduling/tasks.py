@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from icalendar import Calendar
 
 from oxdav.caldav.collection import stored_object_index
+from oxdav.itip_terms import DELIVERED, NO_AUTHORITY, NO_SUPPORT, NOT_DELIVERED
 from oxdav.scheduling import itip
 from oxdav.scheduling.errors import OrganizerChanged, TooManyAttendees
-from oxdav.scheduling.status import DELIVERED, NO_AUTHORITY, NO_SUPPORT, NOT_DELIVERED
 from oxdav.store.models import ObjectIndex
 
 ORGANIZER = "organizer"

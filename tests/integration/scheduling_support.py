@@ -11,8 +11,8 @@ from icalendar import Calendar
 
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
+from oxdav.itip_terms import PENDING
 from oxdav.scheduling import itip
-from oxdav.scheduling.status import PENDING
 from oxdav.store.interfaces import Transaction
 from oxdav.store.models import User
 from tests.integration.harness import Server
