@@ -10,7 +10,7 @@ must be prepared are listed, so the comparison cannot pass by declining everythi
 from __future__ import annotations
 
 import zlib
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ from oxdav.caldav.calendardata import (
     apply_calendar_data,
     render_calendar_data,
 )
-from oxdav.caldav.expand_prepared import expand_prepared, prepare_expansion
+from oxdav.caldav.expand_prepared import _value, expand_prepared, prepare_expansion
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.tasks import calendar_data
 from oxdav.caldav.timerange import TimeRange
@@ -203,3 +203,14 @@ def test_unknown_format_is_ignored() -> None:
     rng = TimeRange(utc("20240101T000000Z"), utc("20240201T000000Z"))
     assert expand_prepared(other, rng) is None
     assert expand_prepared(b"not zlib", rng) is None
+
+
+def test_series_values_are_written_as_strftime_writes_them() -> None:
+    """The cached day and clock texts of a series' DTSTART/DTEND/RECURRENCE-ID values
+    are what strftime writes, before 1970, on leap days and past 2100 too."""
+    formats = {"zoned": "%Y%m%dT%H%M%SZ", "floating": "%Y%m%dT%H%M%S", "all-day": "%Y%m%d"}
+    epochs = [*range(-2_208_988_800, 4_200_000_000, 7_777_777), -1, 0, 59, 86_399,
+              951_782_400, 951_868_799, 4_107_542_400 + 86_399]
+    for epoch in epochs:
+        for kind, pattern in formats.items():
+            assert _value(epoch, kind) == datetime.fromtimestamp(epoch, UTC).strftime(pattern)
