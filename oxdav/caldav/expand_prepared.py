@@ -26,14 +26,20 @@ without derived bytes (``oxdav-admin object reindex`` prepares them).
 The prepared bytes are zlib-compressed JSON: ``{"format": 1, "all_day": bool,
 "head": text, "instances": [[start, end, text], ...]}``; ``head`` is the
 serialised frame without its ``END:VCALENDAR`` line, ``start``/``end`` are UTC
-epoch seconds (all-day: midnights as if in UTC, read in the query's zone).
+epoch seconds (all-day: midnights as if in UTC, read in the query's zone). An
+indexed series' (:func:`prepare_series_expansion`) are a template and its spans, laid
+out as :data:`SERIES_FORMAT` says.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import operator
+import struct
+import sys
 import zlib
+from array import array
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -174,12 +180,11 @@ def expand_prepared(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC) ->
     """
     if prepared is None:
         return None
-    try:
-        document = json.loads(zlib.decompress(prepared))
-    except (zlib.error, ValueError):
+    document = _load(prepared)
+    if document is None:
         log.warn("Unreadable prepared expansion; parsing the object instead")
         return None
-    if isinstance(document, dict) and document.get("format") == SERIES_FORMAT:
+    if "starts" in document:
         return _expand_series(document, rng, tz)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
@@ -191,8 +196,17 @@ def expand_prepared(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC) ->
     return "".join(parts).encode("utf-8")
 
 
-#: Version of the prepared bytes of an indexed series (:func:`prepare_series_expansion`).
-SERIES_FORMAT = 2
+#: Version of the prepared bytes of an indexed series (:func:`prepare_series_expansion`):
+#: 2 is one zlib JSON document with the generated spans as a flat list (still read),
+#: 3 the same document without them, followed by them as two arrays (:func:`_load`).
+SERIES_FORMAT = 3
+#: Starts format 3: no zlib stream starts with a zero byte. Then ``<II``: the length of
+#: the zlib JSON header and the number of generated instances; the header; their starts
+#: (from the header's ``base``) and their lengths, each an array of the header's
+#: ``type`` (``i`` or ``q``), little-endian. Reading them is a copy, not a JSON parse
+#: of every instance in the window (that was half of an expand).
+_SERIES_MAGIC = b"\x00OX3"
+_SERIES_COUNTS = struct.Struct("<II")
 #: Seconds a floating or all-day span's instant lies at most from its wall-clock value.
 _WALL_SLACK = 86_400
 _WALL_EPOCH = datetime(1970, 1, 1)
@@ -296,15 +310,58 @@ def prepare_series_expansion(parsed: ParsedCalendarObject, index: InstanceSpans,
     except (ValueError, TypeError, KeyError, OverflowError) as error:
         log.debug("No prepared expansion for {uid}: {error}", uid=parsed.uid, error=error)
         return None
+    base = generated[0][0] if generated else 0
+    starts = [start - base for start, _ in generated]
+    lengths = [end - start for start, end in generated]
+    typecode = "i" if max(starts[-1:] + lengths, default=0) < 2**31 else "q"
     document = {"format": SERIES_FORMAT, "kind": kind, "head": head[:-len(_END)],
                 "from": index.indexed_from, "until": index.indexed_until,
                 "lines": lines, "slots": slots or [],
-                "longest": max((end - start for start, end in generated), default=0),
-                "generated": [value for span in generated for value in span],
+                "longest": max(lengths, default=0), "base": base, "type": typecode,
                 "busy": busy_type(master) if (master := series_master(parsed.calendar))
                 is not None else None,
                 "overrides": overrides}
-    return zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+    header = zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+    return b"".join([_SERIES_MAGIC, _SERIES_COUNTS.pack(len(header), len(generated)), header,
+                     _little_endian(array(typecode, starts)),
+                     _little_endian(array(typecode, lengths))])
+
+
+def _little_endian(values: array[int]) -> bytes:
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def _load(prepared: bytes) -> dict[str, Any] | None:
+    """The document of prepared bytes, or ``None`` when they do not read. A series'
+    (format 2 or 3) has its generated spans as ``starts`` from ``base`` and
+    ``lengths``."""
+    try:
+        if not prepared.startswith(_SERIES_MAGIC):
+            document = json.loads(zlib.decompress(prepared))
+            if isinstance(document, dict) and document.get("format") == 2:
+                flat = document.pop("generated")
+                starts = flat[0::2]
+                document.update(base=0, starts=starts,
+                                lengths=list(map(operator.sub, flat[1::2], starts)))
+            return document if isinstance(document, dict) else None
+        offset = len(_SERIES_MAGIC) + _SERIES_COUNTS.size
+        header_length, count = _SERIES_COUNTS.unpack_from(prepared, len(_SERIES_MAGIC))
+        document = json.loads(zlib.decompress(prepared[offset:offset + header_length]))
+        offset += header_length
+        for key in ("starts", "lengths"):
+            values = array(document["type"])
+            end = offset + count * values.itemsize
+            values.frombytes(prepared[offset:end])
+            if sys.byteorder == "big":
+                values.byteswap()
+            document[key], offset = values, end
+    except (zlib.error, ValueError, TypeError, KeyError, struct.error):
+        return None
+    if not isinstance(document, dict) or offset != len(prepared):
+        return None
+    return document
 
 
 def _expand_series(document: dict[str, Any], rng: TimeRange, tz: tzinfo) -> bytes | None:
@@ -317,15 +374,17 @@ def _expand_series(document: dict[str, Any], rng: TimeRange, tz: tzinfo) -> byte
         return None
     kind = document["kind"]
     wall = kind != "zoned"
-    flat = document["generated"]
-    starts = flat[0::2]
-    first = bisect.bisect_left(starts, low - document["longest"])
-    last = bisect.bisect_right(starts, high)
+    base, starts, lengths = document["base"], document["starts"], document["lengths"]
+    first = bisect.bisect_left(starts, low - document["longest"] - base)
+    last = bisect.bisect_right(starts, high - base)
     found: list[tuple[int, str]] = []
     lines, slots = document["lines"], document["slots"]
+    # More than a day inside the range, a span meets it in every zone (§9.9).
+    inner_low, inner_high = low + 2 * _WALL_SLACK, high - 2 * _WALL_SLACK
     for number in range(first, last):
-        start, end = flat[2 * number], flat[2 * number + 1]
-        if span_overlaps(rng, start, end, wall, tz):
+        start = base + starts[number]
+        end = start + lengths[number]
+        if inner_low < start and end < inner_high or span_overlaps(rng, start, end, wall, tz):
             found.append((start, _fill(lines, slots, start, end, kind)))
     found.extend((start, text) for start, end, text, _ in document["overrides"]
                  if span_overlaps(rng, start, end, wall, tz))
@@ -348,23 +407,21 @@ def indexed_busy(prepared: bytes | None, rng: TimeRange, tz: tzinfo = UTC
     """
     if prepared is None or rng.start is None or rng.end is None:
         return None
-    try:
-        document = json.loads(zlib.decompress(prepared))
-    except (zlib.error, ValueError):
-        return None
-    if not isinstance(document, dict) or document.get("format") != SERIES_FORMAT:
+    document = _load(prepared)
+    if document is None or "starts" not in document:
         return None
     low, high = int(rng.start.timestamp()) - _WALL_SLACK, int(rng.end.timestamp()) + _WALL_SLACK
     if low < document["from"] or high > document["until"]:
         return None
     wall = document["kind"] != "zoned"
     spans: list[tuple[int, int, str | None]] = []
-    flat, busy = document["generated"], document["busy"]
+    base, starts, lengths = document["base"], document["starts"], document["lengths"]
+    busy = document["busy"]
     if busy is not None:
-        starts = flat[0::2]
-        first = bisect.bisect_left(starts, low - document["longest"])
-        for number in range(first, bisect.bisect_right(starts, high)):
-            spans.append((flat[2 * number], flat[2 * number + 1], busy))
+        first = bisect.bisect_left(starts, low - document["longest"] - base)
+        for number in range(first, bisect.bisect_right(starts, high - base)):
+            start = base + starts[number]
+            spans.append((start, start + lengths[number], busy))
     spans.extend((start, end, kind) for start, end, _, kind in document["overrides"])
     found = []
     for start, end, kind in spans:

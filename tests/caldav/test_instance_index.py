@@ -14,13 +14,15 @@ pass by declining everything.
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import UTC, date, datetime
 
 import pytest
 
 from bench.data import event as bench_event
 from oxdav.caldav.calendardata import CalendarDataRequest, apply_calendar_data
-from oxdav.caldav.expand_prepared import expand_prepared, indexed_busy
+from oxdav.caldav.expand_prepared import _load, expand_prepared, indexed_busy
 from oxdav.caldav.freebusy import busy_periods
 from oxdav.caldav.ical import load_calendar
 from oxdav.caldav.instance_index import Window
@@ -238,3 +240,41 @@ def test_free_busy_from_the_index_is_the_parsed_free_busy(name: str) -> None:
             assert known is not None
             assert busy_periods([], rng, zone, known) == busy_periods([calendar], rng, zone), (
                 start, end, zone)
+
+
+def series_format_2(prepared: bytes) -> bytes:
+    """The same series prepared as before format 3: one zlib JSON document holding its
+    generated spans as a flat list."""
+    document = _load(prepared)
+    assert document is not None and document["format"] == 3
+    base, starts, lengths = document.pop("base"), document.pop("starts"), document.pop("lengths")
+    del document["type"]
+    document["format"] = 2
+    document["generated"] = [value for start, length in zip(starts, lengths, strict=True)
+                             for value in (base + start, base + start + length)]
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_series_prepared_in_format_2_answer_as_format_3(name: str) -> None:
+    """Series prepared before format 3 (stored until their next write or reindex) give
+    the same expansions and busy periods."""
+    index = indexed(name)
+    assert index.derived is not None
+    old = series_format_2(index.derived)
+    assert len(index.derived) < len(old) * 3
+    for start, end in RANGES:
+        rng = TimeRange(utc(start), utc(end))
+        for zone in ZONES:
+            assert expand_prepared(old, rng, zone) == expand_prepared(index.derived, rng, zone)
+            assert indexed_busy(old, rng, zone) == indexed_busy(index.derived, rng, zone)
+
+
+def test_cut_or_padded_series_bytes_go_to_the_parsing_path() -> None:
+    prepared = indexed("daily-utc-workdays").derived
+    assert prepared is not None
+    rng = TimeRange(utc("20240101T000000Z"), utc("20240201T000000Z"))
+    assert expand_prepared(prepared, rng) is not None
+    for broken in (prepared[:-1], prepared + b"\0", prepared[:12]):
+        assert expand_prepared(broken, rng) is None
+        assert indexed_busy(broken, rng) is None
