@@ -17,6 +17,7 @@ many objects) runs elsewhere, so that another user's GET is answered meanwhile.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import resource
@@ -108,6 +109,7 @@ def _start_worker(memory_bytes: int, niceness: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     except (OSError, ValueError):  # not permitted here: the worker runs without
         pass
+    gc.freeze()  # the imported modules stay for the process's life (oxdav.service)
 
 
 class WorkPool(Work, Service):
