@@ -35,7 +35,7 @@ from oxdav.caldav.timerange import (
     property_in_range,
     to_utc,
 )
-from oxdav.store.models import ObjectMeta
+from oxdav.store.models import Candidate
 
 #: Components a CALDAV:time-range may apply to (RFC 4791 §9.9, RFC 7953).
 TIME_RANGE_COMPONENTS = frozenset(
@@ -314,7 +314,7 @@ def _all_day_matches(rng: TimeRange, start: int, end: int, tz: tzinfo) -> bool:
 
 
 def span_overlaps(rng: TimeRange, start: int, end: int, all_day: bool, tz: tzinfo) -> bool:
-    """Whether one indexed exact span (``ObjectMeta.exact_spans``) meets ``rng`` (§9.9)."""
+    """Whether one indexed exact span (``Candidate.exact_spans``) meets ``rng`` (§9.9)."""
     if all_day:
         return _all_day_matches(rng, start, end, tz)
     return _span_matches(rng, start, end)
@@ -343,7 +343,7 @@ class CalendarFilter:
             return False
         return _satisfies(self.root, calendar, calendar, [calendar], [calendar], tz)
 
-    def index_match(self, meta: ObjectMeta, tz: tzinfo = UTC) -> bool | None:
+    def index_match(self, meta: Candidate, tz: tzinfo = UTC) -> bool | None:
         """The §9.7 answer for one object from its index alone, when that is exact.
 
         Decided without the data: a filter of VCALENDAR only, or of one

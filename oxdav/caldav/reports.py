@@ -49,7 +49,7 @@ from oxdav.dav.reports import Report
 from oxdav.dav.resource import DAVResource, Depth, RequestContext
 from oxdav.dav.response import DAVResponse
 from oxdav.dav.xml import child_elements
-from oxdav.store.models import ObjectMeta, StoredObject
+from oxdav.store.models import Candidate, StoredObject
 
 log = Logger()
 
@@ -91,7 +91,7 @@ INLINE_SPAN_TESTS = 5_000
 MAX_REPORT_INSTANCES = "oxdav.caldav.maxReportInstances"
 
 
-def span_tests(candidates: Sequence[ObjectMeta]) -> int:
+def span_tests(candidates: Sequence[Candidate]) -> int:
     """What deciding ``candidates`` from the index costs, in :data:`INLINE_SPAN_TESTS`."""
     return sum(1 if m.exact_spans is None else len(m.exact_spans) * (5 if m.floating_spans else 1)
                for m in candidates)
@@ -263,9 +263,8 @@ class CalendarQueryReport(_ObjectReport):
         tz = query_timezone(zone if zone else await resource.timezone_text())
         narrowing = flt.narrowing()
         span = resource.window.query_range(narrowing.start, narrowing.end)
-        candidates = await resource.store_collection.list(time_range=span,
-                                                    component=narrowing.component,
-                                                    spans=True)
+        candidates = await resource.store_collection.candidates(time_range=span,
+                                                                component=narrowing.component)
         if span_tests(candidates) <= INLINE_SPAN_TESTS:
             decided = decide(flt, candidates, tz)
         else:
@@ -305,12 +304,12 @@ class FreeBusyQueryReport(Report):
         rng = parse_free_busy_query(body)
         assert rng.start is not None and rng.end is not None
         span = (int(rng.start.timestamp()), int(rng.end.timestamp()) + 1)
-        # spans: series whose indexed instances all lie away from the range drop out.
-        metas = [m for m in await resource.store_collection.list(time_range=span, spans=True)
+        # Candidates: series whose indexed instances all lie away from the range drop out.
+        found = [m for m in await resource.store_collection.candidates(time_range=span)
                  if m.component in BUSY_COMPONENTS]
         objects: list[StoredObject] = []
-        for first in range(0, len(metas), BATCH):
-            batch = metas[first:first + BATCH]
+        for first in range(0, len(found), BATCH):
+            batch = found[first:first + BATCH]
             # Derived bytes too: an indexed series answers from them, unparsed.
             objects += await resource.store_collection.get_many((m.name for m in batch),
                                                                 derived=True)

@@ -31,7 +31,7 @@ from oxdav.caldav.index import DEFAULT_MAX_INSTANCES
 from oxdav.caldav.instance_index import Window, instance_spans
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.xmlchars import XMLText, xml_text_of
-from oxdav.store.models import InstanceSpans, ObjectIndex, ObjectMeta, StoredObject
+from oxdav.store.models import Candidate, InstanceSpans, ObjectIndex, StoredObject
 
 log = Logger()
 
@@ -177,7 +177,7 @@ def answer_objects(objects: Sequence[StoredObject], decided: dict[str, bool | No
     return answers, False, budget.used
 
 
-def decide(flt: CalendarFilter, candidates: Sequence[ObjectMeta], tz: tzinfo
+def decide(flt: CalendarFilter, candidates: Sequence[Candidate], tz: tzinfo
            ) -> dict[str, bool | None]:
     """What the index decides of each candidate (None: the object must be parsed)."""
     return {m.name: flt.index_match(m, tz) for m in candidates}

@@ -49,6 +49,7 @@ from .models import (
     MAX_ID,
     MODULES,
     UNSET,
+    Candidate,
     Changes,
     Context,
     Folder,
@@ -71,7 +72,8 @@ from .models import (
 __all__ = [
     "ALL_USERS_GROUP", "FIRST_FOLDER_ID", "GAL_FOLDER_ID", "GAL_FOLDER_NAME", "MAIL_STATES",
     "MAX_CHOSEN_FOLDER_ID", "MAX_ID", "MODULES",
-    "UNSET", "AlreadyExists", "Changes", "Collection", "Content", "Context", "ContextChanged",
+    "UNSET", "AlreadyExists", "Candidate", "Changes", "Collection", "Content", "Context",
+    "ContextChanged",
     "Directory",
     "ETagMismatch", "Folder",
     "FolderPermission", "Forbidden", "Group", "Home", "InstanceSpans", "InvalidSyncToken",

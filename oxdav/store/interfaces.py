@@ -59,6 +59,7 @@ from .executor import PoolStats
 from .mail_interface import MailQueue
 from .models import (
     UNSET,
+    Candidate,
     Changes,
     Context,
     Folder,
@@ -313,22 +314,28 @@ class Collection(Protocol):
     system folders and the system's view."""
 
     async def list(
-        self, *, time_range: TimeRange | None = None, component: str | None = None,
-        spans: bool = False
+        self, *, time_range: TimeRange | None = None, component: str | None = None
     ) -> builtins.list[ObjectMeta]:
         """Readable objects by name, optionally only those whose closed interval
         ``[first_start, last_end]`` overlaps the closed interval ``time_range`` (None
         bounds are unbounded on either side). This is an indexed pre-filter and a
-        superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules.
+        superset of RFC 4791 §9.9 matches: CalDAV applies the exact rules."""
+        ...
 
-        ``exact_spans`` are read only with ``spans`` (a query that decides from them);
-        else they are None, like the entries of ``changes``, to keep listings cheap."""
+    async def candidates(
+        self, *, time_range: TimeRange | None = None, component: str | None = None
+    ) -> builtins.list[Candidate]:
+        """What a report tests of the objects ``list`` would give, by name, with the
+        spans of their instances where the index knows them: ``ObjectIndex.exact_spans``;
+        for an object with an instance index (``ObjectIndex.instances``) whose window
+        holds a bounded ``time_range``, the indexed instances near the range, the object
+        left out when none is (its window holds every instance there)."""
         ...
 
     async def get(self, name: str, *, derived: bool = False) -> StoredObject:
         """One object with its data, and its derived bytes when
         ``derived`` (else ``StoredObject.derived`` is None: reads that do not need
-        it do not load it). Its ``meta`` carries no ``exact_spans`` (see ``list``).
+        it do not load it).
 
         Raises: NotFound (absent or not readable).
         """
@@ -427,7 +434,6 @@ class Collection(Protocol):
         """Changes after revision ``since`` (RFC 6578), oldest first.
 
         ``since=None`` is the initial listing: every readable object, no tombstones.
-        The entries carry no ``exact_spans`` (see ``list``).
         With ``limit``, at most ``limit`` entries are returned and ``truncated`` is set
         when more follow; ``revision`` then is the last returned entry's, so asking
         again from it continues without gaps.

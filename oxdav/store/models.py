@@ -349,7 +349,7 @@ class ObjectIndex:
             (RFC 4331) count ``data`` only, see ``Home``.
         instances: the instance index of a recurring object whose ``exact_spans``
             are unknown (an open-ended or long series), replaced by every ``put``
-            and ``reindex``; ``Collection.list(spans=True)`` answers a time range
+            and ``reindex``; ``Collection.candidates`` answers a time range
             inside its window from it, as ``exact_spans`` of the instances near the
             range.
     """
@@ -383,8 +383,6 @@ class ObjectMeta(NamedTuple):
         modified: last write time (UTC).
         first_start: the indexed earliest instant (epoch seconds; None: unbounded).
         last_end: the indexed latest instant (epoch seconds; None: unbounded).
-        exact_spans: ``ObjectIndex.exact_spans`` as written.
-        floating_spans: ``ObjectIndex.floating_spans`` as written.
     """
 
     name: str
@@ -398,14 +396,32 @@ class ObjectMeta(NamedTuple):
     modified: datetime
     first_start: int | None = None
     last_end: int | None = None
-    exact_spans: tuple[tuple[int, int], ...] | None = None
-    floating_spans: bool = False
 
     def overlaps(self, start: int | None, end: int | None) -> bool:
         """Whether the indexed span meets the closed interval ``[start, end]`` (None:
         unbounded) -- the same test ``Collection.list(time_range=...)`` applies."""
         return ((end is None or self.first_start is None or self.first_start <= end)
                 and (start is None or self.last_end is None or self.last_end >= start))
+
+
+class Candidate(NamedTuple):
+    """An object a time-range report tests, as its index describes it
+    (``Collection.candidates``): what deciding it needs and no more, since a query
+    meets thousands.
+
+    Attributes:
+        name: resource name inside the collection.
+        component: the indexed component type.
+        exact_spans: the spans of its instances (epoch seconds) known exactly:
+            ``ObjectIndex.exact_spans``, or those of its instance index near the range
+            asked; None when only parsing decides.
+        floating_spans: the spans are wall-clock times (``ObjectIndex.floating_spans``).
+    """
+
+    name: str
+    component: str
+    exact_spans: tuple[tuple[int, int], ...] | None = None
+    floating_spans: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ async def test_reindex_rebuilds_old_indexes_and_changes_no_object(acme) -> None:
         stored_event = await calendar.get("weekly.ics", derived=True)
         assert stored_event.meta[:9] == event[:9]  # same etag, modseq and times
         assert stored_event.meta.first_start is not None
-        assert len((await calendar.list(spans=True))[-1].exact_spans or ()) == 3
+        assert len((await calendar.candidates())[-1].exact_spans or ()) == 3
         assert stored_event.derived is not None  # the prepared expansion
         stored_card = await contacts.get("card.vcf", derived=True)
         assert stored_card.meta[:9] == card[:9]

@@ -54,7 +54,7 @@ async def windows(store, context_id: int, folder_id: int, start: int, end: int):
     async with store.transaction("t") as txn:
         calendar = await txn.system_collection(context_id, folder_id)
         return {m.name: m.exact_spans is not None
-                for m in await calendar.list(time_range=(start, end), spans=True)}
+                for m in await calendar.candidates(time_range=(start, end))}
 
 
 @pytest_twisted.ensureDeferred

@@ -6,14 +6,14 @@ object says; these tests compare the two at the interval boundaries.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from oxdav.caldav.filters import CalendarFilter
 from oxdav.caldav.ical import ParsedCalendarObject
-from oxdav.store.models import ObjectMeta
+from oxdav.store.models import Candidate
 from tests.caldav.ics import calendar_bytes, epoch, event, parse, todo
 from tests.caldav.test_filters import flt
 
@@ -130,11 +130,8 @@ RANGES = [
 ]
 
 
-def meta_of(name: str, parsed: ParsedCalendarObject) -> ObjectMeta:
-    when = datetime(2024, 1, 1, tzinfo=UTC)
-    return ObjectMeta(name, parsed.uid, "etag", parsed.component_type, len(parsed.data), 1,
-                      None, when, when, parsed.first_start, parsed.last_end,
-                      exact_spans=parsed.exact_spans, floating_spans=parsed.all_day_spans)
+def meta_of(name: str, parsed: ParsedCalendarObject) -> Candidate:
+    return Candidate(name, parsed.component_type, parsed.exact_spans, parsed.all_day_spans)
 
 
 def time_range_filter(component: str, start: str | None, end: str | None) -> CalendarFilter:
@@ -194,8 +191,9 @@ def test_event_starting_at_range_end_does_not_match() -> None:
 
 
 def test_zero_duration_event_at_range_start_matches() -> None:
-    meta = meta_of("e", parse(calendar_bytes(*EXACT["moment"])))
-    assert meta.first_start == meta.last_end
+    parsed = parse(calendar_bytes(*EXACT["moment"]))
+    assert parsed.first_start == parsed.last_end
+    meta = meta_of("e", parsed)
     assert time_range_filter("VEVENT", "20240110T100000Z", "20240110T110000Z"
                              ).index_match(meta) is True
 

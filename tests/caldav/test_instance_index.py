@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 import pytest
 
@@ -29,7 +29,7 @@ from oxdav.caldav.instance_index import Window
 from oxdav.caldav.tasks import index_for_put
 from oxdav.caldav.timerange import TimeRange
 from oxdav.store.core.objects import near_spans
-from oxdav.store.models import ObjectIndex, ObjectMeta
+from oxdav.store.models import Candidate, ObjectIndex
 from tests.caldav.ics import calendar_bytes, epoch, event, utc
 from tests.caldav.test_index_match import BERLIN_TZ, ZONES, time_range_filter
 
@@ -110,12 +110,9 @@ def near(index: ObjectIndex, start: int, end: int) -> tuple[tuple[int, int], ...
     return near_spans(index.instances.spans, start, end)
 
 
-def meta(index: ObjectIndex, spans: tuple[tuple[int, int], ...]) -> ObjectMeta:
-    when = datetime(2024, 1, 1, tzinfo=UTC)
+def meta(index: ObjectIndex, spans: tuple[tuple[int, int], ...]) -> Candidate:
     assert index.instances is not None
-    return ObjectMeta("x.ics", index.uid, "etag", "VEVENT", 1, 1, None, when, when,
-                      index.first_start, index.last_end, exact_spans=spans,
-                      floating_spans=index.instances.floating)
+    return Candidate("x.ics", "VEVENT", spans, index.instances.floating)
 
 
 def test_every_series_here_is_indexed_and_prepared() -> None:

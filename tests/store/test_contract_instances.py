@@ -8,9 +8,10 @@ every write, reindex and deletion, and stays behind the folder's walls.
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 
-from oxdav.store import FolderPermission, InstanceSpans, ObjectIndex
+from oxdav.store import FolderPermission, InstanceSpans, NotFound, ObjectIndex
 from oxdav.store.core.objects import near_spans
 
 DAY = 86_400
@@ -34,7 +35,7 @@ async def calendar_of(txn, world):
 
 async def listed(calendar, start: int, end: int) -> dict[str, object]:
     return {m.name: (m.exact_spans, m.floating_spans)
-            for m in await calendar.list(time_range=(start, end), spans=True)}
+            for m in await calendar.candidates(time_range=(start, end))}
 
 
 @pytest_twisted.ensureDeferred
@@ -48,8 +49,8 @@ async def test_a_range_inside_the_window_lists_only_series_with_instances_near_i
         far = await listed(calendar, 400 * DAY + 5000, 400 * DAY + 6000)
         long_only = await listed(calendar, 160 * DAY, 160 * DAY + 1)
         outside = await listed(calendar, 600 * DAY, 601 * DAY)
-        plain = {m.name: m.exact_spans for m in await calendar.list(time_range=(
-            198 * DAY + 1800, 198 * DAY + 1810))}
+        plain = [m.name for m in await calendar.list(time_range=(
+            198 * DAY + 1800, 198 * DAY + 1810))]
     week = {(d * DAY, d * DAY + 3600) for d in range(100, 500, 7)}
     spans, floating = inside["weekly.ics"]
     assert set(spans) <= week and floating is False
@@ -61,7 +62,7 @@ async def test_a_range_inside_the_window_lists_only_series_with_instances_near_i
     assert "weekly.ics" not in long_only
     assert outside == {"weekly.ics": (None, False), "long.ics": (None, False),
                        "plain.ics": (None, False)}
-    assert plain == {"weekly.ics": None, "long.ics": None, "plain.ics": None}
+    assert plain == ["long.ics", "plain.ics", "weekly.ics"]  # a listing is not narrowed
 
 
 #: Daily two-hour spans, a monthly all-day one, and a few long ones, days 100 to 500.
@@ -138,6 +139,13 @@ async def test_the_index_stays_inside_its_folder_and_scope(store, world):
         seen = await listed(bobs, 198 * DAY, 199 * DAY)
         alices = await (await txn.home(world.context.id, world.alice.id)).collection(folder_id)
         mine = await listed(alices, 198 * DAY, 199 * DAY)
+        elsewhere = await txn.create_context("elsewhere", ["elsewhere.example"])
+        dave = await txn.create_user(elsewhere.id, "dave", display_name="Dave")
+    async with store.transaction("t") as txn:
+        with pytest.raises(NotFound):  # carol has no rights on the folder
+            await (await txn.home(world.context.id, world.carol.id)).collection(folder_id)
+        with pytest.raises(NotFound):  # another context's user opens nothing
+            await (await txn.home(elsewhere.id, dave.id)).collection(folder_id)
     assert set(seen) == {"b.ics"}
     assert set(mine) == {"s.ics", "b.ics"}
 

@@ -9,6 +9,7 @@ import pytest_twisted
 from oxdav.store import (
     GAL_FOLDER_ID,
     AlreadyExists,
+    Candidate,
     ETagMismatch,
     FolderPermission,
     Forbidden,
@@ -343,22 +344,21 @@ async def test_listing_and_changes_carry_the_indexed_span(store, world):
 
 
 @pytest_twisted.ensureDeferred
-async def test_exact_spans_are_read_only_by_listings_that_ask(store, world):
+async def test_candidates_are_the_listing_with_the_exact_spans(store, world):
     spans = ((1_000, 1_500), (1_800, 1_800), (1_900, 2_000))
     async with store.transaction("t", write=True) as txn:
         calendar = await alice_calendar(txn, world)
-        meta, _ = await calendar.put("exact.ics", b"e", ObjectIndex(
+        await calendar.put("exact.ics", b"e", ObjectIndex(
             "uid-exact", "VEVENT", 1_000, 2_000, True, exact_spans=spans))
         await calendar.put("envelope.ics", b"v", EVENT)
-        listed = {m.name: m.exact_spans
-                  for m in await calendar.list(time_range=(0, 5_000), spans=True)}
-        got = {s.name: s.meta.exact_spans for s in await calendar.get_many(listed)}
-        plain = {m.name: m.exact_spans for m in await calendar.list()}
-        changed = {m.name: m.exact_spans for m in (await calendar.changes(None)).changed}
-    assert meta.exact_spans == spans
-    assert listed == {"exact.ics": spans, "envelope.ics": None}
-    # not read: a report reads the data of what the listing decided
-    assert plain == changed == got == {"exact.ics": None, "envelope.ics": None}
+        await calendar.put("todo.ics", b"t", ObjectIndex("uid-todo", "VTODO", 1_000, 2_000))
+        candidates = await calendar.candidates(time_range=(0, 5_000), component="VEVENT")
+        listed = await calendar.list(time_range=(0, 5_000), component="VEVENT")
+        later = await calendar.candidates(time_range=(2_001, 5_000))
+    assert candidates == [Candidate("envelope.ics", "VEVENT"),
+                          Candidate("exact.ics", "VEVENT", spans)]
+    assert [c.name for c in candidates] == [m.name for m in listed]
+    assert later == []
 
 
 @pytest_twisted.ensureDeferred
@@ -367,8 +367,11 @@ async def test_rewriting_an_object_replaces_its_exact_spans(store, world):
         calendar = await alice_calendar(txn, world)
         await calendar.put("a.ics", b"1", ObjectIndex("uid-a", "VEVENT", 1, 2,
                                                       exact_spans=((1, 2),)))
-        meta, created = await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2))
-    assert not created and meta.exact_spans is None
+        before = await calendar.candidates()
+        _, created = await calendar.put("a.ics", b"2", ObjectIndex("uid-a", "VEVENT", 1, 2))
+        after = await calendar.candidates()
+    assert before == [Candidate("a.ics", "VEVENT", ((1, 2),))]
+    assert not created and after == [Candidate("a.ics", "VEVENT")]
 
 
 @pytest_twisted.ensureDeferred
@@ -378,10 +381,8 @@ async def test_floating_spans_are_kept(store, world):
         await calendar.put("f.ics", b"f", ObjectIndex("uid-f", "VEVENT", 0, 10**6,
                                                       exact_spans=((50_400, 136_800),),
                                                       floating_spans=True))
-        [listed] = await calendar.list(spans=True)
-        [got] = await calendar.get_many(["f.ics"])
-    assert listed.floating_spans and got.meta.floating_spans
-    assert listed.exact_spans == ((50_400, 136_800),)
+        [listed] = await calendar.candidates()
+    assert listed == Candidate("f.ics", "VEVENT", ((50_400, 136_800),), True)
 
 
 @pytest_twisted.ensureDeferred

@@ -286,6 +286,17 @@ def test_time_range_listing_is_an_index_range_scan(time_range, index):
     assert f"USING INDEX {index}" in plan and ("last_end>?" in plan or "first_start<?" in plan)
 
 
+@pytest.mark.parametrize("read", ["all", "own"])
+def test_candidates_are_read_from_the_time_index_alone(read):
+    # Migration 0017: a month's candidates are an index-only range scan.
+    from oxdav.store.sqlite.content_rows import list_query
+    from oxdav.store.sqlite.convert import CANDIDATE_COLUMNS
+
+    plan = query_plan(*list_query(scope(read), (100, 200), "VEVENT", CANDIDATE_COLUMNS))
+    assert "USING COVERING INDEX objects_candidates (context_id=? AND folder_id=? AND" \
+        " last_end>?)" in plan, plan
+
+
 def test_instance_spans_are_read_from_the_time_index_alone():
     # Migration 0016: the name is in the index, so a month of daily series is a few
     # range scans of the index and no row lookup per span.

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from ..errors import Forbidden, NotFound
 from ..models import (
     UNSET,
+    Candidate,
     Changes,
     Folder,
     FolderPermission,
@@ -240,11 +241,16 @@ class CoreCollection:
                      owner_id=self.folder.owner_id)
 
     async def list(self, *, time_range: TimeRange | None = None,
-                   component: str | None = None, spans: bool = False
-                   ) -> builtins.list[ObjectMeta]:
+                   component: str | None = None) -> builtins.list[ObjectMeta]:
         """See ``Collection.list``."""
         return await self._txn.call(objects_core.list_objects, self._scope, time_range,
-                                    component, spans)
+                                    component)
+
+    async def candidates(self, *, time_range: TimeRange | None = None,
+                         component: str | None = None) -> builtins.list[Candidate]:
+        """See ``Collection.candidates``."""
+        return await self._txn.call(objects_core.candidates, self._scope, time_range,
+                                    component)
 
     async def get(self, name: str, *, derived: bool = False) -> StoredObject:
         """See ``Collection.get``."""

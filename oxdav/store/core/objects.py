@@ -22,7 +22,7 @@ from ..errors import (
     QuotaExceeded,
     UIDConflict,
 )
-from ..models import Changes, ObjectIndex, ObjectMeta, StoredObject
+from ..models import Candidate, Changes, ObjectIndex, ObjectMeta, StoredObject
 from .clock import now_us
 from .rows import ContentRows
 from .scope import Scope
@@ -42,16 +42,19 @@ INSTANCE_SLACK = 86_400
 
 
 def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
-                 component: str | None, spans: bool = False) -> list[ObjectMeta]:
-    """Readable objects by name, pre-filtered by a closed time interval and component.
+                 component: str | None) -> list[ObjectMeta]:
+    """Readable objects by name, pre-filtered by a closed time interval and component."""
+    return rows.list_objects(scope, time_range, component)
 
-    With ``spans`` and a bounded range, an object with an instance index whose window
-    holds the range (``ObjectIndex.instances``) is kept only when an indexed instance
-    lies near the range, with those instances as its ``exact_spans``
-    (:func:`near_spans`).
-    """
-    found = rows.list_objects(scope, time_range, component, spans)
-    if not spans or time_range is None or None in time_range:
+
+def candidates(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
+               component: str | None) -> list[Candidate]:
+    """What ``list_objects`` would give, as a report tests it: with a bounded range, an
+    object with an instance index whose window holds the range
+    (``ObjectIndex.instances``) is kept only when an indexed instance lies near the
+    range, with those instances as its ``exact_spans`` (:func:`near_spans`)."""
+    found = rows.list_candidates(scope, time_range, component)
+    if time_range is None or None in time_range:
         return found
     start, end = time_range
     assert start is not None and end is not None
@@ -66,21 +69,21 @@ def list_objects(rows: ContentRows, scope: Scope, time_range: TimeRange | None,
     for name, first, last in edge_rows:
         edges.setdefault(name, []).append((first, last))
     kept = []
-    for meta in found:
-        floating = windows.get(meta.name)
+    for candidate in found:
+        floating = windows.get(candidate.name)
         if floating is None:  # no index, or its window does not hold the range
-            kept.append(meta)
+            kept.append(candidate)
             continue
-        inside = first_inner.get(meta.name)
-        near = (inside,) if inside is not None else tuple(edges.get(meta.name, ()))
+        inside = first_inner.get(candidate.name)
+        near = (inside,) if inside is not None else tuple(edges.get(candidate.name, ()))
         if near:
-            kept.append(meta._replace(exact_spans=near, floating_spans=floating))
+            kept.append(Candidate(candidate.name, candidate.component, near, floating))
     return kept
 
 
 def near_spans(spans: Iterable[tuple[int, int]], start: int, end: int
                ) -> tuple[tuple[int, int], ...]:
-    """The spans of an instance index :func:`list_objects` hands out for the range
+    """The spans of an instance index :func:`candidates` hands out for the range
     ``[start, end]``: the first starting more than :data:`INSTANCE_SLACK` inside it
     alone (it meets the range in every zone, so it decides), else all those within
     :data:`INSTANCE_SLACK` of it, in start order."""

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from ..models import (
+    Candidate,
     Context,
     Folder,
     FolderPermission,
@@ -217,7 +218,11 @@ class ContentRows(Protocol):
         folder (and, with ``owner_id``, of anything counting against that owner's
         quota)."""
     def list_objects(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
-                     component: str | None, spans: bool) -> list[ObjectMeta]: ...
+                     component: str | None) -> list[ObjectMeta]: ...
+    def list_candidates(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
+                        component: str | None) -> list[Candidate]:
+        """The objects ``list_objects`` gives, as ``Candidate`` with their stored
+        ``exact_spans`` and ``floating_spans``."""
     def get_objects(self, scope: Scope, names: Sequence[str], derived: bool
                     ) -> dict[str, StoredObject]: ...
     def object_by_uid(self, scope: Scope, uid: str) -> ObjectMeta | None: ...

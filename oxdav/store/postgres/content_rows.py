@@ -29,6 +29,7 @@ from ..core.rows import (
 from ..core.scope import Scope
 from ..errors import AlreadyExists
 from ..models import (
+    Candidate,
     Folder,
     FolderPermission,
     InstanceSpans,
@@ -39,12 +40,14 @@ from ..models import (
     StoredObject,
 )
 from .convert import (
+    CANDIDATE_COLUMNS,
     FOLDER_COLUMNS,
     OBJECT_META_COLUMN_COUNT,
     OBJECT_META_COLUMNS,
     PERMISSIONS_JSON,
     UNBOUNDED_END,
     UNBOUNDED_START,
+    candidate_from_row,
     dump_spans,
     meta_from_row,
     module_of,
@@ -87,8 +90,10 @@ def scope_where(scope: Scope, alias: str = "") -> tuple[str, dict[str, Any]]:
 
 
 def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
-               component: str | None) -> tuple[str, dict[str, Any]]:
-    """The SELECT of ``list_objects``, with parameters (exposed for query-plan tests)."""
+               component: str | None, columns: str = OBJECT_META_COLUMNS
+               ) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``list_objects`` (of ``list_candidates`` with their ``columns``),
+    with parameters (exposed for query-plan tests)."""
     where, params = scope_where(scope)
     if component is not None:
         where += " AND component = %(component)s"
@@ -101,7 +106,7 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
         if start is not None:
             where += " AND last_end >= %(start)s"
             params["start"] = start
-    return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+    return f"SELECT {columns} FROM objects WHERE {where} ORDER BY name", params
 
 
 #: The indexed objects whose instance window holds ``[low, high]``.
@@ -342,9 +347,14 @@ class PostgresContentRows:
             {"c": context_id, "o": owner_id, "f": folder_id})
 
     def list_objects(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
-                     component: str | None, spans: bool) -> list[ObjectMeta]:
+                     component: str | None) -> list[ObjectMeta]:
         sql, params = list_query(scope, time_range, component)
-        return [meta_from_row(r, spans) for r in self.conn.execute(sql, params)]
+        return [meta_from_row(r) for r in self.conn.execute(sql, params)]
+
+    def list_candidates(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
+                        component: str | None) -> list[Candidate]:
+        sql, params = list_query(scope, time_range, component, CANDIDATE_COLUMNS)
+        return [candidate_from_row(r) for r in self.conn.execute(sql, params)]
 
     def get_objects(self, scope: Scope, names: Sequence[str], derived: bool
                     ) -> dict[str, StoredObject]:
@@ -354,7 +364,7 @@ class PostgresContentRows:
         for row in self.conn.execute(
                 f"SELECT {columns} FROM objects WHERE {where} AND name = ANY(%(names)s)",
                 {**params, "names": list(names)}):
-            found[row[0]] = StoredObject(meta_from_row(row, spans=False),
+            found[row[0]] = StoredObject(meta_from_row(row),
                                          row[OBJECT_META_COLUMN_COUNT],
                                          row[OBJECT_META_COLUMN_COUNT + 1] if derived else None)
         return found
@@ -477,7 +487,7 @@ class PostgresContentRows:
     def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:
         sql, params = changes_query(scope, since, limit)
         width = OBJECT_META_COLUMN_COUNT
-        return [Change(None if r[width + 2] else meta_from_row(r, spans=False), r[width],
+        return [Change(None if r[width + 2] else meta_from_row(r), r[width],
                        r[width + 1])
                 for r in self.conn.execute(sql, params)]
 

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from ..core.clock import to_datetime
 from ..models import (
     LEVELS,
+    Candidate,
     Context,
     FolderPermission,
     Group,
@@ -44,8 +45,10 @@ PERMISSIONS_JSON = (
 FOLDER_COLUMNS = ("f.context_id, f.id, f.module, f.owner_id, f.name, f.color, f.description,"
                   " f.is_default, f.revision, f.created, f.modified, f.components")
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created,"
-                       " modified, first_start, last_end, exact_spans, floating_spans")
+                       " modified, first_start, last_end")
 OBJECT_META_COLUMN_COUNT = OBJECT_META_COLUMNS.count(",") + 1
+#: What ``candidate_from_row`` reads, in order.
+CANDIDATE_COLUMNS = "name, component, exact_spans, floating_spans"
 
 
 def folded(text: str | None) -> str:
@@ -121,13 +124,17 @@ def load_spans(values: list[int] | None) -> tuple[tuple[int, int], ...] | None:
     return tuple(zip(values[0::2], values[1::2], strict=True))
 
 
-def meta_from_row(row: Sequence[Any], spans: bool = True) -> ObjectMeta:
-    """An ObjectMeta from a row starting with ``OBJECT_META_COLUMNS``; ``exact_spans``
-    is decoded only when ``spans`` (listings and sync need the envelope only)."""
+def meta_from_row(row: Sequence[Any]) -> ObjectMeta:
+    """An ObjectMeta from a row starting with ``OBJECT_META_COLUMNS``."""
     (name, uid, etag, component, size, modseq, created_by, created, modified, first_start,
-     last_end, exact_spans, floating_spans) = row[:OBJECT_META_COLUMN_COUNT]
+     last_end) = row[:OBJECT_META_COLUMN_COUNT]
     return ObjectMeta(
         name, uid, etag, component, size, modseq, created_by, to_datetime(created),
         to_datetime(modified), None if first_start == UNBOUNDED_START else first_start,
-        None if last_end == UNBOUNDED_END else last_end,
-        load_spans(exact_spans) if spans else None, floating_spans)
+        None if last_end == UNBOUNDED_END else last_end)
+
+
+def candidate_from_row(row: Sequence[Any]) -> Candidate:
+    """A Candidate from a row of ``CANDIDATE_COLUMNS``."""
+    name, component, exact_spans, floating_spans = row
+    return Candidate(name, component, load_spans(exact_spans), floating_spans)

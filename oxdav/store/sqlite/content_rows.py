@@ -24,6 +24,7 @@ from ..core.rows import (
 from ..core.scope import Scope
 from ..errors import AlreadyExists
 from ..models import (
+    Candidate,
     Folder,
     FolderPermission,
     InstanceSpans,
@@ -34,10 +35,12 @@ from ..models import (
     StoredObject,
 )
 from .convert import (
+    CANDIDATE_COLUMNS,
     OBJECT_META_COLUMN_COUNT,
     OBJECT_META_COLUMNS,
     UNBOUNDED_END,
     UNBOUNDED_START,
+    candidate_from_row,
     dump_list,
     dump_spans,
     load_list,
@@ -71,8 +74,10 @@ def scope_where(scope: Scope, alias: str = "") -> tuple[str, dict[str, Any]]:
 
 
 def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
-               component: str | None) -> tuple[str, dict[str, Any]]:
-    """The SELECT of ``list_objects``, with parameters (exposed for query-plan tests)."""
+               component: str | None, columns: str = OBJECT_META_COLUMNS
+               ) -> tuple[str, dict[str, Any]]:
+    """The SELECT of ``list_objects`` (of ``list_candidates`` with their ``columns``),
+    with parameters (exposed for query-plan tests)."""
     where, params = scope_where(scope)
     if component is not None:
         where += " AND component = :component"
@@ -85,7 +90,7 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
         if start is not None:
             where += " AND last_end >= :start"
             params["start"] = start
-    return f"SELECT {OBJECT_META_COLUMNS} FROM objects WHERE {where} ORDER BY name", params
+    return f"SELECT {columns} FROM objects WHERE {where} ORDER BY name", params
 
 
 #: The indexed objects whose instance window holds ``[:low, :high]``.
@@ -118,8 +123,8 @@ def changes_query(scope: Scope, since: int | None, limit: int | None
     params["limit"] = -1 if limit is None else limit
     return (
         "SELECT o.name, o.uid, o.etag, o.component, o.size, o.modseq, o.created_by,"
-        " o.created, o.modified, o.first_start, o.last_end, o.exact_spans,"
-        " o.floating_spans,"  # OBJECT_META_COLUMNS first: meta_from_row reads by position
+        " o.created, o.modified, o.first_start, o.last_end,"
+        # OBJECT_META_COLUMNS first: meta_from_row reads by position
         " c.name AS change_name, c.modseq AS change_modseq, c.deleted"
         " FROM changes c LEFT JOIN objects o ON o.context_id = c.context_id"
         " AND o.folder_id = c.folder_id AND o.name = c.name"
@@ -313,9 +318,14 @@ class SQLiteContentRows:
         """Nothing to do: the one writer connection serialises write transactions."""
 
     def list_objects(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
-                     component: str | None, spans: bool) -> list[ObjectMeta]:
+                     component: str | None) -> list[ObjectMeta]:
         sql, params = list_query(scope, time_range, component)
-        return [meta_from_row(r, spans) for r in self.conn.execute(sql, params)]
+        return [meta_from_row(r) for r in self.conn.execute(sql, params)]
+
+    def list_candidates(self, scope: Scope, time_range: tuple[int | None, int | None] | None,
+                        component: str | None) -> list[Candidate]:
+        sql, params = list_query(scope, time_range, component, CANDIDATE_COLUMNS)
+        return [candidate_from_row(r) for r in self.conn.execute(sql, params)]
 
     def get_objects(self, scope: Scope, names: Sequence[str], derived: bool
                     ) -> dict[str, StoredObject]:
@@ -329,7 +339,7 @@ class SQLiteContentRows:
                     f"SELECT {columns} FROM objects WHERE {where} AND name IN ({marks})",
                     {**params, **{f"n{i}": name for i, name in enumerate(chunk)}}):
                 other = row["derived"] if derived else None
-                found[row["name"]] = StoredObject(meta_from_row(row, spans=False),
+                found[row["name"]] = StoredObject(meta_from_row(row),
                                                   bytes(row["data"]),
                                                   None if other is None else bytes(other))
         return found
@@ -442,7 +452,7 @@ class SQLiteContentRows:
 
     def changes(self, scope: Scope, since: int | None, limit: int | None) -> list[Change]:
         sql, params = changes_query(scope, since, limit)
-        return [Change(None if r["deleted"] else meta_from_row(r, spans=False),
+        return [Change(None if r["deleted"] else meta_from_row(r),
                        r["change_name"], r["change_modseq"])
                 for r in self.conn.execute(sql, params)]
 

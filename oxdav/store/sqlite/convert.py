@@ -10,6 +10,7 @@ from typing import Any, cast
 from ..core.clock import to_datetime
 from ..models import (
     LEVELS,
+    Candidate,
     Context,
     FolderPermission,
     Group,
@@ -127,8 +128,10 @@ def module_of(row: sqlite3.Row) -> Module:
 
 
 OBJECT_META_COLUMNS = ("name, uid, etag, component, size, modseq, created_by, created, modified,"
-                       " first_start, last_end, exact_spans, floating_spans")
+                       " first_start, last_end")
 OBJECT_META_COLUMN_COUNT = OBJECT_META_COLUMNS.count(",") + 1
+#: What ``candidate_from_row`` reads, in order.
+CANDIDATE_COLUMNS = "name, component, exact_spans, floating_spans"
 #: Stored ``first_start`` of an object unbounded in the past.
 UNBOUNDED_START = -(2**62)
 #: Stored ``last_end`` of an object unbounded in the future.
@@ -147,17 +150,21 @@ def load_spans(text: str | None) -> tuple[tuple[int, int], ...] | None:
     return tuple(map(tuple, json.loads(text)))
 
 
-def meta_from_row(row: sqlite3.Row | Any, spans: bool = True) -> ObjectMeta:
-    """Build an ObjectMeta from a row starting with ``OBJECT_META_COLUMNS``;
-    ``exact_spans`` is decoded only when ``spans`` (listings and sync need the envelope,
-    not the spans). Read by position: a listing builds one per member."""
+def meta_from_row(row: sqlite3.Row | Any) -> ObjectMeta:
+    """Build an ObjectMeta from a row starting with ``OBJECT_META_COLUMNS``, read by
+    position: a listing builds one per member."""
     (name, uid, etag, component, size, modseq, created_by, created, modified, first_start,
-     last_end, exact_spans, floating_spans) = row[:OBJECT_META_COLUMN_COUNT]
+     last_end) = row[:OBJECT_META_COLUMN_COUNT]
     return ObjectMeta(
         name, uid, etag, component, size, modseq, created_by, to_datetime(created),
         to_datetime(modified), None if first_start == UNBOUNDED_START else first_start,
-        None if last_end == UNBOUNDED_END else last_end,
-        load_spans(exact_spans) if spans else None, bool(floating_spans))
+        None if last_end == UNBOUNDED_END else last_end)
+
+
+def candidate_from_row(row: sqlite3.Row | Any) -> Candidate:
+    """A Candidate from a row of ``CANDIDATE_COLUMNS``."""
+    name, component, exact_spans, floating_spans = row
+    return Candidate(name, component, load_spans(exact_spans), bool(floating_spans))
 
 
 def is_unique_violation(error: sqlite3.IntegrityError) -> bool:
