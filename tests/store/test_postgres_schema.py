@@ -9,12 +9,8 @@ import pytest
 from oxdav.store import FolderPermission
 from oxdav.store.core.rows import instance_bounds
 from oxdav.store.core.scope import Scope
-from oxdav.store.postgres.content_rows import (
-    EDGE_SPANS_QUERY,
-    INNER_SPAN_QUERY,
-    changes_query,
-    list_query,
-)
+from oxdav.store.postgres.content_rows import changes_query, list_query
+from oxdav.store.postgres.instance_rows import EDGE_SPANS_QUERY, INNER_SPAN_QUERY
 from oxdav.store.postgres.migrate import migrate
 
 # -- context versions -----------------------------------------------------------------

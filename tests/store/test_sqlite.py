@@ -301,7 +301,7 @@ def test_instance_spans_are_read_from_the_time_index_alone():
     # Migration 0016: the name is in the index, so a month of daily series is a few
     # range scans of the index and no row lookup per span.
     from oxdav.store.core.rows import instance_bounds
-    from oxdav.store.sqlite.content_rows import EDGE_SPANS_QUERY, INNER_SPAN_QUERY
+    from oxdav.store.sqlite.instance_rows import EDGE_SPANS_QUERY, INNER_SPAN_QUERY
 
     params = {"c": 1, "f": 20, **instance_bounds(100, 5_000_000, (200, 4_000_000))}
     for sql in (INNER_SPAN_QUERY, EDGE_SPANS_QUERY):

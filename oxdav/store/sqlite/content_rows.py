@@ -14,12 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.rows import (
-    LONG_SPAN,
     Change,
-    InstanceSpansNear,
     ObjectState,
     Versions,
-    instance_bounds,
 )
 from ..core.scope import Scope
 from ..errors import AlreadyExists
@@ -27,7 +24,6 @@ from ..models import (
     Candidate,
     Folder,
     FolderPermission,
-    InstanceSpans,
     Lock,
     Module,
     ObjectIndex,
@@ -50,6 +46,7 @@ from .convert import (
     permission_params,
     to_datetime,
 )
+from .instance_rows import SQLiteInstanceRows
 
 _MEMBER_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_META_COLUMNS.split(","))
 #: Names bound per SELECT of ``get_objects`` (SQLite allows 32,766 parameters).
@@ -93,24 +90,6 @@ def list_query(scope: Scope, time_range: tuple[int | None, int | None] | None,
     return f"SELECT {columns} FROM objects WHERE {where} ORDER BY name", params
 
 
-#: The indexed objects whose instance window holds ``[:low, :high]``.
-WINDOWS_QUERY = ("SELECT name, floating FROM instance_windows WHERE context_id = :c"
-                 " AND folder_id = :f AND indexed_from <= :low AND indexed_until >= :high")
-#: By name, the first indexed span starting inside the open interval ``(:a, :b)``.
-INNER_SPAN_QUERY = (
-    "SELECT name, MIN(span_start), span_end FROM (SELECT name, span_start, span_end"
-    " FROM object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 0"
-    " AND span_start > :a AND span_start < :b UNION ALL SELECT name, span_start, span_end"
-    " FROM object_instances WHERE context_id = :c AND folder_id = :f AND is_long = 1"
-    " AND span_start > :a AND span_start < :b) GROUP BY name")  # SQLite: span_end of the MIN
-#: The indexed spans meeting ``[:low, :high]`` that start at or before ``:a`` or at or
-#: after ``:b``; short ones start at most a week before ``:low``.
-EDGE_SPANS_QUERY = " UNION ALL ".join(
-    "SELECT name, span_start, span_end FROM object_instances WHERE context_id = :c"
-    f" AND folder_id = :f AND is_long = {long} AND span_start BETWEEN {first} AND {last}"
-    " AND span_end >= :low"
-    for long, first, last in ((0, ":short_from", ":a"), (0, ":b", ":high"),
-                              (1, ":long_from", ":a"), (1, ":b", ":high"))) + " ORDER BY 2"
 
 
 def changes_query(scope: Scope, since: int | None, limit: int | None
@@ -142,7 +121,7 @@ def _lock(row: Any) -> Lock:
     return Lock(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
 
 
-class SQLiteContentRows:
+class SQLiteContentRows(SQLiteInstanceRows):
     """The content half of :class:`~oxdav.store.sqlite.rows.SQLiteRows`."""
 
     conn: sqlite3.Connection
@@ -405,41 +384,6 @@ class SQLiteContentRows:
                           " AND resource = ?", key)
         self.conn.execute("DELETE FROM locks WHERE context_id = ? AND folder_id = ?"
                           " AND name = ?", key)
-
-    def store_instances(self, context_id: int, folder_id: int, name: str,
-                        instances: InstanceSpans | None) -> None:
-        key = (context_id, folder_id, name)
-        self.conn.execute("DELETE FROM instance_windows WHERE context_id = ? AND folder_id = ?"
-                          " AND name = ?", key)
-        self.conn.execute("DELETE FROM object_instances WHERE context_id = ? AND folder_id = ?"
-                          " AND name = ?", key)
-        if instances is None:
-            return
-        self.conn.execute(
-            "INSERT INTO instance_windows (context_id, folder_id, name, indexed_from,"
-            " indexed_until, floating) VALUES (?, ?, ?, ?, ?, ?)",
-            (*key, instances.indexed_from, instances.indexed_until, int(instances.floating)))
-        self.conn.executemany(
-            "INSERT INTO object_instances (context_id, folder_id, name, is_long, span_start,"
-            " span_end) VALUES (?, ?, ?, ?, ?, ?)",
-            [(*key, int(end - start > LONG_SPAN), start, end) for start, end in instances.spans])
-
-    def aging_instance_indexes(self, until_before: int, limit: int
-                               ) -> list[tuple[int, int, str]]:
-        return [(int(c), int(f), str(n)) for c, f, n in self.conn.execute(
-            "SELECT context_id, folder_id, name FROM instance_windows WHERE indexed_until < ?"
-            " ORDER BY indexed_until, context_id, folder_id, name LIMIT ?",
-            (until_before, limit))]
-
-    def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
-                       ) -> InstanceSpansNear:
-        bounds = {"c": scope.context_id, "f": scope.folder_id,
-                  **instance_bounds(low, high, inner)}
-        windows = self.conn.execute(WINDOWS_QUERY, bounds).fetchall()
-        if not windows:
-            return [], [], []
-        return (windows, self.conn.execute(INNER_SPAN_QUERY, bounds).fetchall(),
-                self.conn.execute(EDGE_SPANS_QUERY, bounds).fetchall())
 
     def record_change(self, context_id: int, folder_id: int, name: str, modseq: int,
                       deleted: bool, created_by: int | None, now: int) -> None:
