@@ -70,6 +70,21 @@ def instance_bounds(low: int, high: int, inner: tuple[int, int]) -> dict[str, in
             "short_from": low - LONG_SPAN, "long_from": -(2 ** 62)}
 
 
+def spans_near(conn: Any, queries: tuple[str, str, str], scope: Scope, low: int, high: int,
+               inner: tuple[int, int]) -> InstanceSpansNear:
+    """``ContentRows.instance_spans`` on an engine's connection, from its windows,
+    inner-span and edge-spans queries (parameters: :func:`instance_bounds`, ``c`` and
+    ``f``); the spans are read only when a window holds the range."""
+    bounds = {"c": scope.context_id, "f": scope.folder_id,
+              **instance_bounds(low, high, inner)}
+    windows_query, inner_query, edge_query = queries
+    windows = conn.execute(windows_query, bounds).fetchall()
+    if not windows:
+        return [], [], []
+    return (windows, conn.execute(inner_query, bounds).fetchall(),
+            conn.execute(edge_query, bounds).fetchall())
+
+
 class ObjectState(NamedTuple):
     """What a write checks of the object it replaces."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..core.rows import LONG_SPAN, InstanceSpansNear, instance_bounds
+from ..core.rows import LONG_SPAN, InstanceSpansNear, spans_near
 from ..core.scope import Scope
 from ..models import InstanceSpans
 
@@ -64,10 +64,5 @@ class SQLiteInstanceRows:
 
     def instance_spans(self, scope: Scope, low: int, high: int, inner: tuple[int, int]
                        ) -> InstanceSpansNear:
-        bounds = {"c": scope.context_id, "f": scope.folder_id,
-                  **instance_bounds(low, high, inner)}
-        windows = self.conn.execute(WINDOWS_QUERY, bounds).fetchall()
-        if not windows:
-            return [], [], []
-        return (windows, self.conn.execute(INNER_SPAN_QUERY, bounds).fetchall(),
-                self.conn.execute(EDGE_SPANS_QUERY, bounds).fetchall())
+        return spans_near(self.conn, (WINDOWS_QUERY, INNER_SPAN_QUERY, EDGE_SPANS_QUERY),
+                          scope, low, high, inner)
