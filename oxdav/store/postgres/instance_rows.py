@@ -55,7 +55,7 @@ class PostgresInstanceRows:
             " %(floating)s)", {**key, "low": instances.indexed_from,
                                "high": instances.indexed_until,
                                "floating": instances.floating})
-        if instances is None or not instances.spans:
+        if not instances.spans:
             return
         with self.conn.cursor() as cursor:
             with cursor.copy("COPY object_instances (context_id, folder_id, name, is_long,"
