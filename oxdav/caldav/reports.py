@@ -32,7 +32,7 @@ from oxdav.caldav.collection import CalendarCollection
 from oxdav.caldav.errors import refused_request
 from oxdav.caldav.filters import CalendarFilter, parse_filter
 from oxdav.caldav.freebusy import BUSY_COMPONENTS, parse_free_busy_query
-from oxdav.caldav.tasks import Answer, answer_objects, decide, free_busy
+from oxdav.caldav.tasks import Answer, answer_objects, decide, free_busy, object_bytes
 from oxdav.dav.errors import DAVError
 from oxdav.dav.limits import NUMBER_OF_MATCHES_WITHIN_LIMITS
 from oxdav.dav.multiget import read_multiget
@@ -162,7 +162,8 @@ class _ObjectReport(Report):
         else:
             parsed = sum(len(s.data) for s in stored if decided.get(s.meta.name) is None)
         checked = total if wants_data else 0
-        args = (stored, decided, flt, data_request, wants_data, tz, budget.limit - budget.used)
+        args = (object_bytes(stored), decided, flt, data_request, wants_data, tz,
+                budget.limit - budget.used)
         if parsed <= INLINE_PARSE_BYTES and checked <= INLINE_CHECK_BYTES:
             answers, cut, used = answer_objects(*args)
         else:

@@ -1,6 +1,8 @@
 """CalDAV's CPU-heavy work as pure functions, for worker processes (``Work.process``).
 
-Each takes bytes and plain values and returns plain values: parsing a PUT body into
+Each takes bytes and plain values and returns plain values (an object as
+:class:`ObjectBytes`, an answer as :class:`Answer`: named tuples, which cross to a
+worker process several times cheaper than dataclasses): parsing a PUT body into
 its index, answering a batch of objects of a report (the exact filter, calendar-data,
 under the report's instance budget), deciding candidates from the index, a free-busy
 answer. Nothing here reads the store or knows the request.
@@ -8,9 +10,9 @@ answer. Nothing here reads the store or knows the request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from icalendar import Calendar
 from twisted.logger import Logger
@@ -91,7 +93,22 @@ def stored_series_index(data: bytes, window: Window) -> ObjectIndex | None:
         return None
 
 
-def readable(stored: StoredObject) -> Calendar | None:
+class ObjectBytes(NamedTuple):
+    """What a task reads of a stored object: its name, data and derived bytes
+    (``StoredObject`` without the listing entry, whose dates cost more to pickle than
+    the text)."""
+
+    name: str
+    data: bytes
+    derived: bytes | None = None
+
+
+def object_bytes(objects: Iterable[StoredObject]) -> list[ObjectBytes]:
+    """``objects`` as the tasks take them."""
+    return [ObjectBytes(o.meta.name, o.data, o.derived) for o in objects]
+
+
+def readable(stored: ObjectBytes) -> Calendar | None:
     """The parsed object, or ``None`` (logged) for one stored before PUT checked that
     no longer parses: like an unreadable card in CardDAV's filters, it matches nothing
     and is busy at no time, instead of failing the whole report."""
@@ -103,7 +120,7 @@ def readable(stored: StoredObject) -> Calendar | None:
         return None
 
 
-def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None,
+def calendar_data(stored: ObjectBytes, data_request: CalendarDataRequest | None,
                   tz: tzinfo) -> bytes:
     """The calendar-data of one object: an expand from its prepared expansion when it
     has one (:mod:`oxdav.caldav.expand_prepared`), else parsed
@@ -120,8 +137,7 @@ def calendar_data(stored: StoredObject, data_request: CalendarDataRequest | None
     return render_calendar_data(stored.data, data_request, tz)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """One object's part of a report answer: its calendar-data (checked for XML), or
     the precondition it cannot meet, or why its stored text cannot be served."""
 
@@ -132,7 +148,7 @@ class Answer:
     unwritable: str | None = None
 
 
-def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, wants_data: bool,
+def _answer(stored: ObjectBytes, data_request: CalendarDataRequest | None, wants_data: bool,
             tz: tzinfo) -> Answer:
     if not wants_data:
         return Answer(stored.name)
@@ -148,7 +164,7 @@ def _answer(stored: StoredObject, data_request: CalendarDataRequest | None, want
     return Answer(stored.name, unwritable=checked.where)
 
 
-def answer_objects(objects: Sequence[StoredObject], decided: dict[str, bool | None],
+def answer_objects(objects: Sequence[ObjectBytes], decided: dict[str, bool | None],
                    flt: CalendarFilter | None, data_request: CalendarDataRequest | None,
                    wants_data: bool, tz: tzinfo, instances: float
                    ) -> tuple[list[Answer], bool, float]:
@@ -183,7 +199,7 @@ def decide(flt: CalendarFilter, candidates: Sequence[Candidate], tz: tzinfo
     return {m.name: flt.index_match(m, tz) for m in candidates}
 
 
-def free_busy(objects: Sequence[StoredObject], rng: TimeRange, tz: tzinfo,
+def free_busy(objects: Sequence[ObjectBytes], rng: TimeRange, tz: tzinfo,
               instances: int) -> bytes:
     """The VFREEBUSY of ``objects``, expanding at most ``instances`` instances.
 

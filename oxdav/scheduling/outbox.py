@@ -17,7 +17,7 @@ from lxml import etree
 from oxdav.caldav.budget import TooManyInstances
 from oxdav.caldav.freebusy import BUSY_COMPONENTS
 from oxdav.caldav.schedule_boxes import ScheduleBox
-from oxdav.caldav.tasks import free_busy
+from oxdav.caldav.tasks import free_busy, object_bytes
 from oxdav.caldav.timerange import TimeRange
 from oxdav.dav.dispatch import DAVRequest, StoreAccess
 from oxdav.dav.errors import DAVError
@@ -119,4 +119,4 @@ async def _busy_of(txn: Transaction, context_id: int, user: User,
     if available is not None:
         objects.append(available)
     rng = TimeRange(asked.start, asked.end)
-    return await work.process(free_busy, objects, rng, UTC, budget)  # type: ignore[attr-defined,no-any-return]
+    return await work.process(free_busy, object_bytes(objects), rng, UTC, budget)  # type: ignore[attr-defined,no-any-return]
