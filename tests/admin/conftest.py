@@ -1,11 +1,10 @@
-"""Run the real ``oxdav-admin`` as a subprocess against a temporary config directory."""
+"""Run the real ``oxdav-admin`` in a process of its own (tests/admin/runner.py) against a
+temporary config directory."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from twisted.internet import reactor
 
 from oxdav.config import load_config
 from oxdav.storage import configured_store
+from tests.admin.runner import run_admin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,9 +40,7 @@ class Admin:
 
     def __call__(self, *args: str, stdin: str | None = None) -> Result:
         env = dict(os.environ, PYTHONPATH=str(REPO))
-        done = subprocess.run(
-            [sys.executable, "-m", "oxdav.admin.main", "-c", str(self.config), *args],
-            input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False)
+        done = run_admin(["-c", str(self.config), *args], input=stdin, env=env, timeout=60)
         return Result(done.returncode, done.stdout, done.stderr)
 
     def ok(self, *args: str, stdin: str | None = None) -> Result:
@@ -82,5 +80,3 @@ def acme(admin: Admin) -> Admin:
     admin.ok("user", "create", "acme", "alice", "--password-stdin", "--display-name",
              "Alice Liddell", "--email", "alice@acme.test", stdin="s3cret\n")
     return admin
-
-

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 from tests.admin.conftest import REPO, Admin, write_admin_config
+from tests.admin.runner import run_admin
 
 
 def run_with_env(admin: Admin, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "oxdav.admin.main", "-c", str(admin.config), *args],
-        capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    return run_admin(["-c", str(admin.config), *args], timeout=60,
+                     env={**os.environ, "PYTHONPATH": str(REPO), **env})
 
 
 def test_the_targets_password_may_come_from_the_environment(acme, tmp_path,

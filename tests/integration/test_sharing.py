@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest_twisted
@@ -18,6 +16,7 @@ from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
 from oxdav.directory.passwords import hash_password
+from tests.admin.runner import run_admin
 from tests.integration.harness import REPO, Server, start_server
 from tests.integration.test_auth_tls import PASSWORD
 
@@ -138,11 +137,9 @@ async def notifications(server: Server, auth: tuple[str, str]) -> list[bytes]:
 
 async def admin_permissions(server: Server, folder_id: int) -> list[str]:
     """The folder's permissions as ``oxdav-admin folder list --json`` shows them."""
-    command = [sys.executable, "-m", "oxdav.admin.main", "-c", str(server.config),
-               "folder", "list", "example.com", "--json"]
-    done = await deferToThread(subprocess.run, command, capture_output=True, text=True,
-                               env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60,
-                               check=False)
+    done = await deferToThread(run_admin, ["-c", str(server.config), "folder", "list",
+                                           "example.com", "--json"],
+                               env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
     assert done.returncode == 0, done.stderr
     listed: Any = json.loads(done.stdout)
     rows = listed if isinstance(listed, list) else listed["folders"]
