@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,22 @@ def admin(tmp_path: Path) -> Admin:
     return Admin(write_admin_config(tmp_path / "etc"))
 
 
-@pytest.fixture
-def acme(admin: Admin) -> Admin:
-    """A config with context ``acme`` (mapping acme.test) and user alice."""
+@pytest.fixture(scope="session")
+def acme_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data directory ``oxdav-admin`` leaves after creating context ``acme`` (mapping
+    acme.test) and user alice, made once per session."""
+    admin = Admin(write_admin_config(tmp_path_factory.mktemp("acme") / "etc"))
     admin.ok("context", "create", "acme", "--mapping", "acme.test")
     admin.ok("user", "create", "acme", "alice", "--password-stdin", "--display-name",
              "Alice Liddell", "--email", "alice@acme.test", stdin="s3cret\n")
+    return admin.config / "data"
+
+
+@pytest.fixture
+def acme(admin: Admin, acme_data: Path) -> Admin:
+    """A config with context ``acme`` (mapping acme.test) and user alice: a copy of
+    ``acme_data`` of its own."""
+    shutil.copytree(acme_data, admin.config / "data")
     return admin
+
+
