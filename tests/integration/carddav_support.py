@@ -8,9 +8,8 @@ from typing import Any
 from lxml import etree
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from oxdav.store import FolderPermission
-from tests.integration.harness import Server, start_server
+from tests.integration.harness import Server, password_hash, start_server
 
 NS = {"D": "DAV:", "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
 VCARD_DIR = Path(__file__).resolve().parents[1] / "data" / "vcard"
@@ -58,7 +57,7 @@ async def add_user(server: Any, login: str) -> int:
     async with server.service.store.transaction("test user", write=True) as txn:
         context = [c for c in await txn.contexts() if c.name == "demo"][0]
         user = await provisioning.create_user(txn, context.id, login,
-                                              password_hash=hash_password(PASSWORD),
+                                              password_hash=password_hash(PASSWORD),
                                               display_name=login, email=f"{login}@example.com")
         return user.id
 

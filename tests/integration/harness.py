@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from oxdav import tap
+from oxdav.directory.passwords import hash_password
 from oxdav.directory.provisioning import DEMO_FILE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +37,15 @@ oxdav.hostname = localhost
 oxdav.dataDir = data
 oxdav.demo.create = true
 """
+
+
+@cache
+def password_hash(password: str) -> str:
+    """The Argon2 hash of ``password`` the tests' users are made with, computed once per
+    test process (each takes ~0.12 s, and the tests make hundreds of users with a few
+    passwords). Users with one password share its salt; the server verifies the real
+    Argon2 hash all the same, and caches credentials per user, never per hash."""
+    return hash_password(password)
 
 
 def write_config(directory: Path, extra_properties: str = "", *,

@@ -10,12 +10,11 @@ from typing import Any
 from icalendar import Calendar
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from oxdav.itip_terms import PENDING
 from oxdav.scheduling import itip
 from oxdav.store.interfaces import Transaction
 from oxdav.store.models import User
-from tests.integration.harness import Server
+from tests.integration.harness import Server, password_hash
 from tests.integration.test_auth_tls import PASSWORD
 
 ICAL_HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
@@ -134,7 +133,7 @@ async def prepare(server: Server) -> Office:
             context = other.id if person.name == "eve" else demo.context_id
             aliases = ("c.c@example.com",) if person.name == "carol" else ()
             made = await provisioning.create_user(
-                txn, context, person.name, password_hash=hash_password(PASSWORD),
+                txn, context, person.name, password_hash=password_hash(PASSWORD),
                 display_name=person.name.title(), email=person.email, aliases=aliases)
             home = await txn.home(context, made.id)
             person.user_id, person.context_id = made.id, context

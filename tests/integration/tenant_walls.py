@@ -21,11 +21,10 @@ from twisted.internet import reactor
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from oxdav.folders.naming import remember_name
 from oxdav.store import GAL_FOLDER_ID, FolderPermission
 from tests.integration.carddav_support import MACOS_CONTACTS
-from tests.integration.harness import Server, TrustOne
+from tests.integration.harness import Server, TrustOne, password_hash
 from tests.integration.test_auth_tls import PASSWORD
 
 D = "{DAV:}"
@@ -140,7 +139,7 @@ async def _add_user(server: Server, user: User, context: str, **fields: Any) -> 
         ctx = found[0] if found else await txn.create_context(
             context, mappings=(f"{context}.test",))
         made = await provisioning.create_user(
-            txn, ctx.id, user.name, password_hash=hash_password(PASSWORD),
+            txn, ctx.id, user.name, password_hash=password_hash(PASSWORD),
             email=user.email, **fields)
         home = await txn.home(ctx.id, made.id)
         defaults = {f.module: f.id for f in await home.folders()

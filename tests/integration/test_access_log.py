@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest_twisted
 from twisted.logger import globalLogPublisher
 
-from oxdav.directory.passwords import hash_password
-from tests.integration.harness import start_server
+from tests.integration.harness import password_hash, start_server
 
 
 @pytest_twisted.async_yield_fixture
@@ -79,7 +78,7 @@ async def test_a_remembered_login_refused_on_a_second_look_logs_a_dash(logged) -
     async with server.service.store.transaction("new password", write=True) as txn:
         context = next(c for c in await txn.contexts() if c.name == "demo")
         user = await txn.user_by_login(context.id, login.split("@")[0])
-        await txn.update_user(context.id, user.id, password_hash=hash_password("changed"))
+        await txn.update_user(context.id, user.id, password_hash=password_hash("changed"))
     response, _ = await server.request("PROPFIND", "/dav/", auth=server.demo,
                                        headers={"Depth": "0"})
     assert response.code == 401

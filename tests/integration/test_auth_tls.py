@@ -12,9 +12,8 @@ import pytest_twisted
 from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from tests.admin.runner import run_admin
-from tests.integration.harness import REPO, start_server
+from tests.integration.harness import REPO, password_hash, start_server
 
 PASSWORD = "correct horse"
 ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x\r\n"
@@ -35,7 +34,7 @@ async def add_user(server: Any, login: str, *, context: str = "demo",
     async with server.service.store.transaction("test user", write=True) as txn:
         found = [c for c in await txn.contexts() if c.name == context]
         ctx = found[0] if found else await txn.create_context(context, mappings=mappings)
-        await provisioning.create_user(txn, ctx.id, login, password_hash=hash_password(PASSWORD),
+        await provisioning.create_user(txn, ctx.id, login, password_hash=password_hash(PASSWORD),
                                        display_name=login, **fields)
 
 

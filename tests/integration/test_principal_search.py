@@ -13,9 +13,8 @@ from lxml import etree
 from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from oxdav.principals.search import MAX_MATCHES
-from tests.integration.harness import Server, start_server
+from tests.integration.harness import Server, password_hash, start_server
 from tests.integration.test_auth_tls import PASSWORD
 
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
@@ -37,7 +36,7 @@ async def server(tmp_path):
         await txn.create_group(ctx, "annas", display_name="Anna's Team")
         other = await txn.create_context("other", ["other.example"])
         await provisioning.create_user(
-            txn, other.id, "olga", password_hash=hash_password(PASSWORD),
+            txn, other.id, "olga", password_hash=password_hash(PASSWORD),
             display_name="Olga Annadottir", email="olga@other.example")
         calendar = next(f for f in await (await txn.home(ctx, demo.id)).folders("calendar"))
     server.calendar = f"/dav/caldav/{calendar.id}/"

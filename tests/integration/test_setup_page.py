@@ -17,10 +17,9 @@ from lxml import etree, html
 from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from tests.integration import carddav_support as cards
 from tests.integration.caldav_requests import folders, xml_request
-from tests.integration.harness import REPO, start_server
+from tests.integration.harness import REPO, password_hash, start_server
 
 ARTEFACTS = REPO / "var" / "test-artefacts"
 PROFILE = "/dav/setup/apple.mobileconfig"
@@ -141,7 +140,7 @@ async def test_a_user_of_another_context_sees_only_their_own(server) -> None:
     async with server.service.store.transaction("other context", write=True) as txn:
         context = await txn.create_context("other", mappings=("other.test",))
         await provisioning.create_user(txn, context.id, "bob",
-                                       password_hash=hash_password(cards.PASSWORD),
+                                       password_hash=password_hash(cards.PASSWORD),
                                        display_name="Bob", email="bob@other.test")
     bob = ("bob@other.test", cards.PASSWORD)
     response, body = await server.request("GET", "/dav/setup", auth=bob)

@@ -13,9 +13,8 @@ from lxml import etree
 from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from oxdav.store import FolderPermission
-from tests.integration.harness import Server, start_server
+from tests.integration.harness import Server, password_hash, start_server
 from tests.integration.test_auth_tls import PASSWORD
 
 NS = {"D": "DAV:"}
@@ -43,10 +42,10 @@ async def server(tmp_path):
         demo = await txn.user_by_email("demo@example.com")
         ctx = demo.context_id
         anna = await provisioning.create_user(
-            txn, ctx, "anna", password_hash=hash_password(PASSWORD),
+            txn, ctx, "anna", password_hash=password_hash(PASSWORD),
             display_name="Anna Smith", email="anna@example.com")
         bob = await provisioning.create_user(
-            txn, ctx, "bob", password_hash=hash_password(PASSWORD), display_name="Bob Baker",
+            txn, ctx, "bob", password_hash=password_hash(PASSWORD), display_name="Bob Baker",
             email="bob@example.com")
         shared = {}
         for module in ("calendar", "contacts"):

@@ -15,9 +15,8 @@ from lxml import etree
 from twisted.internet.threads import deferToThread
 
 from oxdav.directory import provisioning
-from oxdav.directory.passwords import hash_password
 from tests.admin.runner import run_admin
-from tests.integration.harness import REPO, Server, start_server
+from tests.integration.harness import REPO, Server, password_hash, start_server
 from tests.integration.test_auth_tls import PASSWORD
 
 NS = {"D": "DAV:", "CS": "http://calendarserver.org/ns/", "C": "urn:ietf:params:xml:ns:caldav"}
@@ -73,13 +72,13 @@ async def server(tmp_path):
         for login, name in (("anna", "Anna Smith"), ("bob", "Bob Baker"),
                             ("carl", "Carl Cole")):
             made[login] = await provisioning.create_user(
-                txn, ctx, login, password_hash=hash_password(PASSWORD), display_name=name,
+                txn, ctx, login, password_hash=password_hash(PASSWORD), display_name=name,
                 email=f"{login}@example.com")
         team = await txn.create_group(ctx, "team", display_name="The Team",
                                       members=[made["bob"].id, made["carl"].id])
         other = await txn.create_context("other", mappings=("other.test",))
         eve = await provisioning.create_user(
-            txn, other.id, "eve", password_hash=hash_password(PASSWORD),
+            txn, other.id, "eve", password_hash=password_hash(PASSWORD),
             display_name="Eve", email="eve@other.test")
         folders = {f.module: f.id for f in await (await txn.home(ctx, made["anna"].id)).folders()
                    if f.owner_id == made["anna"].id and f.is_default}
@@ -470,11 +469,10 @@ async def test_macos_contacts_all_contacts_takes_a_shared_book_until_it_is_decli
 async def test_a_folder_is_shared_with_a_bounded_number_of_sharees(server) -> None:
     from oxdav.sharing.share import MAX_FOLDER_SHAREES
 
-    password_hash = hash_password(PASSWORD)
     async with server.service.store.transaction("many", write=True) as txn:
         for n in range(MAX_FOLDER_SHAREES + 1):
             await provisioning.create_user(txn, server.ids["context"], f"m{n}",
-                                           password_hash=password_hash,
+                                           password_hash=password_hash(PASSWORD),
                                            display_name=f"M {n}", email=f"m{n}@example.com")
     names = [f"mailto:m{n}@example.com" for n in range(MAX_FOLDER_SHAREES + 1)]
     for start in range(0, MAX_FOLDER_SHAREES, 64):
