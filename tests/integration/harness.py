@@ -8,7 +8,12 @@ HTTPS to it. Used by every integration test.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +29,7 @@ from zope.interface import implementer
 from oxdav import tap
 from oxdav.directory.passwords import hash_password
 from oxdav.directory.provisioning import DEMO_FILE
+from oxdav.storage import data_directory
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -121,18 +127,63 @@ def set_shipped(directory: Path, file: str, values: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+#: Data directories as a first start left them, by the configuration it started with.
+_FIRST_STARTS: dict[str, Path] = {}
+
+
+def _config_key(directory: Path) -> str | None:
+    """The configuration's files and contents, or None when they name the directory
+    itself (an absolute path of the test's own: a configuration never seen again)."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file()
+                   and p.relative_to(directory).parts[0] != "data")
+    text = "".join(f"{p.relative_to(directory)}\0{p.read_text()}\0" for p in files)
+    return None if str(directory) in text else text
+
+
+def _keep_first_start(service: Any, data: Path, key: str) -> None:
+    """Copy the data directory of a service that has just made it (SQLite's store in
+    it, read through its backup API), for the next start with the same configuration."""
+    snapshot = service.holder.current
+    url = snapshot.get("oxdav.storage")
+    if data_directory(snapshot) != data or not url.startswith("sqlite:") \
+            or url.startswith("sqlite:/"):
+        return
+    database = data / url.removeprefix("sqlite:")
+    kept = Path(tempfile.mkdtemp(prefix="oxdav-first-start-")) / "data"
+    atexit.register(shutil.rmtree, kept.parent, ignore_errors=True)
+    shutil.copytree(data, kept, ignore=lambda _, names: [
+        n for n in names if n.startswith(database.name)])
+    with closing(sqlite3.connect(database)) as source, \
+            closing(sqlite3.connect(kept / database.name)) as target:
+        source.backup(target)
+    _FIRST_STARTS[key] = kept
+
+
 async def start_server(directory: Path, extra_properties: str = "", *,
                        shipped: dict[str, dict[str, str]] | None = None) -> Server:
     """Write a config into ``directory`` (``shipped``: file → properties replaced in the
-    shipped files) and start the service exactly as twistd does."""
+    shipped files) and start the service exactly as twistd does.
+
+    A first start (no ``data`` yet) makes the schema, the demo account (an Argon2 hash)
+    and the development certificate. A configuration started before starts from a copy
+    of the data directory its first start made instead: the same store, certificate and
+    demo login, as a restart finds them.
+    """
     write_config(directory, extra_properties)
     for file, values in (shipped or {}).items():
         set_shipped(directory, file, values)
+    data = directory / "data"
+    key = None if data.exists() else _config_key(directory)
+    if key in _FIRST_STARTS:
+        shutil.copytree(_FIRST_STARTS[key], data)
+        key = None
     options = tap.Options()
     options.parseOptions(["-c", str(directory)])
     service = tap.makeService(options)
     service.privilegedStartService()
     service.startService()
     await service.ready
-    login, _, password = (directory / "data" / DEMO_FILE).read_text().strip().partition(" ")
+    if key is not None:
+        _keep_first_start(service, data, key)
+    login, _, password = (data / DEMO_FILE).read_text().strip().partition(" ")
     return Server(service, directory, (login, password))
