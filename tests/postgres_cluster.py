@@ -2,6 +2,7 @@
 
     cluster = PostgresCluster.start()
     database = cluster.new_database()      # fresh and empty, owned by the ``oxdav`` role
+                                           # (or template="name": a copy of that one)
     psycopg.connect(database.dsn)          # or: oxdav.storage = database.url,
                                            #     oxdav.storage.passwordFile = database.password_file
     cluster.drop_database(database.name)
@@ -246,12 +247,13 @@ class PostgresCluster:
         """The handle of an existing database (``oxdav`` by default)."""
         return PostgresDatabase(name, self.dsn(name), self.url(name), self.password_file)
 
-    def new_database(self) -> PostgresDatabase:
-        """Create a fresh, empty database owned by ``oxdav``; drop it with
+    def new_database(self, template: str = "template0") -> PostgresDatabase:
+        """Create a fresh database owned by ``oxdav``: empty, or a copy of the database
+        ``template`` (nobody may be connected to it meanwhile); drop it with
         :meth:`drop_database` (or it goes with the cluster)."""
         self._databases += 1
         name = f"oxdav_test_{self._databases}"
-        self._create_database(name)
+        self._create_database(name, template)
         return self.database(name)
 
     def drop_database(self, name: str) -> None:
@@ -312,12 +314,12 @@ class PostgresCluster:
             self._connection().execute("SHOW server_version_num").fetchone()[0])
         self._create_database(DATABASE)
 
-    def _create_database(self, name: str) -> None:
-        # A file copy of the small template0 is several times faster than the WAL-logged
+    def _create_database(self, name: str, template: str = "template0") -> None:
+        # A file copy of a small template is several times faster than the WAL-logged
         # copy that PostgreSQL 15 made the default, with fsync off.
         strategy = sql.SQL(" STRATEGY FILE_COPY" if self._version_num >= 150000 else "")
-        self._execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0{}").format(
-            sql.Identifier(name), sql.Identifier(ROLE), strategy))
+        self._execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE {}{}").format(
+            sql.Identifier(name), sql.Identifier(ROLE), sql.Identifier(template), strategy))
 
     def _connection(self) -> psycopg.Connection:
         if self._admin is None or self._admin.closed:

@@ -25,8 +25,8 @@ def _reactor():  # the reactor pytest-twisted installed
 
 
 def _postgresql(tmp: Path, request: pytest.FixtureRequest) -> Store:
-    """A store in a fresh database of the test cluster (``postgres_database``)."""
-    database = request.getfixturevalue("postgres_database")
+    """A store in a fresh database of the test cluster (``migrated_postgres_database``)."""
+    database = request.getfixturevalue("migrated_postgres_database")
     return open_store(database.url, tmp, _reactor(), password_file=database.password_file)
 
 
