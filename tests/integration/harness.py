@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import hashlib
 import shutil
 import sqlite3
 import tempfile
@@ -132,12 +133,18 @@ _FIRST_STARTS: dict[str, Path] = {}
 
 
 def _config_key(directory: Path) -> str | None:
-    """The configuration's files and contents, or None when they name the directory
-    itself (an absolute path of the test's own: a configuration never seen again)."""
-    files = sorted(p for p in directory.rglob("*") if p.is_file()
-                   and p.relative_to(directory).parts[0] != "data")
-    text = "".join(f"{p.relative_to(directory)}\0{p.read_text()}\0" for p in files)
-    return None if str(directory) in text else text
+    """A digest of the files in ``directory`` (but ``data``) and their contents, or None
+    when one names the directory itself (a path of the test's own: a configuration
+    never seen again)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*")
+                       if p.is_file() and p.relative_to(directory).parts[0] != "data"):
+        content = path.read_bytes()
+        if str(directory).encode() in content:
+            return None
+        digest.update(b"%s\0%d\0%s" % (str(path.relative_to(directory)).encode(),
+                                        len(content), content))
+    return digest.hexdigest()
 
 
 def _keep_first_start(service: Any, data: Path, key: str) -> None:
