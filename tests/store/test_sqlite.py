@@ -13,7 +13,6 @@ from oxdav.store import StoreError, UnsupportedStorageURL, open_store
 from oxdav.store.core.store import CoreStore
 from oxdav.store.factory import sqlite_path
 from oxdav.store.sqlite import SQLiteEngine, SQLiteStore
-from oxdav.store.sqlite.engine import READER_MMAP_BYTES
 from oxdav.store.sqlite.migrate import migrate, migrations
 
 
@@ -43,13 +42,12 @@ async def test_writer_runs_wal_full_with_foreign_keys(tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_readers_are_query_only_and_map_the_file(tmp_path):
+async def test_readers_are_query_only(tmp_path):
     store = SQLiteStore(tmp_path / "db.sqlite3", reactor())
     await store.start()
     try:
         async with store.transaction("pragmas") as txn:
             assert await txn.call(pragma("query_only")) == 1
-            assert await txn.call(pragma("mmap_size")) == READER_MMAP_BYTES
             assert await txn.call(pragma("synchronous")) == 2
             with pytest.raises(sqlite3.OperationalError):
                 await txn.call(lambda rows: rows.conn.execute("DELETE FROM contexts"))

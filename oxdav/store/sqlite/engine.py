@@ -6,9 +6,8 @@
 * One writer connection on its own one-thread pool, ``isolation_level=None`` with explicit
   ``BEGIN IMMEDIATE … COMMIT/ROLLBACK``; a ``DeferredLock`` gives one write transaction
   the writer for its whole lifetime.
-* A few read-only connections (``PRAGMA query_only``, the file memory-mapped) on a
-  separate pool; a read transaction checks one out and never waits for the writer
-  (WAL snapshots).
+* A few read-only connections (``PRAGMA query_only``) on a separate pool; a read
+  transaction checks one out and never waits for the writer (WAL snapshots).
 """
 
 from __future__ import annotations
@@ -32,9 +31,6 @@ from .migrate import migrate
 from .rows import SQLiteRows
 
 Synchronous = Literal["FULL", "NORMAL"]
-
-#: Address space each reader maps of the database file (not memory it takes).
-READER_MMAP_BYTES = 1 << 30
 
 WRITER = "writer"
 READER = "reader"
@@ -155,10 +151,6 @@ class SQLiteEngine:
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         if readonly:
             conn.execute("PRAGMA query_only = 1")
-            # Pages of the database file are read from the mapped file rather than
-            # copied in by pread (about a quarter off a report's reads); pages in the
-            # WAL are still read by pread (https://sqlite.org/mmap.html).
-            conn.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
         return conn
 
     def _session(self, conn: sqlite3.Connection, readonly: bool) -> SQLiteSession:
